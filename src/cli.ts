@@ -1,0 +1,204 @@
+import { parseArgs } from 'node:util';
+import type { Agent } from './core/agent';
+import { AgentService, type CreateProgress } from './core/agentService';
+import { Engine } from './core/docker/engine';
+import { CancelledError, GitisoError, isCancellation } from './core/errors';
+import type { Logger } from './core/logger';
+import { GITISO_VERSION } from './core/version';
+
+const HELP = `gitiso ${GITISO_VERSION}: isolated agents (container + clone + branch) for one repository
+
+Usage:
+  gitiso create ID --repo URL [--base BRANCH] [--image IMAGE]
+                          create an agent: a container with the repository cloned
+                          inside it on branch gitiso/ID
+  gitiso ls [--json]      list agents (rebuilt from the Docker engine)
+  gitiso git ID -- ARGS…  run git ARGS… in the agent's clone; exits with git's code
+  gitiso rm ID…           remove agents and everything they own
+
+Options:
+  --docker-host URL       Docker engine (default: DOCKER_HOST, else the local socket)
+  --network NAME          Docker network agents join (default: GITISO_NETWORK, else bridge)
+  --verbose               log what gitiso does to stderr
+  -h, --help              show this help
+  -v, --version           show the version
+
+Environment: DOCKER_HOST, GITISO_IMAGE (default image: ${defaultImage()}), GITISO_NETWORK.
+`;
+
+function defaultImage(): string {
+  return process.env.GITISO_IMAGE || 'node:22-bookworm';
+}
+
+class UsageError extends GitisoError {}
+
+async function main(argv: string[]): Promise<number> {
+  // Everything after "--" belongs to git, untouched.
+  const dashDash = argv.indexOf('--');
+  const own = dashDash >= 0 ? argv.slice(0, dashDash) : argv;
+  const passThrough = dashDash >= 0 ? argv.slice(dashDash + 1) : [];
+  const { values, positionals } = parseArgs({
+    args: own,
+    allowPositionals: true,
+    options: {
+      repo: { type: 'string' },
+      base: { type: 'string' },
+      image: { type: 'string' },
+      network: { type: 'string' },
+      'docker-host': { type: 'string' },
+      json: { type: 'boolean' },
+      verbose: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+  });
+  const [command, ...rest] = positionals;
+  if (values.version) {
+    process.stdout.write(`${GITISO_VERSION}\n`);
+    return 0;
+  }
+  if (values.help || !command || command === 'help') {
+    process.stdout.write(HELP);
+    return command || values.help ? 0 : 2;
+  }
+
+  const log = values.verbose ? stderrLogger() : undefined;
+  const engine = new Engine(values['docker-host'], log);
+  const service = new AgentService({
+    engine,
+    log,
+    defaultImage: defaultImage(),
+    network: values.network || process.env.GITISO_NETWORK || undefined,
+    identityFrom: process.cwd(),
+  });
+
+  switch (command) {
+    case 'create': {
+      const [id, ...extra] = rest;
+      if (!id || extra.length > 0 || !values.repo) {
+        throw new UsageError('usage: gitiso create ID --repo URL [--base BRANCH] [--image IMAGE]');
+      }
+      const abort = new AbortController();
+      const onSigint = (): void => abort.abort();
+      process.once('SIGINT', onSigint);
+      const progress = progressPrinter();
+      try {
+        const agent = await service.create(
+          { id, repoUrl: values.repo, baseBranch: values.base, image: values.image },
+          { signal: abort.signal, onProgress: progress.update },
+        );
+        progress.done();
+        process.stdout.write(`${agent.id}\t${agent.sessionBranch}\t${agent.baseCommit?.slice(0, 12) ?? ''}\n`);
+      } finally {
+        progress.done();
+        process.off('SIGINT', onSigint);
+      }
+      return 0;
+    }
+    case 'ls':
+    case 'list': {
+      const agents = await service.list();
+      process.stdout.write(values.json ? JSON.stringify(agents.map(toJson), null, 2) + '\n' : table(agents));
+      return 0;
+    }
+    case 'git': {
+      const [id, ...inline] = rest;
+      const args = [...inline, ...passThrough];
+      if (!id || args.length === 0) {
+        throw new UsageError('usage: gitiso git ID -- ARGS…');
+      }
+      const result = await service.git(id, args, {
+        onStdout: (chunk) => process.stdout.write(chunk),
+        onStderr: (chunk) => process.stderr.write(chunk),
+      });
+      return result.exitCode;
+    }
+    case 'rm':
+    case 'remove': {
+      if (rest.length === 0) {
+        throw new UsageError('usage: gitiso rm ID…');
+      }
+      // Remove each one; a failure on one does not stop the others.
+      const results = await Promise.allSettled(rest.map((id) => service.remove(id)));
+      let failed = 0;
+      results.forEach((result, index) => {
+        if (result.status === 'rejected') {
+          failed++;
+          process.stderr.write(`gitiso: ${messageOf(result.reason)}\n`);
+        } else {
+          process.stdout.write(`removed ${rest[index]}\n`);
+        }
+      });
+      return failed > 0 ? 1 : 0;
+    }
+    default:
+      throw new UsageError(`unknown command '${command}': run 'gitiso --help'`);
+  }
+}
+
+function toJson(agent: Agent): Record<string, unknown> {
+  return { ...agent, createdAt: agent.createdAt.toISOString() };
+}
+
+function table(agents: Agent[]): string {
+  if (agents.length === 0) {
+    return 'no agents: create one with gitiso create ID --repo URL\n';
+  }
+  const header = ['ID', 'STATE', 'BRANCH', 'BASE', 'REPOSITORY', 'CREATED'];
+  const rows = [header, ...agents.map((a) => [a.id, a.state, a.sessionBranch, a.baseBranch, a.repoUrl, a.createdAt.toISOString().replace(/\.\d+Z$/, 'Z')])];
+  const widths = header.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0)));
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+/** One line that rewrites itself on a terminal; one line per phase elsewhere. */
+function progressPrinter(): { update: (progress: CreateProgress) => void; done: () => void } {
+  const tty = process.stderr.isTTY;
+  let lastPhase = '';
+  let open = false;
+  return {
+    update(progress) {
+      const percent = progress.percent === undefined ? '' : ` ${progress.percent}%`;
+      const line = `${progress.agentId}: ${progress.phase}: ${progress.message}${percent}`;
+      if (tty) {
+        process.stderr.write(`\r\x1b[2K${line}`);
+        open = true;
+      } else if (progress.phase !== lastPhase) {
+        process.stderr.write(`${line}\n`);
+      }
+      lastPhase = progress.phase;
+    },
+    done() {
+      if (open) {
+        process.stderr.write('\n');
+        open = false;
+      }
+    },
+  };
+}
+
+function stderrLogger(): Logger {
+  const write = (level: string) => (message: string | Error, ...args: unknown[]): void => {
+    process.stderr.write(`[${level}] ${message instanceof Error ? message.message : message}${args.length ? ' ' + args.map(String).join(' ') : ''}\n`);
+  };
+  return { trace: write('trace'), debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (isCancellation(error)) {
+      process.stderr.write(`gitiso: ${error instanceof CancelledError ? error.message : 'cancelled'}\n`);
+      process.exitCode = 130;
+      return;
+    }
+    const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    process.stderr.write(`gitiso: ${messageOf(error)}\n`);
+    process.exitCode = usage ? 2 : 1;
+  },
+);

@@ -1,0 +1,125 @@
+import { GITISO_VERSION } from './version';
+
+/**
+ * What an agent is, as the engine remembers it. Labels are the source of truth:
+ * everything here is rebuilt from a container's labels and its small state file,
+ * so a restart of VS Code or the CLI loses nothing.
+ */
+export type AgentState = 'creating' | 'ready' | 'stopped' | 'error';
+
+export interface Agent {
+  readonly id: string;
+  readonly repoUrl: string;
+  /** The branch the agent started from (the remote's default when none was asked for and the clone has not told us yet: ''). */
+  readonly baseBranch: string;
+  /** The commit the session branch started at, once known. */
+  readonly baseCommit?: string;
+  readonly sessionBranch: string;
+  readonly image: string;
+  readonly containerId: string;
+  readonly createdAt: Date;
+  readonly gitisoVersion: string;
+  readonly state: AgentState;
+  /** Why the agent is in the error state, or how it stopped. */
+  readonly reason?: string;
+}
+
+/** Label keys. `gitiso.agent` marks a container as an agent. */
+export const LABEL = {
+  agent: 'gitiso.agent',
+  repo: 'gitiso.repo',
+  baseBranch: 'gitiso.base-branch',
+  sessionBranch: 'gitiso.session-branch',
+  created: 'gitiso.created',
+  version: 'gitiso.version',
+} as const;
+
+export interface AgentIdentity {
+  readonly id: string;
+  readonly repoUrl: string;
+  readonly baseBranch: string;
+  readonly sessionBranch: string;
+  readonly createdAt: Date;
+}
+
+export function agentLabels(identity: AgentIdentity): Record<string, string> {
+  return {
+    [LABEL.agent]: identity.id,
+    [LABEL.repo]: identity.repoUrl,
+    [LABEL.baseBranch]: identity.baseBranch,
+    [LABEL.sessionBranch]: identity.sessionBranch,
+    [LABEL.created]: identity.createdAt.toISOString(),
+    [LABEL.version]: GITISO_VERSION,
+  };
+}
+
+/** Reads an agent's identity back from labels; undefined when they are not an agent's. */
+export function identityFromLabels(labels: Record<string, string> | undefined): (AgentIdentity & { gitisoVersion: string }) | undefined {
+  const id = labels?.[LABEL.agent];
+  if (!labels || !id) {
+    return undefined;
+  }
+  const created = new Date(labels[LABEL.created] ?? '');
+  return {
+    id,
+    repoUrl: labels[LABEL.repo] ?? '',
+    baseBranch: labels[LABEL.baseBranch] ?? '',
+    sessionBranch: labels[LABEL.sessionBranch] ?? '',
+    createdAt: Number.isNaN(created.getTime()) ? new Date(0) : created,
+    gitisoVersion: labels[LABEL.version] ?? '',
+  };
+}
+
+/**
+ * Written into the container (STATE_FILE) when creation finishes: what only the
+ * clone can tell (the resolved base branch and commit) and that it is ready.
+ */
+export interface AgentStateFile {
+  readonly state: 'ready' | 'error';
+  readonly baseBranch: string;
+  readonly baseCommit: string;
+  readonly readyAt: string;
+  readonly error?: string;
+}
+
+export const STATE_DIR = '/etc/gitiso';
+export const STATE_FILE = `${STATE_DIR}/state.json`;
+export const WORKSPACE = '/workspace';
+
+export function parseStateFile(text: string | undefined): AgentStateFile | undefined {
+  if (!text) {
+    return undefined;
+  }
+  try {
+    const value = JSON.parse(text) as Partial<AgentStateFile>;
+    if ((value.state === 'ready' || value.state === 'error') && typeof value.baseCommit === 'string') {
+      return value as AgentStateFile;
+    }
+  } catch {
+    // A torn or foreign file reads as "not ready yet".
+  }
+  return undefined;
+}
+
+/** The container facts that decide an agent's state. */
+export interface ContainerFacts {
+  readonly running: boolean;
+  readonly status: string;
+  readonly oomKilled?: boolean;
+}
+
+export function agentState(container: ContainerFacts, stateFile: AgentStateFile | undefined): { state: AgentState; reason?: string } {
+  if (container.oomKilled) {
+    return { state: 'error', reason: 'killed by the engine: out of memory' };
+  }
+  if (!container.running) {
+    return { state: 'stopped', reason: container.status };
+  }
+  if (!stateFile) {
+    return { state: 'creating' };
+  }
+  if (stateFile.state === 'error') {
+    return { state: 'error', reason: stateFile.error ?? 'unknown error' };
+  }
+  return { state: 'ready' };
+}

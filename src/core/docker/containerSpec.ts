@@ -1,0 +1,34 @@
+import type Docker from 'dockerode';
+import { agentLabels, type AgentIdentity, WORKSPACE } from '../agent';
+import { containerNameFor } from '../names';
+
+export interface AgentContainerInput {
+  readonly identity: AgentIdentity;
+  readonly image: string;
+  /** Plain settings only: never a credential (they show in `docker inspect`). */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly network?: string;
+}
+
+/**
+ * The engine's create options for an agent's container: an init process that
+ * reaps zombies and forwards signals, a command that keeps it alive, the
+ * working tree at /workspace inside the container (no bind mount), and the
+ * labels that make it an agent.
+ */
+export function agentContainerSpec(input: AgentContainerInput): Docker.ContainerCreateOptions {
+  const { identity } = input;
+  return {
+    name: containerNameFor(identity.id),
+    Image: input.image,
+    Hostname: identity.id.replace(/[^a-zA-Z0-9-]/g, '-').slice(0, 63),
+    Cmd: ['sleep', 'infinity'],
+    WorkingDir: WORKSPACE,
+    Env: Object.entries(input.env ?? {}).map(([key, value]) => `${key}=${value}`),
+    Labels: agentLabels(identity),
+    HostConfig: {
+      Init: true,
+      NetworkMode: input.network || undefined,
+    },
+  };
+}

@@ -1,0 +1,164 @@
+import Docker from 'dockerode';
+import { throwIfAborted } from '../base/abort';
+import { EngineUnavailableError, ImageUnavailableError } from '../errors';
+import { silentLogger, type Logger } from '../logger';
+import { readFile, putFile } from './archive';
+import { connectionOptions } from './connection';
+import { execInContainer, type ExecOptions, type ExecResult } from './exec';
+import { PullProgress, type PullEvent } from './pullProgress';
+
+export interface ImageProgress {
+  readonly message: string;
+  readonly percent?: number;
+}
+
+/**
+ * The one adapter over the Docker engine (dockerode). Everything the core asks
+ * of Docker goes through here, so errors read the same everywhere.
+ */
+export class Engine {
+  readonly docker: Docker;
+  /** Where the engine is, for messages: `unix:///var/run/docker.sock`, `ssh://…`. */
+  readonly address: string;
+
+  constructor(host?: string, private readonly log: Logger = silentLogger) {
+    const { options, display } = connectionOptions(host);
+    this.docker = new Docker(options);
+    this.address = display;
+  }
+
+  /** Throws EngineUnavailableError when nothing answers. */
+  async ping(): Promise<void> {
+    try {
+      await this.docker.ping();
+    } catch (error) {
+      throw new EngineUnavailableError(this.address, error);
+    }
+  }
+
+  async imageExists(image: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(image).inspect();
+      return true;
+    } catch (error) {
+      if (statusCode(error) === 404) {
+        return false;
+      }
+      throw this.wrap(error);
+    }
+  }
+
+  /** Makes sure `image` is on the engine, pulling it (with progress) when it is not. */
+  async ensureImage(image: string, onProgress?: (progress: ImageProgress) => void, signal?: AbortSignal): Promise<void> {
+    if (await this.imageExists(image)) {
+      return;
+    }
+    this.log.info(`pulling ${image}`);
+    onProgress?.({ message: `pulling ${image}` });
+    try {
+      const stream = await this.docker.pull(image);
+      const progress = new PullProgress();
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = (): void => {
+          (stream as unknown as { destroy(): void }).destroy();
+          reject(new Error('pull cancelled'));
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        this.docker.modem.followProgress(
+          stream,
+          (error: Error | null, events: PullEvent[]) => {
+            signal?.removeEventListener('abort', onAbort);
+            const failed = error ?? events.find((event) => event.error)?.error;
+            if (failed) {
+              reject(failed instanceof Error ? failed : new Error(failed));
+            } else {
+              resolve();
+            }
+          },
+          (event: PullEvent) => {
+            const percent = progress.add(event);
+            onProgress?.({ message: `pulling ${image}`, percent });
+          },
+        );
+      });
+    } catch (error) {
+      throwIfAborted(signal, `pull of ${image}`);
+      throw new ImageUnavailableError(image, error);
+    }
+  }
+
+  async createContainer(options: Docker.ContainerCreateOptions): Promise<string> {
+    const container = await this.docker.createContainer(options);
+    return container.id;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    await this.docker.getContainer(id).start();
+  }
+
+  async stopContainer(id: string, timeoutSeconds = 5): Promise<void> {
+    try {
+      await this.docker.getContainer(id).stop({ t: timeoutSeconds });
+    } catch (error) {
+      if (statusCode(error) !== 304) {
+        throw error;
+      }
+    }
+  }
+
+  /** Removes a container and its anonymous volumes; a missing one is not an error. */
+  async removeContainer(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).remove({ force: true, v: true });
+    } catch (error) {
+      if (statusCode(error) !== 404) {
+        throw error;
+      }
+    }
+  }
+
+  async inspectContainer(idOrName: string): Promise<Docker.ContainerInspectInfo | undefined> {
+    try {
+      return await this.docker.getContainer(idOrName).inspect();
+    } catch (error) {
+      if (statusCode(error) === 404) {
+        return undefined;
+      }
+      throw this.wrap(error);
+    }
+  }
+
+  /** All containers (running or not) that carry `label`. */
+  async listContainers(label: string): Promise<Docker.ContainerInfo[]> {
+    try {
+      return await this.docker.listContainers({ all: true, filters: { label: [label] } });
+    } catch (error) {
+      throw this.wrap(error);
+    }
+  }
+
+  exec(containerId: string, argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
+    return execInContainer(this.docker, containerId, argv, options);
+  }
+
+  putFile(containerId: string, path: string, content: string | Buffer, mode?: number): Promise<void> {
+    return putFile(this.docker, containerId, path, content, mode);
+  }
+
+  readFile(containerId: string, path: string): Promise<Buffer | undefined> {
+    return readFile(this.docker, containerId, path);
+  }
+
+  /** A refused connection means the engine is gone; anything else passes through. */
+  private wrap(error: unknown): unknown {
+    const code = (error as { code?: string }).code;
+    if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EACCES' || code === 'ECONNRESET') {
+      return new EngineUnavailableError(this.address, error);
+    }
+    return error;
+  }
+}
+
+export function statusCode(error: unknown): number | undefined {
+  return (error as { statusCode?: number } | undefined)?.statusCode;
+}

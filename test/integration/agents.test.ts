@@ -1,0 +1,214 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { LABEL } from '../../src/core/agent';
+import { AgentService, type CreateProgress } from '../../src/core/agentService';
+import { Engine } from '../../src/core/docker/engine';
+import { AgentExistsError, AgentNotFoundError, CancelledError, CreateFailedError, EngineUnavailableError, ImageUnavailableError, InvalidInputError } from '../../src/core/errors';
+import { containerNameFor } from '../../src/core/names';
+import { GitServer } from '../support/gitServer';
+import { idPrefix, removeAgents, TEST_NETWORK, testEngine, testImage } from '../support/testEnv';
+
+const identity = { name: 'Test Person', email: 'test@example.com' };
+
+describe('agents on a real engine and git server', () => {
+  let engine: Engine;
+  let server: GitServer;
+  let service: AgentService;
+  let commits: { main: string; feature: string };
+  const prefix = idPrefix('agents');
+  const id = (name: string): string => `${prefix}-${name}`;
+
+  before(async () => {
+    engine = await testEngine();
+    server = await GitServer.start(engine, testImage());
+    commits = server.createRepo('demo');
+    service = newService();
+  });
+
+  after(async () => {
+    await removeAgents(engine, prefix);
+    await server?.stop();
+  });
+
+  function newService(): AgentService {
+    return new AgentService({ engine, defaultImage: testImage(), network: TEST_NETWORK, identity });
+  }
+
+  async function assertNoContainer(agentId: string): Promise<void> {
+    assert.equal(await engine.inspectContainer(containerNameFor(agentId)), undefined, `container of ${agentId} was left behind`);
+  }
+
+  it('creates an agent whose clone is on gitiso/<id> at the base branch commit, with progress', async () => {
+    const phases: CreateProgress[] = [];
+    const agent = await service.create({ id: id('a1'), repoUrl: server.url('demo') }, { onProgress: (p) => phases.push(p) });
+    assert.equal(agent.state, 'ready');
+    assert.equal(agent.sessionBranch, `gitiso/${id('a1')}`);
+    assert.equal(agent.baseBranch, 'main');
+    assert.equal(agent.baseCommit, commits.main);
+    const branch = await service.git(agent.id, ['rev-parse', '--abbrev-ref', 'HEAD']);
+    assert.deepEqual({ code: branch.exitCode, out: branch.stdout.trim() }, { code: 0, out: agent.sessionBranch });
+    const head = await service.git(agent.id, ['rev-parse', 'HEAD']);
+    assert.equal(head.stdout.trim(), commits.main);
+    assert.deepEqual([...new Set(phases.map((p) => p.phase))], ['checking', 'container', 'cloning', 'checkout', 'ready']);
+    // The working tree lives in the container: no bind mount of any kind.
+    const info = await engine.inspectContainer(agent.containerId);
+    assert.deepEqual(info?.Mounts, []);
+  });
+
+  it('writes the host identity into the clone and runs git status, log, commit and push', async () => {
+    const agentId = id('a1');
+    const name = await service.git(agentId, ['config', 'user.name']);
+    assert.equal(name.stdout.trim(), identity.name);
+    const status = await service.git(agentId, ['status', '--porcelain=v1', '--branch']);
+    assert.equal(status.exitCode, 0);
+    assert.match(status.stdout, new RegExp(`^## gitiso/${agentId}\\n?$`));
+    const log = await service.git(agentId, ['log', '-1', '--format=%s']);
+    assert.equal(log.stdout.trim(), 'first commit');
+
+    const commit = await service.git(agentId, ['commit', '--allow-empty', '-q', '-m', 'work of the agent']);
+    assert.equal(commit.exitCode, 0, commit.stderr);
+    const agentHead = (await service.git(agentId, ['rev-parse', 'HEAD'])).stdout.trim();
+    const author = (await service.git(agentId, ['log', '-1', '--format=%an <%ae>'])).stdout.trim();
+    assert.equal(author, 'Test Person <test@example.com>');
+    const push = await service.git(agentId, ['push', '-q', 'origin', `gitiso/${agentId}`]);
+    assert.equal(push.exitCode, 0, push.stderr);
+    assert.equal(server.branchCommit('demo', `gitiso/${agentId}`), agentHead);
+  });
+
+  it('returns git failures as exit codes with stderr kept apart from stdout', async () => {
+    const result = await service.git(id('a1'), ['rev-parse', '--verify', 'no-such-branch']);
+    assert.equal(result.exitCode, 128);
+    assert.equal(result.stdout, '');
+    assert.match(result.stderr, /Needed a single revision/);
+  });
+
+  it('passes arguments as they are, with no shell in between', async () => {
+    const tricky = 'a b; echo pwned $(id) `id` "q"';
+    const result = await service.git(id('a1'), ['-c', `gitiso.probe=${tricky}`, 'config', 'gitiso.probe']);
+    assert.equal(result.stdout, `${tricky}\n`);
+  });
+
+  it('finds the agent with all its fields from a fresh service (state lives in the engine)', async () => {
+    const fresh = newService();
+    const agents = await fresh.list();
+    const agent = agents.find((a) => a.id === id('a1'));
+    assert.ok(agent, 'agent not listed');
+    assert.equal(agent.repoUrl, server.url('demo'));
+    assert.equal(agent.baseBranch, 'main');
+    assert.equal(agent.baseCommit, commits.main);
+    assert.equal(agent.sessionBranch, `gitiso/${id('a1')}`);
+    assert.equal(agent.state, 'ready');
+    assert.equal(agent.image, testImage());
+    assert.equal(agent.gitisoVersion, '0.1.0');
+    assert.ok(Date.now() - agent.createdAt.getTime() < 10 * 60_000, 'created time is not recent');
+  });
+
+  it('starts from a named base branch', async () => {
+    const agent = await service.create({ id: id('feat'), repoUrl: server.url('demo'), baseBranch: 'feature' });
+    assert.equal(agent.baseBranch, 'feature');
+    assert.equal(agent.baseCommit, commits.feature);
+    assert.equal((await service.git(agent.id, ['rev-parse', 'HEAD'])).stdout.trim(), commits.feature);
+  });
+
+  it('keeps two agents on one repository isolated', async () => {
+    const other = await service.create({ id: id('iso'), repoUrl: server.url('demo') });
+    await service.git(id('a1'), ['commit', '--allow-empty', '-q', '-m', 'only in a1']);
+    const sha = (await service.git(id('a1'), ['rev-parse', 'HEAD'])).stdout.trim();
+    const seen = await service.git(other.id, ['cat-file', '-e', sha]);
+    assert.notEqual(seen.exitCode, 0, 'a commit of one agent is visible in another');
+    assert.equal((await service.git(other.id, ['rev-parse', 'HEAD'])).stdout.trim(), commits.main);
+  });
+
+  it('reports stopped and ready states from the engine', async () => {
+    await service.stop(id('iso'));
+    assert.equal((await newService().get(id('iso'))).state, 'stopped');
+    await service.start(id('iso'));
+    assert.equal((await newService().get(id('iso'))).state, 'ready');
+  });
+
+  it('refuses a second agent with the same id and leaves the first untouched', async () => {
+    const before = await service.get(id('a1'));
+    await assert.rejects(service.create({ id: id('a1'), repoUrl: server.url('demo') }), AgentExistsError);
+    const afterwards = await service.get(id('a1'));
+    assert.equal(afterwards.containerId, before.containerId);
+    assert.equal(afterwards.state, 'ready');
+  });
+
+  it('lets only one of two concurrent creates of one id win', async () => {
+    const results = await Promise.allSettled([
+      newService().create({ id: id('race'), repoUrl: server.url('demo') }),
+      newService().create({ id: id('race'), repoUrl: server.url('demo') }),
+    ]);
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+    const loser = results.find((r) => r.status === 'rejected');
+    assert.ok(loser && loser.reason instanceof AgentExistsError, `expected AgentExistsError, got ${String((loser as PromiseRejectedResult | undefined)?.reason)}`);
+    assert.equal((await service.get(id('race'))).state, 'ready');
+  });
+
+  it('rejects bad input with clear errors and leaves nothing behind', async () => {
+    await assert.rejects(service.create({ id: 'bad id', repoUrl: server.url('demo') }), InvalidInputError);
+    await assert.rejects(service.create({ id: id('x1'), repoUrl: 'https://token:secret@example.com/r.git' }), /credentials/);
+    await assert.rejects(service.create({ id: id('x2'), repoUrl: server.url('demo'), baseBranch: 'bad..branch' }), InvalidInputError);
+    await assert.rejects(service.create({ id: id('x3'), repoUrl: server.url('missing') }), (error: Error) => {
+      assert.ok(error instanceof CreateFailedError);
+      assert.match(error.message, /could not clone .*missing\.git/);
+      return true;
+    });
+    await assert.rejects(service.create({ id: id('x4'), repoUrl: server.url('demo'), baseBranch: 'no-such-branch' }), /no-such-branch/);
+    await assert.rejects(service.create({ id: id('x5'), repoUrl: server.url('demo'), image: 'gitiso-missing-image:nope' }), ImageUnavailableError);
+    for (const name of ['x1', 'x2', 'x3', 'x4', 'x5']) {
+      await assertNoContainer(id(name));
+    }
+    await assert.rejects(service.git('no-such-agent', ['status']), AgentNotFoundError);
+    await assert.rejects(service.remove('no-such-agent'), AgentNotFoundError);
+  });
+
+  it('cancels a create during the clone and removes what it made', async () => {
+    const abort = new AbortController();
+    const creating = service.create({ id: id('cancel'), repoUrl: server.url('demo') }, {
+      signal: abort.signal,
+      onProgress: (p) => {
+        if (p.phase === 'cloning') {
+          abort.abort();
+        }
+      },
+    });
+    await assert.rejects(creating, CancelledError);
+    await assertNoContainer(id('cancel'));
+  });
+
+  it('kills a command that runs past its timeout', async () => {
+    const agent = await service.get(id('a1'));
+    await assert.rejects(engine.exec(agent.containerId, ['sleep', '37'], { timeoutMs: 300 }), /timed out/);
+    // The process is gone from the container, not only detached from.
+    let left = '';
+    for (let attempt = 0; attempt < 20; attempt++) {
+      left = (await engine.exec(agent.containerId, ['ps', '-eo', 'args'])).stdout;
+      if (!left.includes('sleep 37')) {
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.doesNotMatch(left, /sleep 37/);
+  });
+
+  it('removes an agent and leaves no container', async () => {
+    await service.remove(id('feat'));
+    await assertNoContainer(id('feat'));
+    const containers = await engine.listContainers(`${LABEL.agent}=${id('feat')}`);
+    assert.deepEqual(containers, []);
+    assert.ok(!(await service.list()).some((a) => a.id === id('feat')));
+  });
+
+  it('says clearly when no engine answers', async () => {
+    const dead = new Engine('unix:///tmp/gitiso-no-engine.sock');
+    await assert.rejects(dead.ping(), EngineUnavailableError);
+    const deadService = new AgentService({ engine: dead, defaultImage: testImage() });
+    await assert.rejects(deadService.list(), (error: Error) => {
+      assert.ok(error instanceof EngineUnavailableError);
+      assert.match(error.message, /^no Docker engine at unix:\/\/\/tmp\/gitiso-no-engine\.sock: start Docker or set DOCKER_HOST/);
+      return true;
+    });
+    await assert.rejects(deadService.create({ id: id('dead'), repoUrl: server.url('demo') }), EngineUnavailableError);
+  });
+});

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { LABEL } from '../../src/core/agent';
+import type { Engine } from '../../src/core/docker/engine';
+import { GitServer } from '../support/gitServer';
+import { idPrefix, removeAgents, TEST_NETWORK, testEngine, testImage } from '../support/testEnv';
+
+// The bundled CLI, as users run it (built by `npm run build`).
+const CLI = join(__dirname, '..', '..', '..', 'dist', 'cli.js');
+
+function gitiso(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, GITISO_IMAGE: testImage(), GITISO_NETWORK: TEST_NETWORK },
+    timeout: 120_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('gitiso CLI', () => {
+  let engine: Engine;
+  let server: GitServer;
+  const prefix = idPrefix('cli');
+  const agentId = `${prefix}-a1`;
+
+  before(async () => {
+    engine = await testEngine();
+    server = await GitServer.start(engine, testImage());
+    server.createRepo('cli');
+  });
+
+  after(async () => {
+    await removeAgents(engine, prefix);
+    await server?.stop();
+  });
+
+  it('create, then git rev-parse prints the session branch', () => {
+    const created = gitiso('create', agentId, '--repo', server.url('cli'));
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stderr, /cloning/);
+    const branch = gitiso('git', agentId, '--', 'rev-parse', '--abbrev-ref', 'HEAD');
+    assert.equal(branch.code, 0, branch.stderr);
+    assert.equal(branch.stdout, `gitiso/${agentId}\n`);
+  });
+
+  it('ls --json in a new process lists the agent with its branch and repository', () => {
+    const listed = gitiso('ls', '--json');
+    assert.equal(listed.code, 0, listed.stderr);
+    const agents = JSON.parse(listed.stdout) as { id: string; sessionBranch: string; repoUrl: string; baseBranch: string; state: string }[];
+    const agent = agents.find((a) => a.id === agentId);
+    assert.ok(agent, listed.stdout);
+    assert.deepEqual(
+      { branch: agent.sessionBranch, repo: agent.repoUrl, base: agent.baseBranch, state: agent.state },
+      { branch: `gitiso/${agentId}`, repo: server.url('cli'), base: 'main', state: 'ready' },
+    );
+    const table = gitiso('ls');
+    assert.match(table.stdout, new RegExp(`^${agentId}\\s+ready\\s+gitiso/${agentId}\\s+main`, 'm'));
+  });
+
+  it("exits with git's own exit code and keeps its stderr", () => {
+    const failed = gitiso('git', agentId, '--', 'rev-parse', '--verify', 'nope');
+    assert.equal(failed.code, 128);
+    assert.match(failed.stderr, /Needed a single revision/);
+  });
+
+  it('explains errors in one line with a non-zero exit code', () => {
+    const duplicate = gitiso('create', agentId, '--repo', server.url('cli'));
+    assert.equal(duplicate.code, 1);
+    assert.match(duplicate.stderr, new RegExp(`gitiso: agent '${agentId}' already exists`));
+    const badId = gitiso('create', '-bad', '--repo', server.url('cli'));
+    assert.notEqual(badId.code, 0);
+    const unknown = gitiso('frobnicate');
+    assert.equal(unknown.code, 2);
+    assert.equal(unknown.stderr, "gitiso: unknown command 'frobnicate': run 'gitiso --help'\n");
+    const noEngine = gitiso('ls', '--docker-host', 'unix:///tmp/gitiso-none.sock');
+    assert.equal(noEngine.code, 1);
+    assert.match(noEngine.stderr, /^gitiso: no Docker engine at unix:\/\/\/tmp\/gitiso-none\.sock: start Docker or set DOCKER_HOST/);
+  });
+
+  it('rm removes the agent and leaves no container with its label', async () => {
+    const removed = gitiso('rm', agentId);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.deepEqual(await engine.listContainers(`${LABEL.agent}=${agentId}`), []);
+    const again = gitiso('rm', agentId);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /no agent named/);
+  });
+});

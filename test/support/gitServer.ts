@@ -1,0 +1,101 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Engine } from '../../src/core/docker/engine';
+import { ensureNetwork, git, makeTempDir, removeDir, TEST_LABEL, TEST_NETWORK } from './testEnv';
+
+/**
+ * A real git server for the tests: `git daemon` (pushes enabled) in its own
+ * container on the test network, serving bare repositories from a host folder
+ * so the tests can check on the host what agents pushed.
+ */
+export class GitServer {
+  private constructor(
+    private readonly engine: Engine,
+    private readonly containerId: string,
+    readonly root: string,
+    readonly address: string,
+  ) {}
+
+  static async start(engine: Engine, image: string): Promise<GitServer> {
+    await ensureNetwork(engine);
+    const root = makeTempDir('git-server');
+    const containerId = await engine.createContainer({
+      Image: image,
+      Cmd: ['git', 'daemon', '--reuseaddr', '--export-all', '--enable=receive-pack', '--base-path=/srv/git', '/srv/git'],
+      Labels: { [TEST_LABEL]: 'git-server' },
+      HostConfig: { Init: true, NetworkMode: TEST_NETWORK, Binds: [`${root}:/srv/git`] },
+    });
+    await engine.startContainer(containerId);
+    const info = await engine.inspectContainer(containerId);
+    const address = info?.NetworkSettings.Networks[TEST_NETWORK]?.IPAddress;
+    if (!address) {
+      throw new Error('the git server container has no address on the test network');
+    }
+    const server = new GitServer(engine, containerId, root, address);
+    await server.waitUntilListening();
+    return server;
+  }
+
+  /** git:// URL of a repository, as containers (and this host) reach it. */
+  url(name: string): string {
+    return `git://${this.address}/${name}.git`;
+  }
+
+  barePath(name: string): string {
+    return join(this.root, `${name}.git`);
+  }
+
+  /**
+   * Creates a repository with a `main` branch (files: README.md and the given
+   * ones) and a `feature` branch one commit ahead; returns their commits.
+   */
+  createRepo(name: string, files: Record<string, string> = {}): { main: string; feature: string } {
+    const work = makeTempDir('repo');
+    try {
+      git(work, 'init', '-q', '-b', 'main');
+      writeFileSync(join(work, 'README.md'), `# ${name}\n`);
+      for (const [path, content] of Object.entries(files)) {
+        writeFileSync(join(work, path), content);
+      }
+      git(work, 'add', '-A');
+      git(work, 'commit', '-q', '-m', 'first commit');
+      const main = git(work, 'rev-parse', 'HEAD');
+      git(work, 'checkout', '-q', '-b', 'feature');
+      writeFileSync(join(work, 'feature.txt'), 'feature\n');
+      git(work, 'add', '-A');
+      git(work, 'commit', '-q', '-m', 'feature commit');
+      const feature = git(work, 'rev-parse', 'HEAD');
+      git(work, 'checkout', '-q', 'main');
+      git(this.root, 'clone', '-q', '--bare', work, this.barePath(name));
+      return { main, feature };
+    } finally {
+      removeDir(work);
+    }
+  }
+
+  /** The commit a branch points at on the server, or undefined. */
+  branchCommit(name: string, branch: string): string | undefined {
+    try {
+      return git(this.barePath(name), 'rev-parse', '--verify', '--quiet', `refs/heads/${branch}`);
+    } catch {
+      return undefined;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.engine.removeContainer(this.containerId);
+    removeDir(this.root);
+  }
+
+  private async waitUntilListening(): Promise<void> {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const probe = await this.engine.exec(this.containerId, ['git', 'ls-remote', 'git://127.0.0.1/none.git']);
+      // "not exported" means the daemon answered; a refused connection means not yet.
+      if (!/Connection refused|unable to connect/i.test(probe.stderr)) {
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error('git daemon did not start listening');
+  }
+}

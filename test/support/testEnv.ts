@@ -1,0 +1,68 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Engine } from '../../src/core/docker/engine';
+import { LABEL } from '../../src/core/agent';
+
+/** The network the git server and the test agents share. */
+export const TEST_NETWORK = 'gitiso-test-net';
+/** Marks containers the tests make besides agents (the git server), so a run can sweep leftovers. */
+export const TEST_LABEL = 'gitiso.test';
+
+/**
+ * The engine the tests run against. scripts/run-tests.mjs starts one where
+ * none answers; here a missing engine fails the run loudly, never skips it.
+ */
+export async function testEngine(): Promise<Engine> {
+  const engine = new Engine();
+  await engine.ping();
+  return engine;
+}
+
+/** The locally built test image (scripts/build-test-image.sh), named by the runner. */
+export function testImage(): string {
+  const image = process.env.GITISO_TEST_IMAGE;
+  if (!image) {
+    throw new Error('GITISO_TEST_IMAGE is not set: run the tests with `npm test` (scripts/run-tests.mjs builds the image)');
+  }
+  return image;
+}
+
+/** A short prefix unique to this test process, for agent ids. */
+export function idPrefix(name: string): string {
+  return `t-${name}-${process.pid.toString(36)}`;
+}
+
+export async function ensureNetwork(engine: Engine): Promise<void> {
+  const networks = await engine.docker.listNetworks({ filters: { name: [TEST_NETWORK] } });
+  if (networks.some((network) => network.Name === TEST_NETWORK)) {
+    return;
+  }
+  try {
+    await engine.docker.createNetwork({ Name: TEST_NETWORK, Labels: { [TEST_LABEL]: '1' } });
+  } catch (error) {
+    // Another test process made it first.
+    if ((error as { statusCode?: number }).statusCode !== 409) {
+      throw error;
+    }
+  }
+}
+
+/** Removes every agent whose id starts with `prefix`. */
+export async function removeAgents(engine: Engine, prefix: string): Promise<void> {
+  const containers = await engine.listContainers(LABEL.agent);
+  await Promise.all(containers.filter((c) => c.Labels[LABEL.agent]?.startsWith(prefix)).map((c) => engine.removeContainer(c.Id)));
+}
+
+export function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' } }).trim();
+}
+
+export function makeTempDir(name: string): string {
+  return mkdtempSync(join(tmpdir(), `gitiso-${name}-`));
+}
+
+export function removeDir(path: string): void {
+  rmSync(path, { recursive: true, force: true });
+}

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { agentLabels, agentState, identityFromLabels, LABEL, parseStateFile } from '../../src/core/agent';
+import { agentContainerSpec } from '../../src/core/docker/containerSpec';
+import { GITISO_VERSION } from '../../src/core/version';
+
+const identity = { id: 'a1', repoUrl: 'git://h/r.git', baseBranch: 'main', sessionBranch: 'gitiso/a1', createdAt: new Date('2026-01-02T03:04:05.000Z') };
+
+describe('agent labels', () => {
+  it('round-trip every field', () => {
+    const labels = agentLabels(identity);
+    assert.equal(labels[LABEL.version], GITISO_VERSION);
+    assert.deepEqual(identityFromLabels(labels), { ...identity, gitisoVersion: GITISO_VERSION });
+  });
+
+  it('ignore containers that are not agents', () => {
+    assert.equal(identityFromLabels({ 'other.label': 'x' }), undefined);
+    assert.equal(identityFromLabels(undefined), undefined);
+  });
+
+  it('keep the version equal to package.json', () => {
+    const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
+    assert.equal(GITISO_VERSION, pkg.version);
+  });
+});
+
+describe('agent state', () => {
+  const ready = { state: 'ready', baseBranch: 'main', baseCommit: 'abc', readyAt: '' } as const;
+
+  it('follows the container and the state file', () => {
+    assert.deepEqual(agentState({ running: true, status: 'running' }, undefined), { state: 'creating' });
+    assert.deepEqual(agentState({ running: true, status: 'running' }, ready), { state: 'ready' });
+    assert.deepEqual(agentState({ running: false, status: 'Exited (143) 1 minute ago' }, ready), { state: 'stopped', reason: 'Exited (143) 1 minute ago' });
+    assert.deepEqual(agentState({ running: false, status: 'exited', oomKilled: true }, ready), { state: 'error', reason: 'killed by the engine: out of memory' });
+    assert.deepEqual(agentState({ running: true, status: 'running' }, { ...ready, state: 'error', error: 'install failed' }), { state: 'error', reason: 'install failed' });
+  });
+
+  it('reads a torn state file as not ready', () => {
+    assert.equal(parseStateFile('{"state":"rea'), undefined);
+    assert.equal(parseStateFile(''), undefined);
+    assert.deepEqual(parseStateFile(JSON.stringify(ready)), ready);
+  });
+});
+
+describe('agent container spec', () => {
+  it('keeps the working tree in the container and the agent in its labels', () => {
+    const spec = agentContainerSpec({ identity, image: 'img', env: { A: '1' }, network: 'net' });
+    assert.equal(spec.name, 'gitiso-a1');
+    assert.equal(spec.WorkingDir, '/workspace');
+    assert.deepEqual(spec.Env, ['A=1']);
+    assert.equal(spec.HostConfig?.Init, true);
+    assert.equal(spec.HostConfig?.NetworkMode, 'net');
+    assert.equal(spec.HostConfig?.Binds, undefined);
+    assert.equal(spec.Labels?.[LABEL.agent], 'a1');
+  });
+});
