@@ -1,8 +1,8 @@
-// Runs every test tier after the build: unit (pure), then integration (real
-// Docker engine and git server). Builds the test image first (cached), sweeps
+// Runs every test tier after the build, one after another: unit (pure),
+// integration (real Docker engine and git server), then inside a real VS Code. Builds the test image first (cached), sweeps
 // what a crashed earlier run left, and ends with one plain
 // "N passed, N failed" line over all tiers.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,9 @@ if (leftovers.length + agents.length > 0) {
 const tiers = [
   { name: 'unit', dir: 'out/test/unit' },
   { name: 'integration', dir: 'out/test/integration' },
+  // Inside a real VS Code (code-server): the extension-host suites, then the UI end to end.
+  { name: 'vscode extension host', script: 'scripts/vscode/run-extension-tests.mjs' },
+  { name: 'vscode ui end-to-end', script: 'test/e2e/ui.e2e.mjs' },
 ];
 const env = { ...process.env, GITISO_TEST_IMAGE: image };
 let passed = 0;
@@ -27,6 +30,14 @@ let failed = 0;
 const scratch = mkdtempSync(join(tmpdir(), 'gitiso-tests-'));
 for (const tier of tiers) {
   console.log(`\n=== ${tier.name} tests ===`);
+  const started = Date.now();
+  const result = tier.dir ? runNodeTests(tier) : await runScript(tier);
+  passed += result.passed;
+  failed += result.failed;
+  console.log(`=== ${tier.name}: ${result.passed} passed, ${result.failed} failed in ${Math.round((Date.now() - started) / 1000)} s ===`);
+}
+
+function runNodeTests(tier) {
   const tap = join(scratch, `${tier.name}.tap`);
   const run = spawnSync(process.execPath, [
     '--test', '--test-concurrency=1',
@@ -36,12 +47,33 @@ for (const tier of tiers) {
   ], { stdio: 'inherit', env, timeout: 30 * 60_000 });
   const summary = readFileSync(tap, 'utf8');
   const count = (key) => Number(new RegExp(`^# ${key} (\\d+)$`, 'm').exec(summary)?.[1] ?? 0);
-  passed += count('pass');
-  failed += count('fail') + count('cancelled');
-  if (run.status !== 0 && count('fail') + count('cancelled') === 0) {
-    failed += 1; // the runner itself failed (a file that did not load, a timeout)
+  const result = { passed: count('pass'), failed: count('fail') + count('cancelled') };
+  if (run.status !== 0 && result.failed === 0) {
+    result.failed = 1; // the runner itself failed (a file that did not load, a timeout)
     console.error(`${tier.name} tests: the test runner exited with ${run.status ?? run.signal}`);
   }
+  return result;
+}
+
+/** Runs a tier's own runner, shows its output, and reads its closing "N passed, N failed" line. */
+function runScript(tier) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [tier.script], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+      process.stdout.write(chunk);
+    });
+    child.on('exit', (code) => {
+      const counts = [...output.matchAll(/^(\d+) passed, (\d+) failed$/gm)].pop();
+      const result = { passed: Number(counts?.[1] ?? 0), failed: Number(counts?.[2] ?? 0) };
+      if (code !== 0 && result.failed === 0) {
+        result.failed = 1;
+        console.error(`${tier.name} tests: the runner exited with ${code}`);
+      }
+      resolve(result);
+    });
+  });
 }
 rmSync(scratch, { recursive: true, force: true });
 console.log(`\n${passed} passed, ${failed} failed`);

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Agent } from './core/agent';
 import { AgentService, type CreateProgress } from './core/agentService';
+import { defaultImage } from './core/defaults';
 import { Engine } from './core/docker/engine';
 import { CancelledError, GitisoError, isCancellation } from './core/errors';
 import type { Logger } from './core/logger';
@@ -25,10 +26,6 @@ Options:
 
 Environment: DOCKER_HOST, GITISO_IMAGE (default image: ${defaultImage()}), GITISO_NETWORK.
 `;
-
-function defaultImage(): string {
-  return process.env.GITISO_IMAGE || 'node:22-bookworm';
-}
 
 class UsageError extends GitisoError {}
 

@@ -1,0 +1,6 @@
+/** The image agents run from when neither a setting nor GITISO_IMAGE names one: it has git, sh and Node. */
+export const DEFAULT_IMAGE = 'node:22-bookworm';
+
+export function defaultImage(env: NodeJS.ProcessEnv = process.env): string {
+  return env.GITISO_IMAGE || DEFAULT_IMAGE;
+}

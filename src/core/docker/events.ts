@@ -1,0 +1,108 @@
+import type { Engine } from './engine';
+import { Emitter, type Disposable } from '../base/event';
+import { silentLogger, type Logger } from '../logger';
+
+/**
+ * Container events that change what an agent list shows. `extract-to-dir` is
+ * the write of an agent's state file (it becomes ready). exec_* and
+ * archive-path are left out: every git call and state read makes some.
+ */
+const RELEVANT_EVENTS = ['create', 'start', 'stop', 'die', 'destroy', 'kill', 'pause', 'unpause', 'oom', 'rename', 'update', 'extract-to-dir'];
+
+export interface EventsWatcherOptions {
+  /** Only containers with this label. */
+  readonly label: string;
+  /** Bursts of events within this window fire once. */
+  readonly debounceMs?: number;
+  readonly maxBackoffMs?: number;
+  readonly log?: Logger;
+}
+
+/**
+ * Follows the engine's events stream for labelled containers and fires a
+ * debounced "something changed". When the engine goes away it reports so and
+ * reconnects with back-off; a reconnect fires a change, since events were missed.
+ */
+export class ContainerEventsWatcher implements Disposable {
+  private readonly changed = new Emitter<void>();
+  private readonly connection = new Emitter<boolean>();
+  readonly onDidChange = this.changed.event;
+  /** true when the stream is connected, false when the engine is unreachable. */
+  readonly onDidChangeConnection = this.connection.event;
+
+  private stream: NodeJS.ReadableStream | undefined;
+  private debounce: NodeJS.Timeout | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private backoffMs = 500;
+  private disposed = false;
+  private connected: boolean | undefined;
+  private readonly log: Logger;
+
+  constructor(private readonly engine: Engine, private readonly options: EventsWatcherOptions) {
+    this.log = options.log ?? silentLogger;
+  }
+
+  start(): void {
+    void this.connect();
+  }
+
+  private async connect(): Promise<void> {
+    if (this.disposed) {
+      return;
+    }
+    try {
+      const stream = await this.engine.docker.getEvents({
+        filters: { type: ['container'], label: [this.options.label], event: RELEVANT_EVENTS },
+      });
+      if (this.disposed) {
+        (stream as unknown as { destroy(): void }).destroy();
+        return;
+      }
+      this.stream = stream;
+      this.backoffMs = 500;
+      this.setConnected(true);
+      this.changed.fire();
+      stream.on('data', () => this.scheduleChange());
+      stream.on('error', (error: Error) => this.log.debug(`docker events: ${error.message}`));
+      stream.on('close', () => this.lost());
+      stream.on('end', () => this.lost());
+    } catch (error) {
+      this.log.debug(`docker events: cannot connect: ${(error as Error).message}`);
+      this.lost();
+    }
+  }
+
+  private lost(): void {
+    this.stream = undefined;
+    if (this.disposed || this.retry) {
+      return;
+    }
+    this.setConnected(false);
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      void this.connect();
+    }, this.backoffMs);
+    this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs ?? 10_000);
+  }
+
+  private setConnected(connected: boolean): void {
+    if (this.connected !== connected) {
+      this.connected = connected;
+      this.connection.fire(connected);
+    }
+  }
+
+  private scheduleChange(): void {
+    clearTimeout(this.debounce);
+    this.debounce = setTimeout(() => this.changed.fire(), this.options.debounceMs ?? 150);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    clearTimeout(this.debounce);
+    clearTimeout(this.retry);
+    (this.stream as unknown as { destroy?(): void } | undefined)?.destroy?.();
+    this.changed.dispose();
+    this.connection.dispose();
+  }
+}

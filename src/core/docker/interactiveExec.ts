@@ -1,0 +1,74 @@
+import type { Duplex } from 'node:stream';
+import type Docker from 'dockerode';
+import { Emitter, type Disposable } from '../base/event';
+
+/** A fixed script (no interpolation) that prefers bash and falls back to sh. */
+const SHELL = ['sh', '-c', 'if command -v bash >/dev/null 2>&1; then exec bash -l; else exec sh -l; fi'];
+
+export interface InteractiveOptions {
+  readonly workdir?: string;
+  readonly columns?: number;
+  readonly rows?: number;
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/**
+ * A shell in a container on a TTY, over the engine's exec API: what a terminal
+ * needs (bytes in and out, resize, exit code) with no docker CLI on the host.
+ */
+export class InteractiveExec implements Disposable {
+  private readonly data = new Emitter<string>();
+  private readonly exit = new Emitter<number | undefined>();
+  readonly onData = this.data.event;
+  readonly onExit = this.exit.event;
+
+  private constructor(private readonly exec: Docker.Exec, private readonly stream: Duplex) {
+    stream.on('data', (chunk: Buffer) => this.data.fire(chunk.toString('utf8')));
+    let ended = false;
+    const finish = (): void => {
+      if (ended) {
+        return;
+      }
+      ended = true;
+      void this.exec.inspect().then(
+        (info) => this.exit.fire(info.ExitCode ?? undefined),
+        () => this.exit.fire(undefined),
+      );
+    };
+    stream.on('end', finish);
+    stream.on('close', finish);
+    stream.on('error', finish);
+  }
+
+  static async open(docker: Docker, containerId: string, options: InteractiveOptions = {}): Promise<InteractiveExec> {
+    const exec = await docker.getContainer(containerId).exec({
+      Cmd: SHELL,
+      AttachStdin: true,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: true,
+      WorkingDir: options.workdir,
+      Env: Object.entries({ TERM: 'xterm-256color', ...options.env }).map(([k, v]) => `${k}=${v}`),
+    });
+    const stream = (await exec.start({ hijack: true, stdin: true, Tty: true })) as Duplex;
+    const session = new InteractiveExec(exec, stream);
+    if (options.columns && options.rows) {
+      await session.resize(options.columns, options.rows);
+    }
+    return session;
+  }
+
+  write(text: string): void {
+    this.stream.write(text);
+  }
+
+  async resize(columns: number, rows: number): Promise<void> {
+    // The engine refuses a resize before the process runs or after it ended; neither matters.
+    await this.exec.resize({ w: columns, h: rows }).catch(() => undefined);
+  }
+
+  dispose(): void {
+    this.stream.destroy();
+    this.data.dispose();
+  }
+}

@@ -1,0 +1,10 @@
+import type * as vscode from 'vscode';
+import type { AgentOutputChannels } from '../agentOutput';
+import type { Gitiso } from '../composition';
+
+/** What every command handler gets. */
+export interface CommandContext {
+  readonly gitiso: Gitiso;
+  readonly log: vscode.LogOutputChannel;
+  readonly outputs: AgentOutputChannels;
+}

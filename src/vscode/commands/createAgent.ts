@@ -1,0 +1,51 @@
+import * as vscode from 'vscode';
+import type { Agent } from '../../core/agent';
+import type { CreateRequest } from '../../core/agentService';
+import { readSettings } from '../config';
+import type { CommandContext } from './context';
+import { askAgentId, askBaseBranch, askRepository } from './createInputs';
+
+/**
+ * Create Agent: asks for the repository, base branch and id (or takes them as
+ * an argument, for scripts and tests), then creates the agent under a
+ * cancellable progress notification that shows each phase and git's percentage.
+ */
+export async function createAgent(ctx: CommandContext, given?: Partial<CreateRequest>): Promise<Agent> {
+  const { model } = ctx.gitiso;
+  const repoUrl = given?.repoUrl ?? (await askRepository());
+  const baseBranch = given?.repoUrl ? given.baseBranch : await askBaseBranch(repoUrl);
+  const id = given?.id ?? (await askAgentId(model.agents));
+  const request: CreateRequest = { id, repoUrl, baseBranch, image: given?.image ?? readSettings().image, env: given?.env };
+
+  const agent = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Creating agent ${id}`, cancellable: true },
+    async (progress, token) => {
+      const abort = new AbortController();
+      const cancel = token.onCancellationRequested(() => abort.abort());
+      let reported = 0;
+      try {
+        return await model.create(request, {
+          signal: abort.signal,
+          onProgress: (step) => {
+            // Notification progress adds increments; report git's percentage as a share of the bar.
+            const target = step.phase === 'cloning' && step.percent !== undefined ? 10 + Math.round(step.percent * 0.8) : PHASE_SHARE[step.phase];
+            const increment = Math.max(0, target - reported);
+            reported = Math.max(reported, target);
+            progress.report({ message: `${step.message}${step.percent === undefined ? '' : ` ${step.percent}%`}`, increment });
+          },
+        });
+      } finally {
+        cancel.dispose();
+      }
+    },
+  );
+  ctx.log.info(`agent '${agent.id}' is ready on ${agent.sessionBranch}`);
+  void vscode.window.showInformationMessage(`Agent ${agent.id} is ready on ${agent.sessionBranch}.`, 'Open Terminal').then((choice) => {
+    if (choice === 'Open Terminal') {
+      void vscode.commands.executeCommand('gitiso.openTerminal', agent.id);
+    }
+  });
+  return agent;
+}
+
+const PHASE_SHARE = { checking: 2, image: 5, container: 10, cloning: 10, checkout: 92, ready: 100 } as const;

@@ -1,0 +1,47 @@
+import * as vscode from 'vscode';
+import type { CommandContext } from './context';
+import { copyBranchName } from './copyBranchName';
+import { createAgent } from './createAgent';
+import { createAgents } from './createAgents';
+import { runGitShortcut } from './gitShortcuts';
+import { openTerminal } from './openTerminal';
+import { pushBranch } from './pushBranch';
+import { removeAgent } from './removeAgent';
+import { runGitCommand } from './runGitCommand';
+import { showError } from '../showError';
+
+type Handler = (ctx: CommandContext, ...args: never[]) => unknown;
+
+/** Every command, by id. package.json contributes exactly these (a unit test checks). */
+export const COMMANDS: Record<string, Handler> = {
+  'gitiso.createAgent': createAgent,
+  'gitiso.createAgents': createAgents,
+  'gitiso.removeAgent': removeAgent,
+  'gitiso.runGitCommand': runGitCommand,
+  'gitiso.gitStatus': (ctx, target: never) => runGitShortcut(ctx, 'status', target),
+  'gitiso.gitLog': (ctx, target: never) => runGitShortcut(ctx, 'log', target),
+  'gitiso.gitDiff': (ctx, target: never) => runGitShortcut(ctx, 'diff', target),
+  'gitiso.openTerminal': openTerminal,
+  'gitiso.pushBranch': pushBranch,
+  'gitiso.copyBranchName': copyBranchName,
+  'gitiso.refresh': (ctx) => ctx.gitiso.model.refresh(),
+  'gitiso.showLog': (ctx) => ctx.log.show(),
+};
+
+/**
+ * Registers the table with one wrapper: errors are logged and shown with
+ * "Show Log", cancellation is silent. The handler's result is returned to
+ * programmatic callers (tests, other extensions); errors reach them as undefined.
+ */
+export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
+  return Object.entries(COMMANDS).map(([id, handler]) =>
+    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+      try {
+        return await (handler as (ctx: CommandContext, ...args: unknown[]) => unknown)(ctx, ...args);
+      } catch (error) {
+        void showError(ctx.log, id, error);
+        return undefined;
+      }
+    }),
+  );
+}

@@ -1,0 +1,79 @@
+import * as vscode from 'vscode';
+import { AgentService } from '../core/agentService';
+import { AgentsModel } from '../core/agentsModel';
+import { Emitter } from '../core/base/event';
+import { Engine } from '../core/docker/engine';
+import { affectsConnection, readSettings } from './config';
+
+/**
+ * Hand-wired composition root: the engine, the service and the model, built
+ * from the settings, and built again when the engine's address changes. The
+ * UI listens to `onDidChange`, which outlives any one model.
+ */
+export class Gitiso implements vscode.Disposable {
+  private readonly changed = new Emitter<void>();
+  readonly onDidChange = this.changed.event;
+  private current!: { engine: Engine; service: AgentService; model: AgentsModel; subscription: { dispose(): void } };
+  private readonly configListener: vscode.Disposable;
+
+  constructor(private readonly log: vscode.LogOutputChannel) {
+    this.connect();
+    this.configListener = vscode.workspace.onDidChangeConfiguration((event) => {
+      if (affectsConnection(event)) {
+        this.log.info('Docker settings changed: reconnecting');
+        this.teardown();
+        this.connect();
+      }
+    });
+  }
+
+  get engine(): Engine {
+    return this.current.engine;
+  }
+
+  get service(): AgentService {
+    return this.current.service;
+  }
+
+  get model(): AgentsModel {
+    return this.current.model;
+  }
+
+  private connect(): void {
+    const settings = readSettings();
+    let engine: Engine;
+    try {
+      engine = new Engine(settings.dockerHost || undefined, this.log);
+    } catch (error) {
+      // A malformed address: say so, and use the default engine rather than none.
+      const message = `gitiso.dockerHost: ${(error as Error).message}; using the default engine`;
+      this.log.error(message);
+      void vscode.window.showErrorMessage(message);
+      engine = new Engine(undefined, this.log);
+    }
+    const service = new AgentService({
+      engine,
+      log: this.log,
+      defaultImage: settings.image,
+      network: settings.network || undefined,
+      identityFrom: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
+    });
+    const model = new AgentsModel(service, engine, this.log);
+    const subscription = model.onDidChange(() => this.changed.fire());
+    this.current = { engine, service, model, subscription };
+    model.start();
+    this.log.info(`using the Docker engine at ${engine.address}`);
+    this.changed.fire();
+  }
+
+  private teardown(): void {
+    this.current.subscription.dispose();
+    this.current.model.dispose();
+  }
+
+  dispose(): void {
+    this.configListener.dispose();
+    this.teardown();
+    this.changed.dispose();
+  }
+}

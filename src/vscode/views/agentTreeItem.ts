@@ -1,0 +1,57 @@
+import * as vscode from 'vscode';
+import type { Agent, AgentState } from '../../core/agent';
+import type { CreateProgress } from '../../core/agentService';
+
+const STATE_ICONS: Record<AgentState, vscode.ThemeIcon> = {
+  creating: new vscode.ThemeIcon('loading~spin'),
+  ready: new vscode.ThemeIcon('vm-running', new vscode.ThemeColor('testing.iconPassed')),
+  stopped: new vscode.ThemeIcon('debug-stop', new vscode.ThemeColor('disabledForeground')),
+  error: new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground')),
+};
+
+/** A row of the agents tree. Its id is the agent's, so it is stable across states. */
+export class AgentTreeItem extends vscode.TreeItem {
+  constructor(readonly agent: Agent, progress?: CreateProgress) {
+    super(agent.id, vscode.TreeItemCollapsibleState.None);
+    this.id = `agent:${agent.id}`;
+    const step = progress && agent.state === 'creating' ? ` · ${progress.message}${progress.percent === undefined ? '' : ` ${progress.percent}%`}` : '';
+    this.description = `${agent.sessionBranch} · ${agent.state}${step}`;
+    this.iconPath = STATE_ICONS[agent.state];
+    this.contextValue = contextValueOf(agent);
+    this.tooltip = tooltipOf(agent);
+    this.accessibilityInformation = { label: `agent ${agent.id}, ${agent.state}, branch ${agent.sessionBranch}` };
+  }
+}
+
+/** `;`-joined flags, matched in package.json with `viewItem =~ /;running;/`. */
+export function contextValueOf(agent: Agent): string {
+  const flags = ['agent', agent.state];
+  if (agent.state === 'ready' || agent.state === 'error') {
+    flags.push('running');
+  }
+  return `;${flags.join(';')};`;
+}
+
+function tooltipOf(agent: Agent): vscode.MarkdownString {
+  const rows: [string, string][] = [
+    ['Repository', agent.repoUrl],
+    ['Base branch', agent.baseBranch || '(remote default)'],
+    ['Session branch', agent.sessionBranch],
+    ['Base commit', agent.baseCommit?.slice(0, 12) ?? ''],
+    ['Image', agent.image],
+    ['Container', agent.containerId.slice(0, 12)],
+    ['Created', agent.createdAt.getTime() > 0 ? agent.createdAt.toLocaleString() : ''],
+  ];
+  if (agent.reason) {
+    rows.push([agent.state === 'error' ? 'Error' : 'Status', agent.reason]);
+  }
+  const markdown = new vscode.MarkdownString(`**${escape(agent.id)}** · ${agent.state}\n\n| | |\n|---|---|\n`);
+  for (const [name, value] of rows.filter(([, value]) => value)) {
+    markdown.appendMarkdown(`| ${name} | \`${value.replace(/[|`]/g, '')}\` |\n`);
+  }
+  return markdown;
+}
+
+function escape(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|]/g, '\\$&');
+}

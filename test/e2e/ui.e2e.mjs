@@ -1,0 +1,157 @@
+// End to end, as a user: the packaged .vsix installed into code-server, driven
+// in headless Chromium through the activity bar, the command palette and the
+// quick inputs. Saves a screenshot of each step in test-artifacts/ui/.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS, installExtension, startCodeServer } from '../../scripts/vscode/codeServer.mjs';
+import gitServerModule from '../../out/test/support/gitServer.js';
+import engineModule from '../../out/src/core/docker/engine.js';
+
+const { GitServer } = gitServerModule;
+const { Engine } = engineModule;
+const repoRoot = resolve(import.meta.dirname, '..', '..');
+const artifacts = join(repoRoot, 'test-artifacts', 'ui');
+mkdirSync(artifacts, { recursive: true });
+const image = process.env.GITISO_TEST_IMAGE;
+if (!image) {
+  throw new Error('GITISO_TEST_IMAGE is not set: run the tests with npm test');
+}
+const agentId = `t-ui-${process.pid.toString(36)}`;
+
+const home = execFileSync('bash', [join(repoRoot, 'scripts/vscode/install-code-server.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop();
+execFileSync('npx', ['vsce', 'package', '--no-dependencies', '--out', 'gitiso.vsix'], { cwd: repoRoot, stdio: 'ignore' });
+
+const engine = new Engine();
+const gitServer = await GitServer.start(engine, image);
+gitServer.createRepo('webapp');
+// The workspace is a clone of the served repository, so Create Agent suggests its origin.
+const workspace = join(mkdtempSync(join(tmpdir(), 'gitiso-ui-')), 'webapp');
+execFileSync('git', ['clone', '-q', gitServer.url('webapp'), workspace]);
+
+const server = await startCodeServer({
+  home,
+  settings: { 'gitiso.image': image, 'gitiso.network': 'gitiso-test-net' },
+  beforeStart: (extensionsDir) => installExtension(home, extensionsDir, join(repoRoot, 'gitiso.vsix')),
+});
+let passed = 0;
+let failed = 0;
+let browser;
+try {
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
+  let stepNumber = 0;
+  const step = async (name, body) => {
+    stepNumber++;
+    const started = Date.now();
+    try {
+      await body();
+      passed++;
+      console.log(`✔ ${name} (${Date.now() - started} ms)`);
+    } catch (error) {
+      failed++;
+      console.log(`✖ ${name}: ${error.message}`);
+      throw error;
+    } finally {
+      await page.screenshot({ path: join(artifacts, `${String(stepNumber).padStart(2, '0')}-${name.replace(/\W+/g, '-')}.png`) }).catch(() => undefined);
+    }
+  };
+  const palette = async (command) => {
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`>${command}`);
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: command }).first().waitFor();
+    await page.keyboard.press('Enter');
+  };
+  const quickInput = page.locator('.quick-input-widget');
+  const quickInputTitle = (text) => quickInput.locator('.quick-input-title', { hasText: text }).waitFor({ timeout: 15_000 });
+  const row = page.locator(`.monaco-list-row[aria-label^="agent ${agentId},"]`);
+
+  await step('open the gitiso view and see the welcome content', async () => {
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    const viewButton = page.locator('.activitybar [aria-label^="Git Isolation"]').first();
+    await viewButton.waitFor({ timeout: 60_000 });
+    await viewButton.click();
+    await page.getByText('No agents yet.').waitFor({ timeout: 60_000 });
+  });
+
+  await step('create an agent through the palette and the quick inputs', async () => {
+    await palette('gitiso: Create Agent');
+    await quickInputTitle('Repository');
+    const value = await quickInput.locator('input').inputValue();
+    if (value !== gitServer.url('webapp')) {
+      throw new Error(`repository was not prefilled from origin: '${value}'`);
+    }
+    await page.keyboard.press('Enter');
+    await quickInputTitle('Base branch');
+    await quickInput.locator('.monaco-list-row', { hasText: 'main' }).first().waitFor();
+    await page.keyboard.press('Enter');
+    await quickInputTitle('Agent id');
+    await quickInput.locator('input').fill(agentId);
+    await page.keyboard.press('Enter');
+    await row.waitFor({ timeout: 60_000 });
+  });
+
+  await step('see the row appear with its branch, ready', async () => {
+    await page.locator(`.monaco-list-row[aria-label="agent ${agentId}, ready, branch gitiso/${agentId}"]`).waitFor({ timeout: 60_000 });
+    const description = await row.locator('.label-description').innerText();
+    if (description !== `gitiso/${agentId} · ready`) {
+      throw new Error(`row description is '${description}'`);
+    }
+    const status = (await page.locator('.statusbar-item', { hasText: /\bagents?\b/ }).first().innerText()).trim();
+    if (status !== '1 agent') {
+      throw new Error(`status bar item reads '${status}'`);
+    }
+  });
+
+  await step('open its terminal and see git branch --show-current print the session branch', async () => {
+    await palette('gitiso: Open Terminal');
+    await quickInput.locator('.monaco-list-row', { hasText: agentId }).first().waitFor();
+    await page.keyboard.press('Enter');
+    const rows = page.locator('.terminal-wrapper.active .xterm-rows');
+    await rows.waitFor({ timeout: 30_000 });
+    // Wait for the shell's prompt in /workspace before typing.
+    await page.waitForFunction(() => (document.querySelector('.terminal-wrapper.active .xterm-rows')?.textContent ?? '').includes('/workspace'), undefined, { timeout: 30_000 });
+    await page.keyboard.type('git branch --show-current\n');
+    await page.waitForFunction(
+      (branch) => (document.querySelector('.terminal-wrapper.active .xterm-rows')?.textContent ?? '').includes(branch),
+      `gitiso/${agentId}`,
+      { timeout: 30_000 },
+    );
+  });
+
+  await step('remove it through the palette with the modal confirmation', async () => {
+    await palette('gitiso: Remove Agent');
+    const item = quickInput.locator('.monaco-list-row', { hasText: agentId }).first();
+    await item.waitFor();
+    await item.click();
+    await quickInput.getByText('1 Selected').waitFor({ timeout: 5_000 });
+    await page.keyboard.press('Enter');
+    const remove = page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Remove' });
+    await remove.waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: join(artifacts, '05a-confirmation.png') });
+    await remove.click();
+    await row.waitFor({ state: 'detached', timeout: 30_000 });
+    await page.getByText('No agents yet.').waitFor({ timeout: 30_000 });
+    if (await engine.inspectContainer(`gitiso-${agentId}`)) {
+      throw new Error('the container is still there');
+    }
+  });
+} catch (error) {
+  if (failed === 0) {
+    failed++;
+    console.log(`✖ ui end-to-end: ${error.message}`);
+  }
+} finally {
+  await browser?.close();
+  server.stop();
+  await engine.removeContainer(`gitiso-${agentId}`).catch(() => undefined);
+  await gitServer.stop();
+}
+console.log(`screenshots: ${artifacts}`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed > 0 ? 1 : 0);

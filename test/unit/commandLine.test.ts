@@ -1,0 +1,19 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { splitCommandLine } from '../../src/core/commandLine';
+
+describe('splitting a typed command line', () => {
+  it('splits on white space and honours quotes and backslashes like a shell', () => {
+    assert.deepEqual(splitCommandLine('log --oneline  -5'), ['log', '--oneline', '-5']);
+    assert.deepEqual(splitCommandLine(`commit -m "fix the \\"login\\" bug" --author='A B <a@b>'`), ['commit', '-m', 'fix the "login" bug', '--author=A B <a@b>']);
+    assert.deepEqual(splitCommandLine(`a\\ b '' ""`), ['a b', '', '']);
+  });
+
+  it('expands nothing: $, backticks, globs and semicolons stay words', () => {
+    assert.deepEqual(splitCommandLine('log $HOME `id` *.ts ; rm -rf /'), ['log', '$HOME', '`id`', '*.ts', ';', 'rm', '-rf', '/']);
+  });
+
+  it('refuses an unclosed quote', () => {
+    assert.throws(() => splitCommandLine('commit -m "oops'), /unclosed " quote/);
+  });
+});
