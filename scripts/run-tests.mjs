@@ -16,6 +16,12 @@ const agents = execFileSync('docker', ['ps', '-a', '--filter', 'label=gitiso.age
 if (leftovers.length + agents.length > 0) {
   execFileSync('docker', ['rm', '-f', '-v', ...leftovers, ...agents], { stdio: 'ignore' });
 }
+// Snapshots of the tests' repositories (served under gitiso-test-… folders).
+const snapshots = execFileSync('docker', ['images', '--filter', 'label=gitiso.snapshot', '--format', '{{.ID}} {{.Label "gitiso.repo"}}'], { encoding: 'utf8' })
+  .split('\n').filter((line) => /\/gitiso-test-[0-9a-f]+\//.test(line)).map((line) => line.split(' ')[0]);
+if (snapshots.length > 0) {
+  spawnSync('docker', ['rmi', '-f', ...new Set(snapshots)], { stdio: 'ignore' });
+}
 
 const tiers = [
   { name: 'unit', dir: 'out/test/unit' },
@@ -24,10 +30,11 @@ const tiers = [
   { name: 'vscode extension host', script: 'scripts/vscode/run-extension-tests.mjs' },
   { name: 'vscode ui end-to-end', script: 'test/e2e/ui.e2e.mjs' },
 ];
-const env = { ...process.env, GITISO_TEST_IMAGE: image };
+const scratch = mkdtempSync(join(tmpdir(), 'gitiso-tests-'));
+// The tests' object pool lives in this run's scratch folder, not the user's.
+const env = { ...process.env, GITISO_TEST_IMAGE: image, GITISO_HOME: join(scratch, 'home') };
 let passed = 0;
 let failed = 0;
-const scratch = mkdtempSync(join(tmpdir(), 'gitiso-tests-'));
 for (const tier of tiers) {
   console.log(`\n=== ${tier.name} tests ===`);
   const started = Date.now();

@@ -7,6 +7,13 @@ import { GITISO_VERSION } from './version';
  */
 export type AgentState = 'creating' | 'ready' | 'stopped' | 'error';
 
+/**
+ * How an agent gets its clone: from a snapshot image that holds it as a shared
+ * layer (default), or cloned from the remote inside the container.
+ */
+export type CreateStrategy = 'snapshot' | 'remote';
+export const CREATE_STRATEGIES: readonly CreateStrategy[] = ['snapshot', 'remote'];
+
 export interface Agent {
   readonly id: string;
   readonly repoUrl: string;
@@ -15,7 +22,9 @@ export interface Agent {
   /** The commit the session branch started at, once known. */
   readonly baseCommit?: string;
   readonly sessionBranch: string;
+  /** The image the user asked for (a snapshot agent runs from a snapshot of it). */
   readonly image: string;
+  readonly strategy: CreateStrategy;
   readonly containerId: string;
   readonly createdAt: Date;
   readonly gitisoVersion: string;
@@ -29,6 +38,9 @@ export const LABEL = {
   agent: 'gitiso.agent',
   repo: 'gitiso.repo',
   baseBranch: 'gitiso.base-branch',
+  baseCommit: 'gitiso.base-commit',
+  strategy: 'gitiso.strategy',
+  image: 'gitiso.image',
   sessionBranch: 'gitiso.session-branch',
   created: 'gitiso.created',
   version: 'gitiso.version',
@@ -38,7 +50,11 @@ export interface AgentIdentity {
   readonly id: string;
   readonly repoUrl: string;
   readonly baseBranch: string;
+  /** Known before the container exists with the snapshot strategy (resolved in the pool). */
+  readonly baseCommit?: string;
   readonly sessionBranch: string;
+  readonly image: string;
+  readonly strategy: CreateStrategy;
   readonly createdAt: Date;
 }
 
@@ -47,7 +63,10 @@ export function agentLabels(identity: AgentIdentity): Record<string, string> {
     [LABEL.agent]: identity.id,
     [LABEL.repo]: identity.repoUrl,
     [LABEL.baseBranch]: identity.baseBranch,
+    [LABEL.baseCommit]: identity.baseCommit ?? '',
     [LABEL.sessionBranch]: identity.sessionBranch,
+    [LABEL.image]: identity.image,
+    [LABEL.strategy]: identity.strategy,
     [LABEL.created]: identity.createdAt.toISOString(),
     [LABEL.version]: GITISO_VERSION,
   };
@@ -64,7 +83,10 @@ export function identityFromLabels(labels: Record<string, string> | undefined): 
     id,
     repoUrl: labels[LABEL.repo] ?? '',
     baseBranch: labels[LABEL.baseBranch] ?? '',
+    baseCommit: labels[LABEL.baseCommit] || undefined,
     sessionBranch: labels[LABEL.sessionBranch] ?? '',
+    image: labels[LABEL.image] ?? '',
+    strategy: labels[LABEL.strategy] === 'remote' ? 'remote' : 'snapshot',
     createdAt: Number.isNaN(created.getTime()) ? new Date(0) : created,
     gitisoVersion: labels[LABEL.version] ?? '',
   };

@@ -1,13 +1,20 @@
 import type Docker from 'dockerode';
 import { throwIfAborted } from './base/abort';
-import { type Agent, agentState, type AgentIdentity, type AgentStateFile, type ContainerFacts, identityFromLabels, LABEL, parseStateFile, STATE_FILE, WORKSPACE } from './agent';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Agent, agentState, type AgentIdentity, type AgentStateFile, type ContainerFacts, type CreateStrategy, identityFromLabels, LABEL, parseStateFile, STATE_FILE, WORKSPACE } from './agent';
 import { agentContainerSpec } from './docker/containerSpec';
 import { statusCode, type Engine } from './docker/engine';
 import type { ExecResult } from './docker/exec';
 import { AgentExistsError, AgentNotFoundError, AgentNotRunningError, CancelledError, CreateFailedError, describeCause, InvalidInputError, isCancellation } from './errors';
 import { cloneArgs } from './git/cloneArgs';
 import { CloneProgressParser } from './git/cloneProgress';
+import { gitFailure } from './git/gitFailure';
 import { identityConfig, readHostIdentity, type GitIdentity } from './git/hostGit';
+import { ObjectPool, type ResolvedBase } from './git/objectPool';
+import { SnapshotStore, type Snapshot } from './snapshot/snapshotStore';
+import { defaultStorageDir } from './storage';
 import { redactCredentials, silentLogger, type Logger } from './logger';
 import { containerNameFor, sessionBranchFor, validateAgentId, validateBranchName, validateRepoUrl } from './names';
 
@@ -19,9 +26,14 @@ export interface CreateRequest {
   readonly image?: string;
   /** Plain settings for the container; never credentials. */
   readonly env?: Readonly<Record<string, string>>;
+  /** Overrides the service's strategy for this agent. */
+  readonly strategy?: CreateStrategy;
 }
 
-export type CreatePhase = 'checking' | 'image' | 'container' | 'cloning' | 'checkout' | 'ready';
+export type CreatePhase = 'checking' | 'image' | 'fetching' | 'snapshot' | 'container' | 'cloning' | 'checkout' | 'ready';
+
+/** The outcome of one agent of a createMany: the agent, or why it failed (nothing of it is left). */
+export type CreateOutcome = { readonly id: string; readonly agent: Agent } | { readonly id: string; readonly error: Error };
 
 export interface CreateProgress {
   readonly agentId: string;
@@ -54,7 +66,28 @@ export interface AgentServiceOptions {
   readonly identityFrom?: string;
   /** Overrides the host's git identity (tests, scripts). */
   readonly identity?: GitIdentity;
+  /** How agents get their clone; `snapshot` when absent. */
+  readonly strategy?: CreateStrategy;
+  /** For the remote strategy: shallow (`--depth`) and partial (`--filter`) clones. */
+  readonly cloneDepth?: number;
+  readonly cloneFilter?: string;
+  /** Where the host keeps the object pool; defaultStorageDir() when absent. */
+  readonly storageDir?: string;
 }
+
+/**
+ * Sets up an agent in a container started from a snapshot, in one exec: fetch
+ * the commits the snapshot lacks (from a bundle made by the pool, when the base
+ * moved), branch off, write the user's identity. Words arrive as positional
+ * parameters, never spliced into the script.
+ * $1 session branch, $2 user.name, $3 user.email, $4 bundle or "", $5 bundle ref, $6 base branch, $7 base commit.
+ */
+const AGENT_SETUP_SCRIPT = `set -e
+cd "${WORKSPACE}"
+if [ -n "$4" ]; then git fetch -q "$4" "+$5:refs/remotes/origin/$6"; rm -f "$4"; fi
+git checkout -q -b "$1" "$7"
+if [ -n "$2" ]; then git config user.name "$2"; fi
+if [ -n "$3" ]; then git config user.email "$3"; fi`;
 
 /**
  * Creates, lists, runs git in and removes agents. Holds no state of its own
@@ -68,9 +101,38 @@ export class AgentService {
   /** State files of ready agents, by container id: they do not change while it runs. */
   private readonly readyStates = new Map<string, AgentStateFile>();
 
+  readonly pool: ObjectPool;
+  readonly snapshots: SnapshotStore;
+
   constructor(private readonly options: AgentServiceOptions) {
     this.engine = options.engine;
     this.log = options.log ?? silentLogger;
+    this.pool = new ObjectPool(options.storageDir ?? defaultStorageDir(), this.log);
+    this.snapshots = new SnapshotStore(this.engine, this.pool, this.log);
+  }
+
+  /**
+   * Creates several agents, at most `concurrency` at a time. One snapshot
+   * build and one pool fetch serve the whole burst; a failure of one agent
+   * neither stops nor undoes the others and is reported by its id.
+   */
+  async createMany(requests: readonly CreateRequest[], hooks: OperationHooks & { concurrency?: number } = {}): Promise<CreateOutcome[]> {
+    const outcomes: CreateOutcome[] = new Array(requests.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < requests.length) {
+        const index = next++;
+        const request = requests[index] as CreateRequest;
+        try {
+          outcomes[index] = { id: request.id, agent: await this.create(request, hooks) };
+        } catch (error) {
+          outcomes[index] = { id: request.id, error: error instanceof Error ? error : new Error(String(error)) };
+        }
+      }
+    };
+    const concurrency = Math.max(1, Math.min(hooks.concurrency ?? 4, requests.length));
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    return outcomes;
   }
 
   async create(request: CreateRequest, hooks: OperationHooks = {}): Promise<Agent> {
@@ -97,18 +159,35 @@ export class AgentService {
       ]);
       throwIfAborted(signal, `creation of agent '${id}'`);
 
-      const identity: AgentIdentity = { id, repoUrl, baseBranch, sessionBranch: sessionBranchFor(id), createdAt: new Date() };
+      const strategy = request.strategy ?? this.options.strategy ?? 'snapshot';
+      const base: Partial<ResolvedBase> = strategy === 'snapshot' ? await this.resolveBase(repoUrl, baseBranch, report) : { branch: baseBranch || undefined };
+      throwIfAborted(signal, `creation of agent '${id}'`);
+      const snapshot = strategy === 'snapshot' ? await this.snapshotFor(repoUrl, image, base as ResolvedBase, report) : undefined;
+      throwIfAborted(signal, `creation of agent '${id}'`);
+
+      const identity: AgentIdentity = {
+        id,
+        repoUrl,
+        baseBranch: base.branch ?? '',
+        baseCommit: base.commit,
+        sessionBranch: sessionBranchFor(id),
+        image,
+        strategy,
+        createdAt: new Date(),
+      };
       report('container', 'starting the container');
-      const containerId = await this.createContainer(identity, image, request.env);
+      const containerId = await this.createContainer(identity, snapshot?.image ?? image, request.env);
       try {
         await this.engine.startContainer(containerId);
-        const state = await this.cloneInto(containerId, identity, gitIdentity, report, signal);
+        const state = snapshot
+          ? await this.branchFromSnapshot(containerId, identity, snapshot, gitIdentity, report, signal)
+          : await this.cloneInto(containerId, identity, gitIdentity, report, signal);
         await this.engine.putFile(containerId, STATE_FILE, JSON.stringify(state, null, 2) + '\n');
         this.readyStates.set(containerId, state);
       } catch (error) {
         this.log.warn(`creation of agent '${id}' failed, removing its container: ${describeCause(error)}`);
         await this.engine.removeContainer(containerId).catch((removeError: unknown) => this.log.error(`could not remove container ${containerId}: ${describeCause(removeError)}`));
-        throw error;
+        throw isCancellation(error) ? new CancelledError(`creation of agent '${id}'`) : error;
       }
       report('ready', `agent '${id}' is ready on ${identity.sessionBranch}`);
       this.log.info(`created agent '${id}' from ${redactCredentials(repoUrl)}`);
@@ -193,6 +272,69 @@ export class AgentService {
     }
   }
 
+  /** Brings the host's mirror up to date and reads the base branch's commit from it. */
+  private async resolveBase(repoUrl: string, baseBranch: string, report: (phase: CreatePhase, message: string) => void): Promise<ResolvedBase> {
+    report('fetching', `fetching ${redactCredentials(repoUrl)} into the pool`);
+    await this.pool.sync(repoUrl);
+    return this.pool.resolve(repoUrl, baseBranch || undefined);
+  }
+
+  /**
+   * The snapshot to start from: the one of this commit; else an older one of
+   * the same branch history (the agent fetches only the new commits, and the
+   * new snapshot is built in the background); else one built now.
+   */
+  private async snapshotFor(repoUrl: string, image: string, base: ResolvedBase, report: (phase: CreatePhase, message: string) => void): Promise<Snapshot> {
+    const exact = await this.snapshots.find(repoUrl, image, base.commit);
+    if (exact) {
+      return exact;
+    }
+    const older = await this.snapshots.findAncestor(repoUrl, image, base.commit);
+    if (older) {
+      this.snapshots.refreshInBackground(repoUrl, image, base);
+      return older;
+    }
+    report('snapshot', `building the snapshot of ${base.branch} at ${base.commit.slice(0, 12)} (once per commit)`);
+    return this.snapshots.ensure(repoUrl, image, base);
+  }
+
+  private async branchFromSnapshot(
+    containerId: string,
+    identity: AgentIdentity,
+    snapshot: Snapshot,
+    gitIdentity: GitIdentity,
+    report: (phase: CreatePhase, message: string) => void,
+    signal: AbortSignal | undefined,
+  ): Promise<AgentStateFile> {
+    const baseCommit = identity.baseCommit ?? snapshot.baseCommit;
+    let bundle = { path: '', ref: '' };
+    let scratch: string | undefined;
+    try {
+      if (baseCommit !== snapshot.baseCommit) {
+        report('fetching', `fetching the commits since the snapshot (${snapshot.baseCommit.slice(0, 12)}..${baseCommit.slice(0, 12)})`);
+        scratch = mkdtempSync(join(tmpdir(), 'gitiso-delta-'));
+        const file = join(scratch, 'delta.bundle');
+        const ref = await this.pool.bundle(identity.repoUrl, baseCommit, file, snapshot.baseCommit);
+        await this.engine.putHostFile(containerId, file, '/tmp/gitiso-delta.bundle');
+        bundle = { path: '/tmp/gitiso-delta.bundle', ref };
+      }
+      report('checkout', `creating branch ${identity.sessionBranch}`);
+      const setup = await this.engine.exec(
+        containerId,
+        ['sh', '-c', AGENT_SETUP_SCRIPT, 'gitiso-setup', identity.sessionBranch, gitIdentity.name ?? '', gitIdentity.email ?? '', bundle.path, bundle.ref, identity.baseBranch, baseCommit],
+        { workdir: WORKSPACE, signal },
+      );
+      if (setup.exitCode !== 0) {
+        throw new CreateFailedError(`could not create branch ${identity.sessionBranch}: ${gitFailure(setup.stderr)}`);
+      }
+    } finally {
+      if (scratch) {
+        rmSync(scratch, { recursive: true, force: true });
+      }
+    }
+    return { state: 'ready', baseBranch: identity.baseBranch, baseCommit, readyAt: new Date().toISOString() };
+  }
+
   /** Clones the repository inside the container and branches off the session branch. */
   private async cloneInto(
     containerId: string,
@@ -206,7 +348,7 @@ export class AgentService {
     const parser = new CloneProgressParser();
     const clone = await this.engine.exec(
       containerId,
-      ['git', ...cloneArgs({ url: identity.repoUrl, directory: WORKSPACE, branch: identity.baseBranch || undefined, config: identityConfig(gitIdentity) })],
+      ['git', ...cloneArgs({ url: identity.repoUrl, directory: WORKSPACE, branch: identity.baseBranch || undefined, config: identityConfig(gitIdentity), depth: this.options.cloneDepth, filter: this.options.cloneFilter })],
       {
         workdir: WORKSPACE,
         signal,
@@ -244,8 +386,8 @@ export class AgentService {
     return {
       ...identity,
       baseBranch: stateFile?.baseBranch || identity.baseBranch,
-      baseCommit: stateFile?.baseCommit,
-      image,
+      baseCommit: stateFile?.baseCommit ?? identity.baseCommit,
+      image: identity.image || image,
       containerId,
       state,
       reason,
@@ -264,11 +406,4 @@ export class AgentService {
     }
     return state;
   }
-}
-
-/** git's own reason, from its last "fatal:" or "error:" line. */
-export function gitFailure(stderr: string): string {
-  const lines = stderr.split(/[\r\n]+/).map((line) => line.trim()).filter(Boolean);
-  const reason = [...lines].reverse().find((line) => /^(fatal|error):/.test(line)) ?? lines.at(-1) ?? 'git failed without a message';
-  return redactCredentials(reason.replace(/^(fatal|error):\s*/, ''));
 }

@@ -122,6 +122,7 @@ function placeholder(request: CreateRequest): Agent {
     baseBranch: request.baseBranch ?? '',
     sessionBranch: sessionBranchFor(request.id),
     image: request.image ?? '',
+    strategy: request.strategy ?? 'snapshot',
     containerId: '',
     createdAt: new Date(),
     gitisoVersion: '',

@@ -49,7 +49,7 @@ describe('agents on a real engine and git server', () => {
     assert.deepEqual({ code: branch.exitCode, out: branch.stdout.trim() }, { code: 0, out: agent.sessionBranch });
     const head = await service.git(agent.id, ['rev-parse', 'HEAD']);
     assert.equal(head.stdout.trim(), commits.main);
-    assert.deepEqual([...new Set(phases.map((p) => p.phase))], ['checking', 'container', 'cloning', 'checkout', 'ready']);
+    assert.deepEqual([...new Set(phases.map((p) => p.phase))], ['checking', 'fetching', 'snapshot', 'container', 'checkout', 'ready']);
     // The working tree lives in the container: no bind mount of any kind.
     const info = await engine.inspectContainer(agent.containerId);
     assert.deepEqual(info?.Mounts, []);
@@ -151,7 +151,7 @@ describe('agents on a real engine and git server', () => {
     await assert.rejects(service.create({ id: id('x2'), repoUrl: server.url('demo'), baseBranch: 'bad..branch' }), InvalidInputError);
     await assert.rejects(service.create({ id: id('x3'), repoUrl: server.url('missing') }), (error: Error) => {
       assert.ok(error instanceof CreateFailedError);
-      assert.match(error.message, /could not clone .*missing\.git/);
+      assert.match(error.message, /could not fetch .*missing\.git: .*not exported/);
       return true;
     });
     await assert.rejects(service.create({ id: id('x4'), repoUrl: server.url('demo'), baseBranch: 'no-such-branch' }), /no-such-branch/);
@@ -163,18 +163,48 @@ describe('agents on a real engine and git server', () => {
     await assert.rejects(service.remove('no-such-agent'), AgentNotFoundError);
   });
 
-  it('cancels a create during the clone and removes what it made', async () => {
-    const abort = new AbortController();
-    const creating = service.create({ id: id('cancel'), repoUrl: server.url('demo') }, {
-      signal: abort.signal,
-      onProgress: (p) => {
-        if (p.phase === 'cloning') {
-          abort.abort();
-        }
-      },
+  for (const [strategy, phase] of [['snapshot', 'container'], ['remote', 'cloning']] as const) {
+    it(`cancels a ${strategy} create once its container exists and removes what it made`, async () => {
+      const abort = new AbortController();
+      const creating = service.create({ id: id(`cancel-${strategy}`), repoUrl: server.url('demo'), strategy }, {
+        signal: abort.signal,
+        onProgress: (p) => {
+          if (p.phase === phase) {
+            abort.abort();
+          }
+        },
+      });
+      await assert.rejects(creating, CancelledError);
+      await assertNoContainer(id(`cancel-${strategy}`));
     });
-    await assert.rejects(creating, CancelledError);
-    await assertNoContainer(id('cancel'));
+  }
+
+  it('makes the same agent with either strategy', async () => {
+    const describe = async (agentId: string): Promise<Record<string, string>> => {
+      const agent = await newService().get(agentId);
+      const git = async (...args: string[]): Promise<string> => (await service.git(agentId, args)).stdout.trim();
+      return {
+        branch: await git('rev-parse', '--abbrev-ref', 'HEAD'),
+        head: await git('rev-parse', 'HEAD'),
+        origin: await git('remote', 'get-url', 'origin'),
+        user: await git('config', 'user.name'),
+        status: await git('status', '--porcelain'),
+        tracked: await git('ls-files'),
+        labels: JSON.stringify([agent.repoUrl, agent.baseBranch, agent.baseCommit, agent.image, agent.state]),
+      };
+    };
+    await service.create({ id: id('s-snap'), repoUrl: server.url('demo'), strategy: 'snapshot' });
+    await service.create({ id: id('s-remote'), repoUrl: server.url('demo'), strategy: 'remote' });
+    const snap = await describe(id('s-snap'));
+    const remote = await describe(id('s-remote'));
+    assert.equal(snap.branch, `gitiso/${id('s-snap')}`);
+    assert.equal(remote.branch, `gitiso/${id('s-remote')}`);
+    assert.deepEqual({ ...snap, branch: '' }, { ...remote, branch: '' });
+    assert.equal(snap.origin, server.url('demo'));
+    assert.equal((await newService().get(id('s-snap'))).strategy, 'snapshot');
+    assert.equal((await newService().get(id('s-remote'))).strategy, 'remote');
+    await service.remove(id('s-snap'));
+    await service.remove(id('s-remote'));
   });
 
   it('kills a command that runs past its timeout', async () => {

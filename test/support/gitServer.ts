@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Engine } from '../../src/core/docker/engine';
@@ -9,6 +10,9 @@ import { ensureNetwork, git, makeTempDir, removeDir, TEST_LABEL, TEST_NETWORK } 
  * so the tests can check on the host what agents pushed.
  */
 export class GitServer {
+  /** Repositories are served under a folder unique to this server, so URLs never repeat across runs (pools and snapshots key on them). */
+  readonly namespace = `gitiso-test-${randomBytes(4).toString('hex')}`;
+
   private constructor(
     private readonly engine: Engine,
     private readonly containerId: string,
@@ -38,11 +42,11 @@ export class GitServer {
 
   /** git:// URL of a repository, as containers (and this host) reach it. */
   url(name: string): string {
-    return `git://${this.address}/${name}.git`;
+    return `git://${this.address}/${this.namespace}/${name}.git`;
   }
 
   barePath(name: string): string {
-    return join(this.root, `${name}.git`);
+    return join(this.root, this.namespace, `${name}.git`);
   }
 
   /**

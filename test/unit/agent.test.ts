@@ -6,7 +6,16 @@ import { agentLabels, agentState, identityFromLabels, LABEL, parseStateFile } fr
 import { agentContainerSpec } from '../../src/core/docker/containerSpec';
 import { GITISO_VERSION } from '../../src/core/version';
 
-const identity = { id: 'a1', repoUrl: 'git://h/r.git', baseBranch: 'main', sessionBranch: 'gitiso/a1', createdAt: new Date('2026-01-02T03:04:05.000Z') };
+const identity = {
+  id: 'a1',
+  repoUrl: 'git://h/r.git',
+  baseBranch: 'main',
+  baseCommit: 'c0ffee',
+  sessionBranch: 'gitiso/a1',
+  image: 'node:22',
+  strategy: 'snapshot',
+  createdAt: new Date('2026-01-02T03:04:05.000Z'),
+} as const;
 
 describe('agent labels', () => {
   it('round-trip every field', () => {

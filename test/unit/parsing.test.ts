@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { gitFailure } from '../../src/core/agentService';
+import { gitFailure } from '../../src/core/git/gitFailure';
 import { connectionOptions } from '../../src/core/docker/connection';
 import { PullProgress } from '../../src/core/docker/pullProgress';
 import { cloneArgs } from '../../src/core/git/cloneArgs';

@@ -1,4 +1,6 @@
+import { createReadStream, statSync } from 'node:fs';
 import { posix } from 'node:path';
+import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import * as tar from 'tar-stream';
 
@@ -41,4 +43,12 @@ export async function readFile(docker: Docker, containerId: string, path: string
     }
   }
   return content;
+}
+
+/** Streams a host file into a container (its folder must exist), without reading it into memory. */
+export async function putHostFile(docker: Docker, containerId: string, hostPath: string, path: string): Promise<void> {
+  const pack = tar.pack();
+  const entry = pack.entry({ name: posix.relative('/', path), size: statSync(hostPath).size, mode: 0o644 });
+  createReadStream(hostPath).pipe(entry as unknown as NodeJS.WritableStream).on('finish', () => pack.finalize());
+  await docker.getContainer(containerId).putArchive(Readable.from(pack), { path: '/' });
 }

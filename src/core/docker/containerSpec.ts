@@ -4,6 +4,7 @@ import { containerNameFor } from '../names';
 
 export interface AgentContainerInput {
   readonly identity: AgentIdentity;
+  /** What the container runs from: the requested image, or a snapshot of it. */
   readonly image: string;
   /** Plain settings only: never a credential (they show in `docker inspect`). */
   readonly env?: Readonly<Record<string, string>>;

@@ -2,7 +2,7 @@ import Docker from 'dockerode';
 import { throwIfAborted } from '../base/abort';
 import { EngineUnavailableError, ImageUnavailableError } from '../errors';
 import { silentLogger, type Logger } from '../logger';
-import { readFile, putFile } from './archive';
+import { putFile, putHostFile, readFile } from './archive';
 import { connectionOptions } from './connection';
 import { execInContainer, type ExecOptions, type ExecResult } from './exec';
 import { PullProgress, type PullEvent } from './pullProgress';
@@ -87,6 +87,16 @@ export class Engine {
     }
   }
 
+  /** The image's content id: a retagged image is another image. */
+  async imageId(image: string): Promise<string> {
+    return (await this.docker.getImage(image).inspect()).Id;
+  }
+
+  /** Saves a container's file system and config (labels included) as an image. */
+  async commitContainer(id: string, repo: string, tag: string): Promise<void> {
+    await this.docker.getContainer(id).commit({ repo, tag, pause: true });
+  }
+
   async createContainer(options: Docker.ContainerCreateOptions): Promise<string> {
     const container = await this.docker.createContainer(options);
     return container.id;
@@ -143,6 +153,10 @@ export class Engine {
 
   putFile(containerId: string, path: string, content: string | Buffer, mode?: number): Promise<void> {
     return putFile(this.docker, containerId, path, content, mode);
+  }
+
+  putHostFile(containerId: string, hostPath: string, path: string): Promise<void> {
+    return putHostFile(this.docker, containerId, hostPath, path);
   }
 
   readFile(containerId: string, path: string): Promise<Buffer | undefined> {

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { Agent } from '../../core/agent';
-import type { CreateRequest } from '../../core/agentService';
+import type { CreatePhase, CreateRequest } from '../../core/agentService';
 import { readSettings } from '../config';
 import type { CommandContext } from './context';
 import { askAgentId, askBaseBranch, askRepository } from './createInputs';
@@ -48,4 +48,4 @@ export async function createAgent(ctx: CommandContext, given?: Partial<CreateReq
   return agent;
 }
 
-const PHASE_SHARE = { checking: 2, image: 5, container: 10, cloning: 10, checkout: 92, ready: 100 } as const;
+const PHASE_SHARE: Record<CreatePhase, number> = { checking: 2, image: 5, fetching: 8, snapshot: 10, container: 10, cloning: 10, checkout: 92, ready: 100 };

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { gitFailure } from '../../core/agentService';
+import { gitFailure } from '../../core/git/gitFailure';
 import { GitisoError } from '../../core/errors';
 import type { CommandContext } from './context';
 import { pickAgent, type AgentTarget } from './pickAgents';

@@ -1,0 +1,257 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+import { WORKSPACE } from '../agent';
+import { statusCode, type Engine } from '../docker/engine';
+import { CreateFailedError } from '../errors';
+import { gitFailure } from '../git/gitFailure';
+import type { ObjectPool, ResolvedBase } from '../git/objectPool';
+import { redactCredentials, silentLogger, type Logger } from '../logger';
+import { GITISO_VERSION } from '../version';
+
+export const SNAPSHOT_REPO = 'gitiso-snapshot';
+
+export const SNAPSHOT_LABEL = {
+  key: 'gitiso.snapshot',
+  repo: 'gitiso.repo',
+  baseBranch: 'gitiso.base-branch',
+  baseCommit: 'gitiso.base-commit',
+  baseImage: 'gitiso.base-image',
+  setupKey: 'gitiso.setup-key',
+  created: 'gitiso.created',
+  version: 'gitiso.version',
+} as const;
+
+/** Builders are named, so one build per snapshot runs across processes and leftovers can be found. */
+export const BUILDER_PREFIX = 'gitiso-snapshot-build-';
+
+export interface Snapshot {
+  readonly key: string;
+  readonly image: string;
+  readonly repoUrl: string;
+  readonly baseBranch: string;
+  readonly baseCommit: string;
+  readonly baseImageId: string;
+  readonly createdAt: Date;
+  readonly sizeBytes?: number;
+}
+
+export interface SnapshotIdentity {
+  readonly repoUrl: string;
+  readonly baseImageId: string;
+  readonly commit: string;
+  /** Reserved for the per-repository setup (a hash of lockfiles and setup config). */
+  readonly setupKey?: string;
+}
+
+/** A snapshot's key: one per (agent image, repository, base commit, setup). */
+export function snapshotKey(identity: SnapshotIdentity): string {
+  const text = JSON.stringify([identity.baseImageId, identity.repoUrl, identity.commit, identity.setupKey ?? '']);
+  return createHash('sha256').update(text).digest('hex').slice(0, 20);
+}
+
+/**
+ * Builds the snapshot's clone inside the builder from a bundle streamed in from
+ * the pool (no bind mount, so remote engines work too), leaves the base branch
+ * checked out with origin set to the real URL, and refreshes the index so that
+ * the first git command in an agent does not re-read the whole tree. The stat
+ * settings keep that true after the layer is shared: inode numbers and ctimes
+ * differ between containers, content and mtimes do not.
+ * $1 bundle, $2 bundle ref, $3 base branch, $4 base commit, $5 origin URL.
+ */
+const BUILD_SCRIPT = `set -e
+git init -q "${WORKSPACE}"
+cd "${WORKSPACE}"
+git config core.checkStat minimal
+git config core.trustctime false
+git config gc.auto 0
+git fetch -q "$1" "+$2:refs/remotes/origin/$3"
+git checkout -q -B "$3" "$4"
+git remote add origin "$5"
+git config "branch.$3.remote" origin
+git config "branch.$3.merge" "refs/heads/$3"
+git update-index -q --refresh
+rm -f "$1"`;
+
+/**
+ * Snapshot images: an image per base commit that holds a full clone as a layer
+ * every agent of that commit shares (overlay copy-on-write: an agent's own disk
+ * is only what it changes). Concurrent requests for one snapshot share a build.
+ */
+export class SnapshotStore {
+  private readonly building = new Map<string, Promise<Snapshot>>();
+
+  constructor(private readonly engine: Engine, private readonly pool: ObjectPool, private readonly log: Logger = silentLogger) {}
+
+  /** The snapshot for exactly this commit, built now when missing. */
+  async ensure(repoUrl: string, baseImage: string, base: ResolvedBase): Promise<Snapshot> {
+    const baseImageId = await this.engine.imageId(baseImage);
+    const key = snapshotKey({ repoUrl, baseImageId, commit: base.commit });
+    const existing = await this.inspect(`${SNAPSHOT_REPO}:${key}`);
+    if (existing) {
+      return existing;
+    }
+    let build = this.building.get(key);
+    if (!build) {
+      build = this.build(key, repoUrl, baseImage, baseImageId, base).finally(() => this.building.delete(key));
+      this.building.set(key, build);
+    }
+    return build;
+  }
+
+  /** The snapshot of exactly this commit, if it exists. */
+  async find(repoUrl: string, baseImage: string, commit: string): Promise<Snapshot | undefined> {
+    const baseImageId = await this.engine.imageId(baseImage);
+    return this.inspect(`${SNAPSHOT_REPO}:${snapshotKey({ repoUrl, baseImageId, commit })}`);
+  }
+
+  /** The newest snapshot of this repository and image whose commit is an ancestor of `commit` (for a delta fetch). */
+  async findAncestor(repoUrl: string, baseImage: string, commit: string): Promise<Snapshot | undefined> {
+    const baseImageId = await this.engine.imageId(baseImage);
+    const candidates = (await this.list()).filter((s) => s.repoUrl === repoUrl && s.baseImageId === baseImageId).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+    for (const candidate of candidates) {
+      if (await this.pool.isAncestor(repoUrl, candidate.baseCommit, commit)) {
+        return candidate;
+      }
+    }
+    return undefined;
+  }
+
+  /** Builds the snapshot for `base` unless it exists or is being built; errors are logged, not thrown. */
+  refreshInBackground(repoUrl: string, baseImage: string, base: ResolvedBase): void {
+    void this.ensure(repoUrl, baseImage, base).catch((error: unknown) => this.log.warn(`background snapshot of ${redactCredentials(repoUrl)} failed: ${(error as Error).message}`));
+  }
+
+  async list(): Promise<Snapshot[]> {
+    const images = await this.engine.docker.listImages({ filters: { label: [SNAPSHOT_LABEL.key] } });
+    return images.flatMap((info) => {
+      const snapshot = fromLabels(info.Labels, info.RepoTags?.find((tag) => tag.startsWith(`${SNAPSHOT_REPO}:`)) ?? info.Id, info.Size);
+      return snapshot ? [snapshot] : [];
+    });
+  }
+
+  /**
+   * Removes snapshots no container uses that are older than `graceMs`.
+   * Returns the removed ones; a snapshot an agent runs from is kept.
+   */
+  async prune(graceMs: number): Promise<Snapshot[]> {
+    const containers = await this.engine.docker.listContainers({ all: true });
+    const inUse = new Set(containers.map((c) => c.ImageID));
+    const inUseTags = new Set(containers.map((c) => c.Image));
+    const removed: Snapshot[] = [];
+    const images = await this.engine.docker.listImages({ filters: { label: [SNAPSHOT_LABEL.key] } });
+    for (const info of images) {
+      const snapshot = fromLabels(info.Labels, info.RepoTags?.[0] ?? info.Id, info.Size);
+      if (!snapshot || inUse.has(info.Id) || inUseTags.has(snapshot.image) || Date.now() - snapshot.createdAt.getTime() < graceMs) {
+        continue;
+      }
+      try {
+        await this.engine.docker.getImage(info.Id).remove({ force: false });
+        removed.push(snapshot);
+      } catch (error) {
+        this.log.debug(`snapshot ${snapshot.image} kept: ${(error as Error).message}`);
+      }
+    }
+    return removed;
+  }
+
+  /** Another process builds this snapshot: wait for its image (or for its builder to go, then fail clearly). */
+  private async awaitOtherBuild(key: string, image: string): Promise<Snapshot> {
+    for (let waited = 0; waited < 10 * 60_000; waited += 250) {
+      const snapshot = await this.inspect(image);
+      if (snapshot) {
+        return snapshot;
+      }
+      if (!(await this.engine.inspectContainer(`${BUILDER_PREFIX}${key}`))) {
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    throw new CreateFailedError(`another build of snapshot ${image} did not finish: try again`);
+  }
+
+  private async inspect(image: string): Promise<Snapshot | undefined> {
+    try {
+      const info = await this.engine.docker.getImage(image).inspect();
+      return fromLabels(info.Config.Labels ?? undefined, image, info.Size);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async build(key: string, repoUrl: string, baseImage: string, baseImageId: string, base: ResolvedBase): Promise<Snapshot> {
+    const started = Date.now();
+    const image = `${SNAPSHOT_REPO}:${key}`;
+    const scratch = mkdtempSync(join(tmpdir(), 'gitiso-bundle-'));
+    const bundleFile = join(scratch, 'base.bundle');
+    let builder: string | undefined;
+    try {
+      const bundleRef = await this.pool.bundle(repoUrl, base.commit, bundleFile);
+      try {
+        builder = await this.engine.createContainer(builderSpec(key, repoUrl, baseImage, baseImageId, base));
+      } catch (error) {
+        if (statusCode(error) === 409) {
+          return await this.awaitOtherBuild(key, image);
+        }
+        throw error;
+      }
+      await this.engine.startContainer(builder);
+      await this.engine.putHostFile(builder, bundleFile, '/tmp/gitiso-base.bundle');
+      const result = await this.engine.exec(builder, ['sh', '-c', BUILD_SCRIPT, 'gitiso-snapshot', '/tmp/gitiso-base.bundle', bundleRef, base.branch, base.commit, repoUrl]);
+      if (result.exitCode !== 0) {
+        throw new CreateFailedError(`could not build the snapshot of ${redactCredentials(repoUrl)}: ${gitFailure(result.stderr)}`);
+      }
+      await this.engine.commitContainer(builder, SNAPSHOT_REPO, key);
+      this.log.info(`snapshot ${image} of ${redactCredentials(repoUrl)} at ${base.commit.slice(0, 12)} built in ${Date.now() - started} ms`);
+      const snapshot = await this.inspect(image);
+      if (!snapshot) {
+        throw new CreateFailedError(`snapshot ${image} vanished right after it was built`);
+      }
+      return snapshot;
+    } finally {
+      if (builder) {
+        await this.engine.removeContainer(builder).catch(() => undefined);
+      }
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  }
+}
+
+function builderSpec(key: string, repoUrl: string, baseImage: string, baseImageId: string, base: ResolvedBase): Docker.ContainerCreateOptions {
+  return {
+    Image: baseImage,
+    Cmd: ['sleep', 'infinity'],
+    WorkingDir: WORKSPACE,
+    // Committed with the container: these become the snapshot image's labels.
+    name: `${BUILDER_PREFIX}${key}`,
+    Labels: {
+      [SNAPSHOT_LABEL.key]: key,
+      [SNAPSHOT_LABEL.repo]: repoUrl,
+      [SNAPSHOT_LABEL.baseBranch]: base.branch,
+      [SNAPSHOT_LABEL.baseCommit]: base.commit,
+      [SNAPSHOT_LABEL.baseImage]: baseImageId,
+      [SNAPSHOT_LABEL.created]: new Date().toISOString(),
+      [SNAPSHOT_LABEL.version]: GITISO_VERSION,
+    },
+    HostConfig: { Init: true, NetworkMode: 'none' },
+  };
+}
+
+function fromLabels(labels: Record<string, string> | undefined, image: string, size?: number): Snapshot | undefined {
+  const key = labels?.[SNAPSHOT_LABEL.key];
+  if (!labels || !key) {
+    return undefined;
+  }
+  return {
+    key,
+    image,
+    repoUrl: labels[SNAPSHOT_LABEL.repo] ?? '',
+    baseBranch: labels[SNAPSHOT_LABEL.baseBranch] ?? '',
+    baseCommit: labels[SNAPSHOT_LABEL.baseCommit] ?? '',
+    baseImageId: labels[SNAPSHOT_LABEL.baseImage] ?? '',
+    createdAt: new Date(labels[SNAPSHOT_LABEL.created] ?? 0),
+    sizeBytes: size,
+  };
+}
