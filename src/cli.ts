@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { Agent } from './core/agent';
+import { type Agent, CREATE_STRATEGIES, type CreateStrategy } from './core/agent';
 import { AgentService, type CreateProgress } from './core/agentService';
 import { defaultImage } from './core/defaults';
 import { Engine } from './core/docker/engine';
@@ -10,21 +10,28 @@ import { GITISO_VERSION } from './core/version';
 const HELP = `gitiso ${GITISO_VERSION}: isolated agents (container + clone + branch) for one repository
 
 Usage:
-  gitiso create ID --repo URL [--base BRANCH] [--image IMAGE]
-                          create an agent: a container with the repository cloned
-                          inside it on branch gitiso/ID
+  gitiso create ID… --repo URL [--base BRANCH] [--image IMAGE] [--strategy S]
+  gitiso create --count N [--prefix P] --repo URL …
+                          create agents (concurrently): each a container with the
+                          repository cloned inside it on branch gitiso/ID
   gitiso ls [--json]      list agents (rebuilt from the Docker engine)
   gitiso git ID -- ARGS…  run git ARGS… in the agent's clone; exits with git's code
   gitiso rm ID…           remove agents and everything they own
+  gitiso snapshots [--prune]
+                          list snapshot images; --prune removes those no agent uses
 
 Options:
   --docker-host URL       Docker engine (default: DOCKER_HOST, else the local socket)
   --network NAME          Docker network agents join (default: GITISO_NETWORK, else bridge)
+  --strategy S            snapshot (default: the clone is a shared image layer made
+                          once per base commit) or remote (clone in the container)
+  --depth N, --filter F   with --strategy remote: shallow or partial clone
   --verbose               log what gitiso does to stderr
   -h, --help              show this help
   -v, --version           show the version
 
-Environment: DOCKER_HOST, GITISO_IMAGE (default image: ${defaultImage()}), GITISO_NETWORK.
+Environment: DOCKER_HOST, GITISO_IMAGE (default image: ${defaultImage()}), GITISO_NETWORK,
+GITISO_HOME (where the object pool lives; default ~/.cache/gitiso).
 `;
 
 class UsageError extends GitisoError {}
@@ -43,6 +50,12 @@ async function main(argv: string[]): Promise<number> {
       image: { type: 'string' },
       network: { type: 'string' },
       'docker-host': { type: 'string' },
+      strategy: { type: 'string' },
+      depth: { type: 'string' },
+      filter: { type: 'string' },
+      count: { type: 'string' },
+      prefix: { type: 'string' },
+      prune: { type: 'boolean' },
       json: { type: 'boolean' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -67,28 +80,61 @@ async function main(argv: string[]): Promise<number> {
     defaultImage: defaultImage(),
     network: values.network || process.env.GITISO_NETWORK || undefined,
     identityFrom: process.cwd(),
+    strategy: parseStrategy(values.strategy),
+    cloneDepth: values.depth ? Number(values.depth) : undefined,
+    cloneFilter: values.filter,
   });
 
   switch (command) {
     case 'create': {
-      const [id, ...extra] = rest;
-      if (!id || extra.length > 0 || !values.repo) {
-        throw new UsageError('usage: gitiso create ID --repo URL [--base BRANCH] [--image IMAGE]');
+      const ids = values.count ? Array.from({ length: Number(values.count) }, (_, n) => `${values.prefix ?? 'agent'}-${n + 1}`) : rest;
+      if (ids.length === 0 || !values.repo || (values.count && !/^\d+$/.test(values.count))) {
+        throw new UsageError('usage: gitiso create ID… --repo URL [--base BRANCH] [--image IMAGE], or --count N [--prefix P]');
       }
       const abort = new AbortController();
       const onSigint = (): void => abort.abort();
       process.once('SIGINT', onSigint);
-      const progress = progressPrinter();
+      const progress = progressPrinter(ids.length > 1);
       try {
-        const agent = await service.create(
-          { id, repoUrl: values.repo, baseBranch: values.base, image: values.image },
-          { signal: abort.signal, onProgress: progress.update },
+        const repoUrl = values.repo;
+        const outcomes = await service.createMany(
+          ids.map((id) => ({ id, repoUrl, baseBranch: values.base, image: values.image })),
+          { signal: abort.signal, onProgress: progress.update, concurrency: 4 },
         );
         progress.done();
-        process.stdout.write(`${agent.id}\t${agent.sessionBranch}\t${agent.baseCommit?.slice(0, 12) ?? ''}\n`);
+        let failed = 0;
+        for (const outcome of outcomes) {
+          if ('agent' in outcome) {
+            process.stdout.write(`${outcome.agent.id}\t${outcome.agent.sessionBranch}\t${outcome.agent.baseCommit?.slice(0, 12) ?? ''}\n`);
+          } else {
+            failed++;
+            if (isCancellation(outcome.error)) {
+              throw outcome.error;
+            }
+            process.stderr.write(`gitiso: ${ids.length > 1 ? `${outcome.id}: ` : ''}${outcome.error.message}\n`);
+          }
+        }
+        return failed > 0 ? 1 : 0;
       } finally {
         progress.done();
         process.off('SIGINT', onSigint);
+      }
+    }
+    case 'snapshots': {
+      if (values.prune) {
+        const removed = await service.snapshots.prune(0);
+        process.stdout.write(removed.length === 0 ? 'no unused snapshots\n' : removed.map((s) => `removed ${s.image}\n`).join(''));
+        return 0;
+      }
+      const snapshots = await service.snapshots.list();
+      if (values.json) {
+        process.stdout.write(JSON.stringify(snapshots, null, 2) + '\n');
+      } else if (snapshots.length === 0) {
+        process.stdout.write('no snapshots\n');
+      } else {
+        for (const s of snapshots) {
+          process.stdout.write(`${s.image}\t${s.baseBranch}\t${s.baseCommit.slice(0, 12)}\t${((s.sizeBytes ?? 0) / 1e6).toFixed(1)} MB\t${s.repoUrl}\n`);
+        }
       }
       return 0;
     }
@@ -133,6 +179,16 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+function parseStrategy(value: string | undefined): CreateStrategy | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  if (!(CREATE_STRATEGIES as readonly string[]).includes(value)) {
+    throw new UsageError(`--strategy must be one of ${CREATE_STRATEGIES.join(', ')}`);
+  }
+  return value as CreateStrategy;
+}
+
 function toJson(agent: Agent): Record<string, unknown> {
   return { ...agent, createdAt: agent.createdAt.toISOString() };
 }
@@ -147,10 +203,10 @@ function table(agents: Agent[]): string {
   return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n') + '\n';
 }
 
-/** One line that rewrites itself on a terminal; one line per phase elsewhere. */
-function progressPrinter(): { update: (progress: CreateProgress) => void; done: () => void } {
-  const tty = process.stderr.isTTY;
-  let lastPhase = '';
+/** One line that rewrites itself on a terminal; one line per phase elsewhere (per agent when there are several). */
+function progressPrinter(several: boolean): { update: (progress: CreateProgress) => void; done: () => void } {
+  const tty = process.stderr.isTTY && !several;
+  const lastPhase = new Map<string, string>();
   let open = false;
   return {
     update(progress) {
@@ -159,10 +215,10 @@ function progressPrinter(): { update: (progress: CreateProgress) => void; done: 
       if (tty) {
         process.stderr.write(`\r\x1b[2K${line}`);
         open = true;
-      } else if (progress.phase !== lastPhase) {
+      } else if (progress.phase !== lastPhase.get(progress.agentId)) {
         process.stderr.write(`${line}\n`);
       }
-      lastPhase = progress.phase;
+      lastPhase.set(progress.agentId, progress.phase);
     },
     done() {
       if (open) {

@@ -3,11 +3,11 @@ import { AgentService } from '../core/agentService';
 import { AgentsModel } from '../core/agentsModel';
 import { Emitter } from '../core/base/event';
 import { Engine } from '../core/docker/engine';
-import { affectsConnection, readSettings } from './config';
+import { affectsService, readSettings } from './config';
 
 /**
  * Hand-wired composition root: the engine, the service and the model, built
- * from the settings, and built again when the engine's address changes. The
+ * from the settings, and built again when one of their settings changes. The
  * UI listens to `onDidChange`, which outlives any one model.
  */
 export class Gitiso implements vscode.Disposable {
@@ -19,8 +19,8 @@ export class Gitiso implements vscode.Disposable {
   constructor(private readonly log: vscode.LogOutputChannel) {
     this.connect();
     this.configListener = vscode.workspace.onDidChangeConfiguration((event) => {
-      if (affectsConnection(event)) {
-        this.log.info('Docker settings changed: reconnecting');
+      if (affectsService(event)) {
+        this.log.info('gitiso settings changed: reconnecting');
         this.teardown();
         this.connect();
       }
@@ -57,6 +57,10 @@ export class Gitiso implements vscode.Disposable {
       defaultImage: settings.image,
       network: settings.network || undefined,
       identityFrom: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
+      strategy: settings.createStrategy,
+      cloneDepth: settings.cloneDepth || undefined,
+      cloneFilter: settings.cloneFilter || undefined,
+      storageDir: settings.storagePath || undefined,
     });
     const model = new AgentsModel(service, engine, this.log);
     const subscription = model.onDidChange(() => this.changed.fire());

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { CreateStrategy } from '../core/agent';
 import { defaultImage } from '../core/defaults';
 
 export interface Settings {
@@ -7,6 +8,10 @@ export interface Settings {
   readonly defaultBaseBranch: string;
   readonly network: string;
   readonly createConcurrency: number;
+  readonly createStrategy: CreateStrategy;
+  readonly cloneDepth: number;
+  readonly cloneFilter: string;
+  readonly storagePath: string;
 }
 
 export function readSettings(): Settings {
@@ -17,10 +22,16 @@ export function readSettings(): Settings {
     defaultBaseBranch: config.get<string>('defaultBaseBranch') ?? '',
     network: config.get<string>('network') ?? '',
     createConcurrency: Math.max(1, config.get<number>('createConcurrency') ?? 3),
+    createStrategy: config.get<string>('createStrategy') === 'remote' ? 'remote' : 'snapshot',
+    cloneDepth: config.get<number>('cloneDepth') ?? 0,
+    cloneFilter: config.get<string>('cloneFilter') ?? '',
+    storagePath: config.get<string>('storagePath') ?? '',
   };
 }
 
-/** Settings that need a new engine connection when they change. */
-export function affectsConnection(event: vscode.ConfigurationChangeEvent): boolean {
-  return event.affectsConfiguration('gitiso.dockerHost') || event.affectsConfiguration('gitiso.network');
+/** Settings the engine connection and the agent service are built from. */
+const SERVICE_SETTINGS = ['dockerHost', 'network', 'image', 'createStrategy', 'cloneDepth', 'cloneFilter', 'storagePath'];
+
+export function affectsService(event: vscode.ConfigurationChangeEvent): boolean {
+  return SERVICE_SETTINGS.some((name) => event.affectsConfiguration(`gitiso.${name}`));
 }

@@ -39,7 +39,7 @@ describe('gitiso CLI', () => {
   it('create, then git rev-parse prints the session branch', () => {
     const created = gitiso('create', agentId, '--repo', server.url('cli'));
     assert.equal(created.code, 0, created.stderr);
-    assert.match(created.stderr, /cloning/);
+    assert.match(created.stderr, new RegExp(`${agentId}: ready: agent '${agentId}' is ready on gitiso/${agentId}`));
     const branch = gitiso('git', agentId, '--', 'rev-parse', '--abbrev-ref', 'HEAD');
     assert.equal(branch.code, 0, branch.stderr);
     assert.equal(branch.stdout, `gitiso/${agentId}\n`);
@@ -77,6 +77,19 @@ describe('gitiso CLI', () => {
     const noEngine = gitiso('ls', '--docker-host', 'unix:///tmp/gitiso-none.sock');
     assert.equal(noEngine.code, 1);
     assert.match(noEngine.stderr, /^gitiso: no Docker engine at unix:\/\/\/tmp\/gitiso-none\.sock: start Docker or set DOCKER_HOST/);
+  });
+
+  it('creates several agents at once and lists the snapshot they share', () => {
+    const created = gitiso('create', '--count', '2', '--prefix', `${prefix}-n`, '--repo', server.url('cli'));
+    assert.equal(created.code, 0, created.stderr);
+    assert.deepEqual(created.stdout.trim().split('\n').map((line) => line.split('\t')[0]).sort(), [`${prefix}-n-1`, `${prefix}-n-2`]);
+    const snapshots = gitiso('snapshots');
+    assert.equal(snapshots.code, 0, snapshots.stderr);
+    const mine = snapshots.stdout.split('\n').filter((line) => line.endsWith(server.url('cli')));
+    assert.equal(mine.length, 1, snapshots.stdout);
+    assert.match(mine[0] ?? '', /^gitiso-snapshot:[0-9a-f]{20}\tmain\t[0-9a-f]{12}\t/);
+    const removed = gitiso('rm', `${prefix}-n-1`, `${prefix}-n-2`);
+    assert.equal(removed.code, 0, removed.stderr);
   });
 
   it('rm removes the agent and leaves no container with its label', async () => {

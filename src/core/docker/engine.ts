@@ -138,6 +138,12 @@ export class Engine {
     }
   }
 
+  /** Bytes in a container's own writable layer: what it changed, not the image it shares. */
+  async writableLayerBytes(id: string): Promise<number> {
+    const info = (await this.docker.getContainer(id).inspect({ size: true } as Docker.ContainerInspectOptions)) as Docker.ContainerInspectInfo & { SizeRw?: number };
+    return info.SizeRw ?? 0;
+  }
+
   /** All containers (running or not) that carry `label`. */
   async listContainers(label: string): Promise<Docker.ContainerInfo[]> {
     try {

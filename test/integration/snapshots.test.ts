@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { AgentService } from '../../src/core/agentService';
+import type { Engine } from '../../src/core/docker/engine';
+import type { Logger } from '../../src/core/logger';
+import { containerNameFor } from '../../src/core/names';
+import { GitServer } from '../support/gitServer';
+import { git, idPrefix, makeTempDir, removeAgents, removeDir, TEST_NETWORK, testEngine, testImage } from '../support/testEnv';
+
+/** Keeps what the core logs, to count pool fetches and snapshot builds. */
+function recordingLogger(lines: string[]): Logger {
+  const keep = (message: string | Error): void => void lines.push(String(message));
+  return { trace: keep, debug: keep, info: keep, warn: keep, error: keep };
+}
+
+describe('snapshots and the object pool', () => {
+  let engine: Engine;
+  let server: GitServer;
+  let service: AgentService;
+  const logLines: string[] = [];
+  const prefix = idPrefix('snap');
+  const id = (name: string): string => `${prefix}-${name}`;
+  let commits: { main: string; feature: string };
+  const count = (pattern: RegExp): number => logLines.filter((line) => pattern.test(line)).length;
+
+  before(async () => {
+    engine = await testEngine();
+    server = await GitServer.start(engine, testImage());
+    commits = server.createRepo('app', { 'package.json': '{"name":"app"}\n' });
+    service = new AgentService({ engine, defaultImage: testImage(), network: TEST_NETWORK, identity: { name: 'S', email: 's@example.com' }, log: recordingLogger(logLines) });
+  });
+
+  after(async () => {
+    await removeAgents(engine, prefix);
+    await service?.snapshots.prune(0).catch(() => undefined);
+    await server?.stop();
+  });
+
+  const writableLayerBytes = (agentId: string): Promise<number> => engine.writableLayerBytes(containerNameFor(agentId));
+
+  it('creates 10 agents concurrently with one pool fetch and one snapshot build', async () => {
+    const requests = Array.from({ length: 10 }, (_, n) => ({ id: id(`burst-${n}`), repoUrl: server.url('app') }));
+    const outcomes = await service.createMany(requests, { concurrency: 10 });
+    const failures = outcomes.filter((o) => 'error' in o);
+    assert.deepEqual(failures, []);
+    assert.equal(count(/^pool: mirrored /), 1, logLines.join('\n'));
+    assert.equal(count(/^pool: fetched /), 0, logLines.join('\n'));
+    assert.equal(count(/^snapshot .* built in/), 1, logLines.join('\n'));
+    const snapshots = (await service.snapshots.list()).filter((s) => s.repoUrl === server.url('app'));
+    assert.equal(snapshots.length, 1);
+    assert.equal(snapshots[0]?.baseCommit, commits.main);
+  });
+
+  it('shares the clone as a layer: each agent on its own branch, a small writable layer, isolated commits', async () => {
+    for (let n = 0; n < 3; n++) {
+      const branch = (await service.git(id(`burst-${n}`), ['rev-parse', '--abbrev-ref', 'HEAD'])).stdout.trim();
+      assert.equal(branch, `gitiso/${id(`burst-${n}`)}`);
+      const bytes = await writableLayerBytes(id(`burst-${n}`));
+      assert.ok(bytes > 0 && bytes < 5 * 1024 * 1024, `writable layer of ${id(`burst-${n}`)} is ${bytes} bytes`);
+    }
+    await service.git(id('burst-0'), ['commit', '--allow-empty', '-q', '-m', 'only in burst-0']);
+    const sha = (await service.git(id('burst-0'), ['rev-parse', 'HEAD'])).stdout.trim();
+    assert.notEqual((await service.git(id('burst-1'), ['cat-file', '-e', sha])).exitCode, 0);
+  });
+
+  it('keeps the snapshot free of credentials and of the pool', async () => {
+    const [snapshot] = (await service.snapshots.list()).filter((s) => s.repoUrl === server.url('app'));
+    assert.ok(snapshot);
+    const history = execFileSync('docker', ['history', '--no-trunc', '--format', '{{.CreatedBy}}', snapshot.image], { encoding: 'utf8' });
+    const inspect = execFileSync('docker', ['image', 'inspect', snapshot.image], { encoding: 'utf8' });
+    const config = (await service.git(id('burst-0'), ['config', '--list', '--show-origin'])).stdout;
+    for (const text of [history, inspect, config]) {
+      assert.doesNotMatch(text, /:\/\/[^/\s"]*@/, 'a URL with user info');
+      assert.doesNotMatch(text, /gitiso-pool|\.cache\/gitiso|bundle/i);
+    }
+    assert.match(config, new RegExp(`remote\\.origin\\.url=${server.url('app').replace(/[.]/g, '\\.')}`));
+    const agentInspect = execFileSync('docker', ['inspect', containerNameFor(id('burst-0'))], { encoding: 'utf8' });
+    assert.doesNotMatch(agentInspect, /:\/\/[^/\s"]*@|TOKEN|PASSWORD/i);
+  });
+
+  it('brings a commit pushed after the snapshot to a new agent (delta fetch) and builds the next snapshot in the background', async () => {
+    const work = makeTempDir('push');
+    try {
+      git(work, 'clone', '-q', server.barePath('app'), '.');
+      writeFileSync(join(work, 'new.txt'), 'new\n');
+      git(work, 'add', '-A');
+      git(work, 'commit', '-q', '-m', 'pushed after the snapshot');
+      git(work, 'push', '-q', 'origin', 'main');
+      const pushed = git(work, 'rev-parse', 'HEAD');
+      const agent = await service.create({ id: id('delta'), repoUrl: server.url('app') });
+      assert.equal(agent.baseCommit, pushed);
+      assert.equal((await service.git(agent.id, ['rev-parse', 'HEAD'])).stdout.trim(), pushed);
+      assert.equal((await service.git(agent.id, ['status', '--porcelain'])).stdout, '');
+      assert.equal((await service.git(agent.id, ['show', 'HEAD:new.txt'])).stdout, 'new\n');
+      assert.equal(count(/^pool: fetched /), 1);
+      // The next agents get a snapshot of the new commit, built in the background.
+      const deadline = Date.now() + 60_000;
+      while (!(await service.snapshots.list()).some((s) => s.baseCommit === pushed)) {
+        assert.ok(Date.now() < deadline, 'no snapshot of the new commit was built');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    } finally {
+      removeDir(work);
+    }
+  });
+
+  it('reports a failure in a burst by name, leaves nothing of it, and keeps the others', async () => {
+    const outcomes = await service.createMany([
+      { id: id('ok-1'), repoUrl: server.url('app') },
+      { id: id('bad'), repoUrl: server.url('app'), baseBranch: 'no-such-branch' },
+      { id: id('ok-2'), repoUrl: server.url('app') },
+    ]);
+    const failed = outcomes.filter((o) => 'error' in o);
+    assert.deepEqual(failed.map((o) => o.id), [id('bad')]);
+    assert.match((failed[0] as { error: Error }).error.message, /branch 'no-such-branch' does not exist/);
+    assert.equal(await engine.inspectContainer(containerNameFor(id('bad'))), undefined);
+    assert.equal((await service.get(id('ok-1'))).state, 'ready');
+    assert.equal((await service.get(id('ok-2'))).state, 'ready');
+  });
+
+  it('prunes snapshots no agent uses, and leaves the pool consistent', async () => {
+    const mine = async (): Promise<number> => (await service.snapshots.list()).filter((s) => s.repoUrl === server.url('app')).length;
+    assert.ok((await mine()) >= 1);
+    assert.deepEqual(await service.snapshots.prune(0).then((removed) => removed.filter((s) => s.repoUrl === server.url('app'))), []);
+    await removeAgents(engine, prefix);
+    const removed = (await service.snapshots.prune(0)).filter((s) => s.repoUrl === server.url('app'));
+    assert.ok(removed.length >= 1);
+    assert.equal(await mine(), 0);
+    execFileSync('git', ['fsck', '--no-progress'], { cwd: service.pool.pathFor(server.url('app')), stdio: 'pipe' });
+  });
+});
