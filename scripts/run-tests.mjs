@@ -17,7 +17,8 @@ if (leftovers.length + agents.length > 0) {
   execFileSync('docker', ['rm', '-f', '-v', ...leftovers, ...agents], { stdio: 'ignore' });
 }
 // Snapshots of the tests' repositories (served under gitiso-test-… folders).
-const snapshots = execFileSync('docker', ['images', '--filter', 'label=gitiso.snapshot', '--format', '{{.ID}} {{.Label "gitiso.repo"}}'], { encoding: 'utf8' })
+const snapshotIds = [...new Set(execFileSync('docker', ['images', '-q', '--filter', 'label=gitiso.snapshot'], { encoding: 'utf8' }).split('\n').filter(Boolean))];
+const snapshots = snapshotIds.length === 0 ? [] : execFileSync('docker', ['image', 'inspect', '--format', '{{.Id}} {{index .Config.Labels "gitiso.repo"}}', ...snapshotIds], { encoding: 'utf8' })
   .split('\n').filter((line) => /\/gitiso-test-[0-9a-f]+\//.test(line)).map((line) => line.split(' ')[0]);
 if (snapshots.length > 0) {
   spawnSync('docker', ['rmi', '-f', ...new Set(snapshots)], { stdio: 'ignore' });
