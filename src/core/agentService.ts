@@ -7,6 +7,7 @@ import { type Agent, agentState, type AgentIdentity, type AgentStateFile, type C
 import { agentContainerSpec } from './docker/containerSpec';
 import { statusCode, type Engine } from './docker/engine';
 import type { ExecResult } from './docker/exec';
+import { ExecChannel } from './docker/execChannel';
 import { AgentExistsError, AgentNotFoundError, AgentNotRunningError, CancelledError, CreateFailedError, describeCause, InvalidInputError, isCancellation } from './errors';
 import { cloneArgs } from './git/cloneArgs';
 import { CloneProgressParser } from './git/cloneProgress';
@@ -100,6 +101,8 @@ export class AgentService {
   private readonly creating = new Set<string>();
   /** State files of ready agents, by container id: they do not change while it runs. */
   private readonly readyStates = new Map<string, AgentStateFile>();
+  /** One long-lived exec channel per agent id, opened on its first git command. */
+  private readonly channels = new Map<string, ExecChannel>();
 
   readonly pool: ObjectPool;
   readonly snapshots: SnapshotStore;
@@ -225,6 +228,8 @@ export class AgentService {
   /** Removes the agent's container and everything it owns. */
   async remove(id: string): Promise<void> {
     const info = await this.inspectAgent(id);
+    this.channels.get(id)?.close();
+    this.channels.delete(id);
     await this.engine.removeContainer(info.Id);
     this.readyStates.delete(info.Id);
     this.log.info(`removed agent '${id}'`);
@@ -232,6 +237,8 @@ export class AgentService {
 
   async stop(id: string): Promise<void> {
     const info = await this.inspectAgent(id);
+    this.channels.get(id)?.close();
+    this.channels.delete(id);
     await this.engine.stopContainer(info.Id);
     this.readyStates.delete(info.Id);
   }
@@ -241,13 +248,45 @@ export class AgentService {
     await this.engine.startContainer(info.Id);
   }
 
-  /** Runs `git <args>` in the agent's clone. The words are passed as they are: no shell. */
+  /**
+   * Runs `git <args>` in the agent's clone. The words are passed as they are:
+   * no shell. Goes through the agent's long-lived exec channel (a command costs
+   * what git costs), falling back to a plain exec when the channel is gone.
+   */
   async git(id: string, args: readonly string[], options: GitRunOptions = {}): Promise<ExecResult> {
+    const argv = ['git', ...args];
+    const channel = this.channels.get(id);
+    if (channel?.isOpen) {
+      try {
+        return await channel.run(argv, { workdir: WORKSPACE, ...options });
+      } catch (error) {
+        if (channel.isOpen) {
+          throw error;
+        }
+        // The channel died (agent stopped or removed): fall through to a fresh look.
+      }
+    }
     const info = await this.inspectAgent(id);
     if (!info.State.Running) {
       throw new AgentNotRunningError(id, 'stopped');
     }
-    return this.engine.exec(info.Id, ['git', ...args], { workdir: WORKSPACE, ...options });
+    const opened = await ExecChannel.open(this.engine.docker, info.Id).catch((error: unknown) => {
+      this.log.debug(`no exec channel for '${id}': ${describeCause(error)}`);
+      return undefined;
+    });
+    if (opened) {
+      this.channels.set(id, opened);
+      return opened.run(argv, { workdir: WORKSPACE, ...options });
+    }
+    return this.engine.exec(info.Id, argv, { workdir: WORKSPACE, ...options });
+  }
+
+  /** Closes the exec channels this service opened. */
+  dispose(): void {
+    for (const channel of this.channels.values()) {
+      channel.close();
+    }
+    this.channels.clear();
   }
 
   private async inspectAgent(id: string): Promise<Docker.ContainerInspectInfo> {

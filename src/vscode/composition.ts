@@ -73,6 +73,7 @@ export class Gitiso implements vscode.Disposable {
   private teardown(): void {
     this.current.subscription.dispose();
     this.current.model.dispose();
+    this.current.service.dispose();
   }
 
   dispose(): void {

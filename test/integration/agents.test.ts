@@ -124,6 +124,23 @@ describe('agents on a real engine and git server', () => {
     assert.equal((await newService().get(id('iso'))).state, 'stopped');
     await service.start(id('iso'));
     assert.equal((await newService().get(id('iso'))).state, 'ready');
+    // The exec channel died with the container; git finds its way again.
+    assert.equal((await service.git(id('iso'), ['rev-parse', 'HEAD'])).stdout.trim(), commits.main);
+  });
+
+  it('cancels a git command on the exec channel by its timeout, kills it, and keeps the channel usable', async () => {
+    const agent = await service.get(id('a1'));
+    await assert.rejects(service.git(agent.id, ['-c', 'alias.linger=!sleep 41', 'linger'], { timeoutMs: 300 }), /timed out/);
+    let left = '';
+    for (let attempt = 0; attempt < 20; attempt++) {
+      left = (await engine.exec(agent.containerId, ['ps', '-eo', 'args'])).stdout;
+      if (!left.includes('sleep 41')) {
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.doesNotMatch(left, /sleep 41/);
+    assert.equal((await service.git(agent.id, ['rev-parse', '--abbrev-ref', 'HEAD'])).stdout.trim(), agent.sessionBranch);
   });
 
   it('refuses a second agent with the same id and leaves the first untouched', async () => {

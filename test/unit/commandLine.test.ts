@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { splitCommandLine } from '../../src/core/commandLine';
+import { escapeWord } from '../../src/core/docker/execChannel';
 
 describe('splitting a typed command line', () => {
   it('splits on white space and honours quotes and backslashes like a shell', () => {
@@ -15,5 +16,16 @@ describe('splitting a typed command line', () => {
 
   it('refuses an unclosed quote', () => {
     assert.throws(() => splitCommandLine('commit -m "oops'), /unclosed " quote/);
+  });
+});
+
+describe('words on the exec channel', () => {
+  it('stay plain when they can, and escape every other byte for printf %b', () => {
+    assert.equal(escapeWord('status'), 'status');
+    assert.equal(escapeWord('--format=%H'), '--format=\\0045H');
+    assert.equal(escapeWord('a b'), 'a\\0040b');
+    assert.equal(escapeWord('é'), '\\0303\\0251');
+    assert.equal(escapeWord(''), '\\c');
+    assert.doesNotMatch(escapeWord('$(id) `id` ; * ? [ ] \' " \n'), /[\s$`;*?[\]'"]/);
   });
 });
