@@ -14,24 +14,6 @@ export type AgentState = 'creating' | 'ready' | 'stopped' | 'error';
 export type CreateStrategy = 'snapshot' | 'remote';
 export const CREATE_STRATEGIES: readonly CreateStrategy[] = ['snapshot', 'remote'];
 
-export interface Agent {
-  readonly id: string;
-  readonly repoUrl: string;
-  /** The branch the agent started from (the remote's default when none was asked for and the clone has not told us yet: ''). */
-  readonly baseBranch: string;
-  /** The commit the session branch started at, once known. */
-  readonly baseCommit?: string;
-  readonly sessionBranch: string;
-  /** The image the user asked for (a snapshot agent runs from a snapshot of it). */
-  readonly image: string;
-  readonly strategy: CreateStrategy;
-  readonly containerId: string;
-  readonly createdAt: Date;
-  readonly gitisoVersion: string;
-  readonly state: AgentState;
-  /** Why the agent is in the error state, or how it stopped. */
-  readonly reason?: string;
-}
 
 /** Label keys. `gitiso.agent` marks a container as an agent. */
 export const LABEL = {
@@ -49,13 +31,24 @@ export const LABEL = {
 export interface AgentIdentity {
   readonly id: string;
   readonly repoUrl: string;
+  /** The branch the agent started from ('' while a remote clone has not told us the remote's default yet). */
   readonly baseBranch: string;
-  /** Known before the container exists with the snapshot strategy (resolved in the pool). */
+  /** The commit the session branch started at, once known (before the container exists with the snapshot strategy). */
   readonly baseCommit?: string;
   readonly sessionBranch: string;
+  /** The image the user asked for (a snapshot agent runs from a snapshot of it). */
   readonly image: string;
   readonly strategy: CreateStrategy;
   readonly createdAt: Date;
+}
+
+/** An agent as the engine tells it: its identity (from labels), its container and its state. */
+export interface Agent extends AgentIdentity {
+  readonly containerId: string;
+  readonly gitisoVersion: string;
+  readonly state: AgentState;
+  /** Why the agent is in the error state, or how it stopped. */
+  readonly reason?: string;
 }
 
 export function agentLabels(identity: AgentIdentity): Record<string, string> {

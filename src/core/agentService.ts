@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { type Agent, agentState, type AgentIdentity, type AgentStateFile, type ContainerFacts, type CreateStrategy, identityFromLabels, LABEL, parseStateFile, STATE_FILE, WORKSPACE } from './agent';
 import { agentContainerSpec } from './docker/containerSpec';
 import { statusCode, type Engine } from './docker/engine';
-import type { ExecResult } from './docker/exec';
+import type { ExecOptions, ExecResult } from './docker/exec';
 import { ExecChannel } from './docker/execChannel';
 import { AgentExistsError, AgentNotFoundError, AgentNotRunningError, CancelledError, CreateFailedError, describeCause, InvalidInputError, isCancellation } from './errors';
 import { cloneArgs } from './git/cloneArgs';
@@ -49,12 +49,7 @@ export interface OperationHooks {
   readonly onProgress?: (progress: CreateProgress) => void;
 }
 
-export interface GitRunOptions {
-  readonly signal?: AbortSignal;
-  readonly timeoutMs?: number;
-  readonly onStdout?: (chunk: Buffer) => void;
-  readonly onStderr?: (chunk: Buffer) => void;
-}
+export type GitRunOptions = Pick<ExecOptions, 'signal' | 'timeoutMs' | 'onStdout' | 'onStderr'>;
 
 export interface AgentServiceOptions {
   readonly engine: Engine;
@@ -228,8 +223,7 @@ export class AgentService {
   /** Removes the agent's container and everything it owns. */
   async remove(id: string): Promise<void> {
     const info = await this.inspectAgent(id);
-    this.channels.get(id)?.close();
-    this.channels.delete(id);
+    this.closeChannel(id);
     await this.engine.removeContainer(info.Id);
     this.readyStates.delete(info.Id);
     this.log.info(`removed agent '${id}'`);
@@ -237,8 +231,7 @@ export class AgentService {
 
   async stop(id: string): Promise<void> {
     const info = await this.inspectAgent(id);
-    this.channels.get(id)?.close();
-    this.channels.delete(id);
+    this.closeChannel(id);
     await this.engine.stopContainer(info.Id);
     this.readyStates.delete(info.Id);
   }
@@ -279,6 +272,11 @@ export class AgentService {
       return opened.run(argv, { workdir: WORKSPACE, ...options });
     }
     return this.engine.exec(info.Id, argv, { workdir: WORKSPACE, ...options });
+  }
+
+  private closeChannel(id: string): void {
+    this.channels.get(id)?.close();
+    this.channels.delete(id);
   }
 
   /** Closes the exec channels this service opened. */

@@ -34,6 +34,19 @@ describe('agents on a real engine and git server', () => {
     return new AgentService({ engine, defaultImage: testImage(), network: TEST_NETWORK, identity });
   }
 
+  /** The process is gone from the container (killed, not only detached from), within two seconds. */
+  async function assertProcessGone(containerId: string, command: string): Promise<void> {
+    let left = '';
+    for (let attempt = 0; attempt < 20; attempt++) {
+      left = (await engine.exec(containerId, ['ps', '-eo', 'args'])).stdout;
+      if (!left.includes(command)) {
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.fail(`'${command}' still runs in the container:\n${left}`);
+  }
+
   async function assertNoContainer(agentId: string): Promise<void> {
     assert.equal(await engine.inspectContainer(containerNameFor(agentId)), undefined, `container of ${agentId} was left behind`);
   }
@@ -131,15 +144,7 @@ describe('agents on a real engine and git server', () => {
   it('cancels a git command on the exec channel by its timeout, kills it, and keeps the channel usable', async () => {
     const agent = await service.get(id('a1'));
     await assert.rejects(service.git(agent.id, ['-c', 'alias.linger=!sleep 41', 'linger'], { timeoutMs: 300 }), /timed out/);
-    let left = '';
-    for (let attempt = 0; attempt < 20; attempt++) {
-      left = (await engine.exec(agent.containerId, ['ps', '-eo', 'args'])).stdout;
-      if (!left.includes('sleep 41')) {
-        break;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    assert.doesNotMatch(left, /sleep 41/);
+    await assertProcessGone(agent.containerId, 'sleep 41');
     assert.equal((await service.git(agent.id, ['rev-parse', '--abbrev-ref', 'HEAD'])).stdout.trim(), agent.sessionBranch);
   });
 
@@ -227,16 +232,7 @@ describe('agents on a real engine and git server', () => {
   it('kills a command that runs past its timeout', async () => {
     const agent = await service.get(id('a1'));
     await assert.rejects(engine.exec(agent.containerId, ['sleep', '37'], { timeoutMs: 300 }), /timed out/);
-    // The process is gone from the container, not only detached from.
-    let left = '';
-    for (let attempt = 0; attempt < 20; attempt++) {
-      left = (await engine.exec(agent.containerId, ['ps', '-eo', 'args'])).stdout;
-      if (!left.includes('sleep 37')) {
-        break;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    assert.doesNotMatch(left, /sleep 37/);
+    await assertProcessGone(agent.containerId, 'sleep 37');
   });
 
   it('removes an agent and leaves no container', async () => {
