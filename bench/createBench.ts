@@ -1,13 +1,17 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { CreateStrategy } from '../src/core/agent';
 import { AgentService } from '../src/core/agentService';
 import type { Engine } from '../src/core/docker/engine';
 import { containerNameFor } from '../src/core/names';
 import { GitServer } from '../test/support/gitServer';
 import { TEST_LABEL, TEST_NETWORK } from '../test/support/testEnv';
 import { generateRepo, type RepoShape } from './generateRepo';
+
+/** The Dev Containers CLI of the project's dev dependencies. */
+const devcontainerCli = join(__dirname, '..', '..', 'node_modules', '.bin', 'devcontainer');
 
 export interface BenchOptions {
   readonly engine: Engine;
@@ -92,13 +96,18 @@ export async function runCreateBench(options: BenchOptions): Promise<RepoResult[
 
   async function benchRepo(name: string, url: string, shape: RepoShape | undefined, dir: string): Promise<RepoResult> {
     mkdirSync(dir, { recursive: true });
-    const service = (strategy: 'snapshot' | 'remote', depth?: number): AgentService =>
+    const service = (strategy: CreateStrategy, depth?: number): AgentService =>
       new AgentService({ engine, defaultImage: image, network: TEST_NETWORK, identity: { name: 'Bench', email: 'bench@example.com' }, strategy, cloneDepth: depth, storageDir: join(dir, 'home') });
     const snapshot = service('snapshot');
+    const pooled = service('pool');
     const naive = service('remote');
     const shallow = service('remote', 1);
     const hostClone = join(dir, 'host-clone');
     execFileSync('git', ['clone', '-q', url, hostClone]);
+    // The Dev Containers CLI insists on this file name.
+    const devcontainerConfig = join(dir, 'devcontainer', 'devcontainer.json');
+    mkdirSync(dirname(devcontainerConfig));
+    writeFileSync(devcontainerConfig, JSON.stringify({ image, updateRemoteUserUID: false, runArgs: ['--network', TEST_NETWORK, '--init'], overrideCommand: true }));
 
     // Warm: the pool and the snapshot exist before anything is timed.
     const [snapshotBuildMs] = await timed(() => snapshot.create({ id: `bench-warm-${name}`, repoUrl: url }));
@@ -124,6 +133,7 @@ export async function runCreateBench(options: BenchOptions): Promise<RepoResult[
           return { diskBytes: await engine.writableLayerBytes(containerNameFor(id)), dispose: () => snapshot.remove(id) };
         },
       },
+      agentMethod('pool', '(c) gitiso pool (clone --shared)', pooled),
       agentMethod('shallow', '(d) gitiso remote, --depth 1', shallow),
       {
         method: 'worktree',
@@ -137,6 +147,30 @@ export async function runCreateBench(options: BenchOptions): Promise<RepoResult[
             dispose: async () => {
               execFileSync('git', ['-C', hostClone, 'worktree', 'remove', '--force', tree]);
               execFileSync('git', ['-C', hostClone, 'branch', '-q', '-D', `gitiso/bench-${n}`]);
+            },
+          };
+        },
+      },
+      {
+        // A worktree for isolation of files, then the Dev Containers CLI's container on it.
+        method: 'devcontainer',
+        label: '(g) worktree + devcontainer up',
+        async make(n) {
+          const tree = join(dir, `dc-${n}`);
+          execFileSync('git', ['-C', hostClone, 'worktree', 'add', '-q', '-b', `gitiso/dc-${n}`, tree, 'HEAD']);
+          const up = JSON.parse(
+            execFileSync(devcontainerCli, ['up', '--workspace-folder', tree, '--config', devcontainerConfig, '--id-label', `gitiso.bench.devcontainer=${name}-${n}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').pop() ?? '{}',
+          ) as { outcome?: string; containerId?: string; message?: string };
+          if (up.outcome !== 'success' || !up.containerId) {
+            throw new Error(`devcontainer up failed: ${up.message ?? 'no message'}`);
+          }
+          const containerId = up.containerId;
+          return {
+            diskBytes: (await engine.writableLayerBytes(containerId)) + Number(execFileSync('du', ['-sb', '--exclude=.git', tree], { encoding: 'utf8' }).split('\t')[0]),
+            dispose: async () => {
+              await engine.removeContainer(containerId);
+              execFileSync('git', ['-C', hostClone, 'worktree', 'remove', '--force', tree]);
+              execFileSync('git', ['-C', hostClone, 'branch', '-q', '-D', `gitiso/dc-${n}`]);
             },
           };
         },
@@ -179,6 +213,7 @@ export async function runCreateBench(options: BenchOptions): Promise<RepoResult[
     const statusMs = new Map([
       ['snapshot', await statusOf(snapshot, 'bench-status-snapshot')],
       ['naive', await statusOf(naive, 'bench-status-naive')],
+      ['pool', await statusOf(pooled, 'bench-status-pool')],
     ]);
 
     const concurrent: RepoResult['concurrent'] = [];

@@ -24,7 +24,9 @@ Options:
   --docker-host URL       Docker engine (default: DOCKER_HOST, else the local socket)
   --network NAME          Docker network agents join (default: GITISO_NETWORK, else bridge)
   --strategy S            snapshot (default: the clone is a shared image layer made
-                          once per base commit) or remote (clone in the container)
+                          once per base commit), pool (clone --shared from the host's
+                          pool, mounted read-only: local engines) or remote (clone
+                          from the remote in the container)
   --depth N, --filter F   with --strategy remote: shallow or partial clone
   --verbose               log what gitiso does to stderr
   -h, --help              show this help

@@ -9,10 +9,11 @@ export type AgentState = 'creating' | 'ready' | 'stopped' | 'error';
 
 /**
  * How an agent gets its clone: from a snapshot image that holds it as a shared
- * layer (default), or cloned from the remote inside the container.
+ * layer (default); cloned with --shared from the host's pool, mounted read-only
+ * (local engines); or cloned from the remote inside the container.
  */
-export type CreateStrategy = 'snapshot' | 'remote';
-export const CREATE_STRATEGIES: readonly CreateStrategy[] = ['snapshot', 'remote'];
+export type CreateStrategy = 'snapshot' | 'pool' | 'remote';
+export const CREATE_STRATEGIES: readonly CreateStrategy[] = ['snapshot', 'pool', 'remote'];
 
 
 /** Label keys. `gitiso.agent` marks a container as an agent. */
@@ -79,7 +80,7 @@ export function identityFromLabels(labels: Record<string, string> | undefined): 
     baseCommit: labels[LABEL.baseCommit] || undefined,
     sessionBranch: labels[LABEL.sessionBranch] ?? '',
     image: labels[LABEL.image] ?? '',
-    strategy: labels[LABEL.strategy] === 'remote' ? 'remote' : 'snapshot',
+    strategy: (CREATE_STRATEGIES as readonly string[]).includes(labels[LABEL.strategy] ?? '') ? (labels[LABEL.strategy] as CreateStrategy) : 'snapshot',
     createdAt: Number.isNaN(created.getTime()) ? new Date(0) : created,
     gitisoVersion: labels[LABEL.version] ?? '',
   };

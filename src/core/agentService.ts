@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import { throwIfAborted } from './base/abort';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { type Agent, agentState, type AgentIdentity, type AgentStateFile, type ContainerFacts, type CreateStrategy, identityFromLabels, LABEL, parseStateFile, STATE_FILE, WORKSPACE } from './agent';
 import { agentContainerSpec } from './docker/containerSpec';
 import { statusCode, type Engine } from './docker/engine';
@@ -14,6 +14,7 @@ import { CloneProgressParser } from './git/cloneProgress';
 import { gitFailure } from './git/gitFailure';
 import { identityConfig, readHostIdentity, type GitIdentity } from './git/hostGit';
 import { ObjectPool, type ResolvedBase } from './git/objectPool';
+import { bootCommand, setupCommand, startAndAwaitBoot, type SetupArgs } from './snapshot/agentBoot';
 import { SnapshotStore, type Snapshot } from './snapshot/snapshotStore';
 import { defaultStorageDir } from './storage';
 import { redactCredentials, silentLogger, type Logger } from './logger';
@@ -30,6 +31,21 @@ export interface CreateRequest {
   /** Overrides the service's strategy for this agent. */
   readonly strategy?: CreateStrategy;
 }
+
+/** Where a delta bundle goes in an agent's container (the setup removes it). */
+const DELTA_PATH = '/tmp/gitiso-delta.bundle';
+
+interface Delta {
+  readonly file: string;
+  readonly ref: string;
+}
+
+function readyState(baseBranch: string, baseCommit: string): AgentStateFile {
+  return { state: 'ready', baseBranch, baseCommit, readyAt: new Date().toISOString() };
+}
+
+/** Where the pool strategy mounts the repository's mirror, read-only. */
+const POOL_MOUNT = '/gitiso/pool';
 
 export type CreatePhase = 'checking' | 'image' | 'fetching' | 'snapshot' | 'container' | 'cloning' | 'checkout' | 'ready';
 
@@ -72,18 +88,22 @@ export interface AgentServiceOptions {
 }
 
 /**
- * Sets up an agent in a container started from a snapshot, in one exec: fetch
- * the commits the snapshot lacks (from a bundle made by the pool, when the base
- * moved), branch off, write the user's identity. Words arrive as positional
- * parameters, never spliced into the script.
- * $1 session branch, $2 user.name, $3 user.email, $4 bundle or "", $5 bundle ref, $6 base branch, $7 base commit.
+ * The pool strategy's clone: --shared borrows the mounted pool's objects
+ * (--local would hard-link, which fails across the mount), then the agent looks
+ * like any other: origin is the real URL, the base branch exists locally.
+ * $1 session branch, $2 user.name, $3 user.email, $4 origin URL, $5 base branch, $6 base commit.
  */
-const AGENT_SETUP_SCRIPT = `set -e
+const POOL_CLONE_SCRIPT = `set -e
+git clone -q --shared --no-checkout "${POOL_MOUNT}" "${WORKSPACE}"
 cd "${WORKSPACE}"
-if [ -n "$4" ]; then git fetch -q "$4" "+$5:refs/remotes/origin/$6"; rm -f "$4"; fi
-git checkout -q -b "$1" "$7"
+git remote set-url origin "$4"
+git checkout -q -B "$5" "$6"
+git config "branch.$5.remote" origin
+git config "branch.$5.merge" "refs/heads/$5"
+git checkout -q -b "$1"
 if [ -n "$2" ]; then git config user.name "$2"; fi
 if [ -n "$3" ]; then git config user.email "$3"; fi`;
+
 
 /**
  * Creates, lists, runs git in and removes agents. Holds no state of its own
@@ -158,7 +178,14 @@ export class AgentService {
       throwIfAborted(signal, `creation of agent '${id}'`);
 
       const strategy = request.strategy ?? this.options.strategy ?? 'snapshot';
-      const base: Partial<ResolvedBase> = strategy === 'snapshot' ? await this.resolveBase(repoUrl, baseBranch, report) : { branch: baseBranch || undefined };
+      // The pool fetches while the container starts from what the pool already
+      // knows; the agent catches up on what the fetch brings before branching.
+      const fetched = strategy === 'snapshot' ? this.resolveBase(repoUrl, baseBranch, report) : undefined;
+      fetched?.catch(() => undefined); // awaited below; a rejection must not go unobserved meanwhile
+      const known = strategy === 'snapshot' ? await this.pool.resolveKnown(repoUrl, baseBranch || undefined) : undefined;
+      const base: Partial<ResolvedBase> =
+        strategy === 'snapshot' ? (known ?? (await (fetched as Promise<ResolvedBase>))) : strategy === 'pool' ? await this.resolveBase(repoUrl, baseBranch, report) : { branch: baseBranch || undefined };
+      const latest = known ? this.latestBase(known, fetched as Promise<ResolvedBase>) : undefined;
       throwIfAborted(signal, `creation of agent '${id}'`);
       const snapshot = strategy === 'snapshot' ? await this.snapshotFor(repoUrl, image, base as ResolvedBase, report) : undefined;
       throwIfAborted(signal, `creation of agent '${id}'`);
@@ -174,18 +201,17 @@ export class AgentService {
         createdAt: new Date(),
       };
       report('container', 'starting the container');
-      const containerId = await this.createContainer(identity, snapshot?.image ?? image, request.env);
-      try {
-        await this.engine.startContainer(containerId);
-        const state = snapshot
-          ? await this.branchFromSnapshot(containerId, identity, snapshot, gitIdentity, report, signal)
-          : await this.cloneInto(containerId, identity, gitIdentity, report, signal);
-        await this.engine.putFile(containerId, STATE_FILE, JSON.stringify(state, null, 2) + '\n');
-        this.readyStates.set(containerId, state);
-      } catch (error) {
-        this.log.warn(`creation of agent '${id}' failed, removing its container: ${describeCause(error)}`);
-        await this.engine.removeContainer(containerId).catch((removeError: unknown) => this.log.error(`could not remove container ${containerId}: ${describeCause(removeError)}`));
-        throw isCancellation(error) ? new CancelledError(`creation of agent '${id}'`) : error;
+      if (snapshot) {
+        await this.startFromSnapshot(identity, snapshot, gitIdentity, request.env, report, signal, latest);
+      } else {
+        const binds = strategy === 'pool' ? [`${this.pool.pathFor(repoUrl)}:${POOL_MOUNT}:ro`] : undefined;
+        const containerId = await this.createContainer(identity, image, request.env, { binds });
+        await this.removeOnFailure(id, containerId, async () => {
+          await this.engine.startContainer(containerId);
+          const state = strategy === 'pool' ? await this.cloneFromPool(containerId, identity, gitIdentity, report, signal) : await this.cloneInto(containerId, identity, gitIdentity, report, signal);
+          await this.engine.putFile(containerId, STATE_FILE, JSON.stringify(state, null, 2) + '\n');
+          this.readyStates.set(containerId, state);
+        });
       }
       report('ready', `agent '${id}' is ready on ${identity.sessionBranch}`);
       this.log.info(`created agent '${id}' from ${redactCredentials(repoUrl)}`);
@@ -295,9 +321,9 @@ export class AgentService {
     return info;
   }
 
-  private async createContainer(identity: AgentIdentity, image: string, env: CreateRequest['env']): Promise<string> {
+  private async createContainer(identity: AgentIdentity, image: string, env: CreateRequest['env'], extra: { binds?: string[]; cmd?: string[] } = {}): Promise<string> {
     try {
-      return await this.engine.createContainer(agentContainerSpec({ identity, image, env, network: this.options.network }));
+      return await this.engine.createContainer(agentContainerSpec({ identity, image, env, network: this.options.network, ...extra }));
     } catch (error) {
       if (statusCode(error) === 409) {
         throw new AgentExistsError(identity.id);
@@ -314,6 +340,20 @@ export class AgentService {
     report('fetching', `fetching ${redactCredentials(repoUrl)} into the pool`);
     await this.pool.sync(repoUrl);
     return this.pool.resolve(repoUrl, baseBranch || undefined);
+  }
+
+  /**
+   * What the fetch says the base is (when it moved past what the pool knew,
+   * branchFromSnapshot fetches the difference). If the fetch fails, the agent starts from the pool's copy, with a warning:
+   * work goes on offline.
+   */
+  private async latestBase(known: ResolvedBase, fetched: Promise<ResolvedBase>): Promise<ResolvedBase> {
+    try {
+      return await fetched;
+    } catch (error) {
+      this.log.warn(`${describeCause(error)}; starting from the pool's copy at ${known.commit.slice(0, 12)}`);
+      return known;
+    }
   }
 
   /**
@@ -335,39 +375,103 @@ export class AgentService {
     return this.snapshots.ensure(repoUrl, image, base);
   }
 
-  private async branchFromSnapshot(
-    containerId: string,
+  /**
+   * Creates the agent's container from the snapshot with a command that sets
+   * it up as it starts (no exec: see agentBoot.ts), and waits for it. When the
+   * snapshot is older than the base, the commits it lacks go in first as a
+   * bundle; when the pool's fetch (running meanwhile) finds the base moved on,
+   * the agent catches up before it is called ready.
+   */
+  private async startFromSnapshot(
     identity: AgentIdentity,
     snapshot: Snapshot,
+    gitIdentity: GitIdentity,
+    env: CreateRequest['env'],
+    report: (phase: CreatePhase, message: string) => void,
+    signal: AbortSignal | undefined,
+    latest?: Promise<ResolvedBase>,
+  ): Promise<void> {
+    const baseCommit = identity.baseCommit ?? snapshot.baseCommit;
+    const args = (commit: string, bundle?: Delta): SetupArgs => ({
+      sessionBranch: identity.sessionBranch,
+      userName: gitIdentity.name ?? '',
+      userEmail: gitIdentity.email ?? '',
+      bundlePath: bundle ? DELTA_PATH : '',
+      bundleRef: bundle?.ref ?? '',
+      baseBranch: identity.baseBranch,
+      baseCommit: commit,
+      stateJson: JSON.stringify(readyState(identity.baseBranch, commit)),
+    });
+    const delta = baseCommit === snapshot.baseCommit ? undefined : await this.delta(identity, snapshot.baseCommit, baseCommit, report);
+    try {
+      const containerId = await this.createContainer(identity, snapshot.image, env, { cmd: bootCommand(args(baseCommit, delta)) });
+      await this.removeOnFailure(identity.id, containerId, async () => {
+        if (delta) {
+          await this.engine.putHostFile(containerId, delta.file, DELTA_PATH);
+        }
+        report('checkout', `creating branch ${identity.sessionBranch}`);
+        await startAndAwaitBoot(this.engine, containerId, signal);
+        let commit = baseCommit;
+        const moved = await latest;
+        if (moved && moved.commit !== baseCommit) {
+          const catchUp = await this.delta(identity, baseCommit, moved.commit, report);
+          try {
+            await this.engine.putHostFile(containerId, catchUp.file, DELTA_PATH);
+            const setup = await this.engine.exec(containerId, setupCommand(args(moved.commit, catchUp)), { workdir: WORKSPACE, signal });
+            if (setup.exitCode !== 0) {
+              throw new CreateFailedError(`could not bring ${identity.sessionBranch} to ${moved.commit.slice(0, 12)}: ${gitFailure(setup.stderr)}`);
+            }
+            commit = moved.commit;
+          } finally {
+            rmSync(dirname(catchUp.file), { recursive: true, force: true });
+          }
+        }
+        this.readyStates.set(containerId, readyState(identity.baseBranch, commit));
+        // Other windows and CLIs learn of the agent's readiness from the engine's events.
+        await this.engine.announce(containerId);
+      });
+    } finally {
+      if (delta) {
+        rmSync(dirname(delta.file), { recursive: true, force: true });
+      }
+    }
+  }
+
+  /** A bundle of the commits from `from` to `to`, from the pool, in a temporary folder of its own; a new snapshot of `to` is started in the background. */
+  private async delta(identity: AgentIdentity, from: string, to: string, report: (phase: CreatePhase, message: string) => void): Promise<Delta> {
+    this.snapshots.refreshInBackground(identity.repoUrl, identity.image, { branch: identity.baseBranch, commit: to });
+    report('fetching', `fetching the commits since the snapshot (${from.slice(0, 12)}..${to.slice(0, 12)})`);
+    const file = join(mkdtempSync(join(tmpdir(), 'gitiso-delta-')), 'delta.bundle');
+    return { file, ref: await this.pool.bundle(identity.repoUrl, to, file, from) };
+  }
+
+  /** Runs the steps after a container exists; if one fails or is cancelled, the container goes. */
+  private async removeOnFailure(id: string, containerId: string, steps: () => Promise<void>): Promise<void> {
+    try {
+      await steps();
+    } catch (error) {
+      this.log.warn(`creation of agent '${id}' failed, removing its container: ${describeCause(error)}`);
+      await this.engine.removeContainer(containerId).catch((removeError: unknown) => this.log.error(`could not remove container ${containerId}: ${describeCause(removeError)}`));
+      throw isCancellation(error) ? new CancelledError(`creation of agent '${id}'`) : error;
+    }
+  }
+
+  private async cloneFromPool(
+    containerId: string,
+    identity: AgentIdentity,
     gitIdentity: GitIdentity,
     report: (phase: CreatePhase, message: string) => void,
     signal: AbortSignal | undefined,
   ): Promise<AgentStateFile> {
-    const baseCommit = identity.baseCommit ?? snapshot.baseCommit;
-    let bundle = { path: '', ref: '' };
-    let scratch: string | undefined;
-    try {
-      if (baseCommit !== snapshot.baseCommit) {
-        report('fetching', `fetching the commits since the snapshot (${snapshot.baseCommit.slice(0, 12)}..${baseCommit.slice(0, 12)})`);
-        scratch = mkdtempSync(join(tmpdir(), 'gitiso-delta-'));
-        const file = join(scratch, 'delta.bundle');
-        const ref = await this.pool.bundle(identity.repoUrl, baseCommit, file, snapshot.baseCommit);
-        await this.engine.putHostFile(containerId, file, '/tmp/gitiso-delta.bundle');
-        bundle = { path: '/tmp/gitiso-delta.bundle', ref };
-      }
-      report('checkout', `creating branch ${identity.sessionBranch}`);
-      const setup = await this.engine.exec(
-        containerId,
-        ['sh', '-c', AGENT_SETUP_SCRIPT, 'gitiso-setup', identity.sessionBranch, gitIdentity.name ?? '', gitIdentity.email ?? '', bundle.path, bundle.ref, identity.baseBranch, baseCommit],
-        { workdir: WORKSPACE, signal },
-      );
-      if (setup.exitCode !== 0) {
-        throw new CreateFailedError(`could not create branch ${identity.sessionBranch}: ${gitFailure(setup.stderr)}`);
-      }
-    } finally {
-      if (scratch) {
-        rmSync(scratch, { recursive: true, force: true });
-      }
+    report('cloning', 'cloning from the pool');
+    const baseCommit = identity.baseCommit ?? '';
+    const clone = await this.engine.exec(
+      containerId,
+      ['sh', '-c', POOL_CLONE_SCRIPT, 'gitiso-pool-clone', identity.sessionBranch, gitIdentity.name ?? '', gitIdentity.email ?? '', identity.repoUrl, identity.baseBranch, baseCommit],
+      { workdir: WORKSPACE, signal },
+    );
+    if (clone.exitCode !== 0) {
+      throw new CreateFailedError(`could not clone from the pool (the pool strategy needs a local engine): ${gitFailure(clone.stderr)}`);
     }
     return { state: 'ready', baseBranch: identity.baseBranch, baseCommit, readyAt: new Date().toISOString() };
   }

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { CreateStrategy } from '../core/agent';
+import { CREATE_STRATEGIES, type CreateStrategy } from '../core/agent';
 import { defaultImage } from '../core/defaults';
 
 export interface Settings {
@@ -22,7 +22,7 @@ export function readSettings(): Settings {
     defaultBaseBranch: config.get<string>('defaultBaseBranch') ?? '',
     network: config.get<string>('network') ?? '',
     createConcurrency: Math.max(1, config.get<number>('createConcurrency') ?? 3),
-    createStrategy: config.get<string>('createStrategy') === 'remote' ? 'remote' : 'snapshot',
+    createStrategy: (CREATE_STRATEGIES as readonly string[]).includes(config.get<string>('createStrategy') ?? '') ? (config.get<string>('createStrategy') as CreateStrategy) : 'snapshot',
     cloneDepth: config.get<number>('cloneDepth') ?? 0,
     cloneFilter: config.get<string>('cloneFilter') ?? '',
     storagePath: config.get<string>('storagePath') ?? '',

@@ -132,13 +132,16 @@ describe('agents on a real engine and git server', () => {
     assert.equal((await service.git(other.id, ['rev-parse', 'HEAD'])).stdout.trim(), commits.main);
   });
 
-  it('reports stopped and ready states from the engine', async () => {
+  it('reports stopped and ready states from the engine, and a restart keeps the work', async () => {
+    await service.git(id('iso'), ['commit', '--allow-empty', '-q', '-m', 'work before a restart']);
+    const work = (await service.git(id('iso'), ['rev-parse', 'HEAD'])).stdout.trim();
     await service.stop(id('iso'));
     assert.equal((await newService().get(id('iso'))).state, 'stopped');
     await service.start(id('iso'));
     assert.equal((await newService().get(id('iso'))).state, 'ready');
-    // The exec channel died with the container; git finds its way again.
-    assert.equal((await service.git(id('iso'), ['rev-parse', 'HEAD'])).stdout.trim(), commits.main);
+    // The exec channel died with the container; git finds its way again, and the boot did not set the branch back.
+    assert.equal((await service.git(id('iso'), ['rev-parse', 'HEAD'])).stdout.trim(), work);
+    assert.equal((await service.git(id('iso'), ['rev-parse', '--abbrev-ref', 'HEAD'])).stdout.trim(), `gitiso/${id('iso')}`);
   });
 
   it('cancels a git command on the exec channel by its timeout, kills it, and keeps the channel usable', async () => {
@@ -202,7 +205,7 @@ describe('agents on a real engine and git server', () => {
   }
 
   it('makes the same agent with either strategy', async () => {
-    const describe = async (agentId: string): Promise<Record<string, string>> => {
+    const facts = async (agentId: string): Promise<Record<string, string>> => {
       const agent = await newService().get(agentId);
       const git = async (...args: string[]): Promise<string> => (await service.git(agentId, args)).stdout.trim();
       return {
@@ -215,18 +218,21 @@ describe('agents on a real engine and git server', () => {
         labels: JSON.stringify([agent.repoUrl, agent.baseBranch, agent.baseCommit, agent.image, agent.state]),
       };
     };
-    await service.create({ id: id('s-snap'), repoUrl: server.url('demo'), strategy: 'snapshot' });
-    await service.create({ id: id('s-remote'), repoUrl: server.url('demo'), strategy: 'remote' });
-    const snap = await describe(id('s-snap'));
-    const remote = await describe(id('s-remote'));
-    assert.equal(snap.branch, `gitiso/${id('s-snap')}`);
-    assert.equal(remote.branch, `gitiso/${id('s-remote')}`);
-    assert.deepEqual({ ...snap, branch: '' }, { ...remote, branch: '' });
-    assert.equal(snap.origin, server.url('demo'));
-    assert.equal((await newService().get(id('s-snap'))).strategy, 'snapshot');
-    assert.equal((await newService().get(id('s-remote'))).strategy, 'remote');
-    await service.remove(id('s-snap'));
-    await service.remove(id('s-remote'));
+    const strategies = ['snapshot', 'pool', 'remote'] as const;
+    for (const strategy of strategies) {
+      await service.create({ id: id(`s-${strategy}`), repoUrl: server.url('demo'), strategy });
+    }
+    const described = await Promise.all(strategies.map((strategy) => facts(id(`s-${strategy}`))));
+    strategies.forEach((strategy, index) => assert.equal(described[index]?.branch, `gitiso/${id(`s-${strategy}`)}`));
+    const [snapshot, ...others] = described.map((d) => ({ ...d, branch: '' }));
+    for (const other of others) {
+      assert.deepEqual(other, snapshot);
+    }
+    assert.equal(described[0]?.origin, server.url('demo'));
+    for (const strategy of strategies) {
+      assert.equal((await newService().get(id(`s-${strategy}`))).strategy, strategy);
+      await service.remove(id(`s-${strategy}`));
+    }
   });
 
   it('kills a command that runs past its timeout', async () => {

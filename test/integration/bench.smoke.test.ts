@@ -11,7 +11,7 @@ describe('benchmark (smoke run)', () => {
     const results = await runCreateBench({ engine, image: testImage(), repos: [{ name: 'smoke', shape: { files: 30, commits: 3 } }], repetitions: 1, concurrency: [1, 2], gitStatusRuns: 2 });
     const [result] = results;
     assert.ok(result);
-    assert.deepEqual(result.methods.map((m) => m.method), ['naive', 'snapshot', 'shallow', 'worktree', 'floor']);
+    assert.deepEqual(result.methods.map((m) => m.method), ['naive', 'snapshot', 'pool', 'shallow', 'worktree', 'devcontainer', 'floor']);
     for (const method of result.methods) {
       assert.ok(Number.isFinite(method.readyMs.median) && method.readyMs.median > 0, `${method.method}: ${method.readyMs.median}`);
     }

@@ -9,6 +9,10 @@ export interface AgentContainerInput {
   /** Plain settings only: never a credential (they show in `docker inspect`). */
   readonly env?: Readonly<Record<string, string>>;
   readonly network?: string;
+  /** Host folders to mount, `host:container:ro` (only the pool strategy's read-only pool). */
+  readonly binds?: readonly string[];
+  /** The container's command; by default it only stays alive. */
+  readonly cmd?: readonly string[];
 }
 
 /**
@@ -23,13 +27,14 @@ export function agentContainerSpec(input: AgentContainerInput): Docker.Container
     name: containerNameFor(identity.id),
     Image: input.image,
     Hostname: identity.id.replace(/[^a-zA-Z0-9-]/g, '-').slice(0, 63),
-    Cmd: ['sleep', 'infinity'],
+    Cmd: input.cmd ? [...input.cmd] : ['sleep', 'infinity'],
     WorkingDir: WORKSPACE,
     Env: Object.entries(input.env ?? {}).map(([key, value]) => `${key}=${value}`),
     Labels: agentLabels(identity),
     HostConfig: {
       Init: true,
       NetworkMode: input.network || undefined,
+      Binds: input.binds?.length ? [...input.binds] : undefined,
     },
   };
 }

@@ -138,6 +138,15 @@ export class Engine {
     }
   }
 
+  /**
+   * Makes the engine emit an `update` event for the container (a no-op update):
+   * how a process tells the others, which follow the events, that it changed
+   * something the engine cannot see (an agent became ready).
+   */
+  async announce(id: string): Promise<void> {
+    await this.docker.getContainer(id).update({ RestartPolicy: { Name: 'no' } });
+  }
+
   /** Bytes in a container's own writable layer: what it changed, not the image it shares. */
   async writableLayerBytes(id: string): Promise<number> {
     const info = (await this.docker.getContainer(id).inspect({ size: true } as Docker.ContainerInspectOptions)) as Docker.ContainerInspectInfo & { SizeRw?: number };

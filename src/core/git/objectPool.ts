@@ -77,6 +77,14 @@ export class ObjectPool {
     }
   }
 
+  /** What the mirror knows already, without fetching: undefined when there is no mirror yet or it lacks the branch. */
+  async resolveKnown(url: string, branch?: string): Promise<ResolvedBase | undefined> {
+    if (!existsSync(join(this.pathFor(url), 'HEAD'))) {
+      return undefined;
+    }
+    return this.resolve(url, branch).catch(() => undefined);
+  }
+
   /** Is `ancestor` in the history of `commit`? */
   async isAncestor(url: string, ancestor: string, commit: string): Promise<boolean> {
     try {
