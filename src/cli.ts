@@ -17,6 +17,7 @@ Usage:
   gitiso ls [--json]      list agents (rebuilt from the Docker engine)
   gitiso git ID -- ARGS…  run git ARGS… in the agent's clone; exits with git's code
   gitiso rm ID…           remove agents and everything they own
+  gitiso sync ID…         bring the remote's new commits into agents (origin/BASE)
   gitiso snapshots [--prune]
                           list snapshot images; --prune removes those no agent uses
 
@@ -121,6 +122,22 @@ async function main(argv: string[]): Promise<number> {
         progress.done();
         process.off('SIGINT', onSigint);
       }
+    }
+    case 'sync': {
+      if (rest.length === 0) {
+        throw new UsageError('usage: gitiso sync ID…');
+      }
+      let failed = 0;
+      for (const id of rest) {
+        try {
+          const synced = await service.sync(id);
+          process.stdout.write(synced.from === synced.to ? `${id}: origin/${synced.branch} is up to date\n` : `${id}: origin/${synced.branch} ${synced.from.slice(0, 12) || '(none)'} → ${synced.to.slice(0, 12)}\n`);
+        } catch (error) {
+          failed++;
+          process.stderr.write(`gitiso: ${messageOf(error)}\n`);
+        }
+      }
+      return failed > 0 ? 1 : 0;
     }
     case 'snapshots': {
       if (values.prune) {

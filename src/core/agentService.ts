@@ -40,6 +40,10 @@ interface Delta {
   readonly ref: string;
 }
 
+function isMissingImage(error: unknown): boolean {
+  return statusCode(error) === 404 && /no such image/i.test((error as Error).message);
+}
+
 function readyState(baseBranch: string, baseCommit: string): AgentStateFile {
   return { state: 'ready', baseBranch, baseCommit, readyAt: new Date().toISOString() };
 }
@@ -202,7 +206,16 @@ export class AgentService {
       };
       report('container', 'starting the container');
       if (snapshot) {
-        await this.startFromSnapshot(identity, snapshot, gitIdentity, request.env, report, signal, latest);
+        try {
+          await this.startFromSnapshot(identity, snapshot, gitIdentity, request.env, report, signal, latest);
+        } catch (error) {
+          if (!isMissingImage(error)) {
+            throw error;
+          }
+          // Pruned between finding and using it (another process): pick again, once.
+          const again = await this.snapshotFor(repoUrl, image, base as ResolvedBase, report);
+          await this.startFromSnapshot(identity, again, gitIdentity, request.env, report, signal, latest);
+        }
       } else {
         const binds = strategy === 'pool' ? [`${this.pool.pathFor(repoUrl)}:${POOL_MOUNT}:ro`] : undefined;
         const containerId = await this.createContainer(identity, image, request.env, { binds });
@@ -253,6 +266,7 @@ export class AgentService {
     await this.engine.removeContainer(info.Id);
     this.readyStates.delete(info.Id);
     this.log.info(`removed agent '${id}'`);
+    this.snapshots.pruneInBackground();
   }
 
   async stop(id: string): Promise<void> {
@@ -265,6 +279,42 @@ export class AgentService {
   async start(id: string): Promise<void> {
     const info = await this.inspectAgent(id);
     await this.engine.startContainer(info.Id);
+  }
+
+  /**
+   * Brings what the remote has now into an existing agent: the pool fetches,
+   * and the commits the agent lacks go in as a bundle to `origin/<base>` (the
+   * agent needs no credentials and no network). The session branch is left
+   * alone: merging or rebasing is the agent's business. Returns the new tip.
+   */
+  async sync(id: string, options: { signal?: AbortSignal } = {}): Promise<{ branch: string; from: string; to: string }> {
+    const agent = await this.get(id);
+    if (agent.state !== 'ready' && agent.state !== 'error') {
+      throw new AgentNotRunningError(id, agent.state);
+    }
+    await this.pool.sync(agent.repoUrl);
+    const latest = await this.pool.resolve(agent.repoUrl, agent.baseBranch || undefined);
+    const tracking = `refs/remotes/origin/${latest.branch}`;
+    const current = (await this.git(id, ['rev-parse', '--verify', '--quiet', tracking], options)).stdout.trim();
+    if (current === latest.commit) {
+      return { branch: latest.branch, from: current, to: current };
+    }
+    const scratch = mkdtempSync(join(tmpdir(), 'gitiso-sync-'));
+    try {
+      const file = join(scratch, 'sync.bundle');
+      // Without a known tip in the agent, send the whole history of the branch.
+      const ref = await this.pool.bundle(agent.repoUrl, latest.commit, file, current || undefined);
+      await this.engine.putHostFile(agent.containerId, file, DELTA_PATH);
+      const fetched = await this.git(id, ['fetch', '-q', DELTA_PATH, `+${ref}:${tracking}`], options);
+      await this.engine.exec(agent.containerId, ['rm', '-f', DELTA_PATH]);
+      if (fetched.exitCode !== 0) {
+        throw new CreateFailedError(`could not sync agent '${id}': ${gitFailure(fetched.stderr)}`);
+      }
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+    this.log.info(`synced agent '${id}': origin/${latest.branch} ${current.slice(0, 12) || '(none)'} → ${latest.commit.slice(0, 12)}`);
+    return { branch: latest.branch, from: current, to: latest.commit };
   }
 
   /**
@@ -328,7 +378,7 @@ export class AgentService {
       if (statusCode(error) === 409) {
         throw new AgentExistsError(identity.id);
       }
-      if (statusCode(error) === 404 && this.options.network) {
+      if (statusCode(error) === 404 && this.options.network && !isMissingImage(error)) {
         throw new InvalidInputError(`Docker network '${this.options.network}' does not exist: create it or change the gitiso.network setting`);
       }
       throw error;

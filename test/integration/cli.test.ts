@@ -59,6 +59,12 @@ describe('gitiso CLI', () => {
     assert.match(table.stdout, new RegExp(`^${agentId}\\s+ready\\s+gitiso/${agentId}\\s+main`, 'm'));
   });
 
+  it('sync says when an agent is up to date with its remote', () => {
+    const synced = gitiso('sync', agentId);
+    assert.equal(synced.code, 0, synced.stderr);
+    assert.equal(synced.stdout, `${agentId}: origin/main is up to date\n`);
+  });
+
   it("exits with git's own exit code and keeps its stderr", () => {
     const failed = gitiso('git', agentId, '--', 'rev-parse', '--verify', 'nope');
     assert.equal(failed.code, 128);

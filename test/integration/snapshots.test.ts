@@ -96,6 +96,12 @@ describe('snapshots and the object pool', () => {
       assert.equal((await service.git(agent.id, ['status', '--porcelain'])).stdout, '');
       assert.equal((await service.git(agent.id, ['show', 'HEAD:new.txt'])).stdout, 'new\n');
       assert.equal(count(/^pool: fetched /), 1);
+      // An agent made before the push gets the new commit by a sync, without credentials or network of its own.
+      const synced = await service.sync(id('burst-1'));
+      assert.deepEqual(synced, { branch: 'main', from: commits.main, to: pushed });
+      assert.equal((await service.git(id('burst-1'), ['rev-parse', 'origin/main'])).stdout.trim(), pushed);
+      assert.equal((await service.git(id('burst-1'), ['log', '--format=%s', 'HEAD..origin/main'])).stdout.trim(), 'pushed after the snapshot');
+      assert.deepEqual(await service.sync(id('burst-1')), { branch: 'main', from: pushed, to: pushed });
       // The next agents get a snapshot of the new commit, built in the background.
       const deadline = Date.now() + 60_000;
       while (!(await service.snapshots.list()).some((s) => s.baseCommit === pushed)) {

@@ -13,6 +13,9 @@ import { GITISO_VERSION } from '../version';
 
 export const SNAPSHOT_REPO = 'gitiso-snapshot';
 
+/** How long the newest unused snapshot of a repository is kept for the next agent. */
+export const SNAPSHOT_GRACE_MS = 7 * 24 * 60 * 60 * 1000;
+
 export const SNAPSHOT_LABEL = {
   key: 'gitiso.snapshot',
   repo: 'gitiso.repo',
@@ -133,28 +136,47 @@ export class SnapshotStore {
   }
 
   /**
-   * Removes snapshots no container uses that are older than `graceMs`.
-   * Returns the removed ones; a snapshot an agent runs from is kept.
+   * Removes snapshots no container uses when a newer one of the same
+   * repository and image replaces them, or when they are older than `graceMs`
+   * (the newest of each is kept that long: it is what the next agent starts
+   * from). `prune(0)` removes every unused snapshot. Returns what it removed.
    */
   async prune(graceMs: number): Promise<Snapshot[]> {
     const containers = await this.engine.docker.listContainers({ all: true });
-    const inUse = new Set(containers.map((c) => c.ImageID));
-    const inUseTags = new Set(containers.map((c) => c.Image));
-    const removed: Snapshot[] = [];
+    const inUse = new Set(containers.flatMap((c) => [c.ImageID, c.Image]));
     const images = await this.engine.docker.listImages({ filters: { label: [SNAPSHOT_LABEL.key] } });
-    for (const info of images) {
+    const snapshots = images.flatMap((info) => {
       const snapshot = fromLabels(info.Labels, info.RepoTags?.[0] ?? info.Id, info.Size);
-      if (!snapshot || inUse.has(info.Id) || inUseTags.has(snapshot.image) || Date.now() - snapshot.createdAt.getTime() < graceMs) {
+      return snapshot ? [{ id: info.Id, snapshot }] : [];
+    });
+    const newest = new Map<string, number>();
+    for (const { snapshot } of snapshots) {
+      const family = `${snapshot.baseImageId} ${snapshot.repoUrl}`;
+      newest.set(family, Math.max(newest.get(family) ?? 0, snapshot.createdAt.getTime()));
+    }
+    const removed: Snapshot[] = [];
+    for (const { id, snapshot } of snapshots) {
+      const superseded = snapshot.createdAt.getTime() < (newest.get(`${snapshot.baseImageId} ${snapshot.repoUrl}`) ?? 0);
+      const expired = Date.now() - snapshot.createdAt.getTime() >= graceMs;
+      if (inUse.has(id) || inUse.has(snapshot.image) || !(superseded || expired)) {
         continue;
       }
       try {
-        await this.engine.docker.getImage(info.Id).remove({ force: false });
+        await this.engine.docker.getImage(id).remove({ force: false });
         removed.push(snapshot);
       } catch (error) {
         this.log.debug(`snapshot ${snapshot.image} kept: ${(error as Error).message}`);
       }
     }
+    if (removed.length > 0) {
+      this.log.info(`pruned ${removed.length} unused snapshot(s)`);
+    }
     return removed;
+  }
+
+  /** Prunes with the default grace period, in the background; used after an agent goes. */
+  pruneInBackground(): void {
+    void this.prune(SNAPSHOT_GRACE_MS).catch((error: unknown) => this.log.debug(`snapshot pruning failed: ${(error as Error).message}`));
   }
 
   /** Another process builds this snapshot: wait for its image (or for its builder to go, then fail clearly). */

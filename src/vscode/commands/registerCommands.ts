@@ -5,9 +5,11 @@ import { createAgent } from './createAgent';
 import { createAgents } from './createAgents';
 import { runGitShortcut } from './gitShortcuts';
 import { openTerminal } from './openTerminal';
+import { pruneSnapshots } from './pruneSnapshots';
 import { pushBranch } from './pushBranch';
 import { removeAgent } from './removeAgent';
 import { runGitCommand } from './runGitCommand';
+import { syncAgent } from './syncAgent';
 import { showError } from '../showError';
 
 type Handler = (ctx: CommandContext, ...args: never[]) => unknown;
@@ -23,7 +25,9 @@ export const COMMANDS: Record<string, Handler> = {
   'gitiso.gitDiff': (ctx, target: never) => runGitShortcut(ctx, 'diff', target),
   'gitiso.openTerminal': openTerminal,
   'gitiso.pushBranch': pushBranch,
+  'gitiso.syncAgent': syncAgent,
   'gitiso.copyBranchName': copyBranchName,
+  'gitiso.pruneSnapshots': pruneSnapshots,
   'gitiso.refresh': (ctx) => ctx.gitiso.model.refresh(),
   'gitiso.showLog': (ctx) => ctx.log.show(),
 };
