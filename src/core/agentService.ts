@@ -182,14 +182,7 @@ export class AgentService {
       throwIfAborted(signal, `creation of agent '${id}'`);
 
       const strategy = request.strategy ?? this.options.strategy ?? 'snapshot';
-      // The pool fetches while the container starts from what the pool already
-      // knows; the agent catches up on what the fetch brings before branching.
-      const fetched = strategy === 'snapshot' ? this.resolveBase(repoUrl, baseBranch, report) : undefined;
-      fetched?.catch(() => undefined); // awaited below; a rejection must not go unobserved meanwhile
-      const known = strategy === 'snapshot' ? await this.pool.resolveKnown(repoUrl, baseBranch || undefined) : undefined;
-      const base: Partial<ResolvedBase> =
-        strategy === 'snapshot' ? (known ?? (await (fetched as Promise<ResolvedBase>))) : strategy === 'pool' ? await this.resolveBase(repoUrl, baseBranch, report) : { branch: baseBranch || undefined };
-      const latest = known ? this.latestBase(known, fetched as Promise<ResolvedBase>) : undefined;
+      const { base, latest } = await this.startingPoint(strategy, repoUrl, baseBranch, report);
       throwIfAborted(signal, `creation of agent '${id}'`);
       const snapshot = strategy === 'snapshot' ? await this.snapshotFor(repoUrl, image, base as ResolvedBase, report) : undefined;
       throwIfAborted(signal, `creation of agent '${id}'`);
@@ -383,6 +376,30 @@ export class AgentService {
       }
       throw error;
     }
+  }
+
+  /**
+   * The base an agent starts from. The remote strategy learns it from its own
+   * clone; the pool strategy from a fetched pool. The snapshot strategy starts
+   * from what the pool already knows while the pool fetches (`latest`): the
+   * agent catches up on what the fetch brings before it is ready.
+   */
+  private async startingPoint(
+    strategy: CreateStrategy,
+    repoUrl: string,
+    baseBranch: string,
+    report: (phase: CreatePhase, message: string) => void,
+  ): Promise<{ base: Partial<ResolvedBase>; latest?: Promise<ResolvedBase> }> {
+    if (strategy === 'remote') {
+      return { base: { branch: baseBranch || undefined } };
+    }
+    const fetched = this.resolveBase(repoUrl, baseBranch, report);
+    if (strategy === 'pool') {
+      return { base: await fetched };
+    }
+    fetched.catch(() => undefined); // awaited through latestBase; must not go unobserved meanwhile
+    const known = await this.pool.resolveKnown(repoUrl, baseBranch || undefined);
+    return known ? { base: known, latest: this.latestBase(known, fetched) } : { base: await fetched };
   }
 
   /** Brings the host's mirror up to date and reads the base branch's commit from it. */
