@@ -57,10 +57,12 @@ export function snapshotKey(identity: SnapshotIdentity): string {
 
 /**
  * Builds the snapshot's clone inside the builder from a bundle streamed in from
- * the pool (no bind mount, so remote engines work too), leaves the base branch
- * checked out with origin set to the real URL, and refreshes the index so that
- * the first git command in an agent does not re-read the whole tree. The stat
- * settings keep that true after the layer is shared: inode numbers and ctimes
+ * the pool (no bind mount, so remote engines work too) and leaves the base
+ * branch checked out with origin set to the real URL. The index is written
+ * again a second after the checkout, so that no entry is "racily clean" (as
+ * new as the index): git would re-read those files in every agent, and write
+ * the index there, copying it into the agent's own layer. The stat settings
+ * keep the index valid once the layer is shared: inode numbers and ctimes
  * differ between containers, content and mtimes do not.
  * $1 bundle, $2 bundle ref, $3 base branch, $4 base commit, $5 origin URL.
  */
@@ -75,7 +77,9 @@ git checkout -q -B "$3" "$4"
 git remote add origin "$5"
 git config "branch.$3.remote" origin
 git config "branch.$3.merge" "refs/heads/$3"
-git update-index -q --refresh
+sleep 1
+rm -f .git/index
+git reset -q
 rm -f "$1"`;
 
 /**
