@@ -3,6 +3,7 @@ import { type Agent, CREATE_STRATEGIES, type CreateStrategy } from './core/agent
 import { AgentService, type CreateProgress } from './core/agentService';
 import { defaultImage } from './core/defaults';
 import { Engine } from './core/docker/engine';
+import { AgentPorts } from './core/ports/agentPorts';
 import { CancelledError, GitisoError, isCancellation } from './core/errors';
 import type { Logger } from './core/logger';
 import { GITISO_VERSION } from './core/version';
@@ -18,6 +19,8 @@ Usage:
   gitiso git ID -- ARGS…  run git ARGS… in the agent's clone; exits with git's code
   gitiso rm ID…           remove agents and everything they own
   gitiso sync ID…         bring the remote's new commits into agents (origin/BASE)
+  gitiso ports ID         the TCP ports the agent's processes listen on
+  gitiso forward ID PORT  forward the agent's PORT to 127.0.0.1 until Ctrl-C
   gitiso snapshots [--prune]
                           list snapshot images; --prune removes those no agent uses
 
@@ -138,6 +141,44 @@ async function main(argv: string[]): Promise<number> {
         }
       }
       return failed > 0 ? 1 : 0;
+    }
+    case 'ports': {
+      const [id] = rest;
+      if (!id) {
+        throw new UsageError('usage: gitiso ports ID');
+      }
+      const listening = await new AgentPorts(service, engine, log).discover(id);
+      process.stdout.write(
+        listening.length === 0
+          ? `${id} listens on no TCP port\n`
+          : listening.map((p) => `${p.port}\t${p.address}${p.reachable ? '' : '\t(loopback only: not forwardable yet)'}\n`).join(''),
+      );
+      return 0;
+    }
+    case 'forward': {
+      const [id, portText] = rest;
+      const port = Number(portText);
+      if (!id || !Number.isInteger(port) || port < 1 || port > 65535) {
+        throw new UsageError('usage: gitiso forward ID PORT');
+      }
+      const ports = new AgentPorts(service, engine, log);
+      ports.start();
+      const forward = await ports.forward(id, port);
+      process.stdout.write(`${id}:${port} → ${forward.url} (Ctrl-C stops)\n`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+        // Ends by itself when the agent stops or goes.
+        const check = setInterval(() => {
+          if (ports.forwards(id).length === 0) {
+            process.stderr.write(`gitiso: agent '${id}' stopped; forward closed\n`);
+            resolve();
+          }
+        }, 500);
+        check.unref();
+      });
+      ports.dispose();
+      return 0;
     }
     case 'snapshots': {
       if (values.prune) {

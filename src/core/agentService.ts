@@ -316,7 +316,11 @@ export class AgentService {
    * what git costs), falling back to a plain exec when the channel is gone.
    */
   async git(id: string, args: readonly string[], options: GitRunOptions = {}): Promise<ExecResult> {
-    const argv = ['git', ...args];
+    return this.run(id, ['git', ...args], options);
+  }
+
+  /** Runs a command in the agent's /workspace through its exec channel (see git()). */
+  async run(id: string, argv: readonly string[], options: GitRunOptions = {}): Promise<ExecResult> {
     const channel = this.channels.get(id);
     if (channel?.isOpen) {
       try {

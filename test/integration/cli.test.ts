@@ -59,6 +59,16 @@ describe('gitiso CLI', () => {
     assert.match(table.stdout, new RegExp(`^${agentId}\\s+ready\\s+gitiso/${agentId}\\s+main`, 'm'));
   });
 
+  it('ports lists what the agent listens on', async () => {
+    const agent = JSON.parse(gitiso('ls', '--json').stdout).find((a: { id: string }) => a.id === agentId) as { containerId: string };
+    await engine.spawnDetached(agent.containerId, ['python3', '-m', 'http.server', '3999', '--bind', '127.0.0.1']);
+    let listed = '';
+    for (let attempt = 0; attempt < 50 && !listed.includes('3999'); attempt++) {
+      listed = gitiso('ports', agentId).stdout;
+    }
+    assert.match(listed, /^3999\t127\.0\.0\.1\t\(loopback only: not forwardable yet\)$/m);
+  });
+
   it('sync says when an agent is up to date with its remote', () => {
     const synced = gitiso('sync', agentId);
     assert.equal(synced.code, 0, synced.stderr);

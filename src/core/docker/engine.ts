@@ -166,6 +166,19 @@ export class Engine {
     return execInContainer(this.docker, containerId, argv, options);
   }
 
+  /** Starts a command in the container and returns at once; it runs on after this process ends (a dev server, say). */
+  async spawnDetached(containerId: string, argv: readonly string[], options: { workdir?: string; env?: Readonly<Record<string, string>> } = {}): Promise<void> {
+    const exec = await this.docker.getContainer(containerId).exec({
+      Cmd: [...argv],
+      AttachStdout: false,
+      AttachStderr: false,
+      WorkingDir: options.workdir,
+      Env: options.env ? Object.entries(options.env).map(([k, v]) => `${k}=${v}`) : undefined,
+    });
+    // The engine answers a detached start with an empty body; read it so the socket is freed.
+    (await exec.start({ Detach: true })).resume();
+  }
+
   putFile(containerId: string, path: string, content: string | Buffer, mode?: number): Promise<void> {
     return putFile(this.docker, containerId, path, content, mode);
   }

@@ -1,0 +1,116 @@
+import { LABEL } from '../agent';
+import type { AgentService } from '../agentService';
+import type { Disposable } from '../base/event';
+import { ContainerEventsWatcher } from '../docker/events';
+import type { Engine } from '../docker/engine';
+import { AgentNotRunningError, GitisoError } from '../errors';
+import { silentLogger, type Logger } from '../logger';
+import { containerNameFor } from '../names';
+import { parseListeningPorts, type ListeningPort } from './procNetTcp';
+import { PortForwarder } from './portForwarder';
+
+const DOCKER_DNS = '127.0.0.11';
+
+export interface Forward {
+  readonly agentId: string;
+  readonly containerPort: number;
+  readonly hostPort: number;
+  readonly url: string;
+}
+
+/**
+ * The ports agents listen on, and their forwards to 127.0.0.1. Every agent has
+ * its own network namespace, so two agents may both listen on 3000: each gets
+ * its own host port. Forwards of an agent that stops or goes are closed, as the
+ * engine's events tell.
+ */
+export class AgentPorts implements Disposable {
+  private readonly forwarders = new Map<string, Map<number, PortForwarder>>();
+  private watcher: ContainerEventsWatcher | undefined;
+
+  constructor(private readonly service: AgentService, private readonly engine: Engine, private readonly log: Logger = silentLogger) {}
+
+  /** Starts following the engine, so forwards end with their agents. */
+  start(): void {
+    this.watcher = new ContainerEventsWatcher(this.engine, { label: LABEL.agent, log: this.log });
+    this.watcher.onDidChange(() => void this.closeForGoneAgents());
+    this.watcher.start();
+  }
+
+  /** What the agent's processes listen on, from /proc/net/tcp and tcp6 inside it. */
+  async discover(agentId: string): Promise<ListeningPort[]> {
+    const result = await this.service.run(agentId, ['cat', '/proc/net/tcp', '/proc/net/tcp6']);
+    // 127.0.0.11 is the engine's own DNS resolver on user-defined networks, not the agent's.
+    return parseListeningPorts(result.stdout).filter((port) => port.address !== DOCKER_DNS);
+  }
+
+  /** Forwards one of the agent's ports to 127.0.0.1 (the same forward when it exists). */
+  async forward(agentId: string, containerPort: number): Promise<Forward> {
+    const existing = this.forwarders.get(agentId)?.get(containerPort);
+    if (existing) {
+      return toForward(agentId, containerPort, existing);
+    }
+    const info = await this.engine.inspectContainer(containerNameFor(agentId));
+    if (!info?.State.Running) {
+      throw new AgentNotRunningError(agentId, info ? 'stopped' : 'gone');
+    }
+    const address = Object.values(info.NetworkSettings.Networks ?? {}).find((network) => network.IPAddress)?.IPAddress;
+    if (!address) {
+      throw new GitisoError(`agent '${agentId}' has no network address this machine can reach; forwarding through the engine is not built yet`);
+    }
+    const forwarder = await PortForwarder.open({ host: address, port: containerPort }, containerPort);
+    const forAgent = this.forwarders.get(agentId) ?? new Map<number, PortForwarder>();
+    forAgent.set(containerPort, forwarder);
+    this.forwarders.set(agentId, forAgent);
+    this.log.info(`forwarding ${agentId}:${containerPort} to ${forwarder.url}`);
+    return toForward(agentId, containerPort, forwarder);
+  }
+
+  forwards(agentId?: string): Forward[] {
+    return [...this.forwarders]
+      .filter(([id]) => agentId === undefined || id === agentId)
+      .flatMap(([id, ports]) => [...ports].map(([port, forwarder]) => toForward(id, port, forwarder)));
+  }
+
+  /** Closes the agent's forwards (one port, or all). */
+  async stop(agentId: string, containerPort?: number): Promise<void> {
+    const forAgent = this.forwarders.get(agentId);
+    for (const [port, forwarder] of forAgent ?? []) {
+      if (containerPort === undefined || port === containerPort) {
+        await forwarder.close();
+        forAgent?.delete(port);
+        this.log.info(`stopped forwarding ${agentId}:${port}`);
+      }
+    }
+    if (forAgent?.size === 0) {
+      this.forwarders.delete(agentId);
+    }
+  }
+
+  private async closeForGoneAgents(): Promise<void> {
+    if (this.forwarders.size === 0) {
+      return;
+    }
+    const agents = await this.service.list().catch(() => undefined);
+    if (!agents) {
+      return; // the engine did not answer: keep the forwards until it says more
+    }
+    const running = new Set(agents.filter((agent) => agent.state === 'ready' || agent.state === 'error').map((agent) => agent.id));
+    for (const agentId of [...this.forwarders.keys()]) {
+      if (!running.has(agentId)) {
+        await this.stop(agentId);
+      }
+    }
+  }
+
+  dispose(): void {
+    this.watcher?.dispose();
+    for (const agentId of [...this.forwarders.keys()]) {
+      void this.stop(agentId);
+    }
+  }
+}
+
+function toForward(agentId: string, containerPort: number, forwarder: PortForwarder): Forward {
+  return { agentId, containerPort, hostPort: forwarder.hostPort, url: forwarder.url };
+}
