@@ -4,6 +4,7 @@ import { AgentService, type CreateProgress } from './core/agentService';
 import { defaultImage } from './core/defaults';
 import { Engine } from './core/docker/engine';
 import { AgentPorts } from './core/ports/agentPorts';
+import { DevServers } from './core/dev/devServers';
 import { CancelledError, GitisoError, isCancellation } from './core/errors';
 import type { Logger } from './core/logger';
 import { GITISO_VERSION } from './core/version';
@@ -21,6 +22,11 @@ Usage:
   gitiso sync ID…         bring the remote's new commits into agents (origin/BASE)
   gitiso ports ID         the TCP ports the agent's processes listen on
   gitiso forward ID PORT  forward the agent's PORT to 127.0.0.1 until Ctrl-C
+  gitiso dev start|stop|restart|status|logs ID
+                          the agent's dev server (the dev command of .gitiso.json,
+                          else npm run dev, else npm start) with PORT set; start
+                          --forward waits for its port and forwards it until Ctrl-C;
+                          logs --follow streams the log until Ctrl-C
   gitiso snapshots [--prune]
                           list snapshot images; --prune removes those no agent uses
 
@@ -32,6 +38,8 @@ Options:
                           pool, mounted read-only: local engines) or remote (clone
                           from the remote in the container)
   --depth N, --filter F   with --strategy remote: shallow or partial clone
+  --copy-from DIR         where the setup's files to copy (.env…) are read from
+                          (default: the current folder)
   --verbose               log what gitiso does to stderr
   -h, --help              show this help
   -v, --version           show the version
@@ -62,6 +70,9 @@ async function main(argv: string[]): Promise<number> {
       count: { type: 'string' },
       prefix: { type: 'string' },
       prune: { type: 'boolean' },
+      follow: { type: 'boolean', short: 'f' },
+      forward: { type: 'boolean' },
+      'copy-from': { type: 'string' },
       json: { type: 'boolean' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -104,7 +115,7 @@ async function main(argv: string[]): Promise<number> {
       try {
         const repoUrl = values.repo;
         const outcomes = await service.createMany(
-          ids.map((id) => ({ id, repoUrl, baseBranch: values.base, image: values.image })),
+          ids.map((id) => ({ id, repoUrl, baseBranch: values.base, image: values.image, copyFrom: values['copy-from'] ?? process.cwd() })),
           { signal: abort.signal, onProgress: progress.update, concurrency: 4 },
         );
         progress.done();
@@ -165,21 +176,11 @@ async function main(argv: string[]): Promise<number> {
       ports.start();
       const forward = await ports.forward(id, port);
       process.stdout.write(`${id}:${port} → ${forward.url} (Ctrl-C stops)\n`);
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-        // Ends by itself when the agent stops or goes.
-        const check = setInterval(() => {
-          if (ports.forwards(id).length === 0) {
-            process.stderr.write(`gitiso: agent '${id}' stopped; forward closed\n`);
-            resolve();
-          }
-        }, 500);
-        check.unref();
-      });
-      ports.dispose();
+      await holdForwards(ports, id);
       return 0;
     }
+    case 'dev':
+      return dev(rest, values, service, engine, log);
     case 'snapshots': {
       if (values.prune) {
         const removed = await service.snapshots.prune(0);
@@ -237,6 +238,71 @@ async function main(argv: string[]): Promise<number> {
     default:
       throw new UsageError(`unknown command '${command}': run 'gitiso --help'`);
   }
+}
+
+async function dev(rest: string[], values: { follow?: boolean; forward?: boolean }, service: AgentService, engine: Engine, log: Logger | undefined): Promise<number> {
+  const [action, id] = rest;
+  if (!id || !['start', 'stop', 'restart', 'status', 'logs'].includes(action ?? '')) {
+    throw new UsageError('usage: gitiso dev start|stop|restart|status|logs ID [--forward] [--follow]');
+  }
+  const ports = new AgentPorts(service, engine, log);
+  const servers = new DevServers(service, ports);
+  const abort = new AbortController();
+  const onSigint = (): void => abort.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    switch (action) {
+      case 'start':
+      case 'restart': {
+        if (values.forward) {
+          ports.start();
+        }
+        const result = await (action === 'start' ? servers.start(id, { forward: values.forward, signal: abort.signal }) : servers.restart(id, { forward: values.forward, signal: abort.signal }));
+        process.stdout.write(`${id}: ${result.started ? 'started' : 'already running'}: ${result.command} (PORT=${result.port})\n`);
+        if (result.forward) {
+          process.stdout.write(`${id}:${result.port} → ${result.forward.url} (Ctrl-C stops forwarding; the server keeps running)\n`);
+          process.off('SIGINT', onSigint);
+          await holdForwards(ports, id);
+        }
+        return 0;
+      }
+      case 'stop':
+        await servers.stop(id);
+        process.stdout.write(`${id}: dev server stopped\n`);
+        return 0;
+      case 'status': {
+        const status = await servers.status(id);
+        process.stdout.write(status ? `${id}: running since ${status.startedAt}: ${status.command} (PORT=${status.port})\n` : `${id}: no dev server running\n`);
+        return status ? 0 : 3;
+      }
+      default: {
+        const text = await servers.logs(id, { follow: values.follow, signal: abort.signal, onOutput: values.follow ? (chunk) => process.stdout.write(chunk) : undefined });
+        if (!values.follow) {
+          process.stdout.write(text);
+        }
+        return 0;
+      }
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+    ports.dispose();
+  }
+}
+
+/** Keeps the process (and its forwards) alive until Ctrl-C, or until the agent stops. */
+async function holdForwards(ports: AgentPorts, id: string): Promise<void> {
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+    const check = setInterval(() => {
+      if (ports.forwards(id).length === 0) {
+        process.stderr.write(`gitiso: agent '${id}' stopped; forward closed\n`);
+        resolve();
+      }
+    }, 500);
+    check.unref();
+  });
+  ports.dispose();
 }
 
 function parseStrategy(value: string | undefined): CreateStrategy | undefined {

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { isRunning } from './core/agent';
 import { GITISO_VERSION } from './core/version';
 import { AgentOutputChannels } from './vscode/agentOutput';
 import { registerCommands } from './vscode/commands/registerCommands';
@@ -7,6 +8,8 @@ import { ContextKeys } from './vscode/contextKeys';
 import { AgentsStatusItem } from './vscode/statusBar/agentsStatusItem';
 import { AgentsTreeProvider } from './vscode/views/agentsTreeProvider';
 import type { AgentTreeItem } from './vscode/views/agentTreeItem';
+import { ForwardTreeItem } from './vscode/views/forwardTreeItem';
+import { PreviewPanels } from './vscode/preview/previewPanels';
 import { readWorkspaceRepo } from './vscode/workspaceRepo';
 
 /** What activate() returns: enough for other extensions and for gitiso's own tests to look inside. */
@@ -15,6 +18,8 @@ export interface GitisoApi {
   readonly gitiso: Gitiso;
   readonly activatedInMs: number;
   treeItems(): AgentTreeItem[];
+  forwardItems(agentId: string): ForwardTreeItem[];
+  readonly previews: PreviewPanels;
   statusBar(): { text: string; tooltip: string; warning: boolean };
   contextKeys(): Record<string, unknown>;
 }
@@ -30,6 +35,7 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
   const view = vscode.window.createTreeView('gitiso.agents', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: false });
   const status = new AgentsStatusItem(gitiso);
   const keys = new ContextKeys();
+  const previews = new PreviewPanels(context.extensionUri, async (agentId, port) => (await gitiso.ports.forward(agentId, port)).url, log);
 
   const updateKeys = (): void => {
     const { model } = gitiso;
@@ -39,6 +45,30 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
     view.badge = model.agents.length > 0 ? { value: model.agents.length, tooltip: model.agents.length === 1 ? '1 agent' : `${model.agents.length} agents` } : undefined;
   };
   const updateRepoKey = (): void => void readWorkspaceRepo().then((repo) => keys.set('gitiso.hasRepository', repo !== undefined));
+  // A preview whose agent stopped or went closes, with a word (only once the engine has answered).
+  const closeGonePreviews = (): void => {
+    const { model } = gitiso;
+    if (model.engineStatus.kind !== 'connected') {
+      return;
+    }
+    const running = new Set(model.agents.filter(isRunning).map((agent) => agent.id));
+    for (const agentId of new Set(previews.openPanels().map((panel) => panel.agentId))) {
+      if (!running.has(agentId)) {
+        previews.closeFor(agentId, `Agent ${agentId} stopped or was removed; its preview is closed.`);
+      }
+    }
+  };
+  // A new forward opens its agent's row (the tree keeps a row's own expansion state otherwise).
+  let forwarded = new Set<string>();
+  const revealNewForwards = (): void => {
+    const now = new Set(gitiso.ports.forwards().map((forward) => forward.agentId));
+    for (const item of tree.agentItems()) {
+      if (now.has(item.agent.id) && !forwarded.has(item.agent.id) && view.visible) {
+        void view.reveal(item, { expand: true, select: false, focus: false }).then(undefined, () => undefined);
+      }
+    }
+    forwarded = now;
+  };
   updateKeys();
   updateRepoKey();
 
@@ -49,8 +79,12 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
     view,
     status,
     gitiso.onDidChange(updateKeys),
+    gitiso.onDidChange(closeGonePreviews),
+    gitiso.onDidChange(revealNewForwards),
     vscode.workspace.onDidChangeWorkspaceFolders(updateRepoKey),
-    ...registerCommands({ gitiso, log, outputs }),
+    previews,
+    previews.register(),
+    ...registerCommands({ gitiso, log, outputs, previews }),
   );
 
   const activatedInMs = Math.round(performance.now() - started);
@@ -59,7 +93,9 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
     version: GITISO_VERSION,
     gitiso,
     activatedInMs,
-    treeItems: () => tree.getChildren(),
+    treeItems: () => tree.agentItems(),
+    forwardItems: (agentId) => tree.getChildren(tree.agentItems().find((item) => item.agent.id === agentId)).filter((node): node is ForwardTreeItem => node instanceof ForwardTreeItem),
+    previews,
     statusBar: () => ({
       text: status.item.text,
       tooltip: typeof status.item.tooltip === 'string' ? status.item.tooltip : (status.item.tooltip?.value ?? ''),

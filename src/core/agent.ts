@@ -50,6 +50,13 @@ export interface Agent extends AgentIdentity {
   readonly state: AgentState;
   /** Why the agent is in the error state, or how it stopped. */
   readonly reason?: string;
+  /** Why the repository's setup (its install) failed; the agent is ready nonetheless. */
+  readonly setupError?: string;
+}
+
+/** Agents whose container runs (ready, or ready with an error): what execs in agents need. */
+export function isRunning(agent: Pick<Agent, 'state'>): boolean {
+  return agent.state === 'ready' || agent.state === 'error';
 }
 
 export function agentLabels(identity: AgentIdentity): Record<string, string> {
@@ -96,11 +103,14 @@ export interface AgentStateFile {
   readonly baseCommit: string;
   readonly readyAt: string;
   readonly error?: string;
+  readonly setupError?: string;
 }
 
 export const STATE_DIR = '/etc/gitiso';
 export const STATE_FILE = `${STATE_DIR}/state.json`;
 export const WORKSPACE = '/workspace';
+/** A tmpfs in every agent: what lives here (the dev server's pid) is forgotten when the container stops, as its processes are. */
+export const RUN_DIR = '/run/gitiso';
 
 export function parseStateFile(text: string | undefined): AgentStateFile | undefined {
   if (!text) {
@@ -136,6 +146,9 @@ export function agentState(container: ContainerFacts, stateFile: AgentStateFile 
   }
   if (stateFile.state === 'error') {
     return { state: 'error', reason: stateFile.error ?? 'unknown error' };
+  }
+  if (stateFile.setupError) {
+    return { state: 'ready', reason: `setup failed: ${stateFile.setupError}` };
   }
   return { state: 'ready' };
 }

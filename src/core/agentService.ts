@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { throwIfAborted } from './base/abort';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type Agent, agentState, type AgentIdentity, type AgentStateFile, type ContainerFacts, type CreateStrategy, identityFromLabels, LABEL, parseStateFile, STATE_FILE, WORKSPACE } from './agent';
@@ -16,6 +16,8 @@ import { identityConfig, readHostIdentity, type GitIdentity } from './git/hostGi
 import { ObjectPool, type ResolvedBase } from './git/objectPool';
 import { bootCommand, setupCommand, startAndAwaitBoot, type SetupArgs } from './snapshot/agentBoot';
 import { SnapshotStore, type Snapshot } from './snapshot/snapshotStore';
+import { parseLsTree, parseSetupFile, resolveSetup, SETUP_FILE, type RepoSetup, type SetupSettings } from './setup/repoSetup';
+import { runSetupCommand } from './setup/setupCommand';
 import { defaultStorageDir } from './storage';
 import { redactCredentials, silentLogger, type Logger } from './logger';
 import { containerNameFor, sessionBranchFor, validateAgentId, validateBranchName, validateRepoUrl } from './names';
@@ -30,6 +32,8 @@ export interface CreateRequest {
   readonly env?: Readonly<Record<string, string>>;
   /** Overrides the service's strategy for this agent. */
   readonly strategy?: CreateStrategy;
+  /** The host folder the setup's files to copy (such as `.env`) are taken from; nothing is copied when absent. */
+  readonly copyFrom?: string;
 }
 
 /** Where a delta bundle goes in an agent's container (the setup removes it). */
@@ -44,14 +48,14 @@ function isMissingImage(error: unknown): boolean {
   return statusCode(error) === 404 && /no such image/i.test((error as Error).message);
 }
 
-function readyState(baseBranch: string, baseCommit: string): AgentStateFile {
-  return { state: 'ready', baseBranch, baseCommit, readyAt: new Date().toISOString() };
+function readyState(baseBranch: string, baseCommit: string, setupError?: string): AgentStateFile {
+  return { state: 'ready', baseBranch, baseCommit, readyAt: new Date().toISOString(), ...(setupError ? { setupError } : {}) };
 }
 
 /** Where the pool strategy mounts the repository's mirror, read-only. */
 const POOL_MOUNT = '/gitiso/pool';
 
-export type CreatePhase = 'checking' | 'image' | 'fetching' | 'snapshot' | 'container' | 'cloning' | 'checkout' | 'ready';
+export type CreatePhase = 'checking' | 'image' | 'fetching' | 'snapshot' | 'container' | 'cloning' | 'checkout' | 'setup' | 'ready';
 
 /** The outcome of one agent of a createMany: the agent, or why it failed (nothing of it is left). */
 export type CreateOutcome = { readonly id: string; readonly agent: Agent } | { readonly id: string; readonly error: Error };
@@ -89,6 +93,8 @@ export interface AgentServiceOptions {
   readonly cloneFilter?: string;
   /** Where the host keeps the object pool; defaultStorageDir() when absent. */
   readonly storageDir?: string;
+  /** The user's setup settings; a repository's `.gitiso.json` comes first. */
+  readonly setup?: SetupSettings;
 }
 
 /**
@@ -115,7 +121,7 @@ if [ -n "$3" ]; then git config user.email "$3"; fi`;
  * (VS Code and the CLI) see the same agents.
  */
 export class AgentService {
-  private readonly engine: Engine;
+  readonly engine: Engine;
   private readonly log: Logger;
   private readonly creating = new Set<string>();
   /** State files of ready agents, by container id: they do not change while it runs. */
@@ -130,7 +136,7 @@ export class AgentService {
     this.engine = options.engine;
     this.log = options.log ?? silentLogger;
     this.pool = new ObjectPool(options.storageDir ?? defaultStorageDir(), this.log);
-    this.snapshots = new SnapshotStore(this.engine, this.pool, this.log);
+    this.snapshots = new SnapshotStore(this.engine, this.pool, this.log, options.network);
   }
 
   /**
@@ -184,7 +190,9 @@ export class AgentService {
       const strategy = request.strategy ?? this.options.strategy ?? 'snapshot';
       const { base, latest } = await this.startingPoint(strategy, repoUrl, baseBranch, report);
       throwIfAborted(signal, `creation of agent '${id}'`);
-      const snapshot = strategy === 'snapshot' ? await this.snapshotFor(repoUrl, image, base as ResolvedBase, report) : undefined;
+      // The setup as the base commit has it; the remote strategy learns it from its clone.
+      const setup = base.commit ? await this.setupAt(repoUrl, base.commit) : undefined;
+      const snapshot = strategy === 'snapshot' ? await this.snapshotFor(repoUrl, image, base as ResolvedBase, setup as RepoSetup, report) : undefined;
       throwIfAborted(signal, `creation of agent '${id}'`);
 
       const identity: AgentIdentity = {
@@ -200,21 +208,25 @@ export class AgentService {
       report('container', 'starting the container');
       if (snapshot) {
         try {
-          await this.startFromSnapshot(identity, snapshot, gitIdentity, request.env, report, signal, latest);
+          await this.startFromSnapshot(identity, snapshot, gitIdentity, request, setup as RepoSetup, report, signal, latest);
         } catch (error) {
           if (!isMissingImage(error)) {
             throw error;
           }
           // Pruned between finding and using it (another process): pick again, once.
-          const again = await this.snapshotFor(repoUrl, image, base as ResolvedBase, report);
-          await this.startFromSnapshot(identity, again, gitIdentity, request.env, report, signal, latest);
+          const again = await this.snapshotFor(repoUrl, image, base as ResolvedBase, setup as RepoSetup, report);
+          await this.startFromSnapshot(identity, again, gitIdentity, request, setup as RepoSetup, report, signal, latest);
         }
       } else {
         const binds = strategy === 'pool' ? [`${this.pool.pathFor(repoUrl)}:${POOL_MOUNT}:ro`] : undefined;
         const containerId = await this.createContainer(identity, image, request.env, { binds });
         await this.removeOnFailure(id, containerId, async () => {
           await this.engine.startContainer(containerId);
-          const state = strategy === 'pool' ? await this.cloneFromPool(containerId, identity, gitIdentity, report, signal) : await this.cloneInto(containerId, identity, gitIdentity, report, signal);
+          const cloned = strategy === 'pool' ? await this.cloneFromPool(containerId, identity, gitIdentity, report, signal) : await this.cloneInto(containerId, identity, gitIdentity, report, signal);
+          const agentSetup = setup ?? (await this.setupIn(containerId));
+          await this.copyFiles(containerId, agentSetup, request.copyFrom);
+          const setupError = agentSetup.install ? await this.installIn(containerId, agentSetup.install, report, signal) : undefined;
+          const state = { ...cloned, ...(setupError ? { setupError } : {}) };
           await this.engine.putFile(containerId, STATE_FILE, JSON.stringify(state, null, 2) + '\n');
           this.readyStates.set(containerId, state);
         });
@@ -432,18 +444,59 @@ export class AgentService {
    * the same branch history (the agent fetches only the new commits, and the
    * new snapshot is built in the background); else one built now.
    */
-  private async snapshotFor(repoUrl: string, image: string, base: ResolvedBase, report: (phase: CreatePhase, message: string) => void): Promise<Snapshot> {
-    const exact = await this.snapshots.find(repoUrl, image, base.commit);
+  private async snapshotFor(repoUrl: string, image: string, base: ResolvedBase, setup: RepoSetup, report: (phase: CreatePhase, message: string) => void): Promise<Snapshot> {
+    const exact = await this.snapshots.find(repoUrl, image, base.commit, setup.key);
     if (exact) {
       return exact;
     }
-    const older = await this.snapshots.findAncestor(repoUrl, image, base.commit);
+    const older = await this.snapshots.findAncestor(repoUrl, image, base.commit, setup.key);
     if (older) {
-      this.snapshots.refreshInBackground(repoUrl, image, base);
+      this.snapshots.refreshInBackground(repoUrl, image, base, setup);
       return older;
     }
-    report('snapshot', `building the snapshot of ${base.branch} at ${base.commit.slice(0, 12)} (once per commit)`);
-    return this.snapshots.ensure(repoUrl, image, base);
+    const install = setup.install ? ` and running '${setup.install}'` : '';
+    report('snapshot', `building the snapshot of ${base.branch} at ${base.commit.slice(0, 12)}${install} (once per commit)`);
+    return this.snapshots.ensure(repoUrl, image, base, setup);
+  }
+
+  /** The repository's setup at a commit, read from the pool. */
+  private async setupAt(repoUrl: string, commit: string): Promise<RepoSetup> {
+    const [file, rootFiles] = await Promise.all([this.pool.readFile(repoUrl, commit, SETUP_FILE), this.pool.rootFiles(repoUrl, commit)]);
+    return resolveSetup(parseSetupFile(file), this.options.setup ?? {}, rootFiles);
+  }
+
+  /** The repository's setup as a clone inside a container has it. */
+  private async setupIn(containerId: string): Promise<RepoSetup> {
+    const [file, tree] = await Promise.all([
+      this.engine.readFile(containerId, `${WORKSPACE}/${SETUP_FILE}`),
+      this.engine.exec(containerId, ['git', 'ls-tree', 'HEAD'], { workdir: WORKSPACE }),
+    ]);
+    return resolveSetup(parseSetupFile(file?.toString('utf8')), this.options.setup ?? {}, parseLsTree(tree.stdout));
+  }
+
+  /** Runs the install in an agent (strategies without a snapshot); returns why it failed, if it did. */
+  private async installIn(containerId: string, install: string, report: (phase: CreatePhase, message: string) => void, signal?: AbortSignal): Promise<string | undefined> {
+    report('setup', `running '${install}'`);
+    const failure = await runSetupCommand(this.engine, containerId, install, this.log, signal);
+    if (failure) {
+      this.log.warn(`setup failed: ${failure}`);
+    }
+    return failure;
+  }
+
+  /** Copies the setup's files (such as `.env`) from the host folder into the agent; a file the host lacks is skipped with a warning. */
+  private async copyFiles(containerId: string, setup: RepoSetup, from: string | undefined): Promise<void> {
+    if (!from || setup.copy.length === 0) {
+      return;
+    }
+    for (const path of setup.copy) {
+      const source = join(from, path);
+      if (!existsSync(source) || !statSync(source).isFile()) {
+        this.log.warn(`setup: '${path}' is not a file in ${from}; not copied`);
+        continue;
+      }
+      await this.engine.putFile(containerId, `${WORKSPACE}/${path}`, readFileSync(source), statSync(source).mode & 0o777);
+    }
   }
 
   /**
@@ -457,7 +510,8 @@ export class AgentService {
     identity: AgentIdentity,
     snapshot: Snapshot,
     gitIdentity: GitIdentity,
-    env: CreateRequest['env'],
+    request: CreateRequest,
+    setup: RepoSetup,
     report: (phase: CreatePhase, message: string) => void,
     signal: AbortSignal | undefined,
     latest?: Promise<ResolvedBase>,
@@ -471,11 +525,11 @@ export class AgentService {
       bundleRef: bundle?.ref ?? '',
       baseBranch: identity.baseBranch,
       baseCommit: commit,
-      stateJson: JSON.stringify(readyState(identity.baseBranch, commit)),
+      stateJson: JSON.stringify(readyState(identity.baseBranch, commit, snapshot.setupError)),
     });
     const delta = baseCommit === snapshot.baseCommit ? undefined : await this.delta(identity, snapshot.baseCommit, baseCommit, report);
     try {
-      const containerId = await this.createContainer(identity, snapshot.image, env, { cmd: bootCommand(args(baseCommit, delta)) });
+      const containerId = await this.createContainer(identity, snapshot.image, request.env, { cmd: bootCommand(args(baseCommit, delta)) });
       await this.removeOnFailure(identity.id, containerId, async () => {
         if (delta) {
           await this.engine.putHostFile(containerId, delta.file, DELTA_PATH);
@@ -497,7 +551,8 @@ export class AgentService {
             rmSync(dirname(catchUp.file), { recursive: true, force: true });
           }
         }
-        this.readyStates.set(containerId, readyState(identity.baseBranch, commit));
+        await this.copyFiles(containerId, setup, request.copyFrom);
+        this.readyStates.set(containerId, readyState(identity.baseBranch, commit, snapshot.setupError));
         // Other windows and CLIs learn of the agent's readiness from the engine's events.
         await this.engine.announce(containerId);
       });
@@ -603,6 +658,7 @@ export class AgentService {
       containerId,
       state,
       reason,
+      setupError: stateFile?.setupError,
     };
   }
 

@@ -3,6 +3,8 @@ import { AgentService } from '../core/agentService';
 import { AgentsModel } from '../core/agentsModel';
 import { Emitter } from '../core/base/event';
 import { Engine } from '../core/docker/engine';
+import { DevServers } from '../core/dev/devServers';
+import { AgentPorts } from '../core/ports/agentPorts';
 import { affectsService, readSettings } from './config';
 
 /**
@@ -13,7 +15,7 @@ import { affectsService, readSettings } from './config';
 export class Gitiso implements vscode.Disposable {
   private readonly changed = new Emitter<void>();
   readonly onDidChange = this.changed.event;
-  private current!: { engine: Engine; service: AgentService; model: AgentsModel; subscription: { dispose(): void } };
+  private current!: { engine: Engine; service: AgentService; model: AgentsModel; ports: AgentPorts; devServers: DevServers; subscriptions: { dispose(): void }[] };
   private readonly configListener: vscode.Disposable;
 
   constructor(private readonly log: vscode.LogOutputChannel) {
@@ -39,6 +41,15 @@ export class Gitiso implements vscode.Disposable {
     return this.current.model;
   }
 
+  /** This window's forwards of agents' ports to 127.0.0.1. */
+  get ports(): AgentPorts {
+    return this.current.ports;
+  }
+
+  get devServers(): DevServers {
+    return this.current.devServers;
+  }
+
   private connect(): void {
     const settings = readSettings();
     let engine: Engine;
@@ -61,17 +72,22 @@ export class Gitiso implements vscode.Disposable {
       cloneDepth: settings.cloneDepth || undefined,
       cloneFilter: settings.cloneFilter || undefined,
       storageDir: settings.storagePath || undefined,
+      setup: settings.setup,
     });
     const model = new AgentsModel(service, engine, this.log);
-    const subscription = model.onDidChange(() => this.changed.fire());
-    this.current = { engine, service, model, subscription };
+    const ports = new AgentPorts(service, engine, this.log);
+    const devServers = new DevServers(service, ports, settings.setup);
+    const subscriptions = [model.onDidChange(() => this.changed.fire()), ports.onDidChange(() => this.changed.fire())];
+    this.current = { engine, service, model, ports, devServers, subscriptions };
     model.start();
+    ports.start();
     this.log.info(`using the Docker engine at ${engine.address}`);
     this.changed.fire();
   }
 
   private teardown(): void {
-    this.current.subscription.dispose();
+    this.current.subscriptions.forEach((subscription) => subscription.dispose());
+    this.current.ports.dispose();
     this.current.model.dispose();
     this.current.service.dispose();
   }

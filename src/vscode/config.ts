@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { CREATE_STRATEGIES, type CreateStrategy } from '../core/agent';
 import { defaultImage } from '../core/defaults';
+import type { SetupSettings } from '../core/setup/repoSetup';
 
 export interface Settings {
   readonly image: string;
@@ -12,6 +13,7 @@ export interface Settings {
   readonly cloneDepth: number;
   readonly cloneFilter: string;
   readonly storagePath: string;
+  readonly setup: SetupSettings;
 }
 
 export function readSettings(): Settings {
@@ -26,11 +28,18 @@ export function readSettings(): Settings {
     cloneDepth: config.get<number>('cloneDepth') ?? 0,
     cloneFilter: config.get<string>('cloneFilter') ?? '',
     storagePath: config.get<string>('storagePath') ?? '',
+    setup: {
+      // An unset install is left to detection; only an explicit value (even "") overrides it.
+      install: config.inspect<string>('setup.install')?.workspaceValue ?? config.inspect<string>('setup.install')?.globalValue,
+      dev: config.get<string>('devServer.command') || undefined,
+      port: config.get<number>('devServer.port') ?? 3000,
+      copy: config.get<string[]>('setup.copyFiles') ?? [],
+    },
   };
 }
 
 /** Settings the engine connection and the agent service are built from. */
-const SERVICE_SETTINGS = ['dockerHost', 'network', 'image', 'createStrategy', 'cloneDepth', 'cloneFilter', 'storagePath'];
+const SERVICE_SETTINGS = ['dockerHost', 'network', 'image', 'createStrategy', 'cloneDepth', 'cloneFilter', 'storagePath', 'setup', 'devServer'];
 
 export function affectsService(event: vscode.ConfigurationChangeEvent): boolean {
   return SERVICE_SETTINGS.some((name) => event.affectsConfiguration(`gitiso.${name}`));

@@ -2,7 +2,7 @@
 // in headless Chromium through the activity bar, the command palette and the
 // quick inputs. Saves a screenshot of each step in test-artifacts/ui/.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -20,13 +20,19 @@ if (!image) {
   throw new Error('GITISO_TEST_IMAGE is not set: run the tests with npm test');
 }
 const agentId = `t-ui-${process.pid.toString(36)}`;
+// A second agent, made from the CLI, so that two previews sit side by side.
+const otherId = `${agentId}-b`;
 
 const home = execFileSync('bash', [join(repoRoot, 'scripts/vscode/install-code-server.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop();
 execFileSync('npx', ['vsce', 'package', '--no-dependencies', '--out', 'gitiso.vsix'], { cwd: repoRoot, stdio: 'ignore' });
 
 const engine = new Engine();
 const gitServer = await GitServer.start(engine, image);
-gitServer.createRepo('webapp');
+gitServer.createRepo('webapp', {
+  '.gitiso.json': JSON.stringify({ dev: 'python3 server.py' }),
+  'server.py': readFileSync(join(repoRoot, 'test', 'fixtures', 'devsite', 'server.py')),
+  'index.html': '<h1 id="page">webapp main</h1>\n',
+});
 // The workspace is a clone of the served repository, so Create Agent suggests its origin.
 const workspace = join(mkdtempSync(join(tmpdir(), 'gitiso-ui-')), 'webapp');
 execFileSync('git', ['clone', '-q', gitServer.url('webapp'), workspace]);
@@ -124,6 +130,74 @@ try {
     );
   });
 
+  const cli = (...args) => execFileSync(process.execPath, [join(repoRoot, 'dist', 'cli.js'), ...args], { encoding: 'utf8', env: { ...process.env, GITISO_NETWORK: 'gitiso-test-net', GITISO_IMAGE: image } });
+  const pickAgentIn = async (id) => {
+    const item = quickInput.locator('.monaco-list-row', { hasText: new RegExp(`^\\s*${id}\\s*gitiso/${id}\\s`) }).first();
+    await item.waitFor({ timeout: 15_000 });
+    await item.click();
+  };
+  const forwardRow = (id) => page.locator(`.monaco-list-row[aria-label^="port 3000 of ${id},"]`);
+  /** The text of the page inside a preview: the dev server's frame, nested in the webview's frames. */
+  const previewTexts = async () => {
+    const texts = [];
+    for (const frame of page.frames()) {
+      const text = await frame.locator('#page').textContent({ timeout: 500 }).catch(() => undefined);
+      if (text) {
+        texts.push(text.trim());
+      }
+    }
+    return texts.sort();
+  };
+  const waitForPreviews = async (expected) => {
+    const deadline = Date.now() + 30_000;
+    let seen = [];
+    while (Date.now() < deadline) {
+      seen = await previewTexts();
+      if (JSON.stringify(seen) === JSON.stringify(expected)) {
+        return;
+      }
+      await page.waitForTimeout(250);
+    }
+    throw new Error(`previews show ${JSON.stringify(seen)}, expected ${JSON.stringify(expected)}`);
+  };
+
+  await step('start the dev servers of two agents and see their forwarded ports in the tree', async () => {
+    cli('create', otherId, '--repo', gitServer.url('webapp'));
+    await page.locator(`.monaco-list-row[aria-label="agent ${otherId}, ready, branch gitiso/${otherId}"]`).waitFor({ timeout: 30_000 });
+    cli('git', otherId, '--', 'status'); // the CLI and the window share the agent
+    await engine.exec(`gitiso-${otherId}`, ['sh', '-c', 'echo \'<h1 id="page">changed in b</h1>\' > /workspace/index.html']);
+    for (const id of [agentId, otherId]) {
+      await palette('gitiso: Start Dev Server');
+      await pickAgentIn(id);
+      await forwardRow(id).waitFor({ timeout: 60_000 }); // its row opens by itself when the forward appears
+    }
+  });
+
+  await step('open two previews side by side, each showing its own agent\'s page', async () => {
+    for (const id of [agentId, otherId]) {
+      await palette('gitiso: Open Preview');
+      await pickAgentIn(id);
+      await page.locator('.tab', { hasText: `${id} :3000` }).waitFor({ timeout: 30_000 });
+    }
+    await waitForPreviews(['changed in b', 'webapp main']);
+    await page.screenshot({ path: join(artifacts, 'two-previews-side-by-side.png') });
+  });
+
+  await step('reload the window and see both previews come back', async () => {
+    await page.reload();
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    for (const id of [agentId, otherId]) {
+      await page.locator('.tab', { hasText: `${id} :3000` }).waitFor({ timeout: 60_000 });
+    }
+    await waitForPreviews(['changed in b', 'webapp main']);
+  });
+
+  await step('remove the other agent from the CLI and see its preview close', async () => {
+    cli('rm', otherId);
+    await page.locator('.tab', { hasText: `${otherId} :3000` }).waitFor({ state: 'detached', timeout: 30_000 });
+    await page.getByText(`Agent ${otherId} stopped or was removed`).first().waitFor({ timeout: 15_000 });
+  });
+
   await step('remove it through the palette with the modal confirmation', async () => {
     await palette('gitiso: Remove Agent');
     const item = quickInput.locator('.monaco-list-row', { hasText: agentId }).first();
@@ -150,6 +224,7 @@ try {
   await browser?.close();
   server.stop();
   await engine.removeContainer(`gitiso-${agentId}`).catch(() => undefined);
+  await engine.removeContainer(`gitiso-${otherId}`).catch(() => undefined);
   await gitServer.stop();
 }
 console.log(`screenshots: ${artifacts}`);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Engine } from '../../src/core/docker/engine';
 import { ensureNetwork, git, makeTempDir, removeDir, TEST_LABEL, TEST_NETWORK } from './testEnv';
 
@@ -53,12 +53,13 @@ export class GitServer {
    * Creates a repository with a `main` branch (files: README.md and the given
    * ones) and a `feature` branch one commit ahead; returns their commits.
    */
-  createRepo(name: string, files: Record<string, string> = {}): { main: string; feature: string } {
+  createRepo(name: string, files: Record<string, string | Buffer> = {}): { main: string; feature: string } {
     const work = makeTempDir('repo');
     try {
       git(work, 'init', '-q', '-b', 'main');
       writeFileSync(join(work, 'README.md'), `# ${name}\n`);
       for (const [path, content] of Object.entries(files)) {
+        mkdirSync(dirname(join(work, path)), { recursive: true });
         writeFileSync(join(work, path), content);
       }
       git(work, 'add', '-A');

@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { agentLabels, type AgentIdentity, WORKSPACE } from '../agent';
+import { agentLabels, type AgentIdentity, RUN_DIR, WORKSPACE } from '../agent';
 import { containerNameFor } from '../names';
 
 export interface AgentContainerInput {
@@ -35,6 +35,7 @@ export function agentContainerSpec(input: AgentContainerInput): Docker.Container
       Init: true,
       NetworkMode: input.network || undefined,
       Binds: input.binds?.length ? [...input.binds] : undefined,
+      Tmpfs: { [RUN_DIR]: 'rw,nosuid,nodev,size=1m' },
     },
   };
 }

@@ -93,8 +93,11 @@ export class Engine {
   }
 
   /** Saves a container's file system and config (labels included) as an image. */
-  async commitContainer(id: string, repo: string, tag: string): Promise<void> {
-    await this.docker.getContainer(id).commit({ repo, tag, pause: true });
+  /** Commits a container as `repo:tag`; `labels` are added to the image's own. */
+  async commitContainer(id: string, repo: string, tag: string, labels: Record<string, string> = {}): Promise<void> {
+    // Dockerfile syntax: a JSON string is a valid quoted LABEL value.
+    const changes = Object.entries(labels).map(([key, value]) => `LABEL ${key}=${JSON.stringify(value)}`);
+    await this.docker.getContainer(id).commit({ repo, tag, pause: true, ...(changes.length > 0 ? { changes } : {}) });
   }
 
   async createContainer(options: Docker.ContainerCreateOptions): Promise<string> {

@@ -10,6 +10,8 @@ export interface InteractiveOptions {
   readonly columns?: number;
   readonly rows?: number;
   readonly env?: Readonly<Record<string, string>>;
+  /** What runs on the TTY (an argument array); a login shell when absent. */
+  readonly command?: readonly string[];
 }
 
 /**
@@ -42,7 +44,7 @@ export class InteractiveExec implements Disposable {
 
   static async open(docker: Docker, containerId: string, options: InteractiveOptions = {}): Promise<InteractiveExec> {
     const exec = await docker.getContainer(containerId).exec({
-      Cmd: SHELL,
+      Cmd: options.command ? [...options.command] : SHELL,
       AttachStdin: true,
       AttachStdout: true,
       AttachStderr: true,

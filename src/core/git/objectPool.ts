@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { CreateFailedError } from '../errors';
 import { gitFailure } from './gitFailure';
+import { parseLsTree } from '../setup/repoSetup';
 import { redactCredentials, silentLogger, type Logger } from '../logger';
 
 export interface ResolvedBase {
@@ -92,6 +93,20 @@ export class ObjectPool {
       return true;
     } catch {
       return false;
+    }
+  }
+
+  /** The files at the root of the commit's tree, with their blob ids (a blob id names the content). */
+  async rootFiles(url: string, commit: string): Promise<Map<string, string>> {
+    return parseLsTree(await this.git(url).raw(['ls-tree', commit]));
+  }
+
+  /** The content of a file at the commit; undefined when it does not exist. */
+  async readFile(url: string, commit: string, path: string): Promise<string | undefined> {
+    try {
+      return await this.git(url).raw(['show', `${commit}:${path}`]);
+    } catch {
+      return undefined;
     }
   }
 

@@ -1,6 +1,6 @@
 import { LABEL } from '../agent';
 import type { AgentService } from '../agentService';
-import type { Disposable } from '../base/event';
+import { Emitter, type Disposable } from '../base/event';
 import { ContainerEventsWatcher } from '../docker/events';
 import type { Engine } from '../docker/engine';
 import { AgentNotRunningError, GitisoError } from '../errors';
@@ -27,6 +27,9 @@ export interface Forward {
 export class AgentPorts implements Disposable {
   private readonly forwarders = new Map<string, Map<number, PortForwarder>>();
   private watcher: ContainerEventsWatcher | undefined;
+  private readonly changed = new Emitter<void>();
+  /** Fires when a forward opens or closes. */
+  readonly onDidChange = this.changed.event;
 
   constructor(private readonly service: AgentService, private readonly engine: Engine, private readonly log: Logger = silentLogger) {}
 
@@ -63,6 +66,7 @@ export class AgentPorts implements Disposable {
     forAgent.set(containerPort, forwarder);
     this.forwarders.set(agentId, forAgent);
     this.log.info(`forwarding ${agentId}:${containerPort} to ${forwarder.url}`);
+    this.changed.fire();
     return toForward(agentId, containerPort, forwarder);
   }
 
@@ -80,6 +84,7 @@ export class AgentPorts implements Disposable {
         await forwarder.close();
         forAgent?.delete(port);
         this.log.info(`stopped forwarding ${agentId}:${port}`);
+        this.changed.fire();
       }
     }
     if (forAgent?.size === 0) {
@@ -105,6 +110,7 @@ export class AgentPorts implements Disposable {
 
   dispose(): void {
     this.watcher?.dispose();
+    this.changed.dispose();
     for (const agentId of [...this.forwarders.keys()]) {
       void this.stop(agentId);
     }

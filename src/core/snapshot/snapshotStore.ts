@@ -10,6 +10,7 @@ import { gitFailure } from '../git/gitFailure';
 import type { ObjectPool, ResolvedBase } from '../git/objectPool';
 import { redactCredentials, silentLogger, type Logger } from '../logger';
 import { GITISO_VERSION } from '../version';
+import { runSetupCommand } from '../setup/setupCommand';
 
 export const SNAPSHOT_REPO = 'gitiso-snapshot';
 
@@ -23,6 +24,7 @@ export const SNAPSHOT_LABEL = {
   baseCommit: 'gitiso.base-commit',
   baseImage: 'gitiso.base-image',
   setupKey: 'gitiso.setup-key',
+  setupError: 'gitiso.setup-error',
   created: 'gitiso.created',
   version: 'gitiso.version',
 } as const;
@@ -39,13 +41,24 @@ export interface Snapshot {
   readonly baseImageId: string;
   readonly createdAt: Date;
   readonly sizeBytes?: number;
+  /** The setup's key ('' without an install) and, when its install failed, why. */
+  readonly setupKey: string;
+  readonly setupError?: string;
 }
+
+/** The install a snapshot runs after its clone, and the key it is known by. */
+export interface SnapshotSetup {
+  readonly install?: string;
+  readonly key: string;
+}
+
+const NO_SETUP: SnapshotSetup = { key: '' };
 
 export interface SnapshotIdentity {
   readonly repoUrl: string;
   readonly baseImageId: string;
   readonly commit: string;
-  /** Reserved for the per-repository setup (a hash of lockfiles and setup config). */
+  /** The per-repository setup's key (install command and lockfiles); '' without an install. */
   readonly setupKey?: string;
 }
 
@@ -90,34 +103,44 @@ rm -f "$1"`;
 export class SnapshotStore {
   private readonly building = new Map<string, Promise<Snapshot>>();
 
-  constructor(private readonly engine: Engine, private readonly pool: ObjectPool, private readonly log: Logger = silentLogger) {}
+  /** `network`: where a build with an install runs (it may need a package registry); builds without one have no network. */
+  constructor(
+    private readonly engine: Engine,
+    private readonly pool: ObjectPool,
+    private readonly log: Logger = silentLogger,
+    private readonly network?: string,
+  ) {}
 
-  /** The snapshot for exactly this commit, built now when missing. */
-  async ensure(repoUrl: string, baseImage: string, base: ResolvedBase): Promise<Snapshot> {
+  /** The snapshot for exactly this commit (and setup), built now when missing. */
+  async ensure(repoUrl: string, baseImage: string, base: ResolvedBase, setup: SnapshotSetup = NO_SETUP): Promise<Snapshot> {
     const baseImageId = await this.engine.imageId(baseImage);
-    const key = snapshotKey({ repoUrl, baseImageId, commit: base.commit });
+    const key = snapshotKey({ repoUrl, baseImageId, commit: base.commit, setupKey: setup.key });
     const existing = await this.inspect(`${SNAPSHOT_REPO}:${key}`);
     if (existing) {
       return existing;
     }
     let build = this.building.get(key);
     if (!build) {
-      build = this.build(key, repoUrl, baseImage, baseImageId, base).finally(() => this.building.delete(key));
+      build = this.build(key, repoUrl, baseImage, baseImageId, base, setup).finally(() => this.building.delete(key));
       this.building.set(key, build);
     }
     return build;
   }
 
-  /** The snapshot of exactly this commit, if it exists. */
-  async find(repoUrl: string, baseImage: string, commit: string): Promise<Snapshot | undefined> {
+  /** The snapshot of exactly this commit and setup, if it exists. */
+  async find(repoUrl: string, baseImage: string, commit: string, setupKey = ''): Promise<Snapshot | undefined> {
     const baseImageId = await this.engine.imageId(baseImage);
-    return this.inspect(`${SNAPSHOT_REPO}:${snapshotKey({ repoUrl, baseImageId, commit })}`);
+    return this.inspect(`${SNAPSHOT_REPO}:${snapshotKey({ repoUrl, baseImageId, commit, setupKey })}`);
   }
 
-  /** The newest snapshot of this repository and image whose commit is an ancestor of `commit` (for a delta fetch). */
-  async findAncestor(repoUrl: string, baseImage: string, commit: string): Promise<Snapshot | undefined> {
+  /**
+   * The newest snapshot of this repository, image and setup whose commit is an
+   * ancestor of `commit` (for a delta fetch). Only the same setup key will do:
+   * its installed dependencies match the lockfiles.
+   */
+  async findAncestor(repoUrl: string, baseImage: string, commit: string, setupKey = ''): Promise<Snapshot | undefined> {
     const baseImageId = await this.engine.imageId(baseImage);
-    const candidates = (await this.list()).filter((s) => s.repoUrl === repoUrl && s.baseImageId === baseImageId).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+    const candidates = (await this.list()).filter((s) => s.repoUrl === repoUrl && s.baseImageId === baseImageId && s.setupKey === setupKey && !s.setupError).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
     for (const candidate of candidates) {
       if (await this.pool.isAncestor(repoUrl, candidate.baseCommit, commit)) {
         return candidate;
@@ -127,8 +150,8 @@ export class SnapshotStore {
   }
 
   /** Builds the snapshot for `base` unless it exists or is being built; errors are logged, not thrown. */
-  refreshInBackground(repoUrl: string, baseImage: string, base: ResolvedBase): void {
-    void this.ensure(repoUrl, baseImage, base).catch((error: unknown) => this.log.warn(`background snapshot of ${redactCredentials(repoUrl)} failed: ${(error as Error).message}`));
+  refreshInBackground(repoUrl: string, baseImage: string, base: ResolvedBase, setup: SnapshotSetup = NO_SETUP): void {
+    void this.ensure(repoUrl, baseImage, base, setup).catch((error: unknown) => this.log.warn(`background snapshot of ${redactCredentials(repoUrl)} failed: ${(error as Error).message}`));
   }
 
   async list(): Promise<Snapshot[]> {
@@ -207,7 +230,24 @@ export class SnapshotStore {
     }
   }
 
-  private async build(key: string, repoUrl: string, baseImage: string, baseImageId: string, base: ResolvedBase): Promise<Snapshot> {
+  /**
+   * Runs the repository's install in the builder, once for every agent of the
+   * snapshot; its output goes to the log. A failed install does not fail the
+   * build: the snapshot carries the error, and its agents are ready but marked.
+   */
+  private async install(builder: string, command: string): Promise<string | undefined> {
+    const started = Date.now();
+    this.log.info(`snapshot setup: ${command}`);
+    const result = await runSetupCommand(this.engine, builder, command, this.log);
+    if (result) {
+      this.log.warn(`snapshot setup failed: ${result}`);
+    } else {
+      this.log.info(`snapshot setup done in ${Date.now() - started} ms`);
+    }
+    return result;
+  }
+
+  private async build(key: string, repoUrl: string, baseImage: string, baseImageId: string, base: ResolvedBase, setup: SnapshotSetup): Promise<Snapshot> {
     const started = Date.now();
     const image = `${SNAPSHOT_REPO}:${key}`;
     const scratch = mkdtempSync(join(tmpdir(), 'gitiso-bundle-'));
@@ -216,7 +256,8 @@ export class SnapshotStore {
     try {
       const bundleRef = await this.pool.bundle(repoUrl, base.commit, bundleFile);
       try {
-        builder = await this.engine.createContainer(builderSpec(key, repoUrl, baseImage, baseImageId, base));
+        const network = setup.install ? (this.network ?? 'bridge') : 'none';
+        builder = await this.engine.createContainer(builderSpec(key, repoUrl, baseImage, baseImageId, base, setup.key, network));
       } catch (error) {
         if (statusCode(error) === 409) {
           return await this.awaitOtherBuild(key, image);
@@ -229,7 +270,8 @@ export class SnapshotStore {
       if (result.exitCode !== 0) {
         throw new CreateFailedError(`could not build the snapshot of ${redactCredentials(repoUrl)}: ${gitFailure(result.stderr)}`);
       }
-      await this.engine.commitContainer(builder, SNAPSHOT_REPO, key);
+      const setupError = setup.install ? await this.install(builder, setup.install) : undefined;
+      await this.engine.commitContainer(builder, SNAPSHOT_REPO, key, setupError ? { [SNAPSHOT_LABEL.setupError]: setupError } : {});
       this.log.info(`snapshot ${image} of ${redactCredentials(repoUrl)} at ${base.commit.slice(0, 12)} built in ${Date.now() - started} ms`);
       const snapshot = await this.inspect(image);
       if (!snapshot) {
@@ -245,7 +287,7 @@ export class SnapshotStore {
   }
 }
 
-function builderSpec(key: string, repoUrl: string, baseImage: string, baseImageId: string, base: ResolvedBase): Docker.ContainerCreateOptions {
+function builderSpec(key: string, repoUrl: string, baseImage: string, baseImageId: string, base: ResolvedBase, setupKey: string, network: string): Docker.ContainerCreateOptions {
   return {
     Image: baseImage,
     Cmd: ['sleep', 'infinity'],
@@ -258,10 +300,11 @@ function builderSpec(key: string, repoUrl: string, baseImage: string, baseImageI
       [SNAPSHOT_LABEL.baseBranch]: base.branch,
       [SNAPSHOT_LABEL.baseCommit]: base.commit,
       [SNAPSHOT_LABEL.baseImage]: baseImageId,
+      [SNAPSHOT_LABEL.setupKey]: setupKey,
       [SNAPSHOT_LABEL.created]: new Date().toISOString(),
       [SNAPSHOT_LABEL.version]: GITISO_VERSION,
     },
-    HostConfig: { Init: true, NetworkMode: 'none' },
+    HostConfig: { Init: true, NetworkMode: network },
   };
 }
 
@@ -279,5 +322,7 @@ function fromLabels(labels: Record<string, string> | undefined, image: string, s
     baseImageId: labels[SNAPSHOT_LABEL.baseImage] ?? '',
     createdAt: new Date(labels[SNAPSHOT_LABEL.created] ?? 0),
     sizeBytes: size,
+    setupKey: labels[SNAPSHOT_LABEL.setupKey] ?? '',
+    setupError: labels[SNAPSHOT_LABEL.setupError] || undefined,
   };
 }

@@ -1,10 +1,12 @@
 import type * as vscode from 'vscode';
 import type { AgentOutputChannels } from '../agentOutput';
 import type { Gitiso } from '../composition';
+import type { PreviewPanels } from '../preview/previewPanels';
 
 /** What every command handler gets. */
 export interface CommandContext {
   readonly gitiso: Gitiso;
   readonly log: vscode.LogOutputChannel;
   readonly outputs: AgentOutputChannels;
+  readonly previews: PreviewPanels;
 }

@@ -48,4 +48,4 @@ export async function createAgent(ctx: CommandContext, given?: Partial<CreateReq
   return agent;
 }
 
-const PHASE_SHARE: Record<CreatePhase, number> = { checking: 2, image: 5, fetching: 8, snapshot: 10, container: 10, cloning: 10, checkout: 92, ready: 100 };
+const PHASE_SHARE: Record<CreatePhase, number> = { checking: 2, image: 5, fetching: 8, snapshot: 10, container: 10, cloning: 10, checkout: 80, setup: 90, ready: 100 };

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { Agent } from '../../core/agent';
+export { isRunning } from '../../core/agent';
 import { CancelledError, GitisoError } from '../../core/errors';
 import type { Gitiso } from '../composition';
 

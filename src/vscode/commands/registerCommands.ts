@@ -10,6 +10,10 @@ import { pushBranch } from './pushBranch';
 import { removeAgent } from './removeAgent';
 import { runGitCommand } from './runGitCommand';
 import { syncAgent } from './syncAgent';
+import { copyForwardUrl, forwardPort, openInBrowser, openPreview, stopForwarding } from './forwardCommands';
+import { showDevServerLog } from './showDevServerLog';
+import { startDevServer } from './startDevServer';
+import { stopDevServer } from './stopDevServer';
 import { showError } from '../showError';
 
 type Handler = (ctx: CommandContext, ...args: never[]) => unknown;
@@ -28,6 +32,15 @@ export const COMMANDS: Record<string, Handler> = {
   'gitiso.syncAgent': syncAgent,
   'gitiso.copyBranchName': copyBranchName,
   'gitiso.pruneSnapshots': pruneSnapshots,
+  'gitiso.startDevServer': (ctx, target: never) => startDevServer(ctx, target),
+  'gitiso.restartDevServer': (ctx, target: never) => startDevServer(ctx, target, true),
+  'gitiso.stopDevServer': stopDevServer,
+  'gitiso.showDevServerLog': showDevServerLog,
+  'gitiso.openPreview': openPreview,
+  'gitiso.openInBrowser': openInBrowser,
+  'gitiso.copyForwardUrl': copyForwardUrl,
+  'gitiso.stopForwarding': stopForwarding,
+  'gitiso.forwardPort': forwardPort,
   'gitiso.refresh': (ctx) => ctx.gitiso.model.refresh(),
   'gitiso.showLog': (ctx) => ctx.log.show(),
 };

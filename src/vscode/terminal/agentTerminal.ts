@@ -6,8 +6,9 @@ import type { Engine } from '../../core/docker/engine';
 /**
  * A terminal inside an agent's container at /workspace: a Pseudoterminal over
  * an engine exec with a TTY, so no docker CLI is needed on this machine.
+ * `run.command` runs something else than a shell there (the dev server's log).
  */
-export function createAgentTerminal(engine: Engine, agentId: string, containerId: string): vscode.Terminal {
+export function createAgentTerminal(engine: Engine, agentId: string, containerId: string, run: { name?: string; command?: readonly string[] } = {}): vscode.Terminal {
   const write = new vscode.EventEmitter<string>();
   const close = new vscode.EventEmitter<number | undefined>();
   let session: InteractiveExec | undefined;
@@ -19,7 +20,7 @@ export function createAgentTerminal(engine: Engine, agentId: string, containerId
     onDidWrite: write.event,
     onDidClose: close.event,
     open: (dimensions) => {
-      InteractiveExec.open(engine.docker, containerId, { workdir: WORKSPACE, columns: dimensions?.columns, rows: dimensions?.rows }).then(
+      InteractiveExec.open(engine.docker, containerId, { workdir: WORKSPACE, columns: dimensions?.columns, rows: dimensions?.rows, command: run.command }).then(
         (opened) => {
           session = opened;
           opened.onData((text) => write.fire(text));
@@ -55,5 +56,5 @@ export function createAgentTerminal(engine: Engine, agentId: string, containerId
       close.dispose();
     },
   };
-  return vscode.window.createTerminal({ name: `gitiso: ${agentId}`, pty, iconPath: new vscode.ThemeIcon('vm') });
+  return vscode.window.createTerminal({ name: run.name ?? `gitiso: ${agentId}`, pty, iconPath: new vscode.ThemeIcon(run.command ? 'output' : 'vm') });
 }

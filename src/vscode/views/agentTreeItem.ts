@@ -9,14 +9,17 @@ const STATE_ICONS: Record<AgentState, vscode.ThemeIcon> = {
   error: new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground')),
 };
 
+const SETUP_FAILED_ICON = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
+
 /** A row of the agents tree. Its id is the agent's, so it is stable across states. */
 export class AgentTreeItem extends vscode.TreeItem {
-  constructor(readonly agent: Agent, progress?: CreateProgress) {
-    super(agent.id, vscode.TreeItemCollapsibleState.None);
+  constructor(readonly agent: Agent, progress?: CreateProgress, forwardCount = 0) {
+    // Expanded when it has forwarded ports: they are what the user came to open.
+    super(agent.id, forwardCount > 0 ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
     this.id = `agent:${agent.id}`;
     const step = progress && agent.state === 'creating' ? ` · ${progress.message}${progress.percent === undefined ? '' : ` ${progress.percent}%`}` : '';
     this.description = `${agent.sessionBranch} · ${agent.state}${step}`;
-    this.iconPath = STATE_ICONS[agent.state];
+    this.iconPath = agent.state === 'ready' && agent.setupError ? SETUP_FAILED_ICON : STATE_ICONS[agent.state];
     this.contextValue = contextValueOf(agent);
     this.tooltip = tooltipOf(agent);
     this.accessibilityInformation = { label: `agent ${agent.id}, ${agent.state}, branch ${agent.sessionBranch}` };

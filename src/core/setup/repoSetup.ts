@@ -1,0 +1,155 @@
+import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
+import { InvalidInputError } from '../errors';
+
+/** The repository's own setup file, at the root of its tree. */
+export const SETUP_FILE = '.gitiso.json';
+
+export const DEFAULT_DEV_PORT = 3000;
+
+/**
+ * What a repository needs besides its clone, as `.gitiso.json` or the settings
+ * say (the file first, the settings fill what it leaves out). Commands are the
+ * user's own shell commands, run with `sh -c` in the agent's /workspace.
+ */
+export interface SetupSettings {
+  /** Files copied from the host's workspace into every new agent (git-ignored ones such as `.env`): never into a snapshot. */
+  readonly copy?: readonly string[];
+  /** Installs dependencies after the clone; detected from lockfiles when absent, none when "". */
+  readonly install?: string;
+  /** Starts the dev server; `npm run dev`, else `npm start`, when absent. */
+  readonly dev?: string;
+  /** The port the dev server is told to listen on (PORT). */
+  readonly port?: number;
+}
+
+export interface RepoSetup {
+  readonly copy: readonly string[];
+  readonly install?: string;
+  readonly dev?: string;
+  readonly port: number;
+  /**
+   * Part of a snapshot's identity when there is an install: the command and the
+   * lockfiles' blob ids. Snapshots with the same key share their dependencies,
+   * so an older snapshot is only reused (with a delta fetch) when it matches.
+   */
+  readonly key: string;
+}
+
+/** Lockfiles by the install command they imply, in order of preference. */
+const LOCKFILE_INSTALLS: readonly (readonly [string, string])[] = [
+  ['pnpm-lock.yaml', 'pnpm install --frozen-lockfile'],
+  ['yarn.lock', 'yarn install --frozen-lockfile'],
+  ['package-lock.json', 'npm ci'],
+  ['npm-shrinkwrap.json', 'npm ci'],
+  ['requirements.txt', 'pip install -r requirements.txt'],
+];
+
+/** The install command the repository's lockfiles imply; undefined when none is there. */
+export function detectInstall(rootFiles: Iterable<string>): string | undefined {
+  const names = new Set(rootFiles);
+  return LOCKFILE_INSTALLS.find(([lockfile]) => names.has(lockfile))?.[1];
+}
+
+/** Reads `.gitiso.json`; a malformed file is an error that names the field to fix. */
+export function parseSetupFile(text: string | undefined): SetupSettings {
+  if (text === undefined || !text.trim()) {
+    return {};
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new InvalidInputError(`${SETUP_FILE} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidInputError(`${SETUP_FILE} must hold an object, for example { "dev": "npm run dev" }`);
+  }
+  const file = value as Record<string, unknown>;
+  const settings: { -readonly [K in keyof SetupSettings]: SetupSettings[K] } = {};
+  for (const key of ['install', 'dev'] as const) {
+    if (file[key] !== undefined) {
+      if (typeof file[key] !== 'string') {
+        throw new InvalidInputError(`${SETUP_FILE}: "${key}" must be a shell command (a string)`);
+      }
+      settings[key] = file[key];
+    }
+  }
+  if (file.copy !== undefined) {
+    if (!Array.isArray(file.copy) || !file.copy.every((entry) => typeof entry === 'string')) {
+      throw new InvalidInputError(`${SETUP_FILE}: "copy" must be a list of paths, for example [".env"]`);
+    }
+    settings.copy = file.copy;
+  }
+  if (file.port !== undefined) {
+    settings.port = validatePort(file.port, `${SETUP_FILE}: "port"`);
+  }
+  return settings;
+}
+
+export function validatePort(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) {
+    throw new InvalidInputError(`${what} must be a port number from 1 to 65535`);
+  }
+  return value;
+}
+
+/** A path to copy: relative to the workspace, and never outside it. */
+export function validateCopyPath(path: string): string {
+  const normal = posix.normalize(path.replace(/\\/g, '/'));
+  if (!path.trim() || posix.isAbsolute(normal) || normal === '..' || normal.startsWith('../') || normal === '.') {
+    throw new InvalidInputError(`cannot copy '${path}': files to copy are paths inside the workspace, such as .env`);
+  }
+  return normal;
+}
+
+/**
+ * The setup of a repository at a commit, from its setup file (`file`, read at
+ * that commit), the user's settings, and its root files with their blob ids.
+ */
+export function resolveSetup(file: SetupSettings, settings: SetupSettings, rootFiles: ReadonlyMap<string, string>): RepoSetup {
+  const install = (file.install ?? settings.install ?? detectInstall(rootFiles.keys()))?.trim() || undefined;
+  const copy = (file.copy ?? settings.copy ?? []).map(validateCopyPath);
+  const key = install ? setupKey(install, rootFiles) : '';
+  return { copy, install, dev: (file.dev ?? settings.dev)?.trim() || undefined, port: file.port ?? settings.port ?? DEFAULT_DEV_PORT, key };
+}
+
+function setupKey(install: string, rootFiles: ReadonlyMap<string, string>): string {
+  const lockfiles = LOCKFILE_INSTALLS.map(([name]) => [name, rootFiles.get(name) ?? '']);
+  return createHash('sha256').update(JSON.stringify([install, lockfiles])).digest('hex').slice(0, 16);
+}
+
+/** `git ls-tree <commit>` output as file name → blob id (folders left out). */
+export function parseLsTree(listing: string): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const line of listing.split('\n')) {
+    // <mode> SP <type> SP <object> TAB <name>
+    const match = /^\d+ blob ([0-9a-f]+)\t(.+)$/.exec(line);
+    if (match) {
+      files.set(match[2] as string, match[1] as string);
+    }
+  }
+  return files;
+}
+
+/**
+ * The dev command when none is configured: the package's `dev` script, else
+ * its `start` script; undefined when it has neither (or no package.json).
+ */
+export function fallbackDevCommand(packageJson: string | undefined): string | undefined {
+  if (!packageJson) {
+    return undefined;
+  }
+  try {
+    const scripts = (JSON.parse(packageJson) as { scripts?: Record<string, unknown> }).scripts ?? {};
+    if (typeof scripts.dev === 'string') {
+      return 'npm run dev';
+    }
+    if (typeof scripts.start === 'string') {
+      return 'npm start';
+    }
+  } catch {
+    // A broken package.json has no usable scripts.
+  }
+  return undefined;
+}

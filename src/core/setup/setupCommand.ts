@@ -1,0 +1,49 @@
+import { WORKSPACE } from '../agent';
+import type { Engine } from '../docker/engine';
+import { redactCredentials, type Logger } from '../logger';
+
+/** How much of a failed setup's output its error keeps. */
+const ERROR_TAIL_LINES = 3;
+
+/**
+ * Runs a setup command (the user's own shell command) in a container's
+ * /workspace, its output line by line into the log. Returns why it failed, or
+ * undefined when it succeeded.
+ */
+export async function runSetupCommand(engine: Engine, containerId: string, command: string, log: Logger, signal?: AbortSignal): Promise<string | undefined> {
+  const lines = new LineLogger(log);
+  const result = await engine.exec(containerId, ['sh', '-c', command], {
+    workdir: WORKSPACE,
+    signal,
+    onStdout: (chunk) => lines.push(chunk),
+    onStderr: (chunk) => lines.push(chunk),
+  });
+  lines.flush();
+  if (result.exitCode === 0) {
+    return undefined;
+  }
+  const tail = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-ERROR_TAIL_LINES).join(' ').trim();
+  return redactCredentials(`'${command}' exited with ${result.exitCode}${tail ? `: ${tail}` : ''}`);
+}
+
+/** Logs output a line at a time, however the chunks fall. */
+class LineLogger {
+  private partial = '';
+
+  constructor(private readonly log: Logger) {}
+
+  push(chunk: Buffer): void {
+    const lines = (this.partial + chunk.toString('utf8')).split('\n');
+    this.partial = lines.pop() ?? '';
+    for (const line of lines) {
+      this.log.info(`  │ ${redactCredentials(line)}`);
+    }
+  }
+
+  flush(): void {
+    if (this.partial) {
+      this.log.info(`  │ ${redactCredentials(this.partial)}`);
+      this.partial = '';
+    }
+  }
+}

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { detectInstall, fallbackDevCommand, parseLsTree, parseSetupFile, resolveSetup, validateCopyPath } from '../../src/core/setup/repoSetup';
+
+describe('repository setup', () => {
+  it('detects the install from lockfiles', () => {
+    assert.equal(detectInstall(['README.md', 'package-lock.json', 'package.json']), 'npm ci');
+    assert.equal(detectInstall(['pnpm-lock.yaml', 'package.json']), 'pnpm install --frozen-lockfile');
+    assert.equal(detectInstall(['yarn.lock']), 'yarn install --frozen-lockfile');
+    assert.equal(detectInstall(['requirements.txt']), 'pip install -r requirements.txt');
+    assert.equal(detectInstall(['README.md', 'package.json']), undefined);
+  });
+
+  it('reads .gitiso.json and names the field to fix', () => {
+    assert.deepEqual(parseSetupFile('{"dev":"vite --host","port":5173,"copy":[".env"]}'), { dev: 'vite --host', port: 5173, copy: ['.env'] });
+    assert.deepEqual(parseSetupFile(undefined), {});
+    assert.throws(() => parseSetupFile('{"dev":'), /\.gitiso\.json is not valid JSON/);
+    assert.throws(() => parseSetupFile('[]'), /must hold an object/);
+    assert.throws(() => parseSetupFile('{"install":["npm","ci"]}'), /"install" must be a shell command/);
+    assert.throws(() => parseSetupFile('{"port":70000}'), /"port" must be a port number/);
+    assert.throws(() => parseSetupFile('{"copy":".env"}'), /"copy" must be a list of paths/);
+  });
+
+  it('keeps files to copy inside the workspace', () => {
+    assert.equal(validateCopyPath('.env'), '.env');
+    assert.equal(validateCopyPath('config/./local.json'), 'config/local.json');
+    for (const bad of ['../secret', '/etc/passwd', 'a/../../b', '', '.']) {
+      assert.throws(() => validateCopyPath(bad), /paths inside the workspace/, bad);
+    }
+  });
+
+  it('prefers the file to the settings, and keys the setup by install command and lockfiles', () => {
+    const tree = new Map([['package-lock.json', 'aaa'], ['package.json', 'bbb']]);
+    const detected = resolveSetup({}, {}, tree);
+    assert.equal(detected.install, 'npm ci');
+    assert.equal(detected.port, 3000);
+    assert.match(detected.key, /^[0-9a-f]{16}$/);
+    assert.equal(resolveSetup({ install: 'make deps' }, { install: 'npm ci', port: 8080 }, tree).install, 'make deps');
+    assert.equal(resolveSetup({}, { port: 8080 }, tree).port, 8080);
+    assert.equal(resolveSetup({ install: '' }, {}, tree).install, undefined, 'an empty install turns detection off');
+    assert.equal(resolveSetup({ install: '' }, {}, tree).key, '');
+    // Same lockfile, other files changed: same key (the dependencies are shared). Lockfile changed: another key.
+    assert.equal(resolveSetup({}, {}, new Map([...tree, ['package.json', 'ccc']])).key, detected.key);
+    assert.notEqual(resolveSetup({}, {}, new Map([...tree, ['package-lock.json', 'ddd']])).key, detected.key);
+  });
+
+  it('parses git ls-tree and falls back to npm scripts for the dev command', () => {
+    const tree = parseLsTree('100644 blob 1111111111111111111111111111111111111111\tpackage.json\n040000 tree 2222222222222222222222222222222222222222\tsrc\n100644 blob 3333333333333333333333333333333333333333\tmy file.txt\n');
+    assert.deepEqual([...tree], [['package.json', '1111111111111111111111111111111111111111'], ['my file.txt', '3333333333333333333333333333333333333333']]);
+    assert.equal(fallbackDevCommand('{"scripts":{"dev":"vite","start":"node ."}}'), 'npm run dev');
+    assert.equal(fallbackDevCommand('{"scripts":{"start":"node ."}}'), 'npm start');
+    assert.equal(fallbackDevCommand('{"scripts":{}}'), undefined);
+    assert.equal(fallbackDevCommand('not json'), undefined);
+    assert.equal(fallbackDevCommand(undefined), undefined);
+  });
+});
