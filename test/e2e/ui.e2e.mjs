@@ -65,6 +65,8 @@ try {
     }
   };
   const palette = async (command) => {
+    // Focus the workbench first: keys pressed while a preview's page has focus go to that page.
+    await page.locator('.part.sidebar .composite.title').click();
     await page.keyboard.press('F1');
     const input = page.locator('.quick-input-widget input');
     await input.waitFor({ state: 'visible' });
