@@ -5,6 +5,7 @@ import { defaultImage } from './core/defaults';
 import { Engine } from './core/docker/engine';
 import { AgentPorts } from './core/ports/agentPorts';
 import { DevServers } from './core/dev/devServers';
+import { parseMemory, validateLimits, type AgentLimits } from './core/limits/agentLimits';
 import { CancelledError, GitisoError, isCancellation } from './core/errors';
 import type { Logger } from './core/logger';
 import { GITISO_VERSION } from './core/version';
@@ -40,6 +41,11 @@ Options:
   --depth N, --filter F   with --strategy remote: shallow or partial clone
   --copy-from DIR         where the setup's files to copy (.env…) are read from
                           (default: the current folder)
+  --memory M, --cpus N, --pids N
+                          each new agent's limits (default 2g, 2, 512); the agent is
+                          told them (GITISO_CPUS, GITISO_MEMORY_BYTES, /etc/gitiso/budget.json)
+  --force                 create even when the agents' memory limits, with those of
+                          running agents, exceed the engine's memory
   --verbose               log what gitiso does to stderr
   -h, --help              show this help
   -v, --version           show the version
@@ -73,6 +79,10 @@ async function main(argv: string[]): Promise<number> {
       follow: { type: 'boolean', short: 'f' },
       forward: { type: 'boolean' },
       'copy-from': { type: 'string' },
+      memory: { type: 'string' },
+      cpus: { type: 'string' },
+      pids: { type: 'string' },
+      force: { type: 'boolean' },
       json: { type: 'boolean' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -100,6 +110,7 @@ async function main(argv: string[]): Promise<number> {
     strategy: parseStrategy(values.strategy),
     cloneDepth: values.depth ? Number(values.depth) : undefined,
     cloneFilter: values.filter,
+    limits: parseLimits(values),
   });
 
   switch (command) {
@@ -116,7 +127,7 @@ async function main(argv: string[]): Promise<number> {
         const repoUrl = values.repo;
         const outcomes = await service.createMany(
           ids.map((id) => ({ id, repoUrl, baseBranch: values.base, image: values.image, copyFrom: values['copy-from'] ?? process.cwd() })),
-          { signal: abort.signal, onProgress: progress.update, concurrency: 4 },
+          { signal: abort.signal, onProgress: progress.update, concurrency: 4, force: values.force },
         );
         progress.done();
         let failed = 0;
@@ -303,6 +314,20 @@ async function holdForwards(ports: AgentPorts, id: string): Promise<void> {
     check.unref();
   });
   ports.dispose();
+}
+
+function parseLimits(values: { memory?: string; cpus?: string; pids?: string }): Partial<AgentLimits> {
+  const limits: { -readonly [K in keyof AgentLimits]?: AgentLimits[K] } = {};
+  if (values.memory !== undefined) {
+    limits.memoryBytes = parseMemory(values.memory);
+  }
+  if (values.cpus !== undefined) {
+    limits.cpus = Number(values.cpus);
+  }
+  if (values.pids !== undefined) {
+    limits.pids = Number(values.pids);
+  }
+  return validateLimits(limits) && limits;
 }
 
 function parseStrategy(value: string | undefined): CreateStrategy | undefined {

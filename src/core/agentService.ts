@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type Agent, agentState, type AgentIdentity, type AgentStateFile, type ContainerFacts, type CreateStrategy, identityFromLabels, LABEL, parseStateFile, STATE_FILE, WORKSPACE } from './agent';
-import { agentContainerSpec } from './docker/containerSpec';
+import { agentContainerSpec, LIMIT_LABEL } from './docker/containerSpec';
+import { checkAdmission, validateLimits, type AgentLimits } from './limits/agentLimits';
 import { statusCode, type Engine } from './docker/engine';
 import type { ExecOptions, ExecResult } from './docker/exec';
 import { ExecChannel } from './docker/execChannel';
@@ -34,6 +35,8 @@ export interface CreateRequest {
   readonly strategy?: CreateStrategy;
   /** The host folder the setup's files to copy (such as `.env`) are taken from; nothing is copied when absent. */
   readonly copyFrom?: string;
+  /** Overrides the service's limits for this agent. */
+  readonly limits?: Partial<AgentLimits>;
 }
 
 /** Where a delta bundle goes in an agent's container (the setup removes it). */
@@ -71,6 +74,8 @@ export interface CreateProgress {
 export interface OperationHooks {
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: CreateProgress) => void;
+  /** Create even when the agents' memory limits do not fit the engine's memory. */
+  readonly force?: boolean;
 }
 
 export type GitRunOptions = Pick<ExecOptions, 'signal' | 'timeoutMs' | 'onStdout' | 'onStderr'>;
@@ -95,6 +100,8 @@ export interface AgentServiceOptions {
   readonly storageDir?: string;
   /** The user's setup settings; a repository's `.gitiso.json` comes first. */
   readonly setup?: SetupSettings;
+  /** Every agent's limits; DEFAULT_LIMITS fill what is not given. */
+  readonly limits?: Partial<AgentLimits>;
 }
 
 /**
@@ -145,6 +152,9 @@ export class AgentService {
    * neither stops nor undoes the others and is reported by its id.
    */
   async createMany(requests: readonly CreateRequest[], hooks: OperationHooks & { concurrency?: number } = {}): Promise<CreateOutcome[]> {
+    // The whole burst is admitted (or refused) at once, before anything is made.
+    await this.admit(requests, hooks.force);
+    hooks = { ...hooks, force: true };
     const outcomes: CreateOutcome[] = new Array(requests.length);
     let next = 0;
     const worker = async (): Promise<void> => {
@@ -181,6 +191,10 @@ export class AgentService {
       if (await this.engine.inspectContainer(containerNameFor(id))) {
         throw new AgentExistsError(id);
       }
+      const limits = await this.limitsFor(request);
+      if (!hooks.force) {
+        await this.admit([request]);
+      }
       const [gitIdentity] = await Promise.all([
         this.options.identity ?? readHostIdentity(this.options.identityFrom),
         this.engine.ensureImage(image, (p) => report('image', p.message, p.percent), signal),
@@ -208,18 +222,18 @@ export class AgentService {
       report('container', 'starting the container');
       if (snapshot) {
         try {
-          await this.startFromSnapshot(identity, snapshot, gitIdentity, request, setup as RepoSetup, report, signal, latest);
+          await this.startFromSnapshot(identity, snapshot, gitIdentity, request, limits, setup as RepoSetup, report, signal, latest);
         } catch (error) {
           if (!isMissingImage(error)) {
             throw error;
           }
           // Pruned between finding and using it (another process): pick again, once.
           const again = await this.snapshotFor(repoUrl, image, base as ResolvedBase, setup as RepoSetup, report);
-          await this.startFromSnapshot(identity, again, gitIdentity, request, setup as RepoSetup, report, signal, latest);
+          await this.startFromSnapshot(identity, again, gitIdentity, request, limits, setup as RepoSetup, report, signal, latest);
         }
       } else {
         const binds = strategy === 'pool' ? [`${this.pool.pathFor(repoUrl)}:${POOL_MOUNT}:ro`] : undefined;
-        const containerId = await this.createContainer(identity, image, request.env, { binds });
+        const containerId = await this.createContainer(identity, image, request.env, { binds, limits });
         await this.removeOnFailure(id, containerId, async () => {
           await this.engine.startContainer(containerId);
           const cloned = strategy === 'pool' ? await this.cloneFromPool(containerId, identity, gitIdentity, report, signal) : await this.cloneInto(containerId, identity, gitIdentity, report, signal);
@@ -380,7 +394,7 @@ export class AgentService {
     return info;
   }
 
-  private async createContainer(identity: AgentIdentity, image: string, env: CreateRequest['env'], extra: { binds?: string[]; cmd?: string[] } = {}): Promise<string> {
+  private async createContainer(identity: AgentIdentity, image: string, env: CreateRequest['env'], extra: { binds?: string[]; cmd?: string[]; limits: AgentLimits }): Promise<string> {
     try {
       return await this.engine.createContainer(agentContainerSpec({ identity, image, env, network: this.options.network, ...extra }));
     } catch (error) {
@@ -392,6 +406,25 @@ export class AgentService {
       }
       throw error;
     }
+  }
+
+  /** The request's limits over the service's over the defaults; CPUs no more than the engine has. */
+  private async limitsFor(request: Pick<CreateRequest, 'limits'>): Promise<AgentLimits> {
+    const limits = validateLimits({ ...this.options.limits, ...request.limits });
+    const { cpus } = await this.engine.capacity();
+    return cpus > 0 && limits.cpus > cpus ? { ...limits, cpus } : limits;
+  }
+
+  /** Admission control: refuses agents whose memory limits, with those of running agents, exceed the engine's memory (AdmissionError). */
+  async admit(requests: readonly Pick<CreateRequest, 'limits'>[], force = false): Promise<void> {
+    if (force || requests.length === 0) {
+      return;
+    }
+    const [capacity, containers, limits] = await Promise.all([this.engine.capacity(), this.engine.listContainers(LABEL.agent), Promise.all(requests.map((r) => this.limitsFor(r)))]);
+    const reservedBytes = containers.filter((c) => c.State === 'running').reduce((sum, c) => sum + (Number(c.Labels[LIMIT_LABEL.memory]) || 0), 0);
+    // One figure per burst: the largest limit asked for (they are almost always the same).
+    const memoryBytes = Math.max(...limits.map((l) => l.memoryBytes));
+    checkAdmission({ count: requests.length, memoryBytes, reservedBytes, totalBytes: capacity.memoryBytes });
   }
 
   /**
@@ -511,6 +544,7 @@ export class AgentService {
     snapshot: Snapshot,
     gitIdentity: GitIdentity,
     request: CreateRequest,
+    limits: AgentLimits,
     setup: RepoSetup,
     report: (phase: CreatePhase, message: string) => void,
     signal: AbortSignal | undefined,
@@ -529,7 +563,7 @@ export class AgentService {
     });
     const delta = baseCommit === snapshot.baseCommit ? undefined : await this.delta(identity, snapshot.baseCommit, baseCommit, report);
     try {
-      const containerId = await this.createContainer(identity, snapshot.image, request.env, { cmd: bootCommand(args(baseCommit, delta)) });
+      const containerId = await this.createContainer(identity, snapshot.image, request.env, { cmd: bootCommand(args(baseCommit, delta)), limits });
       await this.removeOnFailure(identity.id, containerId, async () => {
         if (delta) {
           await this.engine.putHostFile(containerId, delta.file, DELTA_PATH);

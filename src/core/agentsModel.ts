@@ -81,6 +81,7 @@ export class AgentsModel implements Disposable {
     try {
       return await this.service.create(request, {
         signal: hooks.signal,
+        force: hooks.force,
         onProgress: (step) => {
           this.progress.set(request.id, step);
           hooks.onProgress?.(step);

@@ -73,6 +73,7 @@ export class Gitiso implements vscode.Disposable {
       cloneFilter: settings.cloneFilter || undefined,
       storageDir: settings.storagePath || undefined,
       setup: settings.setup,
+      limits: settings.limits,
     });
     const model = new AgentsModel(service, engine, this.log);
     const ports = new AgentPorts(service, engine, this.log);

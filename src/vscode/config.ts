@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { CREATE_STRATEGIES, type CreateStrategy } from '../core/agent';
 import { defaultImage } from '../core/defaults';
 import type { SetupSettings } from '../core/setup/repoSetup';
+import { DEFAULT_LIMITS, parseMemory, type AgentLimits } from '../core/limits/agentLimits';
 
 export interface Settings {
   readonly image: string;
@@ -14,6 +15,7 @@ export interface Settings {
   readonly cloneFilter: string;
   readonly storagePath: string;
   readonly setup: SetupSettings;
+  readonly limits: Partial<AgentLimits>;
 }
 
 export function readSettings(): Settings {
@@ -35,12 +37,26 @@ export function readSettings(): Settings {
       port: config.get<number>('devServer.port') ?? 3000,
       copy: config.get<string[]>('setup.copyFiles') ?? [],
     },
+    limits: {
+      memoryBytes: memorySetting(config.get<string>('limits.memory')),
+      cpus: config.get<number>('limits.cpus') ?? 2,
+      pids: config.get<number>('limits.pids') ?? 512,
+    },
   };
 }
 
 /** Settings the engine connection and the agent service are built from. */
-const SERVICE_SETTINGS = ['dockerHost', 'network', 'image', 'createStrategy', 'cloneDepth', 'cloneFilter', 'storagePath', 'setup', 'devServer'];
+const SERVICE_SETTINGS = ['dockerHost', 'network', 'image', 'createStrategy', 'cloneDepth', 'cloneFilter', 'storagePath', 'setup', 'devServer', 'limits'];
 
 export function affectsService(event: vscode.ConfigurationChangeEvent): boolean {
   return SERVICE_SETTINGS.some((name) => event.affectsConfiguration(`gitiso.${name}`));
+}
+
+/** A malformed memory setting falls back to the default rather than breaking every create (the settings UI flags it). */
+function memorySetting(value: string | undefined): number {
+  try {
+    return value ? parseMemory(value) : DEFAULT_LIMITS.memoryBytes;
+  } catch {
+    return DEFAULT_LIMITS.memoryBytes;
+  }
 }

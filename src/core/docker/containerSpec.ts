@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import { agentLabels, type AgentIdentity, RUN_DIR, WORKSPACE } from '../agent';
 import { containerNameFor } from '../names';
+import { budgetEnv, withBudgetFile, type AgentLimits } from '../limits/agentLimits';
 
 export interface AgentContainerInput {
   readonly identity: AgentIdentity;
@@ -13,7 +14,12 @@ export interface AgentContainerInput {
   readonly binds?: readonly string[];
   /** The container's command; by default it only stays alive. */
   readonly cmd?: readonly string[];
+  /** What the agent may use; also told to it (environment and budget file). */
+  readonly limits: AgentLimits;
 }
+
+/** Labels that record an agent's limits, for admission control without an inspect per agent. */
+export const LIMIT_LABEL = { memory: 'gitiso.limit.memory', cpus: 'gitiso.limit.cpus', pids: 'gitiso.limit.pids' } as const;
 
 /**
  * The engine's create options for an agent's container: an init process that
@@ -22,17 +28,27 @@ export interface AgentContainerInput {
  * labels that make it an agent.
  */
 export function agentContainerSpec(input: AgentContainerInput): Docker.ContainerCreateOptions {
-  const { identity } = input;
+  const { identity, limits } = input;
   return {
     name: containerNameFor(identity.id),
     Image: input.image,
     Hostname: identity.id.replace(/[^a-zA-Z0-9-]/g, '-').slice(0, 63),
-    Cmd: input.cmd ? [...input.cmd] : ['sleep', 'infinity'],
+    Cmd: withBudgetFile(input.cmd ?? ['sleep', 'infinity']),
     WorkingDir: WORKSPACE,
-    Env: Object.entries(input.env ?? {}).map(([key, value]) => `${key}=${value}`),
-    Labels: agentLabels(identity),
+    Env: Object.entries({ ...input.env, ...budgetEnv(limits) }).map(([key, value]) => `${key}=${value}`),
+    Labels: {
+      ...agentLabels(identity),
+      [LIMIT_LABEL.memory]: String(limits.memoryBytes),
+      [LIMIT_LABEL.cpus]: String(limits.cpus),
+      [LIMIT_LABEL.pids]: String(limits.pids),
+    },
     HostConfig: {
       Init: true,
+      Memory: limits.memoryBytes,
+      // No swap beyond the limit: an agent over it is stopped, not the machine slowed.
+      MemorySwap: limits.memoryBytes,
+      NanoCpus: Math.round(limits.cpus * 1e9),
+      PidsLimit: limits.pids,
       NetworkMode: input.network || undefined,
       Binds: input.binds?.length ? [...input.binds] : undefined,
       Tmpfs: { [RUN_DIR]: 'rw,nosuid,nodev,size=1m' },

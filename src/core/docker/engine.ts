@@ -27,6 +27,8 @@ export class Engine {
     this.address = display;
   }
 
+  private capacityInfo: Promise<{ cpus: number; memoryBytes: number }> | undefined;
+
   /** Throws EngineUnavailableError when nothing answers. */
   async ping(): Promise<void> {
     try {
@@ -34,6 +36,18 @@ export class Engine {
     } catch (error) {
       throw new EngineUnavailableError(this.address, error);
     }
+  }
+
+  /** The engine's CPUs and memory (its machine's, or its VM's), asked once. */
+  async capacity(): Promise<{ cpus: number; memoryBytes: number }> {
+    this.capacityInfo ??= this.docker.info().then(
+      (info: { NCPU?: number; MemTotal?: number }) => ({ cpus: info.NCPU ?? 0, memoryBytes: info.MemTotal ?? 0 }),
+      (error: unknown) => {
+        this.capacityInfo = undefined;
+        throw this.wrap(error);
+      },
+    );
+    return this.capacityInfo;
   }
 
   async imageExists(image: string): Promise<boolean> {

@@ -3,6 +3,7 @@ import type { Agent } from '../../core/agent';
 import type { CreatePhase, CreateRequest } from '../../core/agentService';
 import { readSettings } from '../config';
 import type { CommandContext } from './context';
+import { admitOrConfirm } from './admitAgents';
 import { askAgentId, askBaseBranch, askRepository } from './createInputs';
 
 /**
@@ -17,6 +18,7 @@ export async function createAgent(ctx: CommandContext, given?: Partial<CreateReq
   const id = given?.id ?? (await askAgentId(model.agents));
   const request: CreateRequest = { id, repoUrl, baseBranch, image: given?.image ?? readSettings().image, env: given?.env };
 
+  const force = await admitOrConfirm(ctx, [request]);
   const agent = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Creating agent ${id}`, cancellable: true },
     async (progress, token) => {
@@ -26,6 +28,7 @@ export async function createAgent(ctx: CommandContext, given?: Partial<CreateReq
       try {
         return await model.create(request, {
           signal: abort.signal,
+          force,
           onProgress: (step) => {
             // Notification progress adds increments; report git's percentage as a share of the bar.
             const target = step.phase === 'cloning' && step.percent !== undefined ? 10 + Math.round(step.percent * 0.8) : PHASE_SHARE[step.phase];

@@ -4,6 +4,7 @@ import { CancelledError, isCancellation } from '../../core/errors';
 import { validateAgentId } from '../../core/names';
 import { readSettings } from '../config';
 import type { CommandContext } from './context';
+import { admitOrConfirm } from './admitAgents';
 import { askBaseBranch, askRepository, freeIds } from './createInputs';
 
 export interface CreateAgentsOptions {
@@ -29,6 +30,8 @@ export async function createAgents(ctx: CommandContext, given: CreateAgentsOptio
   const settings = readSettings();
   const ids = freeIds(new Set(model.agents.map((agent) => agent.id)), prefix, count);
 
+  // The burst is admitted (or confirmed) as a whole, before anything is made.
+  await admitOrConfirm(ctx, ids.map((id) => ({ id, repoUrl })));
   return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Creating ${count} agents`, cancellable: true }, async (progress, token) => {
     const abort = new AbortController();
     const cancel = token.onCancellationRequested(() => abort.abort());
@@ -39,7 +42,7 @@ export async function createAgents(ctx: CommandContext, given: CreateAgentsOptio
       while (next < ids.length && !abort.signal.aborted) {
         const id = ids[next++] as string;
         try {
-          created.push(await model.create({ id, repoUrl, baseBranch, image: settings.image }, { signal: abort.signal }));
+          created.push(await model.create({ id, repoUrl, baseBranch, image: settings.image }, { signal: abort.signal, force: true }));
         } catch (error) {
           if (!isCancellation(error)) {
             failed.push(`${id}: ${(error as Error).message}`);

@@ -1,0 +1,92 @@
+import { GitisoError, InvalidInputError } from '../errors';
+
+/**
+ * What one agent may use. Every agent gets limits by default, so a burst of
+ * agents cannot take the machine down, and is told them (GITISO_CPUS,
+ * GITISO_MEMORY_BYTES, /etc/gitiso/budget.json) so the tools inside size
+ * their parallelism to the container, not to the host.
+ */
+export interface AgentLimits {
+  readonly memoryBytes: number;
+  readonly cpus: number;
+  readonly pids: number;
+}
+
+const GIB = 1024 ** 3;
+
+/** Sized for a laptop: a few agents fit in 8 to 16 GB. */
+export const DEFAULT_LIMITS: AgentLimits = { memoryBytes: 2 * GIB, cpus: 2, pids: 512 };
+
+export const BUDGET_FILE = '/etc/gitiso/budget.json';
+
+const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: GIB, t: 1024 ** 4 };
+
+/** `2g`, `512m`, `1.5GB`, `2GiB` or a number of bytes. */
+export function parseMemory(text: string | number): number {
+  if (typeof text === 'number') {
+    return validateMemory(text);
+  }
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([bkmgt]?)(?:i?b)?\s*$/i.exec(text);
+  if (!match) {
+    throw new InvalidInputError(`'${text}' is not an amount of memory: write it like 2g or 512m`);
+  }
+  return validateMemory(Math.round(Number(match[1]) * (UNITS[(match[2] ?? '').toLowerCase()] ?? 1)));
+}
+
+function validateMemory(bytes: number): number {
+  // The engine's own floor is 6 MB; below 64 MB nothing useful runs.
+  if (!Number.isFinite(bytes) || bytes < 64 * 1024 ** 2) {
+    throw new InvalidInputError('an agent needs a memory limit of at least 64m');
+  }
+  return bytes;
+}
+
+export function validateLimits(limits: Partial<AgentLimits>): AgentLimits {
+  const merged = { ...DEFAULT_LIMITS, ...limits };
+  validateMemory(merged.memoryBytes);
+  if (!Number.isFinite(merged.cpus) || merged.cpus < 0.1) {
+    throw new InvalidInputError('an agent needs at least 0.1 CPUs');
+  }
+  if (!Number.isInteger(merged.pids) || merged.pids < 16) {
+    throw new InvalidInputError('an agent needs a process limit of at least 16');
+  }
+  return merged;
+}
+
+/** An amount of memory for people: 1.5 GB, 512 MB. */
+export function formatBytes(bytes: number): string {
+  return bytes >= GIB ? `${(bytes / GIB).toFixed(1).replace(/\.0$/, '')} GB` : `${Math.round(bytes / 1024 ** 2)} MB`;
+}
+
+export class AdmissionError extends GitisoError {}
+
+/**
+ * Refuses a burst that does not fit: the limits of running agents plus the new
+ * ones against the engine's memory. Limits are ceilings, not reservations, so
+ * `force` lets the user take the risk.
+ */
+export function checkAdmission(input: { count: number; memoryBytes: number; reservedBytes: number; totalBytes: number }): void {
+  const { count, memoryBytes, reservedBytes, totalBytes } = input;
+  if (count <= 0 || totalBytes <= 0 || reservedBytes + count * memoryBytes <= totalBytes) {
+    return;
+  }
+  const agents = count === 1 ? '1 agent' : `${count} agents`;
+  throw new AdmissionError(
+    `${agents} of ${formatBytes(memoryBytes)} do${count === 1 ? 'es' : ''} not fit: ${formatBytes(reservedBytes)} of ${formatBytes(totalBytes)} already reserved by running agents. ` +
+      'Remove or stop agents, lower the memory limit (gitiso.limits.memory, --memory), or create anyway (--force)',
+  );
+}
+
+/** The environment that tells an agent its budget. */
+export function budgetEnv(limits: AgentLimits): Record<string, string> {
+  return { GITISO_CPUS: String(limits.cpus), GITISO_MEMORY_BYTES: String(limits.memoryBytes), GITISO_PIDS: String(limits.pids) };
+}
+
+/**
+ * Wraps a container's command so it first writes the budget file from the
+ * budget variables (no value is spliced into the script), then runs as it was.
+ */
+export function withBudgetFile(command: readonly string[]): string[] {
+  const script = `mkdir -p "${BUDGET_FILE.replace(/\/[^/]+$/, '')}" && printf '{"cpus":%s,"memoryBytes":%s,"pids":%s}\\n' "$GITISO_CPUS" "$GITISO_MEMORY_BYTES" "$GITISO_PIDS" > "${BUDGET_FILE}"; exec "$@"`;
+  return ['sh', '-c', script, 'gitiso-budget', ...command];
+}
