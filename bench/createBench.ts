@@ -7,7 +7,7 @@ import { AgentService } from '../src/core/agentService';
 import type { Engine } from '../src/core/docker/engine';
 import { containerNameFor } from '../src/core/names';
 import { GitServer } from '../test/support/gitServer';
-import { TEST_LABEL, TEST_NETWORK } from '../test/support/testEnv';
+import { TEST_LABEL, TEST_LIMITS, TEST_NETWORK } from '../test/support/testEnv';
 import { generateRepo, type RepoShape } from './generateRepo';
 
 /** The Dev Containers CLI of the project's dev dependencies. */
@@ -97,7 +97,7 @@ export async function runCreateBench(options: BenchOptions): Promise<RepoResult[
   async function benchRepo(name: string, url: string, shape: RepoShape | undefined, dir: string): Promise<RepoResult> {
     mkdirSync(dir, { recursive: true });
     const service = (strategy: CreateStrategy, depth?: number): AgentService =>
-      new AgentService({ engine, defaultImage: image, network: TEST_NETWORK, identity: { name: 'Bench', email: 'bench@example.com' }, strategy, cloneDepth: depth, storageDir: join(dir, 'home') });
+      new AgentService({ engine, defaultImage: image, network: TEST_NETWORK, limits: TEST_LIMITS, identity: { name: 'Bench', email: 'bench@example.com' }, strategy, cloneDepth: depth, storageDir: join(dir, 'home') });
     const snapshot = service('snapshot');
     const pooled = service('pool');
     const naive = service('remote');

@@ -39,7 +39,7 @@ execFileSync('git', ['clone', '-q', gitServer.url('webapp'), workspace]);
 
 const server = await startCodeServer({
   home,
-  settings: { 'gitiso.image': image, 'gitiso.network': 'gitiso-test-net' },
+  settings: { 'gitiso.image': image, 'gitiso.network': 'gitiso-test-net', 'gitiso.limits.memory': '256m' },
   beforeStart: (extensionsDir) => installExtension(home, extensionsDir, join(repoRoot, 'gitiso.vsix')),
 });
 let passed = 0;

@@ -6,7 +6,7 @@ import { Engine } from '../../src/core/docker/engine';
 import { AgentExistsError, AgentNotFoundError, CancelledError, CreateFailedError, EngineUnavailableError, ImageUnavailableError, InvalidInputError } from '../../src/core/errors';
 import { containerNameFor } from '../../src/core/names';
 import { GitServer } from '../support/gitServer';
-import { idPrefix, removeAgents, TEST_NETWORK, testEngine, testImage } from '../support/testEnv';
+import { idPrefix, removeAgents, TEST_NETWORK, testEngine, testImage, TEST_LIMITS } from '../support/testEnv';
 
 const identity = { name: 'Test Person', email: 'test@example.com' };
 
@@ -31,7 +31,7 @@ describe('agents on a real engine and git server', () => {
   });
 
   function newService(): AgentService {
-    return new AgentService({ engine, defaultImage: testImage(), network: TEST_NETWORK, identity });
+    return new AgentService({ engine, defaultImage: testImage(), network: TEST_NETWORK, limits: TEST_LIMITS, identity });
   }
 
   /** The process is gone from the container (killed, not only detached from), within two seconds. */

@@ -10,7 +10,7 @@ import { DevServers } from '../../src/core/dev/devServers';
 import type { Engine } from '../../src/core/docker/engine';
 import { AgentPorts } from '../../src/core/ports/agentPorts';
 import { GitServer } from '../support/gitServer';
-import { idPrefix, makeTempDir, removeAgents, removeDir, TEST_NETWORK, testEngine, testImage } from '../support/testEnv';
+import { idPrefix, makeTempDir, removeAgents, removeDir, TEST_NETWORK, testEngine, testImage, TEST_LIMITS } from '../support/testEnv';
 
 const FIXTURE = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'devsite');
 
@@ -64,7 +64,7 @@ describe('repository setup and dev servers', () => {
       '.gitignore': '.env\n',
     });
     server.createRepo('broken', { '.gitiso.json': JSON.stringify({ install: 'echo cannot-install >&2; exit 3' }) });
-    service = new AgentService({ engine, defaultImage: testImage(), network: TEST_NETWORK, identity: { name: 'D', email: 'd@example.com' } });
+    service = new AgentService({ engine, defaultImage: testImage(), network: TEST_NETWORK, limits: TEST_LIMITS, identity: { name: 'D', email: 'd@example.com' } });
     ports = new AgentPorts(service, engine);
     ports.start();
     servers = new DevServers(service, ports);

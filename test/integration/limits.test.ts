@@ -5,7 +5,7 @@ import type { Engine } from '../../src/core/docker/engine';
 import { AdmissionError } from '../../src/core/limits/agentLimits';
 import { containerNameFor } from '../../src/core/names';
 import { GitServer } from '../support/gitServer';
-import { idPrefix, removeAgents, TEST_NETWORK, testEngine, testImage } from '../support/testEnv';
+import { idPrefix, removeAgents, TEST_NETWORK, testEngine, testImage, TEST_LIMITS } from '../support/testEnv';
 
 describe('agent limits, budget and admission control', () => {
   let engine: Engine;
@@ -18,7 +18,7 @@ describe('agent limits, budget and admission control', () => {
     engine = await testEngine();
     server = await GitServer.start(engine, testImage());
     server.createRepo('budget');
-    service = new AgentService({ engine, defaultImage: testImage(), network: TEST_NETWORK, identity: { name: 'L', email: 'l@example.com' } });
+    service = new AgentService({ engine, defaultImage: testImage(), network: TEST_NETWORK, limits: TEST_LIMITS, identity: { name: 'L', email: 'l@example.com' } });
   });
 
   after(async () => {

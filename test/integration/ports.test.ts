@@ -7,7 +7,7 @@ import type { Engine } from '../../src/core/docker/engine';
 import { containerNameFor } from '../../src/core/names';
 import { AgentPorts } from '../../src/core/ports/agentPorts';
 import { GitServer } from '../support/gitServer';
-import { idPrefix, removeAgents, TEST_NETWORK, testEngine, testImage } from '../support/testEnv';
+import { idPrefix, removeAgents, TEST_NETWORK, testEngine, testImage, TEST_LIMITS } from '../support/testEnv';
 
 function httpGet(url: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -32,7 +32,7 @@ describe('ports: discovery in agents and forwards to 127.0.0.1', () => {
     engine = await testEngine();
     server = await GitServer.start(engine, testImage());
     server.createRepo('site', { 'index.html': '<h1>from main</h1>\n' });
-    service = new AgentService({ engine, defaultImage: testImage(), network: TEST_NETWORK, identity: { name: 'P', email: 'p@example.com' } });
+    service = new AgentService({ engine, defaultImage: testImage(), network: TEST_NETWORK, limits: TEST_LIMITS, identity: { name: 'P', email: 'p@example.com' } });
     ports = new AgentPorts(service, engine);
     ports.start();
     // Something else holds 127.0.0.1:3000, the port a forward of 3000 would like: it must never be taken.

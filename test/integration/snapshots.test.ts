@@ -8,7 +8,7 @@ import type { Engine } from '../../src/core/docker/engine';
 import type { Logger } from '../../src/core/logger';
 import { containerNameFor } from '../../src/core/names';
 import { GitServer } from '../support/gitServer';
-import { git, idPrefix, makeTempDir, removeAgents, removeDir, TEST_NETWORK, testEngine, testImage } from '../support/testEnv';
+import { git, idPrefix, makeTempDir, removeAgents, removeDir, TEST_NETWORK, testEngine, testImage, TEST_LIMITS } from '../support/testEnv';
 
 /** Keeps what the core logs, to count pool fetches and snapshot builds. */
 function recordingLogger(lines: string[]): Logger {
@@ -30,7 +30,7 @@ describe('snapshots and the object pool', () => {
     engine = await testEngine();
     server = await GitServer.start(engine, testImage());
     commits = server.createRepo('app', { 'package.json': '{"name":"app"}\n' });
-    service = new AgentService({ engine, defaultImage: testImage(), network: TEST_NETWORK, identity: { name: 'S', email: 's@example.com' }, log: recordingLogger(logLines) });
+    service = new AgentService({ engine, defaultImage: testImage(), network: TEST_NETWORK, limits: TEST_LIMITS, identity: { name: 'S', email: 's@example.com' }, log: recordingLogger(logLines) });
   });
 
   after(async () => {

@@ -5,6 +5,12 @@ import { join } from 'node:path';
 import { Engine } from '../../src/core/docker/engine';
 import { LABEL } from '../../src/core/agent';
 
+/**
+ * Test agents' limits: small, so the many agents of a run fit the machine's
+ * memory under admission control (the suites create dozens).
+ */
+export const TEST_LIMITS = { memoryBytes: 256 * 1024 ** 2, cpus: 1 };
+
 /** The network the git server and the test agents share. */
 export const TEST_NETWORK = 'gitiso-test-net';
 /** Marks containers the tests make besides agents (the git server), so a run can sweep leftovers. */

@@ -5,7 +5,7 @@ import type { GitisoApi } from '../../src/extension';
 import { AgentService } from '../../src/core/agentService';
 import { Engine } from '../../src/core/docker/engine';
 import { GitServer } from '../support/gitServer';
-import { removeAgents, TEST_NETWORK, testImage } from '../support/testEnv';
+import { removeAgents, TEST_NETWORK, testImage, TEST_LIMITS } from '../support/testEnv';
 
 /** Polls until `check` holds; the tree and status bar follow the engine asynchronously. */
 async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
@@ -95,7 +95,7 @@ describe('gitiso in a real VS Code', () => {
   });
 
   it('shows agents created or removed elsewhere (the CLI, another window) without a refresh', async () => {
-    const elsewhere = new AgentService({ engine, defaultImage: testImage(), network: TEST_NETWORK, identity: { name: 'x', email: 'x@example.com' } });
+    const elsewhere = new AgentService({ engine, defaultImage: testImage(), network: TEST_NETWORK, limits: TEST_LIMITS, identity: { name: 'x', email: 'x@example.com' } });
     await elsewhere.create({ id: id('cli'), repoUrl: server.url('ui') });
     const created = Date.now();
     await waitFor('the agent made elsewhere to appear', () => rowOf(id('cli'))?.description === `gitiso/${id('cli')} · ready`, 5_000);
