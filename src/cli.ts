@@ -1,11 +1,12 @@
 import { parseArgs } from 'node:util';
-import { type Agent, CREATE_STRATEGIES, type CreateStrategy } from './core/agent';
+import { type Agent, CREATE_STRATEGIES, type CreateStrategy, isRunning } from './core/agent';
 import { AgentService, type CreateProgress } from './core/agentService';
 import { defaultImage } from './core/defaults';
 import { Engine } from './core/docker/engine';
 import { AgentPorts } from './core/ports/agentPorts';
 import { DevServers } from './core/dev/devServers';
-import { parseMemory, validateLimits, type AgentLimits } from './core/limits/agentLimits';
+import { formatBytes, parseMemory, validateLimits, type AgentLimits } from './core/limits/agentLimits';
+import { StatsSampler, type AgentStats } from './core/stats/statsSampler';
 import { CancelledError, GitisoError, isCancellation } from './core/errors';
 import type { Logger } from './core/logger';
 import { GITISO_VERSION } from './core/version';
@@ -30,6 +31,10 @@ Usage:
                           logs --follow streams the log until Ctrl-C
   gitiso snapshots [--prune]
                           list snapshot images; --prune removes those no agent uses
+  gitiso limits ID [--memory M] [--cpus N] [--pids N]
+                          change a running agent's limits in place
+  gitiso stats [--json] [--watch]
+                          CPU, memory / limit, processes, network, disk of running agents
 
 Options:
   --docker-host URL       Docker engine (default: DOCKER_HOST, else the local socket)
@@ -83,6 +88,7 @@ async function main(argv: string[]): Promise<number> {
       cpus: { type: 'string' },
       pids: { type: 'string' },
       force: { type: 'boolean' },
+      watch: { type: 'boolean', short: 'w' },
       json: { type: 'boolean' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -192,6 +198,17 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'dev':
       return dev(rest, values, service, engine, log);
+    case 'stats':
+      return stats(values, service, log);
+    case 'limits': {
+      const [id] = rest;
+      if (!id || (values.memory === undefined && values.cpus === undefined && values.pids === undefined)) {
+        throw new UsageError('usage: gitiso limits ID [--memory M] [--cpus N] [--pids N]');
+      }
+      const limits = await service.updateLimits(id, parseLimits(values));
+      process.stdout.write(`${id}: ${formatBytes(limits.memoryBytes)}, ${limits.cpus} CPUs, ${limits.pids} processes\n`);
+      return 0;
+    }
     case 'snapshots': {
       if (values.prune) {
         const removed = await service.snapshots.prune(0);
@@ -298,6 +315,50 @@ async function dev(rest: string[], values: { follow?: boolean; forward?: boolean
     process.off('SIGINT', onSigint);
     ports.dispose();
   }
+}
+
+async function stats(values: { json?: boolean; watch?: boolean }, service: AgentService, log: Logger | undefined): Promise<number> {
+  const sampler = new StatsSampler(service, async () => (await service.list()).filter(isRunning), log, { diskIntervalMs: 60_000 });
+  const abort = new AbortController();
+  const onSigint = (): void => abort.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    // CPU is a rate: a first reading, then one a second later.
+    await sampler.sample();
+    do {
+      await new Promise((resolve) => setTimeout(resolve, values.watch ? 2_000 : 1_000));
+      const current = [...(await sampler.sample()).values()].sort((a, b) => a.agentId.localeCompare(b.agentId));
+      if (values.json) {
+        process.stdout.write(JSON.stringify(current) + '\n');
+      } else {
+        process.stdout.write((values.watch && process.stdout.isTTY ? '\x1b[H\x1b[2J' : '') + statsTable(current));
+      }
+    } while (values.watch && !abort.signal.aborted);
+    return 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+    sampler.dispose();
+  }
+}
+
+function statsTable(rows: readonly AgentStats[]): string {
+  if (rows.length === 0) {
+    return 'no running agents\n';
+  }
+  const header = ['ID', 'CPU', 'MEMORY / LIMIT', 'PIDS', 'NET RX / TX', 'DISK'];
+  const lines = [
+    header,
+    ...rows.map((s) => [
+      s.agentId,
+      `${s.cpuPercent.toFixed(1)}%`,
+      `${formatBytes(s.memoryBytes)} / ${s.memoryLimitBytes ? formatBytes(s.memoryLimitBytes) : 'none'}${s.oomKills ? ` (${s.oomKills} killed: out of memory)` : ''}`,
+      String(s.pids),
+      `${formatBytes(s.netRxBytes)} / ${formatBytes(s.netTxBytes)}`,
+      s.diskBytes === undefined ? '' : formatBytes(s.diskBytes),
+    ]),
+  ];
+  const widths = header.map((_, column) => Math.max(...lines.map((row) => row[column]?.length ?? 0)));
+  return lines.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n') + '\n';
 }
 
 /** Keeps the process (and its forwards) alive until Ctrl-C, or until the agent stops. */

@@ -10,6 +10,7 @@ import { AgentsTreeProvider } from './vscode/views/agentsTreeProvider';
 import type { AgentTreeItem } from './vscode/views/agentTreeItem';
 import { ForwardTreeItem } from './vscode/views/forwardTreeItem';
 import { PreviewPanels } from './vscode/preview/previewPanels';
+import { StatsPanels } from './vscode/stats/statsPanels';
 import { readWorkspaceRepo } from './vscode/workspaceRepo';
 
 /** What activate() returns: enough for other extensions and for gitiso's own tests to look inside. */
@@ -20,7 +21,8 @@ export interface GitisoApi {
   treeItems(): AgentTreeItem[];
   forwardItems(agentId: string): ForwardTreeItem[];
   readonly previews: PreviewPanels;
-  statusBar(): { text: string; tooltip: string; warning: boolean };
+  readonly statsPanels: StatsPanels;
+  statusBar(): { text: string; tooltip: string; warning: boolean; shown: boolean };
   contextKeys(): Record<string, unknown>;
 }
 
@@ -35,6 +37,7 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
   const view = vscode.window.createTreeView('gitiso.agents', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: false });
   const status = new AgentsStatusItem(gitiso);
   const keys = new ContextKeys();
+  const statsPanels = new StatsPanels(context.extensionUri, gitiso);
   const previews = new PreviewPanels(context.extensionUri, async (agentId, port) => (await gitiso.ports.forward(agentId, port)).url, log);
 
   const updateKeys = (): void => {
@@ -69,8 +72,13 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
     }
     forwarded = now;
   };
+  // Stats cost CPU: sample only while someone can see them (the view or the status bar) in a focused window.
+  const updateSampling = (): void => {
+    gitiso.stats.setActive(vscode.window.state.focused && (view.visible || status.visible || statsPanels.anyVisible) && gitiso.model.agents.some(isRunning));
+  };
   updateKeys();
   updateRepoKey();
+  updateSampling();
 
   context.subscriptions.push(
     gitiso,
@@ -81,10 +89,16 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
     gitiso.onDidChange(updateKeys),
     gitiso.onDidChange(closeGonePreviews),
     gitiso.onDidChange(revealNewForwards),
+    gitiso.onDidChange(updateSampling),
+    view.onDidChangeVisibility(updateSampling),
+    statsPanels,
+    statsPanels.onDidChangeVisibility(updateSampling),
+    vscode.window.onDidChangeWindowState(updateSampling),
+    vscode.workspace.onDidChangeConfiguration((event) => event.affectsConfiguration('gitiso.statusBar.show') && updateSampling()),
     vscode.workspace.onDidChangeWorkspaceFolders(updateRepoKey),
     previews,
     previews.register(),
-    ...registerCommands({ gitiso, log, outputs, previews }),
+    ...registerCommands({ gitiso, log, outputs, previews, statsPanels }),
   );
 
   const activatedInMs = Math.round(performance.now() - started);
@@ -96,10 +110,12 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
     treeItems: () => tree.agentItems(),
     forwardItems: (agentId) => tree.getChildren(tree.agentItems().find((item) => item.agent.id === agentId)).filter((node): node is ForwardTreeItem => node instanceof ForwardTreeItem),
     previews,
+    statsPanels,
     statusBar: () => ({
       text: status.item.text,
       tooltip: typeof status.item.tooltip === 'string' ? status.item.tooltip : (status.item.tooltip?.value ?? ''),
       warning: status.item.backgroundColor !== undefined,
+      shown: status.shown,
     }),
     contextKeys: () => keys.snapshot(),
   };

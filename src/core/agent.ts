@@ -1,3 +1,4 @@
+import type { AgentLimits } from './limits/agentLimits';
 import { GITISO_VERSION } from './version';
 
 /**
@@ -52,6 +53,8 @@ export interface Agent extends AgentIdentity {
   readonly reason?: string;
   /** Why the repository's setup (its install) failed; the agent is ready nonetheless. */
   readonly setupError?: string;
+  /** The limits it was created with (absent for agents made before limits existed). */
+  readonly limits?: AgentLimits;
 }
 
 /** Agents whose container runs (ready, or ready with an error): what execs in agents need. */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type Agent, agentState, type AgentIdentity, type AgentStateFile, type ContainerFacts, type CreateStrategy, identityFromLabels, LABEL, parseStateFile, STATE_FILE, WORKSPACE } from './agent';
 import { agentContainerSpec, LIMIT_LABEL } from './docker/containerSpec';
-import { checkAdmission, validateLimits, type AgentLimits } from './limits/agentLimits';
+import { BUDGET_FILE, checkAdmission, DEFAULT_LIMITS, validateLimits, type AgentLimits } from './limits/agentLimits';
 import { statusCode, type Engine } from './docker/engine';
 import type { ExecOptions, ExecResult } from './docker/exec';
 import { ExecChannel } from './docker/execChannel';
@@ -45,6 +45,11 @@ const DELTA_PATH = '/tmp/gitiso-delta.bundle';
 interface Delta {
   readonly file: string;
   readonly ref: string;
+}
+
+function limitsFromLabels(labels: Record<string, string> | undefined): AgentLimits | undefined {
+  const [memoryBytes, cpus, pids] = [LIMIT_LABEL.memory, LIMIT_LABEL.cpus, LIMIT_LABEL.pids].map((key) => Number(labels?.[key]));
+  return memoryBytes && cpus && pids ? { memoryBytes, cpus, pids } : undefined;
 }
 
 function isMissingImage(error: unknown): boolean {
@@ -301,6 +306,27 @@ export class AgentService {
   }
 
   /**
+   * Changes a running agent's limits in place (the engine updates its cgroup)
+   * and rewrites its budget file; its GITISO_* variables keep the values it was
+   * created with, since a container's environment cannot change.
+   */
+  async updateLimits(id: string, change: Partial<AgentLimits>): Promise<AgentLimits> {
+    const info = await this.inspectAgent(id);
+    const current: AgentLimits = {
+      memoryBytes: info.HostConfig.Memory || DEFAULT_LIMITS.memoryBytes,
+      cpus: info.HostConfig.NanoCpus ? info.HostConfig.NanoCpus / 1e9 : DEFAULT_LIMITS.cpus,
+      pids: info.HostConfig.PidsLimit || DEFAULT_LIMITS.pids,
+    };
+    const limits = await this.limitsFor({ limits: { ...current, ...change } });
+    await this.engine.docker.getContainer(info.Id).update({ Memory: limits.memoryBytes, MemorySwap: limits.memoryBytes, NanoCpus: Math.round(limits.cpus * 1e9), PidsLimit: limits.pids });
+    if (info.State.Running) {
+      await this.engine.putFile(info.Id, BUDGET_FILE, JSON.stringify({ cpus: limits.cpus, memoryBytes: limits.memoryBytes, pids: limits.pids }) + '\n');
+    }
+    this.log.info(`limits of '${id}': ${limits.memoryBytes} bytes, ${limits.cpus} CPUs, ${limits.pids} processes`);
+    return limits;
+  }
+
+  /**
    * Brings what the remote has now into an existing agent: the pool fetches,
    * and the commits the agent lacks go in as a bundle to `origin/<base>` (the
    * agent needs no credentials and no network). The session branch is left
@@ -421,7 +447,9 @@ export class AgentService {
       return;
     }
     const [capacity, containers, limits] = await Promise.all([this.engine.capacity(), this.engine.listContainers(LABEL.agent), Promise.all(requests.map((r) => this.limitsFor(r)))]);
-    const reservedBytes = containers.filter((c) => c.State === 'running').reduce((sum, c) => sum + (Number(c.Labels[LIMIT_LABEL.memory]) || 0), 0);
+    // The engine's own figure, not the label: limits may have changed since creation (updateLimits).
+    const running = await Promise.all(containers.filter((c) => c.State === 'running').map((c) => this.engine.inspectContainer(c.Id)));
+    const reservedBytes = running.reduce((sum, info) => sum + (info?.HostConfig.Memory ?? 0), 0);
     // One figure per burst: the largest limit asked for (they are almost always the same).
     const memoryBytes = Math.max(...limits.map((l) => l.memoryBytes));
     checkAdmission({ count: requests.length, memoryBytes, reservedBytes, totalBytes: capacity.memoryBytes });
@@ -693,6 +721,7 @@ export class AgentService {
       state,
       reason,
       setupError: stateFile?.setupError,
+      limits: limitsFromLabels(labels),
     };
   }
 

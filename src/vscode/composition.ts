@@ -5,6 +5,8 @@ import { Emitter } from '../core/base/event';
 import { Engine } from '../core/docker/engine';
 import { DevServers } from '../core/dev/devServers';
 import { AgentPorts } from '../core/ports/agentPorts';
+import { StatsSampler } from '../core/stats/statsSampler';
+import { isRunning } from '../core/agent';
 import { affectsService, readSettings } from './config';
 
 /**
@@ -15,7 +17,7 @@ import { affectsService, readSettings } from './config';
 export class Gitiso implements vscode.Disposable {
   private readonly changed = new Emitter<void>();
   readonly onDidChange = this.changed.event;
-  private current!: { engine: Engine; service: AgentService; model: AgentsModel; ports: AgentPorts; devServers: DevServers; subscriptions: { dispose(): void }[] };
+  private current!: { engine: Engine; service: AgentService; model: AgentsModel; ports: AgentPorts; devServers: DevServers; stats: StatsSampler; subscriptions: { dispose(): void }[] };
   private readonly configListener: vscode.Disposable;
 
   constructor(private readonly log: vscode.LogOutputChannel) {
@@ -50,6 +52,11 @@ export class Gitiso implements vscode.Disposable {
     return this.current.devServers;
   }
 
+  /** The running agents' CPU, memory and disk; the window turns it on while someone can see them. */
+  get stats(): StatsSampler {
+    return this.current.stats;
+  }
+
   private connect(): void {
     const settings = readSettings();
     let engine: Engine;
@@ -78,8 +85,9 @@ export class Gitiso implements vscode.Disposable {
     const model = new AgentsModel(service, engine, this.log);
     const ports = new AgentPorts(service, engine, this.log);
     const devServers = new DevServers(service, ports, settings.setup);
-    const subscriptions = [model.onDidChange(() => this.changed.fire()), ports.onDidChange(() => this.changed.fire())];
-    this.current = { engine, service, model, ports, devServers, subscriptions };
+    const stats = new StatsSampler(service, () => model.agents.filter(isRunning), this.log);
+    const subscriptions = [model.onDidChange(() => this.changed.fire()), ports.onDidChange(() => this.changed.fire()), stats.onDidSample(() => this.changed.fire())];
+    this.current = { engine, service, model, ports, devServers, stats, subscriptions };
     model.start();
     ports.start();
     this.log.info(`using the Docker engine at ${engine.address}`);
@@ -89,6 +97,7 @@ export class Gitiso implements vscode.Disposable {
   private teardown(): void {
     this.current.subscriptions.forEach((subscription) => subscription.dispose());
     this.current.ports.dispose();
+    this.current.stats.dispose();
     this.current.model.dispose();
     this.current.service.dispose();
   }

@@ -107,13 +107,31 @@ try {
   await step('see the row appear with its branch, ready', async () => {
     await page.locator(`.monaco-list-row[aria-label="agent ${agentId}, ready, branch gitiso/${agentId}"]`).waitFor({ timeout: 60_000 });
     const description = await row.locator('.label-description').innerText();
-    if (description !== `gitiso/${agentId} · ready`) {
+    if (!description.startsWith(`gitiso/${agentId} · ready`)) {
       throw new Error(`row description is '${description}'`);
     }
     const status = (await page.locator('.statusbar-item', { hasText: /\bagents?\b/ }).first().innerText()).trim();
-    if (status !== '1 agent') {
+    if (!/^1 agent( · \d+% · [\d.]+ (B|KB|MB|GB))?$/.test(status)) {
       throw new Error(`status bar item reads '${status}'`);
     }
+  });
+
+  await step('see the agent\'s CPU and memory in the status bar and its tooltip', async () => {
+    const item = page.locator('.statusbar-item', { hasText: /\bagents?\b/ }).first();
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('.statusbar-item')].some((el) => /^1 agent · \d+% · [\d.]+ (B|KB|MB|GB)$/.test((el.textContent ?? '').trim())),
+      undefined,
+      { timeout: 30_000 },
+    );
+    await item.hover();
+    const hover = page.locator('.monaco-hover', { hasText: 'Memory / limit' });
+    await hover.waitFor({ timeout: 15_000 });
+    const text = await hover.innerText();
+    if (!new RegExp(`${agentId}[\\s\\S]*ready[\\s\\S]*\\d+%[\\s\\S]*/ 256 MB`).test(text)) {
+      throw new Error(`the tooltip reads '${text}'`);
+    }
+    await page.screenshot({ path: join(artifacts, 'status-bar-stats.png') });
+    await page.mouse.move(700, 300);
   });
 
   await step('open its terminal and see git branch --show-current print the session branch', async () => {

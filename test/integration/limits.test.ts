@@ -42,6 +42,19 @@ describe('agent limits, budget and admission control', () => {
     assert.equal((await service.git(id('small'), ['rev-parse', '--abbrev-ref', 'HEAD'])).stdout.trim(), `gitiso/${id('small')}`);
   });
 
+  it('changes a running agent\'s limits in place and rewrites its budget file', async () => {
+    const limits = await service.updateLimits(id('small'), { memoryBytes: 512 * 1024 ** 2, cpus: 1 });
+    assert.deepEqual(limits, { memoryBytes: 512 * 1024 ** 2, cpus: 1, pids: 128 });
+    const info = await engine.inspectContainer(containerNameFor(id('small')));
+    assert.equal(info?.HostConfig.Memory, 512 * 1024 ** 2);
+    assert.equal(info?.HostConfig.NanoCpus, 1e9);
+    const file = await service.run(id('small'), ['cat', '/etc/gitiso/budget.json']);
+    assert.deepEqual(JSON.parse(file.stdout), { cpus: 1, memoryBytes: 512 * 1024 ** 2, pids: 128 });
+    const cgroup = await service.run(id('small'), ['cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes']);
+    assert.equal(Number(cgroup.stdout), 512 * 1024 ** 2, 'the cgroup did not change');
+    await assert.rejects(service.updateLimits(id('small'), { cpus: 0 }), /at least 0.1 CPUs/);
+  });
+
   it('refuses a burst that does not fit the engine\'s memory, makes nothing, and accepts it with force', async () => {
     const { memoryBytes: total } = await engine.capacity();
     assert.ok(total > 0);

@@ -28,7 +28,9 @@ describe('agent limits', () => {
       () => checkAdmission({ count: 3, memoryBytes: 2 * GB, reservedBytes: 5.1 * GB, totalBytes: 7.6 * GB }),
       (error: unknown) => error instanceof AdmissionError && /^3 agents of 2 GB do not fit: 5\.1 GB of 7\.6 GB already reserved/.test(error.message) && /--force/.test(error.message),
     );
-    assert.throws(() => checkAdmission({ count: 1, memoryBytes: 9 * GB, reservedBytes: 0, totalBytes: 8 * GB }), /1 agent of 9 GB does not fit: 0 MB of 8 GB/);
+    assert.throws(() => checkAdmission({ count: 1, memoryBytes: 9 * GB, reservedBytes: 0, totalBytes: 8 * GB }), /1 agent of 9 GB does not fit: 0 B of 8 GB/);
     assert.equal(formatBytes(512 * 1024 ** 2), '512 MB');
+    assert.equal(formatBytes(1536), '2 KB');
+    assert.equal(formatBytes(200), '200 B');
   });
 });

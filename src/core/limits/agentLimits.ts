@@ -53,9 +53,15 @@ export function validateLimits(limits: Partial<AgentLimits>): AgentLimits {
   return merged;
 }
 
-/** An amount of memory for people: 1.5 GB, 512 MB. */
+/** An amount of memory or disk for people: 1.5 GB, 512 MB, 12 KB, 0 B. */
 export function formatBytes(bytes: number): string {
-  return bytes >= GIB ? `${(bytes / GIB).toFixed(1).replace(/\.0$/, '')} GB` : `${Math.round(bytes / 1024 ** 2)} MB`;
+  if (bytes >= GIB) {
+    return `${(bytes / GIB).toFixed(1).replace(/\.0$/, '')} GB`;
+  }
+  if (bytes >= 1024 ** 2) {
+    return `${Math.round(bytes / 1024 ** 2)} MB`;
+  }
+  return bytes >= 1024 ? `${Math.round(bytes / 1024)} KB` : `${Math.round(bytes)} B`;
 }
 
 export class AdmissionError extends GitisoError {}

@@ -2,6 +2,7 @@ import type * as vscode from 'vscode';
 import type { AgentOutputChannels } from '../agentOutput';
 import type { Gitiso } from '../composition';
 import type { PreviewPanels } from '../preview/previewPanels';
+import type { StatsPanels } from '../stats/statsPanels';
 
 /** What every command handler gets. */
 export interface CommandContext {
@@ -9,4 +10,5 @@ export interface CommandContext {
   readonly log: vscode.LogOutputChannel;
   readonly outputs: AgentOutputChannels;
   readonly previews: PreviewPanels;
+  readonly statsPanels: StatsPanels;
 }

@@ -12,6 +12,8 @@ import { runGitCommand } from './runGitCommand';
 import { syncAgent } from './syncAgent';
 import { copyForwardUrl, forwardPort, openInBrowser, openPreview, stopForwarding } from './forwardCommands';
 import { showDevServerLog } from './showDevServerLog';
+import { showStats } from './showStats';
+import { changeLimits } from './changeLimits';
 import { startDevServer } from './startDevServer';
 import { stopDevServer } from './stopDevServer';
 import { showError } from '../showError';
@@ -41,6 +43,8 @@ export const COMMANDS: Record<string, Handler> = {
   'gitiso.copyForwardUrl': copyForwardUrl,
   'gitiso.stopForwarding': stopForwarding,
   'gitiso.forwardPort': forwardPort,
+  'gitiso.showStats': showStats,
+  'gitiso.changeLimits': changeLimits,
   'gitiso.refresh': (ctx) => ctx.gitiso.model.refresh(),
   'gitiso.showLog': (ctx) => ctx.log.show(),
 };

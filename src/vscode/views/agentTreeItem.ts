@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import type { Agent, AgentState } from '../../core/agent';
 import type { CreateProgress } from '../../core/agentService';
+import { formatBytes } from '../../core/limits/agentLimits';
+import type { AgentStats } from '../../core/stats/statsSampler';
 
 const STATE_ICONS: Record<AgentState, vscode.ThemeIcon> = {
   creating: new vscode.ThemeIcon('loading~spin'),
@@ -9,19 +11,20 @@ const STATE_ICONS: Record<AgentState, vscode.ThemeIcon> = {
   error: new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground')),
 };
 
-const SETUP_FAILED_ICON = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
+const WARNING_ICON = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
 
 /** A row of the agents tree. Its id is the agent's, so it is stable across states. */
 export class AgentTreeItem extends vscode.TreeItem {
-  constructor(readonly agent: Agent, progress?: CreateProgress, forwardCount = 0) {
+  constructor(readonly agent: Agent, progress?: CreateProgress, forwardCount = 0, stats?: AgentStats) {
     // Expanded when it has forwarded ports: they are what the user came to open.
     super(agent.id, forwardCount > 0 ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
     this.id = `agent:${agent.id}`;
     const step = progress && agent.state === 'creating' ? ` · ${progress.message}${progress.percent === undefined ? '' : ` ${progress.percent}%`}` : '';
-    this.description = `${agent.sessionBranch} · ${agent.state}${step}`;
-    this.iconPath = agent.state === 'ready' && agent.setupError ? SETUP_FAILED_ICON : STATE_ICONS[agent.state];
+    const cost = stats ? ` · ${stats.cpuPercent.toFixed(0)}% · ${formatBytes(stats.memoryBytes)}` : '';
+    this.description = `${agent.sessionBranch} · ${agent.state}${step}${cost}`;
+    this.iconPath = agent.state === 'ready' && (agent.setupError || stats?.oomKills) ? WARNING_ICON : STATE_ICONS[agent.state];
     this.contextValue = contextValueOf(agent);
-    this.tooltip = tooltipOf(agent);
+    this.tooltip = tooltipOf(agent, stats);
     this.accessibilityInformation = { label: `agent ${agent.id}, ${agent.state}, branch ${agent.sessionBranch}` };
   }
 }
@@ -35,7 +38,7 @@ export function contextValueOf(agent: Agent): string {
   return `;${flags.join(';')};`;
 }
 
-function tooltipOf(agent: Agent): vscode.MarkdownString {
+function tooltipOf(agent: Agent, stats: AgentStats | undefined): vscode.MarkdownString {
   const rows: [string, string][] = [
     ['Repository', agent.repoUrl],
     ['Base branch', agent.baseBranch || '(remote default)'],
@@ -45,6 +48,20 @@ function tooltipOf(agent: Agent): vscode.MarkdownString {
     ['Container', agent.containerId.slice(0, 12)],
     ['Created', agent.createdAt.getTime() > 0 ? agent.createdAt.toLocaleString() : ''],
   ];
+  if (agent.limits) {
+    rows.push(['Limits', `${formatBytes(agent.limits.memoryBytes)} · ${agent.limits.cpus} CPUs · ${agent.limits.pids} processes`]);
+  }
+  if (stats) {
+    rows.push(
+      ['CPU', `${stats.cpuPercent.toFixed(1)}% of a core`],
+      ['Memory', `${formatBytes(stats.memoryBytes)}${stats.memoryLimitBytes ? ` of ${formatBytes(stats.memoryLimitBytes)}` : ''}`],
+      ['Processes', String(stats.pids)],
+      ['Disk (its own)', stats.diskBytes === undefined ? '' : formatBytes(stats.diskBytes)],
+    );
+    if (stats.oomKills > 0) {
+      rows.push(['Out of memory', `${stats.oomKills} process${stats.oomKills === 1 ? ' was' : 'es were'} killed at the memory limit`]);
+    }
+  }
   if (agent.reason) {
     rows.push([agent.state === 'error' ? 'Error' : 'Status', agent.reason]);
   }

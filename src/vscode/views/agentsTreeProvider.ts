@@ -26,8 +26,8 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
     if (parent) {
       return [];
     }
-    const { model, ports } = this.gitiso;
-    return model.agents.map((agent) => new AgentTreeItem(agent, model.progressOf(agent.id), ports.forwards(agent.id).length));
+    const { model, ports, stats } = this.gitiso;
+    return model.agents.map((agent) => new AgentTreeItem(agent, model.progressOf(agent.id), ports.forwards(agent.id).length, stats.current.get(agent.id)));
   }
 
   getParent(node: AgentsTreeNode): AgentsTreeNode | undefined {

@@ -1,0 +1,36 @@
+import * as vscode from 'vscode';
+import { CancelledError } from '../../core/errors';
+import { formatBytes, parseMemory, type AgentLimits } from '../../core/limits/agentLimits';
+import type { CommandContext } from './context';
+import { isRunning, pickAgent, type AgentTarget } from './pickAgents';
+
+/** Change Limits…: memory, CPUs and processes of a running agent, changed in place (the engine updates its cgroup). */
+export async function changeLimits(ctx: CommandContext, target?: AgentTarget, given?: Partial<AgentLimits>): Promise<AgentLimits> {
+  const agent = await pickAgent(ctx.gitiso, target, 'Change Limits', isRunning);
+  const change = given ?? (await askLimits(agent.id, agent.limits));
+  const limits = await ctx.gitiso.service.updateLimits(agent.id, change);
+  void vscode.window.showInformationMessage(`${agent.id} may now use ${formatBytes(limits.memoryBytes)}, ${limits.cpus} CPUs and ${limits.pids} processes.`);
+  return limits;
+}
+
+async function askLimits(agentId: string, current: AgentLimits | undefined): Promise<Partial<AgentLimits>> {
+  const title = `Change Limits of ${agentId}`;
+  const ask = async (step: number, prompt: string, value: string, validate: (text: string) => string | undefined): Promise<string> => {
+    const answer = await vscode.window.showInputBox({ title: `${title} (${step}/3)`, prompt, value, validateInput: validate, ignoreFocusOut: true });
+    if (answer === undefined) {
+      throw new CancelledError(title);
+    }
+    return answer.trim();
+  };
+  const memory = await ask(1, 'Memory (for example 2g or 512m)', current ? formatBytes(current.memoryBytes).replace(/ ([GM])B$/, (_, unit: string) => unit.toLowerCase()) : '2g', (text) => {
+    try {
+      parseMemory(text);
+      return undefined;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  });
+  const cpus = await ask(2, 'CPUs (for example 1.5)', String(current?.cpus ?? 2), (text) => (Number(text) >= 0.1 ? undefined : 'At least 0.1 CPUs'));
+  const pids = await ask(3, 'Most processes', String(current?.pids ?? 512), (text) => (/^\d+$/.test(text) && Number(text) >= 16 ? undefined : 'A whole number of at least 16'));
+  return { memoryBytes: parseMemory(memory), cpus: Number(cpus), pids: Number(pids) };
+}

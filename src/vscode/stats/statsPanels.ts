@@ -1,0 +1,99 @@
+import * as vscode from 'vscode';
+import type { AgentStats } from '../../core/stats/statsSampler';
+import type { Gitiso } from '../composition';
+import { escapeAttr, makeNonce } from '../preview/previewHtml';
+
+export const STATS_VIEW_TYPE = 'gitiso.stats';
+
+/** What the page is sent: the agent's samples (oldest first); it draws them. */
+interface StatsMessage {
+  readonly type: 'samples';
+  readonly samples: readonly AgentStats[];
+}
+
+/**
+ * Show Stats: one panel per agent with a live chart of its CPU and memory over
+ * the last minutes, fed from the sampler's history. While a panel is visible
+ * the window keeps sampling (see `anyVisible`).
+ */
+export class StatsPanels implements vscode.Disposable {
+  private readonly panels = new Map<string, vscode.WebviewPanel>();
+  private readonly subscription: vscode.Disposable;
+  private readonly visibility = new vscode.EventEmitter<void>();
+  /** Fires when a panel opens, closes, shows or hides. */
+  readonly onDidChangeVisibility = this.visibility.event;
+
+  constructor(private readonly extensionUri: vscode.Uri, private readonly gitiso: Gitiso) {
+    this.subscription = gitiso.onDidChange(() => this.pushAll());
+  }
+
+  get anyVisible(): boolean {
+    return [...this.panels.values()].some((panel) => panel.visible);
+  }
+
+  /** The agents whose panels are open (tests and the API). */
+  openFor(): string[] {
+    return [...this.panels.keys()];
+  }
+
+  show(agentId: string): vscode.WebviewPanel {
+    const existing = this.panels.get(agentId);
+    if (existing) {
+      existing.reveal();
+      return existing;
+    }
+    const media = vscode.Uri.joinPath(this.extensionUri, 'media');
+    const panel = vscode.window.createWebviewPanel(STATS_VIEW_TYPE, `Stats: ${agentId}`, vscode.ViewColumn.Active, { enableScripts: true, localResourceRoots: [media] });
+    panel.iconPath = vscode.Uri.joinPath(media, 'stats.svg');
+    const nonce = makeNonce();
+    const script = panel.webview.asWebviewUri(vscode.Uri.joinPath(media, 'stats.js'));
+    const style = panel.webview.asWebviewUri(vscode.Uri.joinPath(media, 'stats.css'));
+    const csp = `default-src 'none'; script-src 'nonce-${nonce}'; style-src ${panel.webview.cspSource}`;
+    panel.webview.html = `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${escapeAttr(csp)}">
+<link rel="stylesheet" href="${escapeAttr(style.toString())}">
+<title>${escapeAttr(`Stats: ${agentId}`)}</title>
+</head>
+<body>
+<h1>${escapeAttr(agentId)}</h1>
+<section aria-label="CPU"><h2>CPU <span id="cpu-now"></span></h2><svg id="cpu" class="chart" viewBox="0 0 300 100" preserveAspectRatio="none" role="img" aria-label="CPU over the last minutes"></svg></section>
+<section aria-label="Memory"><h2>Memory <span id="memory-now"></span></h2><svg id="memory" class="chart" viewBox="0 0 300 100" preserveAspectRatio="none" role="img" aria-label="Memory over the last minutes"></svg></section>
+<table id="facts" aria-label="Current figures"></table>
+<p id="empty" class="empty">Waiting for the first samples…</p>
+<script nonce="${escapeAttr(nonce)}" src="${escapeAttr(script.toString())}"></script>
+</body>
+</html>`;
+    this.panels.set(agentId, panel);
+    panel.onDidChangeViewState(() => this.visibility.fire());
+    panel.onDidDispose(() => {
+      this.panels.delete(agentId);
+      this.visibility.fire();
+    });
+    this.gitiso.stats.measureDiskSoon();
+    this.visibility.fire();
+    this.push(agentId, panel);
+    return panel;
+  }
+
+  private pushAll(): void {
+    for (const [agentId, panel] of this.panels) {
+      this.push(agentId, panel);
+    }
+  }
+
+  private push(agentId: string, panel: vscode.WebviewPanel): void {
+    const message: StatsMessage = { type: 'samples', samples: this.gitiso.stats.history(agentId) };
+    void panel.webview.postMessage(message);
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    for (const panel of this.panels.values()) {
+      panel.dispose();
+    }
+    this.visibility.dispose();
+  }
+}

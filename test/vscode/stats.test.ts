@@ -1,0 +1,71 @@
+import * as assert from 'node:assert/strict';
+import { after, before, describe, it } from 'mocha';
+import * as vscode from 'vscode';
+import type { GitisoApi } from '../../src/extension';
+import { Engine } from '../../src/core/docker/engine';
+import { GitServer } from '../support/gitServer';
+import { removeAgents, testImage } from '../support/testEnv';
+
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('resource stats in a real VS Code', () => {
+  let api: GitisoApi;
+  let engine: Engine;
+  let server: GitServer;
+  const prefix = `t-vss-${Date.now().toString(36)}`;
+  const id = (name: string): string => `${prefix}-${name}`;
+
+  before(async () => {
+    const extension = vscode.extensions.getExtension<GitisoApi>('gitiso.gitiso');
+    assert.ok(extension);
+    api = await extension.activate();
+    engine = new Engine();
+    server = await GitServer.start(engine, testImage());
+    server.createRepo('stats');
+  });
+
+  after(async () => {
+    await removeAgents(engine, prefix);
+    await server?.stop();
+  });
+
+  it('shows the agents\' CPU and memory in the status bar, its tooltip and the tree', async () => {
+    await vscode.commands.executeCommand('gitiso.createAgent', { id: id('one'), repoUrl: server.url('stats') });
+    // Sampling follows focus and visibility, which a test window may lack: ask for two samples (CPU is a rate).
+    await api.gitiso.stats.sample();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await api.gitiso.stats.sample();
+    await waitFor('figures in the status bar', () => /^\$\(server-process\) \d+ agents? · \d+% · [\d.]+ (B|KB|MB|GB)$/.test(api.statusBar().text));
+    assert.match(api.statusBar().tooltip, new RegExp(`\\| ${id('one')} \\| ready \\| \`gitiso/${id('one')}\` \\| \\d+% \\| [\\d.]+ (B|KB|MB) / 256 MB \\|`));
+    const row = api.treeItems().find((item) => item.agent.id === id('one'));
+    assert.match(String(row?.description), new RegExp(`^gitiso/${id('one')} · ready · \\d+% · [\\d.]+ (B|KB|MB)$`));
+  });
+
+  it('opens Show Stats for the agent and changes its limits', async () => {
+    await vscode.commands.executeCommand('gitiso.showStats', id('one'));
+    assert.deepEqual(api.statsPanels.openFor(), [id('one')]);
+    const limits = await vscode.commands.executeCommand<{ memoryBytes: number } | undefined>('gitiso.changeLimits', id('one'), { memoryBytes: 384 * 1024 ** 2 });
+    assert.equal(limits?.memoryBytes, 384 * 1024 ** 2);
+    assert.equal((await engine.inspectContainer(`gitiso-${id('one')}`))?.HostConfig.Memory, 384 * 1024 ** 2);
+  });
+
+  it('hides the status bar item when asked', async () => {
+    const config = vscode.workspace.getConfiguration('gitiso');
+    assert.equal(api.statusBar().shown, true);
+    await config.update('statusBar.show', false, vscode.ConfigurationTarget.Global);
+    try {
+      await waitFor('the item to hide', () => !api.statusBar().shown);
+    } finally {
+      await config.update('statusBar.show', undefined, vscode.ConfigurationTarget.Global);
+    }
+    await waitFor('the item to show again', () => api.statusBar().shown);
+  });
+});
