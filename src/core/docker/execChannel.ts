@@ -77,6 +77,8 @@ export class ExecChannel {
   private outTail = Buffer.alloc(0);
   private errTail = Buffer.alloc(0);
   private closed = false;
+  /** What starts every marker line, as bytes (searched for in every chunk). */
+  private readonly marker: Buffer;
 
   private constructor(
     private readonly docker: Docker,
@@ -84,6 +86,7 @@ export class ExecChannel {
     private readonly stream: Duplex,
     private readonly nonce: string,
   ) {
+    this.marker = Buffer.from(`\0${nonce}-`);
     docker.modem.demuxStream(stream, sink((chunk) => this.onData('stdout', chunk)), sink((chunk) => this.onData('stderr', chunk)));
     const close = (): void => {
       this.closed = true;
@@ -213,10 +216,12 @@ export class ExecChannel {
   }
 
   private onData(stream: 'stdout' | 'stderr', chunk: Buffer): void {
-    let buffer = Buffer.concat([stream === 'stdout' ? this.outTail : this.errTail, chunk]);
+    // Hot path (every command's output passes here): no copy when nothing was held back.
+    const tail = stream === 'stdout' ? this.outTail : this.errTail;
+    let buffer = tail.length > 0 ? Buffer.concat([tail, chunk]) : chunk;
     const pending = this.current;
     for (;;) {
-      const marker = buffer.indexOf(`\0${this.nonce}-`);
+      const marker = buffer.indexOf(this.marker);
       if (marker < 0) {
         break;
       }
@@ -246,11 +251,11 @@ export class ExecChannel {
     const held = buffer.lastIndexOf(0);
     const keepFrom = held >= 0 && buffer.length - held < this.nonce.length + 40 ? held : buffer.length;
     this.deliver(stream, buffer.subarray(0, keepFrom));
-    const tail = Buffer.from(buffer.subarray(keepFrom));
+    const rest = keepFrom < buffer.length ? Buffer.from(buffer.subarray(keepFrom)) : EMPTY;
     if (stream === 'stdout') {
-      this.outTail = tail;
+      this.outTail = rest;
     } else {
-      this.errTail = tail;
+      this.errTail = rest;
     }
     if (pending && pending.stdoutDone && pending.stderrDone) {
       pending.resolve({
@@ -271,6 +276,8 @@ export class ExecChannel {
     (stream === 'stdout' ? pending.options.onStdout : pending.options.onStderr)?.(copy);
   }
 }
+
+const EMPTY = Buffer.alloc(0);
 
 function sink(write: (chunk: Buffer) => void): Writable {
   return new Writable({

@@ -1,9 +1,10 @@
 import { type Agent, LABEL } from '../agent';
 import type { AgentService } from '../agentService';
+import { setMaxListeners } from 'node:events';
 import { Emitter, type Disposable } from '../base/event';
 import { describeCause } from '../errors';
 import { silentLogger, type Logger } from '../logger';
-import { type CgroupReading, parseCgroupReading, READ_COMMAND } from './cgroupReading';
+import { type CgroupReading, filesIn, parseCgroupReading, READ_COMMAND, readCommand } from './cgroupReading';
 
 /** What an agent costs now. CPU is in percent of one core (200 % is two cores), as `docker stats` counts it. */
 export interface AgentStats extends CgroupReading {
@@ -42,6 +43,8 @@ export class StatsSampler implements Disposable {
   private readonly histories = new Map<string, AgentStats[]>();
   private readonly previous = new Map<string, Previous>();
   private readonly disk = new Map<string, number>();
+  /** Per agent, the command that reads only the files it has (learned from its first reading). */
+  private readonly commands = new Map<string, string[]>();
   private timer: NodeJS.Timeout | undefined;
   private diskMeasuredAt = 0;
   private sampling: Promise<ReadonlyMap<string, AgentStats>> | undefined;
@@ -103,21 +106,25 @@ export class StatsSampler implements Disposable {
       this.diskMeasuredAt = Date.now();
       await this.measureDisk();
     }
-    await Promise.all(agents.map((agent) => this.sampleAgent(agent)));
+    // One timeout for the round, not a timer per agent: sampling must stay cheap.
+    const signal = AbortSignal.timeout(5_000);
+    setMaxListeners(agents.length + 10, signal); // one listener per agent's read is expected, not a leak
+    await Promise.all(agents.map((agent) => this.sampleAgent(agent, signal)));
     // Stopped or removed agents leave the figures (and their history).
     for (const id of [...this.latest.keys()]) {
       if (!running.has(id)) {
         this.latest.delete(id);
         this.histories.delete(id);
         this.previous.delete(id);
+        this.commands.delete(id);
       }
     }
     this.sampled.fire(this.latest);
     return this.latest;
   }
 
-  private async sampleAgent(agent: Agent): Promise<void> {
-    const reading = await this.read(agent);
+  private async sampleAgent(agent: Agent, signal: AbortSignal): Promise<void> {
+    const reading = await this.read(agent, signal);
     if (!reading) {
       return;
     }
@@ -137,13 +144,18 @@ export class StatsSampler implements Disposable {
   }
 
   /** The agent's cgroup files through its channel; else one engine stats request. */
-  private async read(agent: Agent): Promise<CgroupReading | undefined> {
+  private async read(agent: Agent, signal: AbortSignal): Promise<CgroupReading | undefined> {
     try {
-      const result = await this.service.run(agent.id, READ_COMMAND, { timeoutMs: 5_000 });
+      const known = this.commands.get(agent.id);
+      const result = await this.service.run(agent.id, known ?? READ_COMMAND, { signal });
       const reading = parseCgroupReading(result.stdout);
       if (reading) {
+        if (!known) {
+          this.commands.set(agent.id, readCommand(filesIn(result.stdout)));
+        }
         return reading;
       }
+      this.commands.delete(agent.id); // the files moved (the container restarted elsewhere?): read them all next time
     } catch (error) {
       this.log.debug(`stats of '${agent.id}' through its channel: ${describeCause(error)}`);
     }
