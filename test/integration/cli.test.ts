@@ -45,6 +45,23 @@ describe('gitiso CLI', () => {
     assert.equal(branch.stdout, `gitiso/${agentId}\n`);
   });
 
+  it('stats prints the agent\'s figures; limits changes them in place; dev says when no server runs', () => {
+    const limited = gitiso('limits', agentId, '--memory', '300m', '--pids', '200');
+    assert.equal(limited.code, 0, limited.stderr);
+    assert.equal(limited.stdout, `${agentId}: 300 MB, 2 CPUs, 200 processes\n`);
+    const stats = gitiso('stats', '--json');
+    assert.equal(stats.code, 0, stats.stderr);
+    const rows = JSON.parse(stats.stdout) as { agentId: string; memoryLimitBytes: number; pids: number; diskBytes?: number }[];
+    const mine = rows.find((row) => row.agentId === agentId);
+    assert.ok(mine, stats.stdout);
+    assert.equal(mine.memoryLimitBytes, 300 * 1024 ** 2);
+    assert.ok(mine.pids >= 1 && typeof mine.diskBytes === 'number');
+    assert.match(gitiso('stats').stdout, new RegExp(`^${agentId}\\s+\\d+\\.\\d%\\s+[\\d.]+ (B|KB|MB) / 300 MB`, 'm'));
+    const dev = gitiso('dev', 'status', agentId);
+    assert.deepEqual({ code: dev.code, out: dev.stdout }, { code: 3, out: `${agentId}: no dev server running\n` });
+    assert.match(gitiso('limits', agentId, '--cpus', '0').stderr, /at least 0.1 CPUs/);
+  });
+
   it('ls --json in a new process lists the agent with its branch and repository', () => {
     const listed = gitiso('ls', '--json');
     assert.equal(listed.code, 0, listed.stderr);

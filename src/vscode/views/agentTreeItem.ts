@@ -20,7 +20,8 @@ export class AgentTreeItem extends vscode.TreeItem {
     super(agent.id, forwardCount > 0 ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
     this.id = `agent:${agent.id}`;
     const step = progress && agent.state === 'creating' ? ` · ${progress.message}${progress.percent === undefined ? '' : ` ${progress.percent}%`}` : '';
-    const cost = stats ? ` · ${stats.cpuPercent.toFixed(0)}% · ${formatBytes(stats.memoryBytes)}` : '';
+    const oom = stats?.oomKills ? ` · out of memory (${stats.oomKills} killed)` : '';
+    const cost = stats ? ` · ${stats.cpuPercent.toFixed(0)}% · ${formatBytes(stats.memoryBytes)}${oom}` : '';
     this.description = `${agent.sessionBranch} · ${agent.state}${step}${cost}`;
     this.iconPath = agent.state === 'ready' && (agent.setupError || stats?.oomKills) ? WARNING_ICON : STATE_ICONS[agent.state];
     this.contextValue = contextValueOf(agent);
