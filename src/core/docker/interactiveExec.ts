@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
-import { Emitter, type Disposable } from '../base/event';
+import { Emitter, type Disposable, type Event } from '../base/event';
 
 /** A fixed script (no interpolation) that prefers bash and falls back to sh. */
 const SHELL = ['sh', '-c', 'if command -v bash >/dev/null 2>&1; then exec bash -l; else exec sh -l; fi'];
@@ -21,20 +21,49 @@ export interface InteractiveOptions {
 export class InteractiveExec implements Disposable {
   private readonly data = new Emitter<string>();
   private readonly exit = new Emitter<number | undefined>();
-  readonly onData = this.data.event;
-  readonly onExit = this.exit.event;
+  /** Output that came before anyone listened (the shell's first prompt can beat open()'s caller). */
+  private held: string[] | undefined = [];
+  private exitCode: { code: number | undefined } | undefined;
+
+  /** The output; the first listener also gets what came before it subscribed. */
+  readonly onData: Event<string> = (listener) => {
+    const subscription = this.data.event(listener);
+    const held = this.held;
+    this.held = undefined;
+    held?.forEach((text) => listener(text));
+    return subscription;
+  };
+
+  /** The end; a listener that comes after it is told at once. */
+  readonly onExit: Event<number | undefined> = (listener) => {
+    if (this.exitCode) {
+      listener(this.exitCode.code);
+    }
+    return this.exit.event(listener);
+  };
 
   private constructor(private readonly exec: Docker.Exec, private readonly stream: Duplex) {
-    stream.on('data', (chunk: Buffer) => this.data.fire(chunk.toString('utf8')));
+    stream.on('data', (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      if (this.held) {
+        this.held.push(text);
+      } else {
+        this.data.fire(text);
+      }
+    });
     let ended = false;
     const finish = (): void => {
       if (ended) {
         return;
       }
       ended = true;
+      const settle = (code: number | undefined): void => {
+        this.exitCode = { code };
+        this.exit.fire(code);
+      };
       void this.exec.inspect().then(
-        (info) => this.exit.fire(info.ExitCode ?? undefined),
-        () => this.exit.fire(undefined),
+        (info) => settle(info.ExitCode ?? undefined),
+        () => settle(undefined),
       );
     };
     stream.on('end', finish);
