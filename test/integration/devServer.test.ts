@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { get } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
@@ -11,18 +10,9 @@ import type { Engine } from '../../src/core/docker/engine';
 import { AgentPorts } from '../../src/core/ports/agentPorts';
 import { GitServer } from '../support/gitServer';
 import { idPrefix, makeTempDir, removeAgents, removeDir, TEST_NETWORK, testEngine, testImage, TEST_LIMITS } from '../support/testEnv';
+import { httpGet } from '../support/http';
 
 const FIXTURE = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'devsite');
-
-function httpGet(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    get(url, { agent: false }, (response) => {
-      let body = '';
-      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      response.on('end', () => resolve(body));
-    }).on('error', reject);
-  });
-}
 
 /** A dependency as a tarball in the repository: the install unpacks it (no registry needed) and notes when it ran. */
 function dependencyTarball(): Buffer {

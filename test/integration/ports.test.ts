@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { get } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { AgentService } from '../../src/core/agentService';
@@ -8,16 +7,7 @@ import { containerNameFor } from '../../src/core/names';
 import { AgentPorts } from '../../src/core/ports/agentPorts';
 import { GitServer } from '../support/gitServer';
 import { idPrefix, removeAgents, TEST_NETWORK, testEngine, testImage, TEST_LIMITS } from '../support/testEnv';
-
-function httpGet(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    get(url, (response) => {
-      let body = '';
-      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      response.on('end', () => resolve(body));
-    }).on('error', reject);
-  });
-}
+import { httpGet } from '../support/http';
 
 describe('ports: discovery in agents and forwards to 127.0.0.1', () => {
   let engine: Engine;

@@ -6,17 +6,7 @@ import { AgentService } from '../../src/core/agentService';
 import { Engine } from '../../src/core/docker/engine';
 import { GitServer } from '../support/gitServer';
 import { removeAgents, TEST_NETWORK, testImage, TEST_LIMITS } from '../support/testEnv';
-
-/** Polls until `check` holds; the tree and status bar follow the engine asynchronously. */
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+import { waitFor } from '../support/waitFor';
 
 /** A ready agent's row: branch and state, then its CPU and memory once the sampler has read it. */
 function isReadyRow(description: unknown, agentId: string): boolean {

@@ -1,6 +1,5 @@
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { get } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
@@ -8,28 +7,10 @@ import type { GitisoApi } from '../../src/extension';
 import { Engine } from '../../src/core/docker/engine';
 import { GitServer } from '../support/gitServer';
 import { removeAgents, testImage } from '../support/testEnv';
+import { waitFor } from '../support/waitFor';
+import { httpGet } from '../support/http';
 
 const FIXTURE = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'devsite');
-
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-function httpGet(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    get(url, { agent: false }, (response) => {
-      let body = '';
-      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      response.on('end', () => resolve(body));
-    }).on('error', reject);
-  });
-}
 
 describe('dev servers and previews in a real VS Code', () => {
   let api: GitisoApi;

@@ -5,16 +5,7 @@ import type { GitisoApi } from '../../src/extension';
 import { Engine } from '../../src/core/docker/engine';
 import { GitServer } from '../support/gitServer';
 import { removeAgents, testImage } from '../support/testEnv';
-
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+import { waitFor } from '../support/waitFor';
 
 describe('resource stats in a real VS Code', () => {
   let api: GitisoApi;
