@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type Agent, agentState, type AgentIdentity, type AgentStateFile, type ContainerFacts, type CreateStrategy, identityFromLabels, LABEL, parseStateFile, STATE_FILE, WORKSPACE } from './agent';
 import { agentContainerSpec, LIMIT_LABEL } from './docker/containerSpec';
-import { BUDGET_FILE, checkAdmission, DEFAULT_LIMITS, validateLimits, type AgentLimits } from './limits/agentLimits';
+import { BUDGET_FILE, budgetJson, checkAdmission, DEFAULT_LIMITS, validateLimits, type AgentLimits } from './limits/agentLimits';
 import { statusCode, type Engine } from './docker/engine';
 import type { ExecOptions, ExecResult } from './docker/exec';
 import { ExecChannel } from './docker/execChannel';
@@ -320,7 +320,7 @@ export class AgentService {
     const limits = await this.limitsFor({ limits: { ...current, ...change } });
     await this.engine.docker.getContainer(info.Id).update({ Memory: limits.memoryBytes, MemorySwap: limits.memoryBytes, NanoCpus: Math.round(limits.cpus * 1e9), PidsLimit: limits.pids });
     if (info.State.Running) {
-      await this.engine.putFile(info.Id, BUDGET_FILE, JSON.stringify({ cpus: limits.cpus, memoryBytes: limits.memoryBytes, pids: limits.pids }) + '\n');
+      await this.engine.putFile(info.Id, BUDGET_FILE, budgetJson(limits));
     }
     this.log.info(`limits of '${id}': ${limits.memoryBytes} bytes, ${limits.cpus} CPUs, ${limits.pids} processes`);
     return limits;
@@ -627,7 +627,11 @@ export class AgentService {
 
   /** A bundle of the commits from `from` to `to`, from the pool, in a temporary folder of its own; a new snapshot of `to` is started in the background. */
   private async delta(identity: AgentIdentity, from: string, to: string, report: (phase: CreatePhase, message: string) => void): Promise<Delta> {
-    this.snapshots.refreshInBackground(identity.repoUrl, identity.image, { branch: identity.baseBranch, commit: to });
+    // The next snapshot has the setup `to` has (its key is how agents will look for it).
+    void this.setupAt(identity.repoUrl, to).then(
+      (setup) => this.snapshots.refreshInBackground(identity.repoUrl, identity.image, { branch: identity.baseBranch, commit: to }, setup),
+      (error: unknown) => this.log.warn(`no background snapshot of ${to.slice(0, 12)}: ${describeCause(error)}`),
+    );
     report('fetching', `fetching the commits since the snapshot (${from.slice(0, 12)}..${to.slice(0, 12)})`);
     const file = join(mkdtempSync(join(tmpdir(), 'gitiso-delta-')), 'delta.bundle');
     return { file, ref: await this.pool.bundle(identity.repoUrl, to, file, from) };

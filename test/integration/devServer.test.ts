@@ -9,7 +9,7 @@ import { DevServers } from '../../src/core/dev/devServers';
 import type { Engine } from '../../src/core/docker/engine';
 import { AgentPorts } from '../../src/core/ports/agentPorts';
 import { GitServer } from '../support/gitServer';
-import { idPrefix, makeTempDir, removeAgents, removeDir, TEST_NETWORK, testEngine, testImage, TEST_LIMITS } from '../support/testEnv';
+import { git, idPrefix, makeTempDir, removeAgents, removeDir, TEST_NETWORK, testEngine, testImage, TEST_LIMITS } from '../support/testEnv';
 import { httpGet } from '../support/http';
 
 const FIXTURE = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'devsite');
@@ -101,6 +101,32 @@ describe('repository setup and dev servers', () => {
       assert.equal(await engine.readFile(probe, '/workspace/.env'), undefined, '.env was baked into the snapshot');
     } finally {
       await engine.removeContainer(probe);
+    }
+  });
+
+  it('reuses the snapshot\'s install when the base moves, and builds the next snapshot with the same setup', async () => {
+    const work = makeTempDir('push');
+    try {
+      git(work, 'clone', '-q', server.barePath('devsite'), '.');
+      writeFileSync(join(work, 'about.html'), '<h1>about</h1>\n');
+      git(work, 'add', '-A');
+      git(work, 'commit', '-q', '-m', 'a page, same lockfiles');
+      git(work, 'push', '-q', 'origin', 'main');
+      const pushed = git(work, 'rev-parse', 'HEAD');
+      const [first] = (await service.snapshots.list()).filter((s) => s.repoUrl === server.url('devsite'));
+      assert.ok(first);
+      const agent = await service.create({ id: id('c'), repoUrl: server.url('devsite') });
+      assert.equal(agent.baseCommit, pushed);
+      const installed = async (name: string): Promise<string> => (await service.run(id(name), ['cat', 'deps/installed-at'])).stdout;
+      assert.equal(await installed('c'), await installed('a'), 'the install ran again instead of coming from the snapshot');
+      const deadline = Date.now() + 60_000;
+      while (!(await service.snapshots.list()).some((s) => s.baseCommit === pushed && s.setupKey === first.setupKey)) {
+        assert.ok(Date.now() < deadline, 'no snapshot of the new commit with the same setup was built');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      await service.remove(id('c'));
+    } finally {
+      removeDir(work);
     }
   });
 

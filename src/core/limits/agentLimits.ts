@@ -88,6 +88,11 @@ export function budgetEnv(limits: AgentLimits): Record<string, string> {
   return { GITISO_CPUS: String(limits.cpus), GITISO_MEMORY_BYTES: String(limits.memoryBytes), GITISO_PIDS: String(limits.pids) };
 }
 
+/** The budget file's content, as written when a running agent's limits change (the same as withBudgetFile's). */
+export function budgetJson(limits: AgentLimits): string {
+  return JSON.stringify({ cpus: limits.cpus, memoryBytes: limits.memoryBytes, pids: limits.pids }) + '\n';
+}
+
 /**
  * Wraps a container's command so it first writes the budget file from the
  * budget variables (no value is spliced into the script), then runs as it was.
