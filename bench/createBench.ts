@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { CreateStrategy } from '../src/core/agent';
-import { AgentService } from '../src/core/agentService';
+import { createCore, type GitisoCore } from '../src/core/gitisoCore';
 import type { Engine } from '../src/core/docker/engine';
 import { containerNameFor } from '../src/core/names';
 import { GitServer } from '../test/support/gitServer';
@@ -96,8 +96,8 @@ export async function runCreateBench(options: BenchOptions): Promise<RepoResult[
 
   async function benchRepo(name: string, url: string, shape: RepoShape | undefined, dir: string): Promise<RepoResult> {
     mkdirSync(dir, { recursive: true });
-    const service = (strategy: CreateStrategy, depth?: number): AgentService =>
-      new AgentService({ engine, defaultImage: image, network: TEST_NETWORK, limits: TEST_LIMITS, identity: { name: 'Bench', email: 'bench@example.com' }, strategy, cloneDepth: depth, storageDir: join(dir, 'home') });
+    const service = (strategy: CreateStrategy, depth?: number): GitisoCore =>
+      createCore({ engine, defaultImage: image, network: TEST_NETWORK, limits: TEST_LIMITS, identity: { name: 'Bench', email: 'bench@example.com' }, strategy, cloneDepth: depth, storageDir: join(dir, 'home') });
     const snapshot = service('snapshot');
     const pooled = service('pool');
     const naive = service('remote');
@@ -110,17 +110,17 @@ export async function runCreateBench(options: BenchOptions): Promise<RepoResult[
     writeFileSync(devcontainerConfig, JSON.stringify({ image, updateRemoteUserUID: false, runArgs: ['--network', TEST_NETWORK, '--init'], overrideCommand: true }));
 
     // Warm: the pool and the snapshot exist before anything is timed.
-    const [snapshotBuildMs] = await timed(() => snapshot.create({ id: `bench-warm-${name}`, repoUrl: url }));
-    await snapshot.remove(`bench-warm-${name}`);
+    const [snapshotBuildMs] = await timed(() => snapshot.creator.create({ id: `bench-warm-${name}`, repoUrl: url }));
+    await snapshot.agents.remove(`bench-warm-${name}`);
     log(`${name}: first snapshot agent (mirror + snapshot build) in ${Math.round(snapshotBuildMs)} ms`);
 
-    const agentMethod = (method: string, label: string, svc: AgentService): Method => ({
+    const agentMethod = (method: string, label: string, svc: GitisoCore): Method => ({
       method,
       label,
       async make(n) {
         const id = `bench-${method}-${n}`;
-        await svc.create({ id, repoUrl: url });
-        return { diskBytes: await engine.writableLayerBytes(containerNameFor(id)), dispose: () => svc.remove(id) };
+        await svc.creator.create({ id, repoUrl: url });
+        return { diskBytes: await engine.writableLayerBytes(containerNameFor(id)), dispose: () => svc.agents.remove(id) };
       },
     });
     const methods: Method[] = [
@@ -129,8 +129,8 @@ export async function runCreateBench(options: BenchOptions): Promise<RepoResult[
         ...agentMethod('snapshot', '(b) gitiso snapshot', snapshot),
         async make(n) {
           const id = `bench-snapshot-${n}`;
-          await snapshot.create({ id, repoUrl: url });
-          return { diskBytes: await engine.writableLayerBytes(containerNameFor(id)), dispose: () => snapshot.remove(id) };
+          await snapshot.creator.create({ id, repoUrl: url });
+          return { diskBytes: await engine.writableLayerBytes(containerNameFor(id)), dispose: () => snapshot.agents.remove(id) };
         },
       },
       agentMethod('pool', '(c) gitiso pool (clone --shared)', pooled),
@@ -201,13 +201,13 @@ export async function runCreateBench(options: BenchOptions): Promise<RepoResult[
     }
 
     // git status through gitiso, on a snapshot agent and on a naive one.
-    const statusOf = async (svc: AgentService, id: string): Promise<number> => {
-      await svc.create({ id, repoUrl: url });
+    const statusOf = async (svc: GitisoCore, id: string): Promise<number> => {
+      await svc.creator.create({ id, repoUrl: url });
       const times: number[] = [];
       for (let run = 0; run < options.gitStatusRuns; run++) {
-        times.push((await timed(() => svc.git(id, ['status', '--porcelain'])))[0]);
+        times.push((await timed(() => svc.exec.git(id, ['status', '--porcelain'])))[0]);
       }
-      await svc.remove(id);
+      await svc.agents.remove(id);
       return figures(times).median;
     };
     const statusMs = new Map([
@@ -219,9 +219,9 @@ export async function runCreateBench(options: BenchOptions): Promise<RepoResult[
     const concurrent: RepoResult['concurrent'] = [];
     for (const n of options.concurrency) {
       const ids = Array.from({ length: n }, (_, k) => `bench-burst-${k}`);
-      const [snapshotMs, outcomes] = await timed(() => snapshot.createMany(ids.map((id) => ({ id, repoUrl: url })), { concurrency: n }));
+      const [snapshotMs, outcomes] = await timed(() => snapshot.creator.createMany(ids.map((id) => ({ id, repoUrl: url })), { concurrency: n }));
       const failed = outcomes.filter((o) => 'error' in o);
-      await Promise.all(ids.map((id) => snapshot.remove(id).catch(() => undefined)));
+      await Promise.all(ids.map((id) => snapshot.agents.remove(id).catch(() => undefined)));
       if (failed.length > 0) {
         throw new Error(`${failed.length} of ${n} concurrent creates failed: ${(failed[0] as { error: Error }).error.message}`);
       }

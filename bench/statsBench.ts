@@ -4,7 +4,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Agent } from '../src/core/agent';
-import { AgentService } from '../src/core/agentService';
+import { createCore, type GitisoCore } from '../src/core/gitisoCore';
 import { Engine } from '../src/core/docker/engine';
 import type { Logger } from '../src/core/logger';
 import { StatsSampler } from '../src/core/stats/statsSampler';
@@ -171,9 +171,9 @@ function countingLogger(): Logger & { channelFallbacks: number; engineFailures: 
  * its window, so the window holds whole samples, and is told to measure disk
  * at its first sample inside it (which it then does again only after 60 s).
  */
-async function measureAgents(service: AgentService, agents: readonly Agent[], seconds: number, ticksPerSecond: number): Promise<Omit<RunResult, 'agents' | 'createMs'>> {
+async function measureAgents(service: GitisoCore, agents: readonly Agent[], seconds: number, ticksPerSecond: number): Promise<Omit<RunResult, 'agents' | 'createMs'>> {
   const log = countingLogger();
-  const sampler = new StatsSampler(service, () => agents, log);
+  const sampler = new StatsSampler({ exec: service.exec, engine: service.engine, runningAgents: () => agents, log });
   try {
     // Warm: opens every agent's exec channel and takes the first readings.
     const firstStarted = performance.now();
@@ -274,7 +274,7 @@ async function main(): Promise<void> {
   await engine.ping();
   const prefix = `bench-stats-${process.pid}-`;
   const storageDir = mkdtempSync(join(tmpdir(), 'gitiso-bench-stats-'));
-  const service = new AgentService({ engine, defaultImage: image, network: TEST_NETWORK, limits: TEST_LIMITS, identity: { name: 'Bench', email: 'bench@example.com' }, storageDir });
+  const service = createCore({ engine, defaultImage: image, network: TEST_NETWORK, limits: TEST_LIMITS, identity: { name: 'Bench', email: 'bench@example.com' }, storageDir });
   let server: GitServer | undefined;
   const cleanUp = async (): Promise<void> => {
     service.dispose();
@@ -302,7 +302,7 @@ async function main(): Promise<void> {
       // More agents on top of those of the last round.
       const requests = Array.from({ length: n - agents.length }, (_, k) => ({ id: `${prefix}${agents.length + k + 1}`, repoUrl }));
       const createStarted = performance.now();
-      const outcomes = await service.createMany(requests, { concurrency: CREATE_CONCURRENCY, force: true });
+      const outcomes = await service.creator.createMany(requests, { concurrency: CREATE_CONCURRENCY, force: true });
       const createMs = performance.now() - createStarted;
       for (const outcome of outcomes) {
         if ('error' in outcome) {

@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
 import { type Agent, CREATE_STRATEGIES, type CreateStrategy, isRunning } from './core/agent';
-import { AgentService, type CreateProgress } from './core/agentService';
+import type { CreateProgress } from './core/create/createRequest';
+import { createCore, type GitisoCore } from './core/gitisoCore';
 import { defaultImage } from './core/defaults';
 import { Engine } from './core/docker/engine';
-import { AgentPorts } from './core/ports/agentPorts';
-import { DevServers } from './core/dev/devServers';
+import type { AgentPorts } from './core/ports/agentPorts';
 import { formatBytes, parseMemory, validateLimits, type AgentLimits } from './core/limits/agentLimits';
 import { StatsSampler, type AgentStats } from './core/stats/statsSampler';
 import { CancelledError, GitisoError, isCancellation } from './core/errors';
@@ -107,7 +107,7 @@ async function main(argv: string[]): Promise<number> {
 
   const log = values.verbose ? stderrLogger() : undefined;
   const engine = new Engine(values['docker-host'], log);
-  const service = new AgentService({
+  const core = createCore({
     engine,
     log,
     defaultImage: defaultImage(),
@@ -118,6 +118,7 @@ async function main(argv: string[]): Promise<number> {
     cloneFilter: values.filter,
     limits: parseLimits(values),
   });
+  const service = core.agents;
 
   switch (command) {
     case 'create': {
@@ -131,9 +132,9 @@ async function main(argv: string[]): Promise<number> {
       const progress = progressPrinter(ids.length > 1);
       try {
         const repoUrl = values.repo;
-        const outcomes = await service.createMany(
+        const outcomes = await core.creator.createMany(
           ids.map((id) => ({ id, repoUrl, baseBranch: values.base, image: values.image, copyFrom: values['copy-from'] ?? process.cwd() })),
-          { signal: abort.signal, onProgress: progress.update, concurrency: 4, force: values.force },
+          { signal: abort.signal, onProgress: progress.update, force: values.force },
         );
         progress.done();
         let failed = 0;
@@ -175,7 +176,7 @@ async function main(argv: string[]): Promise<number> {
       if (!id) {
         throw new UsageError('usage: gitiso ports ID');
       }
-      const listening = await new AgentPorts(service, engine, log).discover(id);
+      const listening = await core.ports.discover(id);
       process.stdout.write(
         listening.length === 0
           ? `${id} listens on no TCP port\n`
@@ -189,7 +190,7 @@ async function main(argv: string[]): Promise<number> {
       if (!id || !Number.isInteger(port) || port < 1 || port > 65535) {
         throw new UsageError('usage: gitiso forward ID PORT');
       }
-      const ports = new AgentPorts(service, engine, log);
+      const { ports } = core;
       ports.start();
       const forward = await ports.forward(id, port);
       process.stdout.write(`${id}:${port} → ${forward.url} (Ctrl-C stops)\n`);
@@ -197,9 +198,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'dev':
-      return dev(rest, values, service, engine, log);
+      return dev(rest, values, core);
     case 'stats':
-      return stats(values, service, log);
+      return stats(values, core, log);
     case 'limits': {
       const [id] = rest;
       if (!id || (values.memory === undefined && values.cpus === undefined && values.pids === undefined)) {
@@ -211,11 +212,11 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'snapshots': {
       if (values.prune) {
-        const removed = await service.snapshots.prune(0);
+        const removed = await core.snapshots.prune(0);
         process.stdout.write(removed.length === 0 ? 'no unused snapshots\n' : removed.map((s) => `removed ${s.image}\n`).join(''));
         return 0;
       }
-      const snapshots = await service.snapshots.list();
+      const snapshots = await core.snapshots.list();
       if (values.json) {
         process.stdout.write(JSON.stringify(snapshots, null, 2) + '\n');
       } else if (snapshots.length === 0) {
@@ -239,7 +240,7 @@ async function main(argv: string[]): Promise<number> {
       if (!id || args.length === 0) {
         throw new UsageError('usage: gitiso git ID -- ARGS…');
       }
-      const result = await service.git(id, args, {
+      const result = await core.exec.git(id, args, {
         onStdout: (chunk) => process.stdout.write(chunk),
         onStderr: (chunk) => process.stderr.write(chunk),
       });
@@ -268,13 +269,12 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function dev(rest: string[], values: { follow?: boolean; forward?: boolean }, service: AgentService, engine: Engine, log: Logger | undefined): Promise<number> {
+async function dev(rest: string[], values: { follow?: boolean; forward?: boolean }, core: GitisoCore): Promise<number> {
   const [action, id] = rest;
   if (!id || !['start', 'stop', 'restart', 'status', 'logs'].includes(action ?? '')) {
     throw new UsageError('usage: gitiso dev start|stop|restart|status|logs ID [--forward] [--follow]');
   }
-  const ports = new AgentPorts(service, engine, log);
-  const servers = new DevServers(service, ports);
+  const { ports, devServers: servers } = core;
   const abort = new AbortController();
   const onSigint = (): void => abort.abort();
   process.once('SIGINT', onSigint);
@@ -317,8 +317,8 @@ async function dev(rest: string[], values: { follow?: boolean; forward?: boolean
   }
 }
 
-async function stats(values: { json?: boolean; watch?: boolean }, service: AgentService, log: Logger | undefined): Promise<number> {
-  const sampler = new StatsSampler(service, async () => (await service.list()).filter(isRunning), log, { diskIntervalMs: 60_000 });
+async function stats(values: { json?: boolean; watch?: boolean }, core: GitisoCore, log: Logger | undefined): Promise<number> {
+  const sampler = new StatsSampler({ exec: core.exec, engine: core.engine, runningAgents: async () => (await core.agents.list()).filter(isRunning), log }, { diskIntervalMs: 60_000 });
   const abort = new AbortController();
   const onSigint = (): void => abort.abort();
   process.once('SIGINT', onSigint);

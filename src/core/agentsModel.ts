@@ -1,5 +1,7 @@
 import type { Agent } from './agent';
-import type { AgentService, CreateProgress, CreateRequest, OperationHooks } from './agentService';
+import type { AgentService } from './agentService';
+import type { AgentCreator } from './create/agentCreator';
+import type { CreateHooks, CreateManyHooks, CreateOutcome, CreateProgress, CreateRequest } from './create/createRequest';
 import { Emitter, type Disposable } from './base/event';
 import { ContainerEventsWatcher } from './docker/events';
 import type { Engine } from './docker/engine';
@@ -26,11 +28,15 @@ export class AgentsModel implements Disposable {
   private inFlight: Promise<void> | undefined;
   private again = false;
   private readonly watcher: ContainerEventsWatcher;
+  private readonly agentService: Pick<AgentService, 'list'>;
+  private readonly creator: Pick<AgentCreator, 'createMany'>;
   private readonly log: Logger;
 
-  constructor(private readonly service: AgentService, engine: Engine, log?: Logger) {
-    this.log = log ?? silentLogger;
-    this.watcher = new ContainerEventsWatcher(engine, { label: LABEL.agent, log: this.log });
+  constructor(deps: { readonly agents: Pick<AgentService, 'list'>; readonly creator: Pick<AgentCreator, 'createMany'>; readonly engine: Engine; readonly log?: Logger }) {
+    this.agentService = deps.agents;
+    this.creator = deps.creator;
+    this.log = deps.log ?? silentLogger;
+    this.watcher = new ContainerEventsWatcher(deps.engine, { label: LABEL.agent, log: this.log });
     this.watcher.onDidChange(() => void this.refresh());
     this.watcher.onDidChangeConnection((connected) => {
       if (!connected) {
@@ -74,30 +80,53 @@ export class AgentsModel implements Disposable {
     return this.inFlight;
   }
 
-  /** Creates an agent through the service, showing it at once in the creating state. */
-  async create(request: CreateRequest, hooks: OperationHooks = {}): Promise<Agent> {
-    this.pending.set(request.id, placeholder(request));
+  /** Creates one agent, shown at once in the creating state; throws what its creation threw. */
+  async create(request: CreateRequest, hooks: CreateHooks = {}): Promise<Agent> {
+    const [outcome] = await this.createMany([request], hooks);
+    if (!outcome || 'error' in outcome) {
+      throw outcome?.error ?? new Error(`agent '${request.id}' was not created`);
+    }
+    return outcome.agent;
+  }
+
+  /**
+   * Creates agents through the creator's one batch loop, each shown at once in
+   * the creating state with its latest progress. An admission refusal of the
+   * whole burst is thrown; each agent's own failure is in its outcome.
+   */
+  async createMany(requests: readonly CreateRequest[], hooks: CreateManyHooks = {}): Promise<CreateOutcome[]> {
+    for (const request of requests) {
+      this.pending.set(request.id, placeholder(request));
+    }
     this.changed.fire();
     try {
-      return await this.service.create(request, {
-        signal: hooks.signal,
-        force: hooks.force,
+      return await this.creator.createMany(requests, {
+        ...hooks,
         onProgress: (step) => {
-          this.progress.set(request.id, step);
+          this.progress.set(step.agentId, step);
           hooks.onProgress?.(step);
           this.changed.fire();
         },
+        onSettled: (outcome) => {
+          // Its row now comes from the engine (or goes, when it failed).
+          this.pending.delete(outcome.id);
+          this.progress.delete(outcome.id);
+          hooks.onSettled?.(outcome);
+          void this.refresh();
+        },
       });
     } finally {
-      this.pending.delete(request.id);
-      this.progress.delete(request.id);
+      for (const request of requests) {
+        this.pending.delete(request.id);
+        this.progress.delete(request.id);
+      }
       await this.refresh();
     }
   }
 
   private async load(): Promise<void> {
     try {
-      this.engineAgents = await this.service.list();
+      this.engineAgents = await this.agentService.list();
       this.status = { kind: 'connected' };
     } catch (error) {
       this.engineAgents = [];

@@ -45,6 +45,42 @@ export class CreateFailedError extends GitisoError {
   override readonly name = 'CreateFailedError';
 }
 
+/** The host's object pool could not fetch from the remote, or lacks what was asked of it (a branch). */
+export class PoolError extends GitisoError {
+  override readonly name = 'PoolError';
+}
+
+/** A snapshot image could not be built; nothing of the build is left. */
+export class SnapshotBuildError extends GitisoError {
+  override readonly name = 'SnapshotBuildError';
+}
+
+/** The remote's new commits could not be brought into an agent; the agent is as it was. */
+export class SyncFailedError extends GitisoError {
+  override readonly name = 'SyncFailedError';
+}
+
+/** An agent's exec channel closed under a command (the agent stopped, or its shell died). */
+export class ChannelClosedError extends GitisoError {
+  override readonly name = 'ChannelClosedError';
+  constructor() {
+    super('the agent\'s command channel closed: is the agent still running?');
+  }
+}
+
+/** The engine answered in a way it should not (no exit code for an ended command). */
+export class EngineProtocolError extends GitisoError {
+  override readonly name = 'EngineProtocolError';
+}
+
+/** No free port on 127.0.0.1 for a forward. */
+export class NoFreePortError extends GitisoError {
+  override readonly name = 'NoFreePortError';
+  constructor() {
+    super('no free port on 127.0.0.1 to forward to: close some forwards or other servers and try again');
+  }
+}
+
 export class AgentNotRunningError extends GitisoError {
   override readonly name = 'AgentNotRunningError';
   constructor(readonly agentId: string, state: string) {
@@ -64,11 +100,17 @@ export class TimeoutError extends GitisoError {
   override readonly name = 'TimeoutError';
 }
 
+/** The one way to put any thrown value in a message: its first line. */
 export function describeCause(cause: unknown): string {
   if (cause instanceof Error) {
-    return cause.message.split('\n')[0]?.trim() ?? cause.name;
+    return cause.message.split('\n')[0]?.trim() || cause.name;
   }
   return String(cause ?? 'unknown cause');
+}
+
+/** Any thrown value as an Error (what a batch reports per item). */
+export function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
 }
 
 export function isCancellation(error: unknown): boolean {

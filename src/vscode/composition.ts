@@ -1,23 +1,23 @@
 import * as vscode from 'vscode';
-import { AgentService } from '../core/agentService';
+import { isRunning } from '../core/agent';
 import { AgentsModel } from '../core/agentsModel';
 import { Emitter } from '../core/base/event';
 import { Engine } from '../core/docker/engine';
-import { DevServers } from '../core/dev/devServers';
-import { AgentPorts } from '../core/ports/agentPorts';
+import { describeCause } from '../core/errors';
+import { createCore, type GitisoCore } from '../core/gitisoCore';
 import { StatsSampler } from '../core/stats/statsSampler';
-import { isRunning } from '../core/agent';
 import { affectsService, readSettings } from './config';
 
 /**
- * Hand-wired composition root: the engine, the service and the model, built
- * from the settings, and built again when one of their settings changes. The
- * UI listens to `onDidChange`, which outlives any one model.
+ * The window's composition: the core (src/core/gitisoCore.ts, shared with the
+ * CLI) built from the settings, plus what only a window has (the agents
+ * model, the stats sampler); built again when one of their settings changes.
+ * The UI listens to `onDidChange`, which outlives any one core.
  */
 export class Gitiso implements vscode.Disposable {
   private readonly changed = new Emitter<void>();
   readonly onDidChange = this.changed.event;
-  private current!: { engine: Engine; service: AgentService; model: AgentsModel; ports: AgentPorts; devServers: DevServers; stats: StatsSampler; subscriptions: { dispose(): void }[] };
+  private current!: { core: GitisoCore; model: AgentsModel; stats: StatsSampler; subscriptions: { dispose(): void }[] };
   private readonly configListener: vscode.Disposable;
 
   constructor(private readonly log: vscode.LogOutputChannel) {
@@ -31,12 +31,26 @@ export class Gitiso implements vscode.Disposable {
     });
   }
 
-  get engine(): Engine {
-    return this.current.engine;
+  get engine(): GitisoCore['engine'] {
+    return this.current.core.engine;
   }
 
-  get service(): AgentService {
-    return this.current.service;
+  /** The agents that exist: list, get, stop, remove, sync, limits. */
+  get agents(): GitisoCore['agents'] {
+    return this.current.core.agents;
+  }
+
+  /** Commands and git in agents. */
+  get exec(): GitisoCore['exec'] {
+    return this.current.core.exec;
+  }
+
+  get admission(): GitisoCore['admission'] {
+    return this.current.core.admission;
+  }
+
+  get snapshots(): GitisoCore['snapshots'] {
+    return this.current.core.snapshots;
   }
 
   get model(): AgentsModel {
@@ -44,12 +58,12 @@ export class Gitiso implements vscode.Disposable {
   }
 
   /** This window's forwards of agents' ports to 127.0.0.1. */
-  get ports(): AgentPorts {
-    return this.current.ports;
+  get ports(): GitisoCore['ports'] {
+    return this.current.core.ports;
   }
 
-  get devServers(): DevServers {
-    return this.current.devServers;
+  get devServers(): GitisoCore['devServers'] {
+    return this.current.core.devServers;
   }
 
   /** The running agents' CPU, memory and disk; the window turns it on while someone can see them. */
@@ -64,12 +78,12 @@ export class Gitiso implements vscode.Disposable {
       engine = new Engine(settings.dockerHost || undefined, this.log);
     } catch (error) {
       // A malformed address: say so, and use the default engine rather than none.
-      const message = `gitiso.dockerHost: ${(error as Error).message}; using the default engine`;
+      const message = `gitiso.dockerHost: ${describeCause(error)}; using the default engine`;
       this.log.error(message);
       void vscode.window.showErrorMessage(message);
       engine = new Engine(undefined, this.log);
     }
-    const service = new AgentService({
+    const core = createCore({
       engine,
       log: this.log,
       defaultImage: settings.image,
@@ -82,24 +96,21 @@ export class Gitiso implements vscode.Disposable {
       setup: settings.setup,
       limits: settings.limits,
     });
-    const model = new AgentsModel(service, engine, this.log);
-    const ports = new AgentPorts(service, engine, this.log);
-    const devServers = new DevServers(service, ports, settings.setup);
-    const stats = new StatsSampler(service, () => model.agents.filter(isRunning), this.log);
-    const subscriptions = [model.onDidChange(() => this.changed.fire()), ports.onDidChange(() => this.changed.fire()), stats.onDidSample(() => this.changed.fire())];
-    this.current = { engine, service, model, ports, devServers, stats, subscriptions };
+    const model = new AgentsModel({ agents: core.agents, creator: core.creator, engine, log: this.log });
+    const stats = new StatsSampler({ exec: core.exec, engine, runningAgents: () => model.agents.filter(isRunning), log: this.log });
+    const subscriptions = [model.onDidChange(() => this.changed.fire()), core.ports.onDidChange(() => this.changed.fire()), stats.onDidSample(() => this.changed.fire())];
+    this.current = { core, model, stats, subscriptions };
     model.start();
-    ports.start();
+    core.ports.start();
     this.log.info(`using the Docker engine at ${engine.address}`);
     this.changed.fire();
   }
 
   private teardown(): void {
     this.current.subscriptions.forEach((subscription) => subscription.dispose());
-    this.current.ports.dispose();
     this.current.stats.dispose();
     this.current.model.dispose();
-    this.current.service.dispose();
+    this.current.core.dispose();
   }
 
   dispose(): void {

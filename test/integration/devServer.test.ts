@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
-import { AgentService } from '../../src/core/agentService';
+import { createCore, type GitisoCore } from '../../src/core/gitisoCore';
 import { DevServers } from '../../src/core/dev/devServers';
 import type { Engine } from '../../src/core/docker/engine';
 import { AgentPorts } from '../../src/core/ports/agentPorts';
@@ -36,7 +36,7 @@ const SETUP = {
 describe('repository setup and dev servers', () => {
   let engine: Engine;
   let server: GitServer;
-  let service: AgentService;
+  let service: GitisoCore;
   let ports: AgentPorts;
   let servers: DevServers;
   let hostFolder: string;
@@ -54,10 +54,10 @@ describe('repository setup and dev servers', () => {
       '.gitignore': '.env\n',
     });
     server.createRepo('broken', { '.gitiso.json': JSON.stringify({ install: 'echo cannot-install >&2; exit 3' }) });
-    service = new AgentService({ engine, defaultImage: testImage(), network: TEST_NETWORK, limits: TEST_LIMITS, identity: { name: 'D', email: 'd@example.com' } });
-    ports = new AgentPorts(service, engine);
+    service = createCore({ engine, defaultImage: testImage(), network: TEST_NETWORK, limits: TEST_LIMITS, identity: { name: 'D', email: 'd@example.com' } });
+    ports = new AgentPorts({ exec: service.exec, agents: service.agents, engine });
     ports.start();
-    servers = new DevServers(service, ports);
+    servers = new DevServers({ exec: service.exec, ports });
     // The host workspace the git-ignored .env is copied from.
     hostFolder = makeTempDir('workspace');
     writeFileSync(join(hostFolder, '.env'), 'SECRET_TOKEN=host-only\n');
@@ -73,7 +73,7 @@ describe('repository setup and dev servers', () => {
   });
 
   it('installs once, in the snapshot, for every agent; copies .env per agent and never into the snapshot', async () => {
-    const outcomes = await service.createMany(
+    const outcomes = await service.creator.createMany(
       ['a', 'b'].map((name) => ({ id: id(name), repoUrl: server.url('devsite'), copyFrom: hostFolder })),
       { concurrency: 2 },
     );
@@ -82,7 +82,7 @@ describe('repository setup and dev servers', () => {
       assert.equal(outcome.agent.state, 'ready');
       assert.equal(outcome.agent.setupError, undefined);
     }
-    const read = async (name: string, path: string): Promise<string> => (await service.run(id(name), ['cat', path])).stdout;
+    const read = async (name: string, path: string): Promise<string> => (await service.exec.run(id(name), ['cat', path])).stdout;
     assert.equal(await read('a', 'deps/leftpad/index.txt'), 'leftpad 1.0\n');
     const installedA = await read('a', 'deps/installed-at');
     assert.ok(installedA.trim().length > 0);
@@ -115,16 +115,16 @@ describe('repository setup and dev servers', () => {
       const pushed = git(work, 'rev-parse', 'HEAD');
       const [first] = (await service.snapshots.list()).filter((s) => s.repoUrl === server.url('devsite'));
       assert.ok(first);
-      const agent = await service.create({ id: id('c'), repoUrl: server.url('devsite') });
+      const agent = await service.creator.create({ id: id('c'), repoUrl: server.url('devsite') });
       assert.equal(agent.baseCommit, pushed);
-      const installed = async (name: string): Promise<string> => (await service.run(id(name), ['cat', 'deps/installed-at'])).stdout;
+      const installed = async (name: string): Promise<string> => (await service.exec.run(id(name), ['cat', 'deps/installed-at'])).stdout;
       assert.equal(await installed('c'), await installed('a'), 'the install ran again instead of coming from the snapshot');
       const deadline = Date.now() + 60_000;
       while (!(await service.snapshots.list()).some((s) => s.baseCommit === pushed && s.setupKey === first.setupKey)) {
         assert.ok(Date.now() < deadline, 'no snapshot of the new commit with the same setup was built');
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
-      await service.remove(id('c'));
+      await service.agents.remove(id('c'));
     } finally {
       removeDir(work);
     }
@@ -139,7 +139,7 @@ describe('repository setup and dev servers', () => {
     assert.match(a.forward.url, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.deepEqual(await servers.status(id('a')), { command: 'python3 server.py', port: 3000, startedAt: a.startedAt });
 
-    await service.run(id('a'), ['sh', '-c', 'echo "<h1>changed in a</h1>" > index.html']);
+    await service.exec.run(id('a'), ['sh', '-c', 'echo "<h1>changed in a</h1>" > index.html']);
     const [pageA, pageB] = await Promise.all([httpGet(`${a.forward.url}/index.html`), httpGet(`${b.forward.url}/index.html`)]);
     assert.equal(pageA, '<h1>changed in a</h1>\n');
     assert.equal(pageB, '<h1>devsite main</h1>\n');
@@ -176,7 +176,7 @@ describe('repository setup and dev servers', () => {
   it('closes the forward when the agent stops', async () => {
     const [forward] = ports.forwards(id('a'));
     assert.ok(forward);
-    await service.stop(id('a'));
+    await service.agents.stop(id('a'));
     const deadline = Date.now() + 10_000;
     while (ports.forwards(id('a')).length > 0) {
       assert.ok(Date.now() < deadline, 'the forward outlived its agent');
@@ -186,7 +186,7 @@ describe('repository setup and dev servers', () => {
   });
 
   it('leaves an agent whose install failed ready, marked with the error; no dev command is a clear error', async () => {
-    const agent = await service.create({ id: id('broken'), repoUrl: server.url('broken'), strategy: 'pool' });
+    const agent = await service.creator.create({ id: id('broken'), repoUrl: server.url('broken'), strategy: 'pool' });
     assert.equal(agent.state, 'ready');
     assert.match(agent.setupError ?? '', /exited with 3: cannot-install/);
     assert.match(agent.reason ?? '', /^setup failed/);

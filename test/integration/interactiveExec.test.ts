@@ -19,7 +19,7 @@ describe('interactive exec (terminals)', () => {
   });
 
   it('keeps what the program printed before anyone listened, and its exit code', async () => {
-    const session = await InteractiveExec.open(engine.docker, containerId, { command: ['sh', '-c', 'echo first-prompt; exit 7'], columns: 80, rows: 24 });
+    const session = await InteractiveExec.open(engine, containerId, { command: ['sh', '-c', 'echo first-prompt; exit 7'], columns: 80, rows: 24 });
     // A terminal subscribes only once open() has returned: by then the program may have printed and ended.
     await new Promise((resolve) => setTimeout(resolve, 700));
     let output = '';

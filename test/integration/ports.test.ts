@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { AgentService } from '../../src/core/agentService';
+import { createCore, type GitisoCore } from '../../src/core/gitisoCore';
 import type { Engine } from '../../src/core/docker/engine';
 import { containerNameFor } from '../../src/core/names';
 import { AgentPorts } from '../../src/core/ports/agentPorts';
@@ -12,7 +12,7 @@ import { httpGet } from '../support/http';
 describe('ports: discovery in agents and forwards to 127.0.0.1', () => {
   let engine: Engine;
   let server: GitServer;
-  let service: AgentService;
+  let service: GitisoCore;
   let ports: AgentPorts;
   let blocker: Server | undefined;
   const prefix = idPrefix('ports');
@@ -22,8 +22,8 @@ describe('ports: discovery in agents and forwards to 127.0.0.1', () => {
     engine = await testEngine();
     server = await GitServer.start(engine, testImage());
     server.createRepo('site', { 'index.html': '<h1>from main</h1>\n' });
-    service = new AgentService({ engine, defaultImage: testImage(), network: TEST_NETWORK, limits: TEST_LIMITS, identity: { name: 'P', email: 'p@example.com' } });
-    ports = new AgentPorts(service, engine);
+    service = createCore({ engine, defaultImage: testImage(), network: TEST_NETWORK, limits: TEST_LIMITS, identity: { name: 'P', email: 'p@example.com' } });
+    ports = new AgentPorts({ exec: service.exec, agents: service.agents, engine });
     ports.start();
     // Something else holds 127.0.0.1:3000, the port a forward of 3000 would like: it must never be taken.
     blocker = createServer();
@@ -44,7 +44,7 @@ describe('ports: discovery in agents and forwards to 127.0.0.1', () => {
 
   /** Starts a static server on port 3000 in the agent and waits until the agent listens there. */
   async function serve(agentId: string): Promise<void> {
-    const agent = await service.get(agentId);
+    const agent = await service.agents.get(agentId);
     await engine.spawnDetached(agent.containerId, ['python3', '-m', 'http.server', '3000'], { workdir: '/workspace' });
     const deadline = Date.now() + 15_000;
     while (!(await ports.discover(agentId)).some((p) => p.port === 3000 && p.reachable)) {
@@ -54,7 +54,7 @@ describe('ports: discovery in agents and forwards to 127.0.0.1', () => {
   }
 
   it('discovers a listening port and serves the agent\'s page through the forward', async () => {
-    await service.create({ id: id('one'), repoUrl: server.url('site') });
+    await service.creator.create({ id: id('one'), repoUrl: server.url('site') });
     assert.deepEqual((await ports.discover(id('one'))).filter((p) => p.port === 3000), []);
     await serve(id('one'));
     const forward = await ports.forward(id('one'), 3000);
@@ -65,8 +65,8 @@ describe('ports: discovery in agents and forwards to 127.0.0.1', () => {
   });
 
   it('gives two agents on the same port two host ports, each serving its own branch', async () => {
-    await service.create({ id: id('two'), repoUrl: server.url('site') });
-    const agentTwo = await service.get(id('two'));
+    await service.creator.create({ id: id('two'), repoUrl: server.url('site') });
+    const agentTwo = await service.agents.get(id('two'));
     await engine.exec(agentTwo.containerId, ['sh', '-c', 'echo "<h1>from two</h1>" > /workspace/index.html']);
     await serve(id('two'));
     const one = ports.forwards(id('one'))[0];

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { AgentService } from '../../src/core/agentService';
+import { createCore, type GitisoCore } from '../../src/core/gitisoCore';
 import type { Engine } from '../../src/core/docker/engine';
 import type { Logger } from '../../src/core/logger';
 import { containerNameFor } from '../../src/core/names';
@@ -19,7 +19,7 @@ function recordingLogger(lines: string[]): Logger {
 describe('snapshots and the object pool', () => {
   let engine: Engine;
   let server: GitServer;
-  let service: AgentService;
+  let service: GitisoCore;
   const logLines: string[] = [];
   const prefix = idPrefix('snap');
   const id = (name: string): string => `${prefix}-${name}`;
@@ -30,7 +30,7 @@ describe('snapshots and the object pool', () => {
     engine = await testEngine();
     server = await GitServer.start(engine, testImage());
     commits = server.createRepo('app', { 'package.json': '{"name":"app"}\n' });
-    service = new AgentService({ engine, defaultImage: testImage(), network: TEST_NETWORK, limits: TEST_LIMITS, identity: { name: 'S', email: 's@example.com' }, log: recordingLogger(logLines) });
+    service = createCore({ engine, defaultImage: testImage(), network: TEST_NETWORK, limits: TEST_LIMITS, identity: { name: 'S', email: 's@example.com' }, log: recordingLogger(logLines) });
   });
 
   after(async () => {
@@ -43,7 +43,7 @@ describe('snapshots and the object pool', () => {
 
   it('creates 10 agents concurrently with one pool fetch and one snapshot build', async () => {
     const requests = Array.from({ length: 10 }, (_, n) => ({ id: id(`burst-${n}`), repoUrl: server.url('app') }));
-    const outcomes = await service.createMany(requests, { concurrency: 10 });
+    const outcomes = await service.creator.createMany(requests, { concurrency: 10 });
     const failures = outcomes.filter((o) => 'error' in o);
     assert.deepEqual(failures, []);
     assert.equal(count(/^pool: mirrored /), 1, logLines.join('\n'));
@@ -56,14 +56,14 @@ describe('snapshots and the object pool', () => {
 
   it('shares the clone as a layer: each agent on its own branch, a small writable layer, isolated commits', async () => {
     for (let n = 0; n < 3; n++) {
-      const branch = (await service.git(id(`burst-${n}`), ['rev-parse', '--abbrev-ref', 'HEAD'])).stdout.trim();
+      const branch = (await service.exec.git(id(`burst-${n}`), ['rev-parse', '--abbrev-ref', 'HEAD'])).stdout.trim();
       assert.equal(branch, `gitiso/${id(`burst-${n}`)}`);
       const bytes = await writableLayerBytes(id(`burst-${n}`));
       assert.ok(bytes > 0 && bytes < 5 * 1024 * 1024, `writable layer of ${id(`burst-${n}`)} is ${bytes} bytes`);
     }
-    await service.git(id('burst-0'), ['commit', '--allow-empty', '-q', '-m', 'only in burst-0']);
-    const sha = (await service.git(id('burst-0'), ['rev-parse', 'HEAD'])).stdout.trim();
-    assert.notEqual((await service.git(id('burst-1'), ['cat-file', '-e', sha])).exitCode, 0);
+    await service.exec.git(id('burst-0'), ['commit', '--allow-empty', '-q', '-m', 'only in burst-0']);
+    const sha = (await service.exec.git(id('burst-0'), ['rev-parse', 'HEAD'])).stdout.trim();
+    assert.notEqual((await service.exec.git(id('burst-1'), ['cat-file', '-e', sha])).exitCode, 0);
   });
 
   it('keeps the snapshot free of credentials and of the pool', async () => {
@@ -71,7 +71,7 @@ describe('snapshots and the object pool', () => {
     assert.ok(snapshot);
     const history = execFileSync('docker', ['history', '--no-trunc', '--format', '{{.CreatedBy}}', snapshot.image], { encoding: 'utf8' });
     const inspect = execFileSync('docker', ['image', 'inspect', snapshot.image], { encoding: 'utf8' });
-    const config = (await service.git(id('burst-0'), ['config', '--list', '--show-origin'])).stdout;
+    const config = (await service.exec.git(id('burst-0'), ['config', '--list', '--show-origin'])).stdout;
     for (const text of [history, inspect, config]) {
       assert.doesNotMatch(text, /:\/\/[^/\s"]*@/, 'a URL with user info');
       assert.doesNotMatch(text, /gitiso-pool|\.cache\/gitiso|bundle/i);
@@ -90,18 +90,18 @@ describe('snapshots and the object pool', () => {
       git(work, 'commit', '-q', '-m', 'pushed after the snapshot');
       git(work, 'push', '-q', 'origin', 'main');
       const pushed = git(work, 'rev-parse', 'HEAD');
-      const agent = await service.create({ id: id('delta'), repoUrl: server.url('app') });
+      const agent = await service.creator.create({ id: id('delta'), repoUrl: server.url('app') });
       assert.equal(agent.baseCommit, pushed);
-      assert.equal((await service.git(agent.id, ['rev-parse', 'HEAD'])).stdout.trim(), pushed);
-      assert.equal((await service.git(agent.id, ['status', '--porcelain'])).stdout, '');
-      assert.equal((await service.git(agent.id, ['show', 'HEAD:new.txt'])).stdout, 'new\n');
+      assert.equal((await service.exec.git(agent.id, ['rev-parse', 'HEAD'])).stdout.trim(), pushed);
+      assert.equal((await service.exec.git(agent.id, ['status', '--porcelain'])).stdout, '');
+      assert.equal((await service.exec.git(agent.id, ['show', 'HEAD:new.txt'])).stdout, 'new\n');
       assert.equal(count(/^pool: fetched /), 1);
       // An agent made before the push gets the new commit by a sync, without credentials or network of its own.
-      const synced = await service.sync(id('burst-1'));
+      const synced = await service.agents.sync(id('burst-1'));
       assert.deepEqual(synced, { branch: 'main', from: commits.main, to: pushed });
-      assert.equal((await service.git(id('burst-1'), ['rev-parse', 'origin/main'])).stdout.trim(), pushed);
-      assert.equal((await service.git(id('burst-1'), ['log', '--format=%s', 'HEAD..origin/main'])).stdout.trim(), 'pushed after the snapshot');
-      assert.deepEqual(await service.sync(id('burst-1')), { branch: 'main', from: pushed, to: pushed });
+      assert.equal((await service.exec.git(id('burst-1'), ['rev-parse', 'origin/main'])).stdout.trim(), pushed);
+      assert.equal((await service.exec.git(id('burst-1'), ['log', '--format=%s', 'HEAD..origin/main'])).stdout.trim(), 'pushed after the snapshot');
+      assert.deepEqual(await service.agents.sync(id('burst-1')), { branch: 'main', from: pushed, to: pushed });
       // The next agents get a snapshot of the new commit, built in the background.
       const deadline = Date.now() + 60_000;
       while (!(await service.snapshots.list()).some((s) => s.baseCommit === pushed)) {
@@ -114,7 +114,7 @@ describe('snapshots and the object pool', () => {
   });
 
   it('reports a failure in a burst by name, leaves nothing of it, and keeps the others', async () => {
-    const outcomes = await service.createMany([
+    const outcomes = await service.creator.createMany([
       { id: id('ok-1'), repoUrl: server.url('app') },
       { id: id('bad'), repoUrl: server.url('app'), baseBranch: 'no-such-branch' },
       { id: id('ok-2'), repoUrl: server.url('app') },
@@ -123,8 +123,8 @@ describe('snapshots and the object pool', () => {
     assert.deepEqual(failed.map((o) => o.id), [id('bad')]);
     assert.match((failed[0] as { error: Error }).error.message, /branch 'no-such-branch' does not exist/);
     assert.equal(await engine.inspectContainer(containerNameFor(id('bad'))), undefined);
-    assert.equal((await service.get(id('ok-1'))).state, 'ready');
-    assert.equal((await service.get(id('ok-2'))).state, 'ready');
+    assert.equal((await service.agents.get(id('ok-1'))).state, 'ready');
+    assert.equal((await service.agents.get(id('ok-2'))).state, 'ready');
   });
 
   it('prunes snapshots no agent uses, and leaves the pool consistent', async () => {

@@ -41,18 +41,7 @@ export function idPrefix(name: string): string {
 }
 
 export async function ensureNetwork(engine: Engine): Promise<void> {
-  const networks = await engine.docker.listNetworks({ filters: { name: [TEST_NETWORK] } });
-  if (networks.some((network) => network.Name === TEST_NETWORK)) {
-    return;
-  }
-  try {
-    await engine.docker.createNetwork({ Name: TEST_NETWORK, Labels: { [TEST_LABEL]: '1' } });
-  } catch (error) {
-    // Another test process made it first.
-    if ((error as { statusCode?: number }).statusCode !== 409) {
-      throw error;
-    }
-  }
+  await engine.ensureNetwork(TEST_NETWORK, { [TEST_LABEL]: '1' });
 }
 
 /** Removes every agent whose id starts with `prefix`. */

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { after, before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import type { GitisoApi } from '../../src/extension';
-import { AgentService } from '../../src/core/agentService';
+import { createCore } from '../../src/core/gitisoCore';
 import { Engine } from '../../src/core/docker/engine';
 import { GitServer } from '../support/gitServer';
 import { removeAgents, TEST_NETWORK, testImage, TEST_LIMITS } from '../support/testEnv';
@@ -91,12 +91,12 @@ describe('gitiso in a real VS Code', () => {
   });
 
   it('shows agents created or removed elsewhere (the CLI, another window) without a refresh', async () => {
-    const elsewhere = new AgentService({ engine, defaultImage: testImage(), network: TEST_NETWORK, limits: TEST_LIMITS, identity: { name: 'x', email: 'x@example.com' } });
-    await elsewhere.create({ id: id('cli'), repoUrl: server.url('ui') });
+    const elsewhere = createCore({ engine, defaultImage: testImage(), network: TEST_NETWORK, limits: TEST_LIMITS, identity: { name: 'x', email: 'x@example.com' } });
+    await elsewhere.creator.create({ id: id('cli'), repoUrl: server.url('ui') });
     const created = Date.now();
     await waitFor('the agent made elsewhere to appear', () => isReadyRow(rowOf(id('cli'))?.description, id('cli')), 5_000);
     const appearedAfterMs = Date.now() - created;
-    await elsewhere.remove(id('cli'));
+    await elsewhere.agents.remove(id('cli'));
     const removed = Date.now();
     await waitFor('the agent removed elsewhere to disappear', () => rowOf(id('cli')) === undefined, 5_000);
     const disappearedAfterMs = Date.now() - removed;

@@ -59,7 +59,7 @@ describe('dev servers and previews in a real VS Code', () => {
   });
 
   it('closes the preview when its agent stops', async () => {
-    await api.gitiso.service.stop(id('web'));
+    await api.gitiso.agents.stop(id('web'));
     await waitFor('the preview to close', () => api.previews.panelsOf(id('web')).length === 0);
     await waitFor('the forward row to go', () => api.forwardItems(id('web')).length === 0);
   });

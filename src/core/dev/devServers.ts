@@ -1,5 +1,5 @@
 import { RUN_DIR, WORKSPACE } from '../agent';
-import type { AgentService } from '../agentService';
+import type { AgentExec } from '../agentExec';
 import { throwIfAborted } from '../base/abort';
 import { GitisoError } from '../errors';
 import type { AgentPorts, Forward } from '../ports/agentPorts';
@@ -71,15 +71,19 @@ export interface DevStartOptions {
  * set. Every agent has its own network namespace, so all may use one port.
  */
 export class DevServers {
-  constructor(
-    private readonly service: AgentService,
-    private readonly ports: AgentPorts,
-    private readonly settings: SetupSettings = {},
-  ) {}
+  private readonly exec: AgentExec;
+  private readonly ports: AgentPorts;
+  private readonly settings: SetupSettings;
+
+  constructor(deps: { readonly exec: AgentExec; readonly ports: AgentPorts; readonly settings?: SetupSettings }) {
+    this.exec = deps.exec;
+    this.ports = deps.ports;
+    this.settings = deps.settings ?? {};
+  }
 
   /** What runs, read from the agent; undefined when no dev server runs. */
   async status(agentId: string): Promise<DevServerInfo | undefined> {
-    const result = await this.service.run(agentId, ['sh', '-c', STATUS_SCRIPT]);
+    const result = await this.exec.run(agentId, ['sh', '-c', STATUS_SCRIPT]);
     if (result.exitCode !== 0 || !result.stdout.trim()) {
       return undefined;
     }
@@ -93,7 +97,7 @@ export class DevServers {
   async start(agentId: string, options: DevStartOptions = {}): Promise<DevStartResult> {
     const { command, port } = await this.resolve(agentId);
     const info: DevServerInfo = { command, port, startedAt: new Date().toISOString() };
-    const result = await this.service.run(agentId, ['sh', '-c', START_SCRIPT, 'gitiso-dev', command, String(port), JSON.stringify(info)], { signal: options.signal });
+    const result = await this.exec.run(agentId, ['sh', '-c', START_SCRIPT, 'gitiso-dev', command, String(port), JSON.stringify(info)], { signal: options.signal });
     if (result.exitCode !== 0) {
       throw new GitisoError(`could not start the dev server of '${agentId}': ${result.stderr.trim() || `exit code ${result.exitCode}`}`);
     }
@@ -109,7 +113,7 @@ export class DevServers {
   /** Stops the server and its forward. */
   async stop(agentId: string): Promise<void> {
     const running = await this.status(agentId);
-    await this.service.run(agentId, ['sh', '-c', STOP_SCRIPT]);
+    await this.exec.run(agentId, ['sh', '-c', STOP_SCRIPT]);
     if (running) {
       await this.ports.stop(agentId, running.port);
     }
@@ -125,8 +129,7 @@ export class DevServers {
     const argv = ['tail', '-n', String(options.lines ?? 200), ...(options.follow ? ['-F'] : []), DEV_LOG];
     if (options.follow) {
       // Not through the agent's channel: a follow would hold it for every other command.
-      const agent = await this.service.get(agentId);
-      const result = await this.service.engine.exec(agent.containerId, argv, { signal: options.signal, onStdout: options.onOutput, onStderr: options.onOutput }).catch((error: unknown) => {
+      const result = await this.exec.runAside(agentId, argv, { signal: options.signal, onStdout: options.onOutput, onStderr: options.onOutput }).catch((error: unknown) => {
         if (options.signal?.aborted) {
           return { stdout: '', stderr: '', exitCode: 0 };
         }
@@ -134,7 +137,7 @@ export class DevServers {
       });
       return result.stdout;
     }
-    const result = await this.service.run(agentId, argv);
+    const result = await this.exec.run(agentId, argv);
     return result.exitCode === 0 ? result.stdout : '';
   }
 
@@ -176,7 +179,7 @@ export class DevServers {
   }
 
   private async readWorkspaceFile(agentId: string, name: string): Promise<string | undefined> {
-    const result = await this.service.run(agentId, ['cat', `${WORKSPACE}/${name}`]);
+    const result = await this.exec.run(agentId, ['cat', `${WORKSPACE}/${name}`]);
     return result.exitCode === 0 ? result.stdout : undefined;
   }
 }

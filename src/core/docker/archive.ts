@@ -1,11 +1,15 @@
 import { createReadStream, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
-import type Docker from 'dockerode';
 import * as tar from 'tar-stream';
+import type { Engine } from './engine';
+
+/** What moving files needs of the engine. */
+type ArchiveEngine = Pick<Engine, 'putArchive' | 'getArchive'>;
 
 /** Writes one file into a container (its folder is created), through the engine's archive API: no exec, no shell. */
-export async function putFile(docker: Docker, containerId: string, path: string, content: string | Buffer, mode = 0o644): Promise<void> {
+export async function putFile(engine: ArchiveEngine, containerId: string, file: { readonly path: string; readonly content: string | Buffer; readonly mode?: number }): Promise<void> {
+  const { path, content, mode = 0o644 } = file;
   const pack = tar.pack();
   pack.entry({ name: posix.relative('/', posix.dirname(path)) + '/', type: 'directory', mode: 0o755 });
   pack.entry({ name: posix.relative('/', path), mode }, content);
@@ -14,19 +18,14 @@ export async function putFile(docker: Docker, containerId: string, path: string,
   for await (const chunk of pack) {
     chunks.push(chunk as Buffer);
   }
-  await docker.getContainer(containerId).putArchive(Buffer.concat(chunks), { path: '/' });
+  await engine.putArchive(containerId, Buffer.concat(chunks));
 }
 
 /** Reads one file from a container; undefined when it does not exist. */
-export async function readFile(docker: Docker, containerId: string, path: string): Promise<Buffer | undefined> {
-  let archive: NodeJS.ReadableStream;
-  try {
-    archive = await docker.getContainer(containerId).getArchive({ path });
-  } catch (error) {
-    if ((error as { statusCode?: number }).statusCode === 404) {
-      return undefined;
-    }
-    throw error;
+export async function readFile(engine: ArchiveEngine, containerId: string, path: string): Promise<Buffer | undefined> {
+  const archive = await engine.getArchive(containerId, path);
+  if (!archive) {
+    return undefined;
   }
   const extract = tar.extract();
   archive.pipe(extract as unknown as NodeJS.WritableStream);
@@ -46,9 +45,9 @@ export async function readFile(docker: Docker, containerId: string, path: string
 }
 
 /** Streams a host file into a container (its folder must exist), without reading it into memory. */
-export async function putHostFile(docker: Docker, containerId: string, hostPath: string, path: string): Promise<void> {
+export async function putHostFile(engine: ArchiveEngine, containerId: string, hostPath: string, path: string): Promise<void> {
   const pack = tar.pack();
   const entry = pack.entry({ name: posix.relative('/', path), size: statSync(hostPath).size, mode: 0o644 });
   createReadStream(hostPath).pipe(entry as unknown as NodeJS.WritableStream).on('finish', () => pack.finalize());
-  await docker.getContainer(containerId).putArchive(Readable.from(pack), { path: '/' });
+  await engine.putArchive(containerId, Readable.from(pack));
 }

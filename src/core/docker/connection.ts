@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type Docker from 'dockerode';
+import type { DockerOptions } from './engine';
 import { InvalidInputError } from '../errors';
 
 export const DEFAULT_SOCKET = '/var/run/docker.sock';
@@ -8,7 +8,7 @@ export const DEFAULT_SOCKET = '/var/run/docker.sock';
  * Turns a Docker host address (as in DOCKER_HOST) into dockerode's options.
  * Empty means "what DOCKER_HOST says, else the local socket".
  */
-export function connectionOptions(host: string | undefined, env: NodeJS.ProcessEnv = process.env): { options: Docker.DockerOptions; display: string } {
+export function connectionOptions(host: string | undefined, env: NodeJS.ProcessEnv = process.env): { options: DockerOptions; display: string } {
   const address = (host || env.DOCKER_HOST || '').trim();
   if (!address) {
     return { options: { socketPath: DEFAULT_SOCKET }, display: `unix://${DEFAULT_SOCKET}` };
@@ -26,7 +26,7 @@ export function connectionOptions(host: string | undefined, env: NodeJS.ProcessE
     case 'http:':
     case 'https:': {
       const tls = url.protocol === 'https:' || (url.protocol === 'tcp:' && Boolean(env.DOCKER_TLS_VERIFY));
-      const options: Docker.DockerOptions = {
+      const options: DockerOptions = {
         host: url.hostname,
         port: url.port || (tls ? 2376 : 2375),
         protocol: tls ? 'https' : 'http',
@@ -50,7 +50,7 @@ export function connectionOptions(host: string | undefined, env: NodeJS.ProcessE
   }
 }
 
-function tlsFiles(env: NodeJS.ProcessEnv): Partial<Docker.DockerOptions> {
+function tlsFiles(env: NodeJS.ProcessEnv): Partial<DockerOptions> {
   const dir = env.DOCKER_CERT_PATH;
   if (!dir) {
     return {};

@@ -1,4 +1,4 @@
-import type Docker from 'dockerode';
+import type { ContainerCreateOptions } from './engine';
 import { agentLabels, type AgentIdentity, RUN_DIR, WORKSPACE } from '../agent';
 import { containerNameFor } from '../names';
 import { budgetEnv, withBudgetFile, type AgentLimits } from '../limits/agentLimits';
@@ -27,7 +27,7 @@ export const LIMIT_LABEL = { memory: 'gitiso.limit.memory', cpus: 'gitiso.limit.
  * working tree at /workspace inside the container (no bind mount), and the
  * labels that make it an agent.
  */
-export function agentContainerSpec(input: AgentContainerInput): Docker.ContainerCreateOptions {
+export function agentContainerSpec(input: AgentContainerInput): ContainerCreateOptions {
   const { identity, limits } = input;
   return {
     name: containerNameFor(identity.id),

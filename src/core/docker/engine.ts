@@ -1,3 +1,5 @@
+import type { Duplex, Readable } from 'node:stream';
+import { Writable } from 'node:stream';
 import Docker from 'dockerode';
 import { throwIfAborted } from '../base/abort';
 import { EngineUnavailableError, ImageUnavailableError } from '../errors';
@@ -7,17 +9,54 @@ import { connectionOptions } from './connection';
 import { execInContainer, type ExecOptions, type ExecResult } from './exec';
 import { PullProgress, type PullEvent } from './pullProgress';
 
+/** The engine's own shapes, named here so that no other module imports dockerode. */
+export type DockerOptions = Docker.DockerOptions;
+export type ContainerCreateOptions = Docker.ContainerCreateOptions;
+export type ContainerInspectInfo = Docker.ContainerInspectInfo;
+export type ContainerInfo = Docker.ContainerInfo & { SizeRw?: number };
+export type ImageInfo = Docker.ImageInfo;
+export type ImageInspectInfo = Docker.ImageInspectInfo;
+
+/** A process to start in a running container: an argument array, never a shell string. */
+export interface ExecSpec {
+  readonly argv: readonly string[];
+  readonly workdir?: string;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly user?: string;
+  /** Attach stdin (a channel, a terminal). */
+  readonly stdin?: boolean;
+  /** A TTY: one raw stream, no stdout/stderr framing. */
+  readonly tty?: boolean;
+}
+
+/** A started exec: its attached stream, and what the engine knows of it. */
+export interface ExecSession {
+  readonly stream: Duplex;
+  /** Whether it still runs and, once ended, its exit code (null while the engine has not recorded it). */
+  status(): Promise<{ running: boolean; exitCode: number | null }>;
+  resize(columns: number, rows: number): Promise<void>;
+}
+
+/** Resource limits the engine enforces on a container (its cgroup). */
+export interface ContainerResources {
+  readonly memoryBytes: number;
+  readonly cpus: number;
+  readonly pids: number;
+}
+
 export interface ImageProgress {
   readonly message: string;
   readonly percent?: number;
 }
 
 /**
- * The one adapter over the Docker engine (dockerode). Everything the core asks
- * of Docker goes through here, so errors read the same everywhere.
+ * The one adapter over the Docker engine: the only module that imports
+ * dockerode (a lint rule keeps it so). Everything the core asks of Docker goes
+ * through here, so errors read the same everywhere and the rest can be tested
+ * over a small in-memory engine.
  */
 export class Engine {
-  readonly docker: Docker;
+  private readonly docker: Docker;
   /** Where the engine is, for messages: `unix:///var/run/docker.sock`, `ssh://…`. */
   readonly address: string;
 
@@ -106,7 +145,6 @@ export class Engine {
     return (await this.docker.getImage(image).inspect()).Id;
   }
 
-  /** Saves a container's file system and config (labels included) as an image. */
   /** Commits a container as `repo:tag`; `labels` are added to the image's own. */
   async commitContainer(id: string, repo: string, tag: string, labels: Record<string, string> = {}): Promise<void> {
     // Dockerfile syntax: a JSON string is a valid quoted LABEL value.
@@ -114,7 +152,7 @@ export class Engine {
     await this.docker.getContainer(id).commit({ repo, tag, pause: true, ...(changes.length > 0 ? { changes } : {}) });
   }
 
-  async createContainer(options: Docker.ContainerCreateOptions): Promise<string> {
+  async createContainer(options: ContainerCreateOptions): Promise<string> {
     const container = await this.docker.createContainer(options);
     return container.id;
   }
@@ -144,7 +182,7 @@ export class Engine {
     }
   }
 
-  async inspectContainer(idOrName: string): Promise<Docker.ContainerInspectInfo | undefined> {
+  async inspectContainer(idOrName: string): Promise<ContainerInspectInfo | undefined> {
     try {
       return await this.docker.getContainer(idOrName).inspect();
     } catch (error) {
@@ -170,17 +208,108 @@ export class Engine {
     return info.SizeRw ?? 0;
   }
 
-  /** All containers (running or not) that carry `label`. */
-  async listContainers(label: string): Promise<Docker.ContainerInfo[]> {
+  /** All containers (running or not) that carry `label`; every container when absent. `size` adds each one's writable layer (slow: the engine walks the files). */
+  async listContainers(label?: string, options: { size?: boolean } = {}): Promise<ContainerInfo[]> {
     try {
-      return await this.docker.listContainers({ all: true, filters: { label: [label] } });
+      return await this.docker.listContainers({ all: true, size: options.size, ...(label ? { filters: { label: [label] } } : {}) });
     } catch (error) {
       throw this.wrap(error);
     }
   }
 
+  /** Changes a container's limits in place (its cgroup); no swap beyond the memory limit. */
+  async updateResources(id: string, resources: ContainerResources): Promise<void> {
+    await this.docker.getContainer(id).update({ Memory: resources.memoryBytes, MemorySwap: resources.memoryBytes, NanoCpus: Math.round(resources.cpus * 1e9), PidsLimit: resources.pids });
+  }
+
+  /** One sample of the engine's stats of a container, as the engine reports it. */
+  async statsOnce(id: string): Promise<unknown> {
+    return this.docker.getContainer(id).stats({ stream: false, 'one-shot': true } as { stream: false });
+  }
+
+  /** Images that carry `label`. */
+  async listImages(label: string): Promise<ImageInfo[]> {
+    try {
+      return await this.docker.listImages({ filters: { label: [label] } });
+    } catch (error) {
+      throw this.wrap(error);
+    }
+  }
+
+  /** An image's details; undefined when the engine has no such image. */
+  async inspectImage(image: string): Promise<ImageInspectInfo | undefined> {
+    try {
+      return await this.docker.getImage(image).inspect();
+    } catch (error) {
+      if (statusCode(error) === 404) {
+        return undefined;
+      }
+      throw this.wrap(error);
+    }
+  }
+
+  /** Removes an image unless a container uses it (the engine refuses then). */
+  async removeImage(id: string): Promise<void> {
+    await this.docker.getImage(id).remove({ force: false });
+  }
+
+  /** The engine's events stream for containers carrying `label`, limited to `events`. */
+  async containerEvents(label: string, events: readonly string[]): Promise<NodeJS.ReadableStream> {
+    return this.docker.getEvents({ filters: { type: ['container'], label: [label], event: [...events] } });
+  }
+
+  /** Makes the network unless it exists (another process making it first is fine). */
+  async ensureNetwork(name: string, labels: Record<string, string> = {}): Promise<void> {
+    const networks = await this.docker.listNetworks({ filters: { name: [name] } });
+    if (networks.some((network) => network.Name === name)) {
+      return;
+    }
+    try {
+      await this.docker.createNetwork({ Name: name, Labels: labels });
+    } catch (error) {
+      if (statusCode(error) !== 409) {
+        throw this.wrap(error);
+      }
+    }
+  }
+
+  /** Starts a process in a running container and returns its attached stream. */
+  async openExec(containerId: string, spec: ExecSpec): Promise<ExecSession> {
+    const exec = await this.docker.getContainer(containerId).exec({
+      Cmd: [...spec.argv],
+      AttachStdin: spec.stdin ?? false,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: spec.tty ?? false,
+      WorkingDir: spec.workdir,
+      Env: spec.env ? Object.entries(spec.env).map(([k, v]) => `${k}=${v}`) : undefined,
+      User: spec.user,
+    });
+    const stream = (await exec.start({ hijack: true, stdin: spec.stdin ?? false, ...(spec.tty ? { Tty: true } : {}) })) as Duplex;
+    return {
+      stream,
+      status: async () => {
+        const info = await exec.inspect();
+        return { running: info.Running, exitCode: info.ExitCode };
+      },
+      resize: async (columns, rows) => {
+        await exec.resize({ w: columns, h: rows });
+      },
+    };
+  }
+
+  /** Splits an attached, non-TTY stream into its stdout and stderr. */
+  demux(stream: NodeJS.ReadableStream, onStdout: (chunk: Buffer) => void, onStderr: (chunk: Buffer) => void): void {
+    this.docker.modem.demuxStream(stream, sink(onStdout), sink(onStderr));
+  }
+
+  /** The container's output from now on (attached before a start, nothing is missed). */
+  async attach(containerId: string): Promise<Duplex> {
+    return (await this.docker.getContainer(containerId).attach({ stream: true, stdout: true, stderr: true })) as unknown as Duplex;
+  }
+
   exec(containerId: string, argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
-    return execInContainer(this.docker, containerId, argv, options);
+    return execInContainer(this, containerId, argv, options);
   }
 
   /** Starts a command in the container and returns at once; it runs on after this process ends (a dev server, say). */
@@ -196,16 +325,33 @@ export class Engine {
     (await exec.start({ Detach: true })).resume();
   }
 
+  /** Unpacks a tar archive into the container at `path`. */
+  async putArchive(containerId: string, archive: Buffer | Readable, path = '/'): Promise<void> {
+    await this.docker.getContainer(containerId).putArchive(archive, { path });
+  }
+
+  /** A tar archive of `path` in the container; undefined when it does not exist. */
+  async getArchive(containerId: string, path: string): Promise<NodeJS.ReadableStream | undefined> {
+    try {
+      return await this.docker.getContainer(containerId).getArchive({ path });
+    } catch (error) {
+      if (statusCode(error) === 404) {
+        return undefined;
+      }
+      throw this.wrap(error);
+    }
+  }
+
   putFile(containerId: string, path: string, content: string | Buffer, mode?: number): Promise<void> {
-    return putFile(this.docker, containerId, path, content, mode);
+    return putFile(this, containerId, { path, content, mode });
   }
 
   putHostFile(containerId: string, hostPath: string, path: string): Promise<void> {
-    return putHostFile(this.docker, containerId, hostPath, path);
+    return putHostFile(this, containerId, hostPath, path);
   }
 
   readFile(containerId: string, path: string): Promise<Buffer | undefined> {
-    return readFile(this.docker, containerId, path);
+    return readFile(this, containerId, path);
   }
 
   /** A refused connection means the engine is gone; anything else passes through. */
@@ -216,6 +362,15 @@ export class Engine {
     }
     return error;
   }
+}
+
+function sink(write: (chunk: Buffer) => void): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      write(chunk);
+      callback();
+    },
+  });
 }
 
 export function statusCode(error: unknown): number | undefined {

@@ -1,3 +1,4 @@
+import { describeCause } from '../errors';
 import type { Engine } from './engine';
 import { Emitter, type Disposable } from '../base/event';
 import { silentLogger, type Logger } from '../logger';
@@ -51,9 +52,7 @@ export class ContainerEventsWatcher implements Disposable {
       return;
     }
     try {
-      const stream = await this.engine.docker.getEvents({
-        filters: { type: ['container'], label: [this.options.label], event: RELEVANT_EVENTS },
-      });
+      const stream = await this.engine.containerEvents(this.options.label, RELEVANT_EVENTS);
       if (this.disposed) {
         (stream as unknown as { destroy(): void }).destroy();
         return;
@@ -67,7 +66,7 @@ export class ContainerEventsWatcher implements Disposable {
       stream.on('close', () => this.lost());
       stream.on('end', () => this.lost());
     } catch (error) {
-      this.log.debug(`docker events: cannot connect: ${(error as Error).message}`);
+      this.log.debug(`docker events: cannot connect: ${describeCause(error)}`);
       this.lost();
     }
   }

@@ -1,7 +1,9 @@
-import { Writable } from 'node:stream';
-import type Docker from 'dockerode';
 import { abortError, throwIfAborted, withTimeout } from '../base/abort';
-import { InvalidInputError } from '../errors';
+import { EngineProtocolError, InvalidInputError } from '../errors';
+import type { Engine, ExecSession } from './engine';
+
+/** What running a command needs of the engine. */
+export type ExecEngine = Pick<Engine, 'openExec' | 'demux' | 'spawnDetached'>;
 
 export interface ExecOptions {
   readonly workdir?: string;
@@ -29,7 +31,7 @@ export interface ExecResult {
 const PID_PREAMBLE = 'echo "$$" >&2; exec "$@"';
 
 /** Runs `argv` in a running container, with stdout and stderr kept apart. */
-export async function execInContainer(docker: Docker, containerId: string, argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+export async function execInContainer(engine: ExecEngine, containerId: string, argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
   if (argv.length === 0 || argv.some((word) => typeof word !== 'string')) {
     throw new InvalidInputError('a command is a non-empty array of strings');
   }
@@ -38,18 +40,13 @@ export async function execInContainer(docker: Docker, containerId: string, argv:
   throwIfAborted(signal, what);
   const cancellable = signal !== undefined;
 
-  const container = docker.getContainer(containerId);
-  const exec = await container.exec({
-    Cmd: cancellable ? ['sh', '-c', PID_PREAMBLE, 'gitiso-exec', ...argv] : [...argv],
-    AttachStdin: false,
-    AttachStdout: true,
-    AttachStderr: true,
-    Tty: false,
-    WorkingDir: options.workdir,
-    Env: options.env ? Object.entries(options.env).map(([k, v]) => `${k}=${v}`) : undefined,
-    User: options.user,
+  const exec = await engine.openExec(containerId, {
+    argv: cancellable ? ['sh', '-c', PID_PREAMBLE, 'gitiso-exec', ...argv] : argv,
+    workdir: options.workdir,
+    env: options.env,
+    user: options.user,
   });
-  const stream = await exec.start({ hijack: true, stdin: false });
+  const { stream } = exec;
 
   const stdout: Buffer[] = [];
   const stderr: Buffer[] = [];
@@ -78,19 +75,14 @@ export async function execInContainer(docker: Docker, containerId: string, argv:
     stdout.push(chunk);
     options.onStdout?.(chunk);
   };
-  docker.modem.demuxStream(stream, sink(onStdout), sink(onStderr));
+  engine.demux(stream, onStdout, onStderr);
 
   await new Promise<void>((resolve, reject) => {
     const onAbort = (): void => {
       stream.destroy();
       if (pid && /^\d+$/.test(pid)) {
         // Best effort: the command may have ended already.
-        void container
-          .exec({ Cmd: ['sh', '-c', 'kill -TERM "$1" 2>/dev/null', 'gitiso-kill', pid], AttachStdout: false, AttachStderr: false })
-          .then((killer) => killer.start({ Detach: true }))
-          // The engine answers a detached start with an empty body; read it so the socket is freed.
-          .then((response) => response.resume())
-          .catch(() => undefined);
+        void engine.spawnDetached(containerId, ['sh', '-c', 'kill -TERM "$1" 2>/dev/null', 'gitiso-kill', pid]).catch(() => undefined);
       }
       reject(abortError(signal as AbortSignal, what));
     };
@@ -115,23 +107,14 @@ export async function execInContainer(docker: Docker, containerId: string, argv:
   };
 }
 
-function sink(write: (chunk: Buffer) => void): Writable {
-  return new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      write(chunk);
-      callback();
-    },
-  });
-}
-
 /** The engine may take a moment after the stream ends to record the exit code. */
-async function exitCodeOf(exec: Docker.Exec): Promise<number> {
+async function exitCodeOf(exec: ExecSession): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const info = await exec.inspect();
-    if (!info.Running && info.ExitCode !== null) {
-      return info.ExitCode;
+    const { running, exitCode } = await exec.status();
+    if (!running && exitCode !== null) {
+      return exitCode;
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  throw new Error('the engine did not report the exit code of a finished command');
+  throw new EngineProtocolError('the engine did not report the exit code of a finished command: try again, or restart Docker if it keeps happening');
 }

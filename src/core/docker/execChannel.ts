@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { Writable } from 'node:stream';
-import type Docker from 'dockerode';
 import { abortError, throwIfAborted, withTimeout } from '../base/abort';
-import type { ExecOptions, ExecResult } from './exec';
+import { ChannelClosedError } from '../errors';
+import type { ExecEngine, ExecOptions, ExecResult } from './exec';
 
 /**
  * A long-lived shell in the container that runs commands on request, so a
@@ -81,16 +80,16 @@ export class ExecChannel {
   private readonly marker: Buffer;
 
   private constructor(
-    private readonly docker: Docker,
+    private readonly engine: ExecEngine,
     private readonly containerId: string,
     private readonly stream: Duplex,
     private readonly nonce: string,
   ) {
     this.marker = Buffer.from(`\0${nonce}-`);
-    docker.modem.demuxStream(stream, sink((chunk) => this.onData('stdout', chunk)), sink((chunk) => this.onData('stderr', chunk)));
+    engine.demux(stream, (chunk) => this.onData('stdout', chunk), (chunk) => this.onData('stderr', chunk));
     const close = (): void => {
       this.closed = true;
-      this.current?.reject(new Error('the exec channel closed'));
+      this.current?.reject(new ChannelClosedError());
       this.current = undefined;
     };
     stream.on('end', close);
@@ -109,19 +108,12 @@ export class ExecChannel {
     }
   }
 
-  static async open(docker: Docker, containerId: string): Promise<ExecChannel> {
+  static async open(engine: ExecEngine, containerId: string): Promise<ExecChannel> {
     const nonce = randomBytes(6).toString('hex');
-    const exec = await docker.getContainer(containerId).exec({
-      Cmd: ['sh', '-c', CHANNEL_SCRIPT, 'gitiso-channel', nonce],
-      AttachStdin: true,
-      AttachStdout: true,
-      AttachStderr: true,
-      Tty: false,
-    });
-    const stream = (await exec.start({ hijack: true, stdin: true })) as Duplex;
+    const { stream } = await engine.openExec(containerId, { argv: ['sh', '-c', CHANNEL_SCRIPT, 'gitiso-channel', nonce], stdin: true });
     // Requests are small writes: do not let Nagle hold them back.
     (stream as Partial<Socket>).setNoDelay?.(true);
-    return new ExecChannel(docker, containerId, stream, nonce);
+    return new ExecChannel(engine, containerId, stream, nonce);
   }
 
   get isOpen(): boolean {
@@ -133,7 +125,7 @@ export class ExecChannel {
     return new Promise<ExecResult>((resolve, reject) => {
       const start = (): void => {
         if (this.closed) {
-          reject(new Error('the exec channel closed'));
+          reject(new ChannelClosedError());
           this.next();
           return;
         }
@@ -207,9 +199,7 @@ export class ExecChannel {
 
   private async kill(pid: string): Promise<void> {
     try {
-      const killer = await this.docker.getContainer(this.containerId).exec({ Cmd: ['sh', '-c', 'kill -TERM "-$1" 2>/dev/null || kill -TERM "$1" 2>/dev/null', 'gitiso-kill', pid], AttachStdout: false, AttachStderr: false });
-      const response = await killer.start({ Detach: true });
-      response.resume();
+      await this.engine.spawnDetached(this.containerId, ['sh', '-c', 'kill -TERM "-$1" 2>/dev/null || kill -TERM "$1" 2>/dev/null', 'gitiso-kill', pid]);
     } catch {
       // the command may have ended already
     }
@@ -278,12 +268,3 @@ export class ExecChannel {
 }
 
 const EMPTY = Buffer.alloc(0);
-
-function sink(write: (chunk: Buffer) => void): Writable {
-  return new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      write(chunk);
-      callback();
-    },
-  });
-}

@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
-import type Docker from 'dockerode';
 import { Emitter, type Disposable, type Event } from '../base/event';
+import type { Engine, ExecSession } from './engine';
 
 /** A fixed script (no interpolation) that prefers bash and falls back to sh. */
 const SHELL = ['sh', '-c', 'if command -v bash >/dev/null 2>&1; then exec bash -l; else exec sh -l; fi'];
@@ -42,7 +42,7 @@ export class InteractiveExec implements Disposable {
     return this.exit.event(listener);
   };
 
-  private constructor(private readonly exec: Docker.Exec, private readonly stream: Duplex) {
+  private constructor(private readonly exec: ExecSession, private readonly stream: Duplex) {
     stream.on('data', (chunk: Buffer) => {
       const text = chunk.toString('utf8');
       if (this.held) {
@@ -61,8 +61,8 @@ export class InteractiveExec implements Disposable {
         this.exitCode = { code };
         this.exit.fire(code);
       };
-      void this.exec.inspect().then(
-        (info) => settle(info.ExitCode ?? undefined),
+      void this.exec.status().then(
+        (status) => settle(status.exitCode ?? undefined),
         () => settle(undefined),
       );
     };
@@ -71,18 +71,15 @@ export class InteractiveExec implements Disposable {
     stream.on('error', finish);
   }
 
-  static async open(docker: Docker, containerId: string, options: InteractiveOptions = {}): Promise<InteractiveExec> {
-    const exec = await docker.getContainer(containerId).exec({
-      Cmd: options.command ? [...options.command] : SHELL,
-      AttachStdin: true,
-      AttachStdout: true,
-      AttachStderr: true,
-      Tty: true,
-      WorkingDir: options.workdir,
-      Env: Object.entries({ TERM: 'xterm-256color', ...options.env }).map(([k, v]) => `${k}=${v}`),
+  static async open(engine: Pick<Engine, 'openExec'>, containerId: string, options: InteractiveOptions = {}): Promise<InteractiveExec> {
+    const exec = await engine.openExec(containerId, {
+      argv: options.command ?? SHELL,
+      stdin: true,
+      tty: true,
+      workdir: options.workdir,
+      env: { TERM: 'xterm-256color', ...options.env },
     });
-    const stream = (await exec.start({ hijack: true, stdin: true, Tty: true })) as Duplex;
-    const session = new InteractiveExec(exec, stream);
+    const session = new InteractiveExec(exec, exec.stream);
     if (options.columns && options.rows) {
       await session.resize(options.columns, options.rows);
     }
@@ -95,7 +92,7 @@ export class InteractiveExec implements Disposable {
 
   async resize(columns: number, rows: number): Promise<void> {
     // The engine refuses a resize before the process runs or after it ended; neither matters.
-    await this.exec.resize({ w: columns, h: rows }).catch(() => undefined);
+    await this.exec.resize(columns, rows).catch(() => undefined);
   }
 
   dispose(): void {

@@ -1,4 +1,5 @@
 import { LABEL } from '../agent';
+import type { AgentExec } from '../agentExec';
 import type { AgentService } from '../agentService';
 import { Emitter, type Disposable } from '../base/event';
 import { ContainerEventsWatcher } from '../docker/events';
@@ -31,7 +32,17 @@ export class AgentPorts implements Disposable {
   /** Fires when a forward opens or closes. */
   readonly onDidChange = this.changed.event;
 
-  constructor(private readonly service: AgentService, private readonly engine: Engine, private readonly log: Logger = silentLogger) {}
+  private readonly exec: AgentExec;
+  private readonly agents: Pick<AgentService, 'list'>;
+  private readonly engine: Engine;
+  private readonly log: Logger;
+
+  constructor(deps: { readonly exec: AgentExec; readonly agents: Pick<AgentService, 'list'>; readonly engine: Engine; readonly log?: Logger }) {
+    this.exec = deps.exec;
+    this.agents = deps.agents;
+    this.engine = deps.engine;
+    this.log = deps.log ?? silentLogger;
+  }
 
   /** Starts following the engine, so forwards end with their agents. */
   start(): void {
@@ -42,7 +53,7 @@ export class AgentPorts implements Disposable {
 
   /** What the agent's processes listen on, from /proc/net/tcp and tcp6 inside it. */
   async discover(agentId: string): Promise<ListeningPort[]> {
-    const result = await this.service.run(agentId, ['cat', '/proc/net/tcp', '/proc/net/tcp6']);
+    const result = await this.exec.run(agentId, ['cat', '/proc/net/tcp', '/proc/net/tcp6']);
     // 127.0.0.11 is the engine's own DNS resolver on user-defined networks, not the agent's.
     return parseListeningPorts(result.stdout).filter((port) => port.address !== DOCKER_DNS);
   }
@@ -96,7 +107,7 @@ export class AgentPorts implements Disposable {
     if (this.forwarders.size === 0) {
       return;
     }
-    const agents = await this.service.list().catch(() => undefined);
+    const agents = await this.agents.list().catch(() => undefined);
     if (!agents) {
       return; // the engine did not answer: keep the forwards until it says more
     }

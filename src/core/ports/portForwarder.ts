@@ -1,4 +1,5 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { NoFreePortError } from '../errors';
 
 /** Where a forward sends connections: for now the container's address; a relay through the engine's exec stream can take this place for engines the host cannot reach. */
 export interface ForwardTarget {
@@ -38,7 +39,7 @@ export class PortForwarder {
       }
       server.close();
     }
-    throw new Error('no free port on 127.0.0.1');
+    throw new NoFreePortError();
   }
 
   get url(): string {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import { InvalidInputError } from '../errors';
+import { InvalidInputError, describeCause } from '../errors';
 
 /** The repository's own setup file, at the root of its tree. */
 export const SETUP_FILE = '.gitiso.json';
@@ -60,7 +60,7 @@ export function parseSetupFile(text: string | undefined): SetupSettings {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new InvalidInputError(`${SETUP_FILE} is not valid JSON: ${(error as Error).message}`);
+    throw new InvalidInputError(`${SETUP_FILE} is not valid JSON: ${describeCause(error)}`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new InvalidInputError(`${SETUP_FILE} must hold an object, for example { "dev": "npm run dev" }`);

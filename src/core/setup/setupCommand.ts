@@ -10,7 +10,8 @@ const ERROR_TAIL_LINES = 3;
  * /workspace, its output line by line into the log. Returns why it failed, or
  * undefined when it succeeded.
  */
-export async function runSetupCommand(engine: Engine, containerId: string, command: string, log: Logger, signal?: AbortSignal): Promise<string | undefined> {
+export async function runSetupCommand(engine: Pick<Engine, 'exec'>, run: { readonly containerId: string; readonly command: string; readonly log: Logger; readonly signal?: AbortSignal }): Promise<string | undefined> {
+  const { containerId, command, log, signal } = run;
   const lines = new LineLogger(log);
   const result = await engine.exec(containerId, ['sh', '-c', command], {
     workdir: WORKSPACE,

@@ -1,4 +1,3 @@
-import { type Duplex, Writable } from 'node:stream';
 import { STATE_DIR, STATE_FILE, WORKSPACE } from '../agent';
 import { abortError, throwIfAborted } from '../base/abort';
 import type { Engine } from '../docker/engine';
@@ -68,11 +67,10 @@ export function setupCommand(args: SetupArgs): string[] {
 }
 
 /** Starts a created agent container and waits for its boot to say it is ready. */
-export async function startAndAwaitBoot(engine: Engine, containerId: string, signal?: AbortSignal): Promise<void> {
+export async function startAndAwaitBoot(engine: Pick<Engine, 'attach' | 'demux' | 'startContainer'>, containerId: string, signal?: AbortSignal): Promise<void> {
   throwIfAborted(signal, 'agent start');
-  const container = engine.docker.getContainer(containerId);
   // Attached before the start, so not a byte of the boot's output is missed.
-  const stream = (await container.attach({ stream: true, stdout: true, stderr: true })) as unknown as Duplex;
+  const stream = await engine.attach(containerId);
   let stdout = '';
   let stderr = '';
   const outcome = new Promise<void>((resolve, reject) => {
@@ -87,32 +85,23 @@ export async function startAndAwaitBoot(engine: Engine, containerId: string, sig
     };
     const onAbort = (): void => settle(abortError(signal as AbortSignal, 'agent start'));
     signal?.addEventListener('abort', onAbort, { once: true });
-    engine.docker.modem.demuxStream(
+    engine.demux(
       stream,
-      sink((chunk) => {
+      (chunk) => {
         stdout += chunk.toString();
         if (stdout.includes('gitiso-ready\n')) {
           settle();
         } else if (stdout.includes('gitiso-failed')) {
           settle(new CreateFailedError(`the agent could not be set up: ${gitFailure(stderr)}`));
         }
-      }),
-      sink((chunk) => {
+      },
+      (chunk) => {
         stderr += chunk.toString();
-      }),
+      },
     );
     stream.on('end', () => settle(new CreateFailedError(`the agent's container stopped while it was set up: ${gitFailure(stderr || stdout)}`)));
   });
   outcome.catch(() => undefined);
   await engine.startContainer(containerId);
   await outcome;
-}
-
-function sink(write: (chunk: Buffer) => void): Writable {
-  return new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      write(chunk);
-      callback();
-    },
-  });
 }

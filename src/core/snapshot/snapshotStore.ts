@@ -2,10 +2,9 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type Docker from 'dockerode';
 import { WORKSPACE } from '../agent';
-import { statusCode, type Engine } from '../docker/engine';
-import { CreateFailedError } from '../errors';
+import { statusCode, type ContainerCreateOptions, type Engine } from '../docker/engine';
+import { SnapshotBuildError, describeCause } from '../errors';
 import { gitFailure } from '../git/gitFailure';
 import type { ObjectPool, ResolvedBase } from '../git/objectPool';
 import { redactCredentials, silentLogger, type Logger } from '../logger';
@@ -121,7 +120,7 @@ export class SnapshotStore {
     }
     let build = this.building.get(key);
     if (!build) {
-      build = this.build(key, repoUrl, baseImage, baseImageId, base, setup).finally(() => this.building.delete(key));
+      build = this.build({ key, repoUrl, baseImage, baseImageId, base, setup }).finally(() => this.building.delete(key));
       this.building.set(key, build);
     }
     return build;
@@ -151,11 +150,11 @@ export class SnapshotStore {
 
   /** Builds the snapshot for `base` unless it exists or is being built; errors are logged, not thrown. */
   refreshInBackground(repoUrl: string, baseImage: string, base: ResolvedBase, setup: SnapshotSetup = NO_SETUP): void {
-    void this.ensure(repoUrl, baseImage, base, setup).catch((error: unknown) => this.log.warn(`background snapshot of ${redactCredentials(repoUrl)} failed: ${(error as Error).message}`));
+    void this.ensure(repoUrl, baseImage, base, setup).catch((error: unknown) => this.log.warn(`background snapshot of ${redactCredentials(repoUrl)} failed: ${describeCause(error)}`));
   }
 
   async list(): Promise<Snapshot[]> {
-    const images = await this.engine.docker.listImages({ filters: { label: [SNAPSHOT_LABEL.key] } });
+    const images = await this.engine.listImages(SNAPSHOT_LABEL.key);
     return images.flatMap((info) => {
       const snapshot = fromLabels(info.Labels, info.RepoTags?.find((tag) => tag.startsWith(`${SNAPSHOT_REPO}:`)) ?? info.Id, info.Size);
       return snapshot ? [snapshot] : [];
@@ -169,9 +168,9 @@ export class SnapshotStore {
    * from). `prune(0)` removes every unused snapshot. Returns what it removed.
    */
   async prune(graceMs: number): Promise<Snapshot[]> {
-    const containers = await this.engine.docker.listContainers({ all: true });
+    const containers = await this.engine.listContainers();
     const inUse = new Set(containers.flatMap((c) => [c.ImageID, c.Image]));
-    const images = await this.engine.docker.listImages({ filters: { label: [SNAPSHOT_LABEL.key] } });
+    const images = await this.engine.listImages(SNAPSHOT_LABEL.key);
     const snapshots = images.flatMap((info) => {
       const snapshot = fromLabels(info.Labels, info.RepoTags?.[0] ?? info.Id, info.Size);
       return snapshot ? [{ id: info.Id, snapshot }] : [];
@@ -189,10 +188,10 @@ export class SnapshotStore {
         continue;
       }
       try {
-        await this.engine.docker.getImage(id).remove({ force: false });
+        await this.engine.removeImage(id);
         removed.push(snapshot);
       } catch (error) {
-        this.log.debug(`snapshot ${snapshot.image} kept: ${(error as Error).message}`);
+        this.log.debug(`snapshot ${snapshot.image} kept: ${describeCause(error)}`);
       }
     }
     if (removed.length > 0) {
@@ -203,7 +202,7 @@ export class SnapshotStore {
 
   /** Prunes with the default grace period, in the background; used after an agent goes. */
   pruneInBackground(): void {
-    void this.prune(SNAPSHOT_GRACE_MS).catch((error: unknown) => this.log.debug(`snapshot pruning failed: ${(error as Error).message}`));
+    void this.prune(SNAPSHOT_GRACE_MS).catch((error: unknown) => this.log.debug(`snapshot pruning failed: ${describeCause(error)}`));
   }
 
   /** Another process builds this snapshot: wait for its image (or for its builder to go, then fail clearly). */
@@ -218,16 +217,12 @@ export class SnapshotStore {
       }
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    throw new CreateFailedError(`another build of snapshot ${image} did not finish: try again`);
+    throw new SnapshotBuildError(`another build of snapshot ${image} did not finish: try again`);
   }
 
   private async inspect(image: string): Promise<Snapshot | undefined> {
-    try {
-      const info = await this.engine.docker.getImage(image).inspect();
-      return fromLabels(info.Config.Labels ?? undefined, image, info.Size);
-    } catch {
-      return undefined;
-    }
+    const info = await this.engine.inspectImage(image).catch(() => undefined);
+    return info && fromLabels(info.Config.Labels ?? undefined, image, info.Size);
   }
 
   /**
@@ -238,7 +233,7 @@ export class SnapshotStore {
   private async install(builder: string, command: string): Promise<string | undefined> {
     const started = Date.now();
     this.log.info(`snapshot setup: ${command}`);
-    const result = await runSetupCommand(this.engine, builder, command, this.log);
+    const result = await runSetupCommand(this.engine, { containerId: builder, command, log: this.log });
     if (result) {
       this.log.warn(`snapshot setup failed: ${result}`);
     } else {
@@ -247,7 +242,8 @@ export class SnapshotStore {
     return result;
   }
 
-  private async build(key: string, repoUrl: string, baseImage: string, baseImageId: string, base: ResolvedBase, setup: SnapshotSetup): Promise<Snapshot> {
+  private async build(plan: BuildPlan): Promise<Snapshot> {
+    const { key, repoUrl, base, setup } = plan;
     const started = Date.now();
     const image = `${SNAPSHOT_REPO}:${key}`;
     const scratch = mkdtempSync(join(tmpdir(), 'gitiso-bundle-'));
@@ -257,7 +253,7 @@ export class SnapshotStore {
       const bundleRef = await this.pool.bundle(repoUrl, base.commit, bundleFile);
       try {
         const network = setup.install ? (this.network ?? 'bridge') : 'none';
-        builder = await this.engine.createContainer(builderSpec(key, repoUrl, baseImage, baseImageId, base, setup.key, network));
+        builder = await this.engine.createContainer(builderSpec(plan, network));
       } catch (error) {
         if (statusCode(error) === 409) {
           return await this.awaitOtherBuild(key, image);
@@ -268,14 +264,14 @@ export class SnapshotStore {
       await this.engine.putHostFile(builder, bundleFile, '/tmp/gitiso-base.bundle');
       const result = await this.engine.exec(builder, ['sh', '-c', BUILD_SCRIPT, 'gitiso-snapshot', '/tmp/gitiso-base.bundle', bundleRef, base.branch, base.commit, repoUrl]);
       if (result.exitCode !== 0) {
-        throw new CreateFailedError(`could not build the snapshot of ${redactCredentials(repoUrl)}: ${gitFailure(result.stderr)}`);
+        throw new SnapshotBuildError(`could not build the snapshot of ${redactCredentials(repoUrl)}: ${gitFailure(result.stderr)}`);
       }
       const setupError = setup.install ? await this.install(builder, setup.install) : undefined;
       await this.engine.commitContainer(builder, SNAPSHOT_REPO, key, setupError ? { [SNAPSHOT_LABEL.setupError]: setupError } : {});
       this.log.info(`snapshot ${image} of ${redactCredentials(repoUrl)} at ${base.commit.slice(0, 12)} built in ${Date.now() - started} ms`);
       const snapshot = await this.inspect(image);
       if (!snapshot) {
-        throw new CreateFailedError(`snapshot ${image} vanished right after it was built`);
+        throw new SnapshotBuildError(`snapshot ${image} vanished right after it was built`);
       }
       return snapshot;
     } finally {
@@ -287,7 +283,17 @@ export class SnapshotStore {
   }
 }
 
-function builderSpec(key: string, repoUrl: string, baseImage: string, baseImageId: string, base: ResolvedBase, setupKey: string, network: string): Docker.ContainerCreateOptions {
+/** What one snapshot build makes: the snapshot of `base` with `setup`, from `baseImage`. */
+interface BuildPlan {
+  readonly key: string;
+  readonly repoUrl: string;
+  readonly baseImage: string;
+  readonly baseImageId: string;
+  readonly base: ResolvedBase;
+  readonly setup: SnapshotSetup;
+}
+
+function builderSpec({ key, repoUrl, baseImage, baseImageId, base, setup }: BuildPlan, network: string): ContainerCreateOptions {
   return {
     Image: baseImage,
     Cmd: ['sleep', 'infinity'],
@@ -300,7 +306,7 @@ function builderSpec(key: string, repoUrl: string, baseImage: string, baseImageI
       [SNAPSHOT_LABEL.baseBranch]: base.branch,
       [SNAPSHOT_LABEL.baseCommit]: base.commit,
       [SNAPSHOT_LABEL.baseImage]: baseImageId,
-      [SNAPSHOT_LABEL.setupKey]: setupKey,
+      [SNAPSHOT_LABEL.setupKey]: setup.key,
       [SNAPSHOT_LABEL.created]: new Date().toISOString(),
       [SNAPSHOT_LABEL.version]: GITISO_VERSION,
     },

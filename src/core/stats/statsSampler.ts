@@ -1,5 +1,6 @@
 import { type Agent, LABEL } from '../agent';
-import type { AgentService } from '../agentService';
+import type { AgentExec } from '../agentExec';
+import type { Engine } from '../docker/engine';
 import { setMaxListeners } from 'node:events';
 import { Emitter, type Disposable } from '../base/event';
 import { describeCause } from '../errors';
@@ -13,6 +14,14 @@ export interface AgentStats extends CgroupReading {
   /** The container's writable layer (what the agent changed); sampled rarely, since the engine walks the files to measure it. */
   readonly diskBytes?: number;
   readonly sampledAt: number;
+}
+
+export interface StatsSamplerDeps {
+  readonly exec: AgentExec;
+  readonly engine: Pick<Engine, 'statsOnce' | 'listContainers'>;
+  /** The agents to sample (the running ones). */
+  readonly runningAgents: () => readonly Agent[] | Promise<readonly Agent[]>;
+  readonly log?: Logger;
 }
 
 export interface StatsSamplerOptions {
@@ -52,12 +61,16 @@ export class StatsSampler implements Disposable {
   private readonly diskIntervalMs: number;
   private readonly historyLength: number;
 
-  constructor(
-    private readonly service: AgentService,
-    private readonly runningAgents: () => readonly Agent[] | Promise<readonly Agent[]>,
-    private readonly log: Logger = silentLogger,
-    options: StatsSamplerOptions = {},
-  ) {
+  private readonly exec: AgentExec;
+  private readonly engine: Pick<Engine, 'statsOnce' | 'listContainers'>;
+  private readonly runningAgents: () => readonly Agent[] | Promise<readonly Agent[]>;
+  private readonly log: Logger;
+
+  constructor(deps: StatsSamplerDeps, options: StatsSamplerOptions = {}) {
+    this.exec = deps.exec;
+    this.engine = deps.engine;
+    this.runningAgents = deps.runningAgents;
+    this.log = deps.log ?? silentLogger;
     this.intervalMs = options.intervalMs ?? 2_000;
     this.diskIntervalMs = options.diskIntervalMs ?? 60_000;
     this.historyLength = options.historyLength ?? 150;
@@ -147,7 +160,7 @@ export class StatsSampler implements Disposable {
   private async read(agent: Agent, signal: AbortSignal): Promise<CgroupReading | undefined> {
     try {
       const known = this.commands.get(agent.id);
-      const result = await this.service.run(agent.id, known ?? READ_COMMAND, { signal });
+      const result = await this.exec.run(agent.id, known ?? READ_COMMAND, { signal });
       const reading = parseCgroupReading(result.stdout);
       if (reading) {
         if (!known) {
@@ -160,7 +173,7 @@ export class StatsSampler implements Disposable {
       this.log.debug(`stats of '${agent.id}' through its channel: ${describeCause(error)}`);
     }
     try {
-      const stats = (await this.service.engine.docker.getContainer(agent.containerId).stats({ stream: false, 'one-shot': true } as { stream: false })) as unknown as EngineStats;
+      const stats = (await this.engine.statsOnce(agent.containerId)) as EngineStats;
       return fromEngineStats(stats);
     } catch (error) {
       this.log.debug(`stats of '${agent.id}' from the engine: ${describeCause(error)}`);
@@ -171,8 +184,8 @@ export class StatsSampler implements Disposable {
   /** One engine request for every agent's writable layer size. */
   private async measureDisk(): Promise<void> {
     try {
-      const containers = await this.service.engine.docker.listContainers({ size: true, filters: { label: [LABEL.agent] } });
-      for (const container of containers as (typeof containers[number] & { SizeRw?: number })[]) {
+      const containers = await this.engine.listContainers(LABEL.agent, { size: true });
+      for (const container of containers) {
         const id = container.Labels[LABEL.agent];
         if (id && container.SizeRw !== undefined) {
           this.disk.set(id, container.SizeRw);

@@ -1,18 +1,18 @@
 import * as vscode from 'vscode';
-import type { CreateRequest } from '../../core/agentService';
+import type { CreateRequest } from '../../core/create/createRequest';
 import { CancelledError } from '../../core/errors';
 import { AdmissionError } from '../../core/limits/agentLimits';
 import type { CommandContext } from './context';
 
 /**
- * Admission control before a create: when the agents' memory limits do not
- * fit the engine's memory, the user decides (a modal that says how much is
- * reserved). Returns true when the create is to go ahead regardless (force).
+ * Admission control before a create, done once here: when the agents' memory
+ * limits do not fit the engine's memory, the user decides (a modal that says
+ * how much is reserved). Returns when the create is to go ahead (then with
+ * `force`, as it was admitted); throws CancelledError when the user declines.
  */
-export async function admitOrConfirm(ctx: CommandContext, requests: readonly CreateRequest[]): Promise<boolean> {
+export async function admitOrConfirm(ctx: CommandContext, requests: readonly CreateRequest[]): Promise<void> {
   try {
-    await ctx.gitiso.service.admit(requests);
-    return false;
+    await ctx.gitiso.admission.admit(requests);
   } catch (error) {
     if (!(error instanceof AdmissionError)) {
       throw error;
@@ -21,6 +21,5 @@ export async function admitOrConfirm(ctx: CommandContext, requests: readonly Cre
     if (choice !== 'Create Anyway') {
       throw new CancelledError('creation');
     }
-    return true;
   }
 }

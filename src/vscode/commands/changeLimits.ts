@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { CancelledError } from '../../core/errors';
+import { CancelledError, describeCause } from '../../core/errors';
 import { formatBytes, parseMemory, type AgentLimits } from '../../core/limits/agentLimits';
 import type { CommandContext } from './context';
 import { isRunning, pickAgent, type AgentTarget } from './pickAgents';
@@ -8,7 +8,7 @@ import { isRunning, pickAgent, type AgentTarget } from './pickAgents';
 export async function changeLimits(ctx: CommandContext, target?: AgentTarget, given?: Partial<AgentLimits>): Promise<AgentLimits> {
   const agent = await pickAgent(ctx.gitiso, target, 'Change Limits', isRunning);
   const change = given ?? (await askLimits(agent.id, agent.limits));
-  const limits = await ctx.gitiso.service.updateLimits(agent.id, change);
+  const limits = await ctx.gitiso.agents.updateLimits(agent.id, change);
   void vscode.window.showInformationMessage(`${agent.id} may now use ${formatBytes(limits.memoryBytes)}, ${limits.cpus} CPUs and ${limits.pids} processes.`);
   return limits;
 }
@@ -27,7 +27,7 @@ async function askLimits(agentId: string, current: AgentLimits | undefined): Pro
       parseMemory(text);
       return undefined;
     } catch (error) {
-      return (error as Error).message;
+      return describeCause(error);
     }
   });
   const cpus = await ask(2, 'CPUs (for example 1.5)', String(current?.cpus ?? 2), (text) => (Number(text) >= 0.1 ? undefined : 'At least 0.1 CPUs'));

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { Agent } from '../../core/agent';
-import type { CreatePhase, CreateRequest } from '../../core/agentService';
+import type { CreatePhase, CreateRequest } from '../../core/create/createRequest';
 import { readSettings } from '../config';
 import type { CommandContext } from './context';
 import { admitOrConfirm } from './admitAgents';
@@ -18,7 +18,7 @@ export async function createAgent(ctx: CommandContext, given?: Partial<CreateReq
   const id = given?.id ?? (await askAgentId(model.agents));
   const request: CreateRequest = { id, repoUrl, baseBranch, image: given?.image ?? readSettings().image, env: given?.env };
 
-  const force = await admitOrConfirm(ctx, [request]);
+  await admitOrConfirm(ctx, [request]);
   const agent = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Creating agent ${id}`, cancellable: true },
     async (progress, token) => {
@@ -28,7 +28,7 @@ export async function createAgent(ctx: CommandContext, given?: Partial<CreateReq
       try {
         return await model.create(request, {
           signal: abort.signal,
-          force,
+          force: true, // admitted, or confirmed by the user, just now
           onProgress: (step) => {
             // Notification progress adds increments; report git's percentage as a share of the bar.
             const target = step.phase === 'cloning' && step.percent !== undefined ? 10 + Math.round(step.percent * 0.8) : PHASE_SHARE[step.phase];

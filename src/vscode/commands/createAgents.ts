@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { Agent } from '../../core/agent';
-import { CancelledError, isCancellation } from '../../core/errors';
+import { CancelledError, isCancellation, describeCause } from '../../core/errors';
 import { validateAgentId } from '../../core/names';
 import { readSettings } from '../config';
 import type { CommandContext } from './context';
@@ -37,23 +37,24 @@ export async function createAgents(ctx: CommandContext, given: CreateAgentsOptio
     const cancel = token.onCancellationRequested(() => abort.abort());
     const created: Agent[] = [];
     const failed: string[] = [];
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < ids.length && !abort.signal.aborted) {
-        const id = ids[next++] as string;
-        try {
-          created.push(await model.create({ id, repoUrl, baseBranch, image: settings.image }, { signal: abort.signal, force: true }));
-        } catch (error) {
-          if (!isCancellation(error)) {
-            failed.push(`${id}: ${(error as Error).message}`);
-            ctx.log.error(`agent '${id}' could not be created: ${(error as Error).message}`);
-          }
-        }
-        progress.report({ message: `${created.length} of ${count} ready${failed.length ? `, ${failed.length} failed` : ''}`, increment: 100 / count });
-      }
-    };
     try {
-      await Promise.all(Array.from({ length: Math.min(settings.createConcurrency, ids.length) }, worker));
+      await model.createMany(
+        ids.map((id) => ({ id, repoUrl, baseBranch, image: settings.image })),
+        {
+          signal: abort.signal,
+          force: true, // admitted, or confirmed by the user, just now
+          concurrency: settings.createConcurrency,
+          onSettled: (outcome) => {
+            if ('agent' in outcome) {
+              created.push(outcome.agent);
+            } else if (!isCancellation(outcome.error)) {
+              failed.push(`${outcome.id}: ${describeCause(outcome.error)}`);
+              ctx.log.error(`agent '${outcome.id}' could not be created: ${describeCause(outcome.error)}`);
+            }
+            progress.report({ message: `${created.length} of ${count} ready${failed.length ? `, ${failed.length} failed` : ''}`, increment: 100 / count });
+          },
+        },
+      );
     } finally {
       cancel.dispose();
     }
@@ -94,7 +95,7 @@ async function askPrefix(): Promise<string> {
         validateAgentId(`${text}-1`);
         return undefined;
       } catch (error) {
-        return (error as Error).message;
+        return describeCause(error);
       }
     },
   });

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { Agent } from '../../core/agent';
-import { CancelledError } from '../../core/errors';
+import { CancelledError, describeCause } from '../../core/errors';
 import { validateAgentId, validateRepoUrl } from '../../core/names';
 import { readSettings } from '../config';
 import { listRemoteBranches, readWorkspaceRepo } from '../workspaceRepo';
@@ -94,6 +94,6 @@ function messageOf(check: () => unknown): string | undefined {
     check();
     return undefined;
   } catch (error) {
-    return (error as Error).message;
+    return describeCause(error);
   }
 }

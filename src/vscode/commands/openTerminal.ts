@@ -10,7 +10,7 @@ export async function openTerminal(ctx: CommandContext, target?: AgentTarget): P
   if (agent.state === 'stopped' || agent.state === 'creating' || !agent.containerId) {
     throw new AgentNotRunningError(agent.id, agent.state);
   }
-  const terminal = createAgentTerminal(ctx.gitiso.engine, agent.id, agent.containerId);
+  const terminal = createAgentTerminal(ctx.gitiso.exec, { agentId: agent.id, containerId: agent.containerId });
   terminal.show();
   return terminal;
 }

@@ -10,7 +10,7 @@ export async function pushBranch(ctx: CommandContext, target?: AgentTarget): Pro
   const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Pushing ${agent.sessionBranch}`, cancellable: true }, (_progress, token) => {
     const abort = new AbortController();
     token.onCancellationRequested(() => abort.abort());
-    return ctx.gitiso.service.git(agent.id, ['push', '--set-upstream', 'origin', agent.sessionBranch], { signal: abort.signal });
+    return ctx.gitiso.exec.git(agent.id, ['push', '--set-upstream', 'origin', agent.sessionBranch], { signal: abort.signal });
   });
   ctx.outputs.get(agent.id).append(result.stderr + result.stdout);
   if (result.exitCode !== 0) {

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { ExecResult } from '../../core/docker/exec';
-import { CancelledError } from '../../core/errors';
+import { CancelledError, describeCause } from '../../core/errors';
 import { splitCommandLine } from '../../core/commandLine';
 import type { CommandContext } from './context';
 import { pickAgent, type AgentTarget } from './pickAgents';
@@ -26,7 +26,7 @@ export async function runGitCommand(ctx: CommandContext, target?: AgentTarget, g
         try {
           return splitCommandLine(value).length === 0 ? 'type the arguments for git' : undefined;
         } catch (error) {
-          return (error as Error).message;
+          return describeCause(error);
         }
       },
     });
@@ -46,7 +46,7 @@ export async function runGitInAgent(ctx: CommandContext, agentId: string, args: 
   const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `git ${args[0] ?? ''} in ${agentId}`, cancellable: true }, (_progress, token) => {
     const abort = new AbortController();
     token.onCancellationRequested(() => abort.abort());
-    return ctx.gitiso.service.git(agentId, args, {
+    return ctx.gitiso.exec.git(agentId, args, {
       signal: abort.signal,
       onStdout: (chunk) => channel.append(chunk.toString('utf8')),
       onStderr: (chunk) => channel.append(chunk.toString('utf8')),

@@ -7,7 +7,9 @@ import { isRunning, pickAgent, type AgentTarget } from './pickAgents';
 /** Show Dev Server Log: the log, followed live, in a terminal (colours and all); closing it stops only the view. */
 export async function showDevServerLog(ctx: CommandContext, target?: AgentTarget): Promise<vscode.Terminal> {
   const agent = await pickAgent(ctx.gitiso, target, 'Show Dev Server Log', isRunning);
-  const terminal = createAgentTerminal(ctx.gitiso.engine, agent.id, agent.containerId, {
+  const terminal = createAgentTerminal(ctx.gitiso.exec, {
+    agentId: agent.id,
+    containerId: agent.containerId,
     name: `dev: ${agent.id}`,
     command: ['tail', '-n', '500', '-F', DEV_LOG],
   });

@@ -8,7 +8,7 @@ export async function syncAgent(ctx: CommandContext, target?: AgentTarget): Prom
   const synced = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Syncing ${agent.id} with its remote`, cancellable: true }, (_progress, token) => {
     const abort = new AbortController();
     token.onCancellationRequested(() => abort.abort());
-    return ctx.gitiso.service.sync(agent.id, { signal: abort.signal });
+    return ctx.gitiso.agents.sync(agent.id, { signal: abort.signal });
   });
   void vscode.window.showInformationMessage(
     synced.from === synced.to ? `${agent.id}: origin/${synced.branch} is up to date.` : `${agent.id}: origin/${synced.branch} now at ${synced.to.slice(0, 12)}. Merge or rebase in the agent to take it.`,

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { GitisoError, InvalidInputError } from '../../core/errors';
+import { GitisoError, InvalidInputError, describeCause } from '../../core/errors';
 import { makeNonce, previewHtml } from './previewHtml';
 import { joinUrl, normalizePath, parseFromWebview, parsePreviewState, type PreviewState, type ToWebview } from './previewMessages';
 
@@ -128,7 +128,7 @@ export class PreviewPanels implements vscode.Disposable {
     try {
       target = await this.target(state.agentId, state.containerPort);
     } catch (error) {
-      this.log.info(`preview of ${state.agentId}:${state.containerPort} not restored: ${(error as Error).message}`);
+      this.log.info(`preview of ${state.agentId}:${state.containerPort} not restored: ${describeCause(error)}`);
       panel.dispose();
       void vscode.window.showInformationMessage(`gitiso: agent '${state.agentId}' is gone; its preview of port ${state.containerPort} is closed.`);
       return;
@@ -164,7 +164,7 @@ export class PreviewPanels implements vscode.Disposable {
         return;
       }
     } catch (error) {
-      this.log.warn(`preview of ${entry.agentId}:${entry.containerPort}: ${(error as Error).message}`);
+      this.log.warn(`preview of ${entry.agentId}:${entry.containerPort}: ${describeCause(error)}`);
     }
     if (path !== undefined) {
       this.post(entry, { type: 'navigate', path });
@@ -228,7 +228,7 @@ export class PreviewPanels implements vscode.Disposable {
       case 'openExternal': {
         const url = joinUrl(entry.target.baseUrl, entry.path);
         void vscode.env.openExternal(vscode.Uri.parse(url, true)).then(undefined, (error: unknown) =>
-          this.log.warn(`could not open ${url}: ${(error as Error).message}`),
+          this.log.warn(`could not open ${url}: ${describeCause(error)}`),
         );
         return;
       }

@@ -1,14 +1,15 @@
 import * as vscode from 'vscode';
-import { WORKSPACE } from '../../core/agent';
-import { InteractiveExec } from '../../core/docker/interactiveExec';
-import type { Engine } from '../../core/docker/engine';
+import type { AgentExec } from '../../core/agentExec';
+import type { InteractiveExec } from '../../core/docker/interactiveExec';
+import { describeCause } from '../../core/errors';
 
 /**
  * A terminal inside an agent's container at /workspace: a Pseudoterminal over
  * an engine exec with a TTY, so no docker CLI is needed on this machine.
- * `run.command` runs something else than a shell there (the dev server's log).
+ * `target.command` runs something else than a shell there (the dev server's log).
  */
-export function createAgentTerminal(engine: Engine, agentId: string, containerId: string, run: { name?: string; command?: readonly string[] } = {}): vscode.Terminal {
+export function createAgentTerminal(exec: AgentExec, target: { readonly agentId: string; readonly containerId: string; readonly name?: string; readonly command?: readonly string[] }): vscode.Terminal {
+  const { agentId, containerId } = target;
   const write = new vscode.EventEmitter<string>();
   const close = new vscode.EventEmitter<number | undefined>();
   let session: InteractiveExec | undefined;
@@ -20,7 +21,7 @@ export function createAgentTerminal(engine: Engine, agentId: string, containerId
     onDidWrite: write.event,
     onDidClose: close.event,
     open: (dimensions) => {
-      InteractiveExec.open(engine.docker, containerId, { workdir: WORKSPACE, columns: dimensions?.columns, rows: dimensions?.rows, command: run.command }).then(
+      exec.openInteractive(containerId, { columns: dimensions?.columns, rows: dimensions?.rows, command: target.command }).then(
         (opened) => {
           session = opened;
           opened.onData((text) => write.fire(text));
@@ -34,7 +35,7 @@ export function createAgentTerminal(engine: Engine, agentId: string, containerId
           }
         },
         (error: unknown) => {
-          write.fire(`\r\ngitiso: cannot open a shell in agent '${agentId}': ${(error as Error).message}\r\n`);
+          write.fire(`\r\ngitiso: cannot open a shell in agent '${agentId}': ${describeCause(error)}\r\n`);
           close.fire(1);
         },
       );
@@ -56,5 +57,5 @@ export function createAgentTerminal(engine: Engine, agentId: string, containerId
       close.dispose();
     },
   };
-  return vscode.window.createTerminal({ name: run.name ?? `gitiso: ${agentId}`, pty, iconPath: new vscode.ThemeIcon(run.command ? 'output' : 'vm') });
+  return vscode.window.createTerminal({ name: target.name ?? `gitiso: ${agentId}`, pty, iconPath: new vscode.ThemeIcon(target.command ? 'output' : 'vm') });
 }

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { Agent, AgentState } from '../../core/agent';
-import type { CreateProgress } from '../../core/agentService';
+import type { CreateProgress } from '../../core/create/createRequest';
 import { formatBytes } from '../../core/limits/agentLimits';
 import type { AgentStats } from '../../core/stats/statsSampler';
 

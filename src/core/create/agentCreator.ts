@@ -1,0 +1,109 @@
+import type { Agent, CreateStrategy } from '../agent';
+import type { AgentService } from '../agentService';
+import { throwIfAborted } from '../base/abort';
+import type { Engine } from '../docker/engine';
+import { AgentExistsError, asError } from '../errors';
+import { readHostIdentity, type GitIdentity } from '../git/hostGit';
+import type { Admission } from '../limits/admission';
+import { redactCredentials, type Logger } from '../logger';
+import { containerNameFor, sessionBranchFor, validateAgentId, validateBranchName, validateRepoUrl } from '../names';
+import type { AgentStarter } from './agentStarter';
+import { DEFAULT_CREATE_CONCURRENCY, type CreateHooks, type CreateManyHooks, type CreateOutcome, type CreateRequest, type ReportProgress } from './createRequest';
+
+export interface AgentCreatorOptions {
+  readonly engine: Engine;
+  readonly agents: Pick<AgentService, 'get'>;
+  readonly admission: Admission;
+  /** One starter per strategy. */
+  readonly starters: Readonly<Record<CreateStrategy, AgentStarter>>;
+  readonly log: Logger;
+  /** Image used when a request names none. */
+  readonly defaultImage: string;
+  /** The strategy used when a request names none. */
+  readonly strategy: CreateStrategy;
+  /** Where to read the host's git identity from (a workspace folder); the user's global config when absent. */
+  readonly identityFrom?: string;
+  /** Overrides the host's git identity (tests, scripts). */
+  readonly identity?: GitIdentity;
+}
+
+/**
+ * Creates agents: checks the request, admits it against the engine's memory,
+ * makes sure the image is there, then hands it to the starter of its
+ * strategy. `createMany` is the one batch loop (the CLI, the tree and the
+ * VS Code command all use it).
+ */
+export class AgentCreator {
+  /** Ids this process is creating now: a second create of one fails at once. */
+  private readonly creating = new Set<string>();
+
+  constructor(private readonly options: AgentCreatorOptions) {}
+
+  /**
+   * Creates several agents, at most `concurrency` at a time. The burst is
+   * admitted (or refused) as a whole before anything is made; one snapshot
+   * build and one pool fetch serve it; a failure of one agent neither stops
+   * nor undoes the others and is reported by its id.
+   */
+  async createMany(requests: readonly CreateRequest[], hooks: CreateManyHooks = {}): Promise<CreateOutcome[]> {
+    await this.options.admission.admit(requests, hooks.force);
+    const admitted = { ...hooks, force: true };
+    const outcomes: CreateOutcome[] = new Array(requests.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < requests.length) {
+        const index = next++;
+        const request = requests[index] as CreateRequest;
+        try {
+          // Once cancelled, the agents not yet begun are not begun.
+          throwIfAborted(hooks.signal, `creation of agent '${request.id}'`);
+          outcomes[index] = { id: request.id, agent: await this.create(request, admitted) };
+        } catch (error) {
+          outcomes[index] = { id: request.id, error: asError(error) };
+        }
+        hooks.onSettled?.(outcomes[index]);
+      }
+    };
+    const concurrency = Math.max(1, Math.min(hooks.concurrency ?? DEFAULT_CREATE_CONCURRENCY, requests.length));
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    return outcomes;
+  }
+
+  async create(request: CreateRequest, hooks: CreateHooks = {}): Promise<Agent> {
+    const { engine, admission, log } = this.options;
+    const id = validateAgentId(request.id);
+    const repoUrl = validateRepoUrl(request.repoUrl);
+    const baseBranch = request.baseBranch ? validateBranchName(request.baseBranch) : '';
+    const image = request.image || this.options.defaultImage;
+    const report: ReportProgress = (phase, message, percent) => hooks.onProgress?.({ agentId: id, phase, message, percent });
+
+    if (this.creating.has(id)) {
+      throw new AgentExistsError(id);
+    }
+    this.creating.add(id);
+    try {
+      report('checking', 'checking the engine');
+      await engine.ping();
+      if (await engine.inspectContainer(containerNameFor(id))) {
+        throw new AgentExistsError(id);
+      }
+      const limits = await admission.limitsFor(request.limits);
+      if (!hooks.force) {
+        await admission.admit([request]);
+      }
+      const [gitIdentity] = await Promise.all([
+        this.options.identity ?? readHostIdentity(this.options.identityFrom),
+        engine.ensureImage(image, (p) => report('image', p.message, p.percent), hooks.signal),
+      ]);
+      throwIfAborted(hooks.signal, `creation of agent '${id}'`);
+
+      const strategy = request.strategy ?? this.options.strategy;
+      await this.options.starters[strategy].start({ id, repoUrl, baseBranch, image, strategy, gitIdentity, limits, request, report, signal: hooks.signal });
+      report('ready', `agent '${id}' is ready on ${sessionBranchFor(id)}`);
+      log.info(`created agent '${id}' from ${redactCredentials(repoUrl)}`);
+      return await this.options.agents.get(id);
+    } finally {
+      this.creating.delete(id);
+    }
+  }
+}

@@ -1,0 +1,62 @@
+import type { AgentIdentity, CreateStrategy } from '../agent';
+import type { Engine } from '../docker/engine';
+import type { GitIdentity } from '../git/hostGit';
+import type { ObjectPool } from '../git/objectPool';
+import type { AgentLimits } from '../limits/agentLimits';
+import type { Logger } from '../logger';
+import type { ReadyStates } from '../readyStates';
+import type { SetupSettings } from '../setup/repoSetup';
+import type { SnapshotStore } from '../snapshot/snapshotStore';
+import type { CreateRequest, ReportProgress } from './createRequest';
+
+/** One agent to start, once the creator has checked and admitted it. */
+export interface StartPlan {
+  readonly id: string;
+  readonly repoUrl: string;
+  /** The base branch asked for; '' for the remote's default. */
+  readonly baseBranch: string;
+  /** The image asked for (a snapshot is made of it). */
+  readonly image: string;
+  readonly strategy: CreateStrategy;
+  readonly gitIdentity: GitIdentity;
+  readonly limits: AgentLimits;
+  readonly request: CreateRequest;
+  readonly report: ReportProgress;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * One way of giving an agent its clone (snapshot, clone from the pool, clone
+ * from the remote). It learns the base, makes the container and leaves it
+ * ready on the session branch; on failure or cancellation nothing is left.
+ */
+export interface AgentStarter {
+  start(plan: StartPlan): Promise<void>;
+}
+
+/** The identity an agent's labels record, once its base is known (as far as it is). */
+export function agentIdentity(plan: StartPlan, base: { readonly branch?: string; readonly commit?: string }, sessionBranch: string): AgentIdentity {
+  return {
+    id: plan.id,
+    repoUrl: plan.repoUrl,
+    baseBranch: base.branch ?? '',
+    baseCommit: base.commit,
+    sessionBranch,
+    image: plan.image,
+    strategy: plan.strategy,
+    createdAt: new Date(),
+  };
+}
+
+/** What the starters share: the engine, the host's pool and snapshots, and the user's settings. */
+export interface StarterDeps {
+  readonly engine: Engine;
+  readonly pool: ObjectPool;
+  readonly snapshots: SnapshotStore;
+  readonly states: ReadyStates;
+  readonly log: Logger;
+  /** Docker network agents join; the engine's default bridge when absent. */
+  readonly network?: string;
+  /** The user's setup settings; a repository's `.gitiso.json` comes first. */
+  readonly setupSettings: SetupSettings;
+}

@@ -1,0 +1,34 @@
+import type { ResolvedBase } from '../git/objectPool';
+import type { RepoSetup } from '../setup/repoSetup';
+import type { Snapshot, SnapshotStore } from '../snapshot/snapshotStore';
+import type { ReportProgress } from './createRequest';
+
+export interface SnapshotQuery {
+  readonly repoUrl: string;
+  readonly image: string;
+  readonly base: ResolvedBase;
+  readonly setup: RepoSetup;
+  readonly report: ReportProgress;
+}
+
+/**
+ * The snapshot an agent starts from: the one of its commit; else an older one
+ * of the same branch history and setup (the agent fetches only the new
+ * commits, and the snapshot of the commit is built in the background); else
+ * one built now (once per commit, shared by concurrent creates).
+ */
+export async function chooseSnapshot(snapshots: Pick<SnapshotStore, 'find' | 'findAncestor' | 'refreshInBackground' | 'ensure'>, query: SnapshotQuery): Promise<Snapshot> {
+  const { repoUrl, image, base, setup } = query;
+  const exact = await snapshots.find(repoUrl, image, base.commit, setup.key);
+  if (exact) {
+    return exact;
+  }
+  const older = await snapshots.findAncestor(repoUrl, image, base.commit, setup.key);
+  if (older) {
+    snapshots.refreshInBackground(repoUrl, image, base, setup);
+    return older;
+  }
+  const install = setup.install ? ` and running '${setup.install}'` : '';
+  query.report('snapshot', `building the snapshot of ${base.branch} at ${base.commit.slice(0, 12)}${install} (once per commit)`);
+  return snapshots.ensure(repoUrl, image, base, setup);
+}

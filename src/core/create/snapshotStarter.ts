@@ -1,0 +1,158 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { type AgentIdentity, type AgentStateFile, WORKSPACE } from '../agent';
+import { throwIfAborted } from '../base/abort';
+import { CreateFailedError, describeCause } from '../errors';
+import { gitFailure } from '../git/gitFailure';
+import type { ResolvedBase } from '../git/objectPool';
+import { sessionBranchFor } from '../names';
+import type { RepoSetup } from '../setup/repoSetup';
+import { bootCommand, setupCommand, startAndAwaitBoot, type SetupArgs } from '../snapshot/agentBoot';
+import type { Snapshot } from '../snapshot/snapshotStore';
+import { createAgentContainer, isMissingImage, removeOnFailure } from './agentContainer';
+import { agentIdentity, type AgentStarter, type StartPlan, type StarterDeps } from './agentStarter';
+import type { ReportProgress } from './createRequest';
+import { copySetupFiles, setupAt } from './repoSetupSteps';
+import { chooseSnapshot } from './snapshotChoice';
+import { startingPoint } from './startingPoint';
+
+/** Where a delta bundle goes in an agent's container (the setup removes it). */
+export const DELTA_PATH = '/tmp/gitiso-delta.bundle';
+
+/** A bundle of commits on the host, and the ref it carries. */
+interface Delta {
+  readonly file: string;
+  readonly ref: string;
+}
+
+/** One agent's start from a snapshot, with what it learned on the way. */
+interface SnapshotStart {
+  readonly plan: StartPlan;
+  readonly identity: AgentIdentity;
+  readonly snapshot: Snapshot;
+  readonly setup: RepoSetup;
+  /** The fetched base, when the agent started from the pool's copy (it may have moved on). */
+  readonly latest?: Promise<ResolvedBase>;
+}
+
+function readyState(baseBranch: string, baseCommit: string, setupError?: string): AgentStateFile {
+  return { state: 'ready', baseBranch, baseCommit, readyAt: new Date().toISOString(), ...(setupError ? { setupError } : {}) };
+}
+
+/**
+ * The default way: the clone is a layer of a snapshot image of the base
+ * commit, shared by every agent of it. The container sets itself up as it
+ * starts (no exec: see agentBoot.ts); commits the snapshot lacks go in as a
+ * bundle from the pool.
+ */
+export class SnapshotStarter implements AgentStarter {
+  constructor(private readonly deps: StarterDeps) {}
+
+  async start(plan: StartPlan): Promise<void> {
+    const { pool, snapshots, log, setupSettings } = this.deps;
+    const { base, latest } = await startingPoint(pool, log, { repoUrl: plan.repoUrl, baseBranch: plan.baseBranch, report: plan.report });
+    throwIfCancelled(plan);
+    const setup = await setupAt(pool, setupSettings, { repoUrl: plan.repoUrl, commit: base.commit });
+    const query = { repoUrl: plan.repoUrl, image: plan.image, base, setup, report: plan.report };
+    const snapshot = await chooseSnapshot(snapshots, query);
+    throwIfCancelled(plan);
+    const identity = agentIdentity(plan, base, sessionBranchFor(plan.id));
+    plan.report('container', 'starting the container');
+    try {
+      await this.startFrom({ plan, identity, snapshot, setup, latest });
+    } catch (error) {
+      if (!isMissingImage(error)) {
+        throw error;
+      }
+      // Pruned between finding and using it (another process): choose again, once.
+      await this.startFrom({ plan, identity, snapshot: await chooseSnapshot(snapshots, query), setup, latest });
+    }
+  }
+
+  /**
+   * Creates the agent's container from the snapshot and waits for its boot.
+   * When the snapshot is older than the base, the commits it lacks go in first
+   * as a bundle; when the pool's fetch finds the base moved on, the agent
+   * catches up before it is called ready.
+   */
+  private async startFrom(start: SnapshotStart): Promise<void> {
+    const { engine, log, states, network } = this.deps;
+    const { plan, identity, snapshot } = start;
+    const baseCommit = identity.baseCommit ?? snapshot.baseCommit;
+    const delta = baseCommit === snapshot.baseCommit ? undefined : await this.delta(identity, { from: snapshot.baseCommit, to: baseCommit }, plan.report);
+    try {
+      const cmd = bootCommand(setupArgs(start, baseCommit, delta));
+      const containerId = await createAgentContainer(engine, { identity, image: snapshot.image, env: plan.request.env, network, limits: plan.limits, cmd });
+      await removeOnFailure(engine, log, { agentId: identity.id, containerId }, async () => {
+        if (delta) {
+          await engine.putHostFile(containerId, delta.file, DELTA_PATH);
+        }
+        plan.report('checkout', `creating branch ${identity.sessionBranch}`);
+        await startAndAwaitBoot(engine, containerId, plan.signal);
+        const commit = await this.catchUp(start, { containerId, commit: baseCommit });
+        await copySetupFiles(engine, log, { containerId, setup: start.setup, from: plan.request.copyFrom });
+        states.remember(containerId, readyState(identity.baseBranch, commit, snapshot.setupError));
+        // Other windows and CLIs learn of the agent's readiness from the engine's events.
+        await engine.announce(containerId);
+      });
+    } finally {
+      if (delta) {
+        rmSync(dirname(delta.file), { recursive: true, force: true });
+      }
+    }
+  }
+
+  /** When the fetch found the base moved past `at.commit`, brings the agent there; returns the commit it is on. */
+  private async catchUp(start: SnapshotStart, at: { readonly containerId: string; readonly commit: string }): Promise<string> {
+    const { engine } = this.deps;
+    const moved = await start.latest;
+    if (!moved || moved.commit === at.commit) {
+      return at.commit;
+    }
+    const { identity, plan } = start;
+    const catchUp = await this.delta(identity, { from: at.commit, to: moved.commit }, plan.report);
+    try {
+      await engine.putHostFile(at.containerId, catchUp.file, DELTA_PATH);
+      const setup = await engine.exec(at.containerId, setupCommand(setupArgs(start, moved.commit, catchUp)), { workdir: WORKSPACE, signal: plan.signal });
+      if (setup.exitCode !== 0) {
+        throw new CreateFailedError(`could not bring ${identity.sessionBranch} to ${moved.commit.slice(0, 12)}: ${gitFailure(setup.stderr)}`);
+      }
+      return moved.commit;
+    } finally {
+      rmSync(dirname(catchUp.file), { recursive: true, force: true });
+    }
+  }
+
+  /** A bundle of the commits from `from` to `to`, from the pool, in a temporary folder of its own; the snapshot of `to` is started in the background. */
+  private async delta(identity: AgentIdentity, range: { readonly from: string; readonly to: string }, report: ReportProgress): Promise<Delta> {
+    const { pool, snapshots, log, setupSettings } = this.deps;
+    const { from, to } = range;
+    // The next snapshot has the setup `to` has (its key is how agents will look for it).
+    void setupAt(pool, setupSettings, { repoUrl: identity.repoUrl, commit: to }).then(
+      (setup) => snapshots.refreshInBackground(identity.repoUrl, identity.image, { branch: identity.baseBranch, commit: to }, setup),
+      (error: unknown) => log.warn(`no background snapshot of ${to.slice(0, 12)}: ${describeCause(error)}`),
+    );
+    report('fetching', `fetching the commits since the snapshot (${from.slice(0, 12)}..${to.slice(0, 12)})`);
+    const file = join(mkdtempSync(join(tmpdir(), 'gitiso-delta-')), 'delta.bundle');
+    return { file, ref: await pool.bundle(identity.repoUrl, to, file, from) };
+  }
+}
+
+function setupArgs(start: SnapshotStart, commit: string, bundle?: Delta): SetupArgs {
+  const { identity, plan, snapshot } = start;
+  return {
+    sessionBranch: identity.sessionBranch,
+    userName: plan.gitIdentity.name ?? '',
+    userEmail: plan.gitIdentity.email ?? '',
+    bundlePath: bundle ? DELTA_PATH : '',
+    bundleRef: bundle?.ref ?? '',
+    baseBranch: identity.baseBranch,
+    baseCommit: commit,
+    stateJson: JSON.stringify(readyState(identity.baseBranch, commit, snapshot.setupError)),
+  };
+}
+
+function throwIfCancelled(plan: StartPlan): void {
+  throwIfAborted(plan.signal, `creation of agent '${plan.id}'`);
+}

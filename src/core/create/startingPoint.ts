@@ -1,0 +1,47 @@
+import { describeCause } from '../errors';
+import type { ObjectPool, ResolvedBase } from '../git/objectPool';
+import { redactCredentials, type Logger } from '../logger';
+import type { ReportProgress } from './createRequest';
+
+export interface BaseQuery {
+  readonly repoUrl: string;
+  /** '' for the remote's default branch. */
+  readonly baseBranch: string;
+  readonly report: ReportProgress;
+}
+
+/** Brings the host's mirror up to date and reads the base branch's commit from it. */
+export async function fetchBase(pool: ObjectPool, query: BaseQuery): Promise<ResolvedBase> {
+  query.report('fetching', `fetching ${redactCredentials(query.repoUrl)} into the pool`);
+  await pool.sync(query.repoUrl);
+  return pool.resolve(query.repoUrl, query.baseBranch || undefined);
+}
+
+/** Where an agent starts without waiting for the remote: what the pool knows now, and what its fetch (running meanwhile) will say. */
+export interface StartingPoint {
+  readonly base: ResolvedBase;
+  /** Present when `base` came from the pool's copy: the fetched base, which may have moved on. */
+  readonly latest?: Promise<ResolvedBase>;
+}
+
+/**
+ * The snapshot strategy starts from what the pool already knows while the
+ * pool fetches: the agent catches up on what the fetch brings before it is
+ * ready. A repository the pool has never seen waits for the fetch.
+ */
+export async function startingPoint(pool: ObjectPool, log: Logger, query: BaseQuery): Promise<StartingPoint> {
+  const fetched = fetchBase(pool, query);
+  fetched.catch(() => undefined); // awaited through `latest`; must not go unobserved meanwhile
+  const known = await pool.resolveKnown(query.repoUrl, query.baseBranch || undefined);
+  return known ? { base: known, latest: latestBase(log, known, fetched) } : { base: await fetched };
+}
+
+/** What the fetch says the base is; if the fetch fails, the pool's copy, with a warning: work goes on offline. */
+async function latestBase(log: Logger, known: ResolvedBase, fetched: Promise<ResolvedBase>): Promise<ResolvedBase> {
+  try {
+    return await fetched;
+  } catch (error) {
+    log.warn(`${describeCause(error)}; starting from the pool's copy at ${known.commit.slice(0, 12)}`);
+    return known;
+  }
+}
