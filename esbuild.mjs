@@ -1,29 +1,43 @@
-// Bundles the extension and the CLI for Node. `vscode` is provided by the host;
-// ssh2's optional native helpers (cpu-features, *.node) are left out: ssh2 falls
-// back to pure JS when they are missing. Type-checking is `tsc --noEmit`'s job.
+// Bundles the extension and the CLI for Node, and the webview scripts for the
+// browser. `vscode` is provided by the host; ssh2's optional native helpers
+// (cpu-features, *.node) are left out: ssh2 falls back to pure JS when they are
+// missing. Type-checking is `npm run compile`'s job.
 import * as esbuild from 'esbuild';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 
-const common = {
+const anyBundle = {
   bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
   sourcemap: !production,
   minify: production,
   logLevel: 'warning',
+};
+
+const nodeBundle = {
+  ...anyBundle,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
   external: ['vscode', 'cpu-features', '*.node'],
 };
 
 const contexts = await Promise.all([
-  esbuild.context({ ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' }),
+  esbuild.context({ ...nodeBundle, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' }),
   esbuild.context({
-    ...common,
+    ...nodeBundle,
     entryPoints: ['src/cli.ts'],
     outfile: 'dist/cli.js',
     banner: { js: '#!/usr/bin/env node' },
+  }),
+  // One script per webview page, each a self-contained IIFE loaded by its panel from dist/webview/.
+  esbuild.context({
+    ...anyBundle,
+    platform: 'browser',
+    target: 'es2020',
+    format: 'iife',
+    entryPoints: { preview: 'src/webview/preview.ts', stats: 'src/webview/stats.ts' },
+    outdir: 'dist/webview',
   }),
 ]);
 

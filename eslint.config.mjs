@@ -36,6 +36,17 @@ export default tseslint.config(
     },
   },
   {
+    // The webview scripts and the protocol both sides share run in the browser (and the protocol in unit tests).
+    files: ['src/webview/**/*.ts'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        paths: [{ name: 'vscode', message: 'src/webview runs in the browser; the extension side imports it, not the other way.' }],
+        patterns: [{ group: ['node:*'], message: 'src/webview runs in the browser: no Node modules.' }],
+      }],
+    },
+  },
+  {
     files: ['**/*.mjs'],
     languageOptions: { globals: { ...globals.node } },
   },

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import type * as vscode from 'vscode';
-import type { PreviewState } from './previewMessages';
+import type { PreviewState } from '../../webview/protocol/previewMessages';
+import { cspMeta, escapeAttr, scriptTag, styleTag } from '../webview/webviewHtml';
 
 export interface PreviewHtmlInput {
   readonly webview: Pick<vscode.Webview, 'cspSource'>;
@@ -14,15 +14,6 @@ export interface PreviewHtmlInput {
   readonly frameUrl: string;
   readonly nonce: string;
   readonly state: PreviewState;
-}
-
-/** A fresh nonce for each render, so only our script runs. */
-export function makeNonce(): string {
-  return randomBytes(16).toString('base64');
-}
-
-export function escapeAttr(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/'/g, '&#39;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /** An origin fit for the CSP; anything odd gives 'none' rather than a widened policy. */
@@ -50,21 +41,15 @@ function button(id: string, label: string, name: keyof typeof ICONS, shortcut?: 
 /** The panel's page: a toolbar over a full-size iframe of the forward, under a strict CSP. */
 export function previewHtml(input: PreviewHtmlInput): string {
   const { webview, scriptUri, styleUri, frameOrigin, baseUrl, frameUrl, nonce, state } = input;
-  const csp = [
-    "default-src 'none'",
-    `frame-src ${cspOrigin(frameOrigin)}`,
-    `script-src 'nonce-${nonce}'`,
-    `style-src ${webview.cspSource}`,
-  ].join('; ');
   const frameTitle = `Preview of agent ${state.agentId}, port ${state.containerPort}`;
   // The iframe's sandbox omits allow-top-navigation: the page must not replace the webview.
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeAttr(csp)}">
+${cspMeta({ webview, nonce, extraDirectives: [`frame-src ${cspOrigin(frameOrigin)}`] })}
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${escapeAttr(styleUri.toString())}">
+${styleTag(styleUri)}
 <title>${escapeAttr(`${state.agentId} :${state.containerPort}`)}</title>
 </head>
 <body data-state="${escapeAttr(JSON.stringify(state))}" data-base-url="${escapeAttr(baseUrl)}">
@@ -76,7 +61,7 @@ ${button('reload', 'Reload', 'reload')}
 ${button('open', 'Open in Browser', 'external')}
 </div>
 <iframe id="frame" class="frame" title="${escapeAttr(frameTitle)}" src="${escapeAttr(frameUrl)}" sandbox="allow-scripts allow-same-origin allow-forms allow-modals allow-downloads" allow="clipboard-read; clipboard-write"></iframe>
-<script nonce="${escapeAttr(nonce)}" src="${escapeAttr(scriptUri.toString())}"></script>
+${scriptTag(scriptUri, nonce)}
 </body>
 </html>`;
 }

@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import { GitisoError, InvalidInputError, describeCause } from '../../core/errors';
-import { makeNonce, previewHtml } from './previewHtml';
-import { joinUrl, normalizePath, parseFromWebview, parsePreviewState, type PreviewState, type ToWebview } from './previewMessages';
+import { joinUrl, normalizePath, parseFromWebview, parsePreviewState, type PreviewState, type ToWebview } from '../../webview/protocol/previewMessages';
+import { makeNonce, mediaUri, webviewResourceRoots, webviewScriptUri } from '../webview/webviewHtml';
+import { previewHtml } from './previewHtml';
 
 export const PREVIEW_VIEW_TYPE = 'gitiso.preview';
 
@@ -45,10 +46,6 @@ export class PreviewPanels implements vscode.Disposable {
     private readonly resolve: ResolveForward,
     private readonly log: vscode.LogOutputChannel,
   ) {}
-
-  private get mediaUri(): vscode.Uri {
-    return vscode.Uri.joinPath(this.extensionUri, 'media');
-  }
 
   /** Shows the agent's port: reveals its panel (going to `path` when given), or opens one. */
   async open(agentId: string, containerPort: number, path?: string): Promise<void> {
@@ -144,7 +141,7 @@ export class PreviewPanels implements vscode.Disposable {
   }
 
   private adopt(panel: vscode.WebviewPanel, state: PreviewState, target: Target): void {
-    panel.iconPath = vscode.Uri.joinPath(this.mediaUri, 'preview.svg');
+    panel.iconPath = mediaUri(this.extensionUri, 'preview.svg');
     const entry: Entry = { agentId: state.agentId, containerPort: state.containerPort, path: state.path, target, panel, subscriptions: [] };
     entry.subscriptions.push(
       panel.webview.onDidReceiveMessage((message: unknown) => this.onMessage(entry, message)),
@@ -203,8 +200,8 @@ export class PreviewPanels implements vscode.Disposable {
     const webview = entry.panel.webview;
     entry.panel.webview.html = previewHtml({
       webview,
-      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(this.mediaUri, 'preview.js')),
-      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(this.mediaUri, 'preview.css')),
+      scriptUri: webview.asWebviewUri(webviewScriptUri(this.extensionUri, 'preview.js')),
+      styleUri: webview.asWebviewUri(mediaUri(this.extensionUri, 'preview.css')),
       frameOrigin: entry.target.origin,
       baseUrl: entry.target.baseUrl,
       frameUrl: joinUrl(entry.target.baseUrl, entry.path),
@@ -247,7 +244,7 @@ export class PreviewPanels implements vscode.Disposable {
   }
 
   private webviewOptions(): vscode.WebviewOptions {
-    return { enableScripts: true, localResourceRoots: [this.mediaUri] };
+    return { enableScripts: true, localResourceRoots: webviewResourceRoots(this.extensionUri) };
   }
 
   private entriesOf(agentId: string): Entry[] {

@@ -1,15 +1,9 @@
 import * as vscode from 'vscode';
-import type { AgentStats } from '../../core/stats/statsSampler';
+import type { StatsMessage } from '../../webview/protocol/statsMessages';
 import type { Gitiso } from '../composition';
-import { escapeAttr, makeNonce } from '../preview/previewHtml';
+import { cspMeta, escapeAttr, makeNonce, mediaUri, scriptTag, styleTag, webviewResourceRoots, webviewScriptUri } from '../webview/webviewHtml';
 
 export const STATS_VIEW_TYPE = 'gitiso.stats';
-
-/** What the page is sent: the agent's samples (oldest first); it draws them. */
-interface StatsMessage {
-  readonly type: 'samples';
-  readonly samples: readonly AgentStats[];
-}
 
 /**
  * Show Stats: one panel per agent with a live chart of its CPU and memory over
@@ -42,19 +36,19 @@ export class StatsPanels implements vscode.Disposable {
       existing.reveal();
       return existing;
     }
-    const media = vscode.Uri.joinPath(this.extensionUri, 'media');
-    const panel = vscode.window.createWebviewPanel(STATS_VIEW_TYPE, `Stats: ${agentId}`, vscode.ViewColumn.Active, { enableScripts: true, localResourceRoots: [media] });
-    panel.iconPath = vscode.Uri.joinPath(media, 'stats.svg');
+    const panel = vscode.window.createWebviewPanel(STATS_VIEW_TYPE, `Stats: ${agentId}`, vscode.ViewColumn.Active, {
+      enableScripts: true,
+      localResourceRoots: webviewResourceRoots(this.extensionUri),
+    });
+    panel.iconPath = mediaUri(this.extensionUri, 'stats.svg');
+    const webview = panel.webview;
     const nonce = makeNonce();
-    const script = panel.webview.asWebviewUri(vscode.Uri.joinPath(media, 'stats.js'));
-    const style = panel.webview.asWebviewUri(vscode.Uri.joinPath(media, 'stats.css'));
-    const csp = `default-src 'none'; script-src 'nonce-${nonce}'; style-src ${panel.webview.cspSource}`;
-    panel.webview.html = `<!DOCTYPE html>
+    webview.html = `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeAttr(csp)}">
-<link rel="stylesheet" href="${escapeAttr(style.toString())}">
+${cspMeta({ webview, nonce })}
+${styleTag(webview.asWebviewUri(mediaUri(this.extensionUri, 'stats.css')))}
 <title>${escapeAttr(`Stats: ${agentId}`)}</title>
 </head>
 <body>
@@ -63,7 +57,7 @@ export class StatsPanels implements vscode.Disposable {
 <section aria-label="Memory"><h2>Memory <span id="memory-now"></span></h2><svg id="memory" class="chart" viewBox="0 0 300 100" preserveAspectRatio="none" role="img" aria-label="Memory over the last minutes"></svg></section>
 <table id="facts" aria-label="Current figures"></table>
 <p id="empty" class="empty">Waiting for the first samples…</p>
-<script nonce="${escapeAttr(nonce)}" src="${escapeAttr(script.toString())}"></script>
+${scriptTag(webview.asWebviewUri(webviewScriptUri(this.extensionUri, 'stats.js')), nonce)}
 </body>
 </html>`;
     this.panels.set(agentId, panel);

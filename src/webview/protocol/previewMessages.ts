@@ -1,8 +1,11 @@
 /**
- * What the preview panel and its webview (media/preview.js) say to each other,
- * and the state the webview persists. No `vscode` import: unit tests load it
- * under plain Node.
+ * What the preview panel (src/vscode/preview) and its webview (src/webview/preview.ts)
+ * say to each other, and the state the webview persists. Both sides import this
+ * file, so it imports neither `vscode` nor Node: it runs in the browser bundle
+ * and in unit tests under plain Node.
  */
+
+import { isRecord } from './isRecord';
 
 /** From the webview to the extension. */
 export type FromWebview =
@@ -71,6 +74,26 @@ export function parseFromWebview(value: unknown): FromWebview | undefined {
   }
 }
 
+/**
+ * The message, when it is one the extension may send. A `navigate` path is only
+ * checked to be a string: the webview normalizes it as it does a typed one.
+ */
+export function parseToWebview(value: unknown): ToWebview | undefined {
+  if (!isRecord(value)) {
+    return undefined;
+  }
+  switch (value.type) {
+    case 'reload':
+      return { type: 'reload' };
+    case 'navigate':
+      return typeof value.path === 'string' ? { type: 'navigate', path: value.path } : undefined;
+    case 'setUrl':
+      return typeof value.url === 'string' ? { type: 'setUrl', url: value.url } : undefined;
+    default:
+      return undefined;
+  }
+}
+
 /** The persisted state, when it is whole; a restore from anything else is abandoned. */
 export function parsePreviewState(value: unknown): PreviewState | undefined {
   if (!isRecord(value)) {
@@ -85,8 +108,4 @@ export function parsePreviewState(value: unknown): PreviewState | undefined {
 
 function isPort(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value > 0 && value < 65536;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
 }
