@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { agentLabels, agentState, identityFromLabels, LABEL, parseStateFile } from '../../src/core/agent';
-import { agentContainerSpec } from '../../src/core/docker/containerSpec';
 import { GITISO_VERSION } from '../../src/core/version';
 
 const identity = {
@@ -50,22 +49,5 @@ describe('agent state', () => {
     assert.equal(parseStateFile('{"state":"rea'), undefined);
     assert.equal(parseStateFile(''), undefined);
     assert.deepEqual(parseStateFile(JSON.stringify(ready)), ready);
-  });
-});
-
-describe('agent container spec', () => {
-  it('keeps the working tree in the container and the agent in its labels', () => {
-    const spec = agentContainerSpec({ identity, image: 'img', env: { A: '1' }, network: 'net', limits: { memoryBytes: 1024 ** 3, cpus: 1.5, pids: 256 } });
-    assert.equal(spec.name, 'gitiso-a1');
-    assert.equal(spec.WorkingDir, '/workspace');
-    assert.deepEqual(spec.Env, ['A=1', 'GITISO_CPUS=1.5', `GITISO_MEMORY_BYTES=${1024 ** 3}`, 'GITISO_PIDS=256']);
-    assert.equal(spec.HostConfig?.Memory, 1024 ** 3);
-    assert.equal(spec.HostConfig?.NanoCpus, 1_500_000_000);
-    assert.equal(spec.HostConfig?.PidsLimit, 256);
-    assert.deepEqual(spec.Cmd?.slice(-2), ['sleep', 'infinity'], 'the budget file is written before the command runs');
-    assert.equal(spec.HostConfig?.Init, true);
-    assert.equal(spec.HostConfig?.NetworkMode, 'net');
-    assert.equal(spec.HostConfig?.Binds, undefined);
-    assert.equal(spec.Labels?.[LABEL.agent], 'a1');
   });
 });

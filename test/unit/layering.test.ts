@@ -29,4 +29,9 @@ describe('layering', () => {
       assert.doesNotMatch(text, /from '(vscode|node:[^']*)'|require\(/, file);
     }
   });
+
+  it('keeps dockerode inside the engine adapter', () => {
+    const importers = sourceFiles(srcDir).filter((file) => /from 'dockerode'|require\('dockerode'\)/.test(readFileSync(file, 'utf8')));
+    assert.deepEqual(importers.map((file) => file.slice(srcDir.length + 1)), ['core/docker/engine.ts']);
+  });
 });

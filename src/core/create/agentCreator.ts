@@ -11,9 +11,9 @@ import type { AgentStarter } from './agentStarter';
 import { DEFAULT_CREATE_CONCURRENCY, type CreateHooks, type CreateManyHooks, type CreateOutcome, type CreateRequest, type ReportProgress } from './createRequest';
 
 export interface AgentCreatorOptions {
-  readonly engine: Engine;
+  readonly engine: Pick<Engine, 'ping' | 'inspectContainer' | 'ensureImage'>;
   readonly agents: Pick<AgentService, 'get'>;
-  readonly admission: Admission;
+  readonly admission: Pick<Admission, 'limitsFor' | 'admit'>;
   /** One starter per strategy. */
   readonly starters: Readonly<Record<CreateStrategy, AgentStarter>>;
   readonly log: Logger;

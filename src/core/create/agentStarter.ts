@@ -48,11 +48,18 @@ export function agentIdentity(plan: StartPlan, base: { readonly branch?: string;
   };
 }
 
+/** What starting an agent asks of the engine. */
+export type StarterEngine = Pick<Engine, 'createContainer' | 'startContainer' | 'removeContainer' | 'putHostFile' | 'putFile' | 'readFile' | 'exec' | 'attach' | 'demux' | 'announce'>;
+/** What starting an agent asks of the host's object pool. */
+export type StarterPool = Pick<ObjectPool, 'sync' | 'resolve' | 'resolveKnown' | 'readFile' | 'rootFiles' | 'bundle' | 'pathFor'>;
+/** What starting an agent asks of the snapshot images. */
+export type StarterSnapshots = Pick<SnapshotStore, 'find' | 'findAncestor' | 'refreshInBackground' | 'ensure'>;
+
 /** What the starters share: the engine, the host's pool and snapshots, and the user's settings. */
 export interface StarterDeps {
-  readonly engine: Engine;
-  readonly pool: ObjectPool;
-  readonly snapshots: SnapshotStore;
+  readonly engine: StarterEngine;
+  readonly pool: StarterPool;
+  readonly snapshots: StarterSnapshots;
   readonly states: ReadyStates;
   readonly log: Logger;
   /** Docker network agents join; the engine's default bridge when absent. */

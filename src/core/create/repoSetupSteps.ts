@@ -9,7 +9,7 @@ import { runSetupCommand } from '../setup/setupCommand';
 import type { ReportProgress } from './createRequest';
 
 /** The repository's setup at a commit, read from the host's pool (no container needed). */
-export async function setupAt(pool: ObjectPool, settings: SetupSettings, at: { readonly repoUrl: string; readonly commit: string }): Promise<RepoSetup> {
+export async function setupAt(pool: Pick<ObjectPool, 'readFile' | 'rootFiles'>, settings: SetupSettings, at: { readonly repoUrl: string; readonly commit: string }): Promise<RepoSetup> {
   const [file, rootFiles] = await Promise.all([pool.readFile(at.repoUrl, at.commit, SETUP_FILE), pool.rootFiles(at.repoUrl, at.commit)]);
   return resolveSetup(parseSetupFile(file), settings, rootFiles);
 }
@@ -37,7 +37,7 @@ export async function copySetupFiles(engine: Pick<Engine, 'putFile'>, log: Logge
 }
 
 /** Runs the install in an agent (strategies without a snapshot); returns why it failed, if it did. */
-export async function installIn(engine: Engine, log: Logger, run: { readonly containerId: string; readonly install: string; readonly report: ReportProgress; readonly signal?: AbortSignal }): Promise<string | undefined> {
+export async function installIn(engine: Pick<Engine, 'exec'>, log: Logger, run: { readonly containerId: string; readonly install: string; readonly report: ReportProgress; readonly signal?: AbortSignal }): Promise<string | undefined> {
   run.report('setup', `running '${run.install}'`);
   const failure = await runSetupCommand(engine, { containerId: run.containerId, command: run.install, log, signal: run.signal });
   if (failure) {

@@ -1,13 +1,12 @@
 import type { ResolvedBase } from '../git/objectPool';
-import type { RepoSetup } from '../setup/repoSetup';
-import type { Snapshot, SnapshotStore } from '../snapshot/snapshotStore';
+import type { Snapshot, SnapshotSetup, SnapshotStore } from '../snapshot/snapshotStore';
 import type { ReportProgress } from './createRequest';
 
 export interface SnapshotQuery {
   readonly repoUrl: string;
   readonly image: string;
   readonly base: ResolvedBase;
-  readonly setup: RepoSetup;
+  readonly setup: SnapshotSetup;
   readonly report: ReportProgress;
 }
 

@@ -11,7 +11,7 @@ export interface BaseQuery {
 }
 
 /** Brings the host's mirror up to date and reads the base branch's commit from it. */
-export async function fetchBase(pool: ObjectPool, query: BaseQuery): Promise<ResolvedBase> {
+export async function fetchBase(pool: Pick<ObjectPool, 'sync' | 'resolve'>, query: BaseQuery): Promise<ResolvedBase> {
   query.report('fetching', `fetching ${redactCredentials(query.repoUrl)} into the pool`);
   await pool.sync(query.repoUrl);
   return pool.resolve(query.repoUrl, query.baseBranch || undefined);
@@ -29,7 +29,7 @@ export interface StartingPoint {
  * pool fetches: the agent catches up on what the fetch brings before it is
  * ready. A repository the pool has never seen waits for the fetch.
  */
-export async function startingPoint(pool: ObjectPool, log: Logger, query: BaseQuery): Promise<StartingPoint> {
+export async function startingPoint(pool: Pick<ObjectPool, 'sync' | 'resolve' | 'resolveKnown'>, log: Logger, query: BaseQuery): Promise<StartingPoint> {
   const fetched = fetchBase(pool, query);
   fetched.catch(() => undefined); // awaited through `latest`; must not go unobserved meanwhile
   const known = await pool.resolveKnown(query.repoUrl, query.baseBranch || undefined);

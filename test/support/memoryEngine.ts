@@ -1,0 +1,188 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { PassThrough, type Duplex } from 'node:stream';
+import type { StarterEngine, StarterPool, StarterSnapshots } from '../../src/core/create/agentStarter';
+import type { ContainerCreateOptions, ContainerInspectInfo } from '../../src/core/docker/engine';
+import type { ExecOptions, ExecResult } from '../../src/core/docker/exec';
+import type { ResolvedBase } from '../../src/core/git/objectPool';
+import type { Snapshot } from '../../src/core/snapshot/snapshotStore';
+
+interface MemoryContainer {
+  readonly id: string;
+  readonly options: ContainerCreateOptions;
+  running: boolean;
+  readonly files: Map<string, Buffer>;
+  output?: PassThrough;
+}
+
+/** An engine error as dockerode throws them (a status code and the engine's message). */
+function engineError(statusCode: number, message: string): Error {
+  return Object.assign(new Error(message), { statusCode });
+}
+
+/**
+ * A small in-memory engine for the create pipeline's decisions: containers
+ * with files, a boot that says "ready" (or fails) when started, execs answered
+ * by a handler. It records what was made and removed, so tests can say what a
+ * failure left behind.
+ */
+export class MemoryEngine implements StarterEngine {
+  readonly containers = new Map<string, MemoryContainer>();
+  readonly removed: string[] = [];
+  readonly execs: { containerId: string; argv: readonly string[] }[] = [];
+  readonly announced: string[] = [];
+  /** Images the engine lacks: creating from them fails as the engine does. */
+  readonly missingImages = new Set<string>();
+  /** What a container's boot prints when it starts. */
+  bootOutput = 'gitiso-ready\n';
+  /** Answers execs; exit 0 with no output by default. */
+  onExec: (argv: readonly string[]) => ExecResult = () => ({ exitCode: 0, stdout: '', stderr: '' });
+  private next = 0;
+
+  async ping(): Promise<void> {}
+
+  async ensureImage(): Promise<void> {}
+
+  async capacity(): Promise<{ cpus: number; memoryBytes: number }> {
+    return { cpus: 2, memoryBytes: 8 * 1024 ** 3 };
+  }
+
+  async createContainer(options: ContainerCreateOptions): Promise<string> {
+    if (options.Image && this.missingImages.has(options.Image)) {
+      throw engineError(404, `No such image: ${options.Image}`);
+    }
+    if ([...this.containers.values()].some((c) => c.options.name === options.name)) {
+      throw engineError(409, `Conflict. The container name "/${options.name}" is already in use`);
+    }
+    const id = `c${++this.next}`;
+    this.containers.set(id, { id, options, running: false, files: new Map() });
+    return id;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    const container = this.must(id);
+    container.running = true;
+    container.output?.write(this.bootOutput);
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    if (this.containers.delete(id)) {
+      this.removed.push(id);
+    }
+  }
+
+  async inspectContainer(idOrName: string): Promise<ContainerInspectInfo | undefined> {
+    const container = this.containers.get(idOrName) ?? [...this.containers.values()].find((c) => c.options.name === idOrName);
+    return container && ({ Id: container.id, Name: `/${container.options.name}`, State: { Running: container.running }, Config: { Labels: container.options.Labels } } as unknown as ContainerInspectInfo);
+  }
+
+  async putHostFile(id: string, hostPath: string, path: string): Promise<void> {
+    this.must(id).files.set(path, readFileSync(hostPath));
+  }
+
+  async putFile(id: string, path: string, content: string | Buffer): Promise<void> {
+    this.must(id).files.set(path, Buffer.from(content));
+  }
+
+  async readFile(id: string, path: string): Promise<Buffer | undefined> {
+    return this.containers.get(id)?.files.get(path);
+  }
+
+  async exec(containerId: string, argv: readonly string[], _options?: ExecOptions): Promise<ExecResult> {
+    this.must(containerId);
+    this.execs.push({ containerId, argv });
+    return this.onExec(argv);
+  }
+
+  async attach(id: string): Promise<Duplex> {
+    const output = new PassThrough();
+    this.must(id).output = output;
+    return output;
+  }
+
+  demux(stream: NodeJS.ReadableStream, onStdout: (chunk: Buffer) => void): void {
+    stream.on('data', onStdout);
+  }
+
+  async announce(id: string): Promise<void> {
+    this.announced.push(id);
+  }
+
+  private must(id: string): MemoryContainer {
+    const container = this.containers.get(id);
+    if (!container) {
+      throw engineError(404, `No such container: ${id}`);
+    }
+    return container;
+  }
+}
+
+/** A pool that knows one base (`known`) and fetches another (`fetched`); bundles are small files. */
+export class MemoryPool implements StarterPool {
+  readonly bundles: { commit: string; exclude?: string }[] = [];
+
+  constructor(
+    private readonly known: ResolvedBase | undefined,
+    private readonly fetched: ResolvedBase,
+  ) {}
+
+  async sync(): Promise<string> {
+    return '/pool/repo.git';
+  }
+
+  async resolve(): Promise<ResolvedBase> {
+    return this.fetched;
+  }
+
+  async resolveKnown(): Promise<ResolvedBase | undefined> {
+    return this.known;
+  }
+
+  async readFile(): Promise<string | undefined> {
+    return undefined;
+  }
+
+  async rootFiles(): Promise<Map<string, string>> {
+    return new Map();
+  }
+
+  async bundle(_url: string, commit: string, file: string, exclude?: string): Promise<string> {
+    writeFileSync(file, `bundle of ${commit}`);
+    this.bundles.push({ commit, exclude });
+    return 'refs/heads/main';
+  }
+
+  pathFor(): string {
+    return '/pool/repo.git';
+  }
+}
+
+/** Snapshot images as a list; `ensure` builds (records) the one asked for. */
+export class MemorySnapshots implements StarterSnapshots {
+  readonly built: string[] = [];
+  readonly refreshed: string[] = [];
+
+  constructor(readonly images: Snapshot[] = []) {}
+
+  async find(_repo: string, _image: string, commit: string): Promise<Snapshot | undefined> {
+    return this.images.find((s) => s.baseCommit === commit);
+  }
+
+  async findAncestor(): Promise<Snapshot | undefined> {
+    return this.images.find((s) => s.baseCommit.startsWith('old'));
+  }
+
+  refreshInBackground(_repo: string, _image: string, base: ResolvedBase): void {
+    this.refreshed.push(base.commit);
+  }
+
+  async ensure(repoUrl: string, _image: string, base: ResolvedBase): Promise<Snapshot> {
+    this.built.push(base.commit);
+    const snapshot = snapshotOf(base.commit, repoUrl);
+    this.images.push(snapshot);
+    return snapshot;
+  }
+}
+
+export function snapshotOf(commit: string, repoUrl = 'git://server/repo.git'): Snapshot {
+  return { key: `k-${commit}`, image: `gitiso-snapshot:k-${commit}`, repoUrl, baseBranch: 'main', baseCommit: commit, baseImageId: 'sha256:base', createdAt: new Date(), setupKey: '' };
+}

@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { describe, it } from 'node:test';
+import { STATE_FILE } from '../../src/core/agent';
+import type { StartPlan } from '../../src/core/create/agentStarter';
+import { DELTA_PATH, SnapshotStarter } from '../../src/core/create/snapshotStarter';
+import { CreateFailedError } from '../../src/core/errors';
+import type { ResolvedBase } from '../../src/core/git/objectPool';
+import { silentLogger } from '../../src/core/logger';
+import { ReadyStates } from '../../src/core/readyStates';
+import { MemoryEngine, MemoryPool, MemorySnapshots, snapshotOf } from '../support/memoryEngine';
+
+const REPO = 'git://server/repo.git';
+
+function plan(id = 'a1'): StartPlan {
+  return {
+    id,
+    repoUrl: REPO,
+    baseBranch: '',
+    image: 'img',
+    strategy: 'snapshot',
+    gitIdentity: { name: 'N', email: 'n@example.com' },
+    limits: { memoryBytes: 256 * 1024 ** 2, cpus: 1, pids: 64 },
+    request: { id, repoUrl: REPO },
+    report: () => undefined,
+  };
+}
+
+function setup(options: { known?: ResolvedBase; fetched: ResolvedBase; snapshots?: MemorySnapshots }) {
+  const engine = new MemoryEngine();
+  const pool = new MemoryPool(options.known, options.fetched);
+  const snapshots = options.snapshots ?? new MemorySnapshots();
+  const states = new ReadyStates(engine);
+  const starter = new SnapshotStarter({ engine, pool, snapshots, states, log: silentLogger, setupSettings: {} });
+  return { engine, pool, snapshots, states, starter };
+}
+
+function deltaFolders(): string[] {
+  return readdirSync(tmpdir()).filter((name) => name.startsWith('gitiso-delta-'));
+}
+
+const main = (commit: string): ResolvedBase => ({ branch: 'main', commit });
+
+describe('SnapshotStarter', () => {
+  it('starts an agent from the snapshot of its base commit with no delta, and remembers it ready', async () => {
+    const { engine, states, starter } = setup({ fetched: main('c1'), snapshots: new MemorySnapshots([snapshotOf('c1')]) });
+    await starter.start(plan());
+    const [container] = [...engine.containers.values()];
+    assert.ok(container);
+    assert.equal(container.options.Image, 'gitiso-snapshot:k-c1');
+    assert.equal(container.options.name, 'gitiso-a1');
+    assert.ok(!container.files.has(DELTA_PATH), 'no bundle went in');
+    assert.equal(states.known(container.id)?.baseCommit, 'c1');
+    assert.deepEqual(engine.announced, [container.id]);
+    assert.deepEqual(engine.execs, [], 'booting needs no exec');
+  });
+
+  it('sends the commits an older snapshot lacks as a bundle, and removes the bundle from the host', async () => {
+    const before = deltaFolders();
+    const { engine, pool, snapshots, starter } = setup({ fetched: main('c2'), snapshots: new MemorySnapshots([snapshotOf('old1')]) });
+    await starter.start(plan());
+    const [container] = [...engine.containers.values()];
+    assert.equal(container?.options.Image, 'gitiso-snapshot:k-old1');
+    assert.equal(container?.files.get(DELTA_PATH)?.toString(), 'bundle of c2');
+    assert.deepEqual(pool.bundles[0], { commit: 'c2', exclude: 'old1' });
+    assert.deepEqual([...new Set(snapshots.refreshed)], ['c2'], 'the snapshot of the new commit is built in the background');
+    assert.deepEqual(deltaFolders(), before);
+  });
+
+  it('catches up when the pool fetch finds the base moved on while the agent started', async () => {
+    const { engine, states, starter } = setup({ known: main('c1'), fetched: main('c3'), snapshots: new MemorySnapshots([snapshotOf('c1')]) });
+    await starter.start(plan());
+    const [container] = [...engine.containers.values()];
+    assert.equal(engine.execs.length, 1, 'one exec brings the agent to the fetched commit');
+    assert.ok(engine.execs[0]?.argv.includes('c3'));
+    assert.equal(states.known(container?.id ?? '')?.baseCommit, 'c3');
+  });
+
+  it('removes the container when the boot fails, and leaves no bundle on the host', async () => {
+    const before = deltaFolders();
+    const { engine, starter } = setup({ fetched: main('c2'), snapshots: new MemorySnapshots([snapshotOf('old1')]) });
+    engine.bootOutput = 'gitiso-failed\n';
+    await assert.rejects(starter.start(plan()), CreateFailedError);
+    assert.equal(engine.containers.size, 0);
+    assert.equal(engine.removed.length, 1);
+    assert.deepEqual(deltaFolders(), before);
+  });
+
+  it('removes the container when the catch-up fails, and writes no ready state', async () => {
+    const { engine, states, starter } = setup({ known: main('c1'), fetched: main('c3'), snapshots: new MemorySnapshots([snapshotOf('c1')]) });
+    engine.onExec = () => ({ exitCode: 1, stdout: '', stderr: 'fatal: bad object' });
+    await assert.rejects(starter.start(plan()), /could not bring gitiso\/a1 to c3/);
+    const removed = engine.removed[0] ?? '';
+    assert.equal(engine.containers.size, 0);
+    assert.equal(states.known(removed), undefined);
+  });
+
+  it('chooses again once when the snapshot was pruned between choosing and using it', async () => {
+    const snapshots = new MemorySnapshots([snapshotOf('c1')]);
+    const { engine, starter } = setup({ fetched: main('c1'), snapshots });
+    // Another process pruned the image after it was found: the second look finds nothing and builds it again.
+    engine.missingImages.add('gitiso-snapshot:k-c1');
+    let finds = 0;
+    snapshots.find = async () => (finds++ === 0 ? snapshotOf('c1') : undefined);
+    snapshots.ensure = async (_repo, _image, base) => {
+      snapshots.built.push(base.commit);
+      return { ...snapshotOf(base.commit), image: 'gitiso-snapshot:rebuilt' };
+    };
+    await starter.start(plan());
+    assert.deepEqual(snapshots.built, ['c1']);
+    assert.equal([...engine.containers.values()][0]?.options.Image, 'gitiso-snapshot:rebuilt');
+  });
+
+  it('never writes a state file into the container itself: the boot does', async () => {
+    const { engine, starter } = setup({ fetched: main('c1'), snapshots: new MemorySnapshots([snapshotOf('c1')]) });
+    await starter.start(plan());
+    assert.ok(![...engine.containers.values()][0]?.files.has(STATE_FILE));
+  });
+});
