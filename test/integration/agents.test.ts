@@ -4,7 +4,7 @@ import { LABEL } from '../../src/core/agent';
 import type { CreateProgress } from '../../src/core/create/createRequest';
 import { createCore, type GitisoCore } from '../../src/core/gitisoCore';
 import { Engine } from '../../src/core/docker/engine';
-import { AgentExistsError, AgentNotFoundError, CancelledError, CreateFailedError, EngineUnavailableError, ImageUnavailableError, InvalidInputError } from '../../src/core/errors';
+import { AgentExistsError, AgentNotFoundError, CancelledError, EngineUnavailableError, ImageUnavailableError, InvalidInputError, PoolError } from '../../src/core/errors';
 import { containerNameFor } from '../../src/core/names';
 import { GitServer } from '../support/gitServer';
 import { idPrefix, removeAgents, TEST_NETWORK, testEngine, testImage, TEST_LIMITS } from '../support/testEnv';
@@ -176,7 +176,7 @@ describe('agents on a real engine and git server', () => {
     await assert.rejects(service.creator.create({ id: id('x1'), repoUrl: 'https://token:secret@example.com/r.git' }), /credentials/);
     await assert.rejects(service.creator.create({ id: id('x2'), repoUrl: server.url('demo'), baseBranch: 'bad..branch' }), InvalidInputError);
     await assert.rejects(service.creator.create({ id: id('x3'), repoUrl: server.url('missing') }), (error: Error) => {
-      assert.ok(error instanceof CreateFailedError);
+      assert.ok(error instanceof PoolError, 'a failed fetch is the pool error');
       assert.match(error.message, /could not fetch .*missing\.git: .*not exported/);
       return true;
     });
