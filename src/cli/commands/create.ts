@@ -1,0 +1,54 @@
+import type { CreateOutcome } from '../../core/create/createRequest';
+import { isCancellation } from '../../core/errors';
+import { messageOf, usageError } from '../errors';
+import { withInterrupt } from '../interrupt';
+import { progressPrinter } from '../progressPrinter';
+import { tabSeparated } from '../table';
+import type { CliCommand } from './command';
+
+const USAGE = 'gitiso create ID… --repo URL [--base BRANCH] [--image IMAGE], or --count N [--prefix P]';
+
+export const createCommand: CliCommand = {
+  name: 'create',
+  usage: USAGE,
+  async run({ operands, flags }, { core }) {
+    const ids = flags.count ? Array.from({ length: Number(flags.count) }, (_, n) => `${flags.prefix ?? 'agent'}-${n + 1}`) : operands;
+    const repoUrl = flags.repo;
+    if (ids.length === 0 || !repoUrl || (flags.count && !/^\d+$/.test(flags.count))) {
+      throw usageError(USAGE);
+    }
+    const several = ids.length > 1;
+    // Ctrl-C cancels the creations; what they made is removed.
+    return withInterrupt(async (signal) => {
+      const progress = progressPrinter(several);
+      try {
+        const outcomes = await core.creator.createMany(
+          ids.map((id) => ({ id, repoUrl, baseBranch: flags.base, image: flags.image, copyFrom: flags['copy-from'] ?? process.cwd() })),
+          { signal, onProgress: progress.update, force: flags.force },
+        );
+        progress.done();
+        return report(outcomes, several);
+      } finally {
+        progress.done();
+      }
+    });
+  },
+};
+
+/** One line per agent made (on stdout) or failed (on stderr); 1 when any failed. */
+function report(outcomes: readonly CreateOutcome[], several: boolean): number {
+  let failed = 0;
+  for (const outcome of outcomes) {
+    if ('agent' in outcome) {
+      const { agent } = outcome;
+      process.stdout.write(tabSeparated([[agent.id, agent.sessionBranch, agent.baseCommit?.slice(0, 12) ?? '']]));
+    } else {
+      failed++;
+      if (isCancellation(outcome.error)) {
+        throw outcome.error;
+      }
+      process.stderr.write(`gitiso: ${several ? `${outcome.id}: ` : ''}${messageOf(outcome.error)}\n`);
+    }
+  }
+  return failed > 0 ? 1 : 0;
+}

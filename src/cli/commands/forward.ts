@@ -1,0 +1,23 @@
+import { usageError } from '../errors';
+import { holdForwards } from '../holdForwards';
+import type { CliCommand } from './command';
+
+const USAGE = 'gitiso forward ID PORT';
+
+export const forwardCommand: CliCommand = {
+  name: 'forward',
+  usage: USAGE,
+  async run({ operands }, { core }) {
+    const [id, portText] = operands;
+    const port = Number(portText);
+    if (!id || !Number.isInteger(port) || port < 1 || port > 65535) {
+      throw usageError(USAGE);
+    }
+    const { ports } = core;
+    ports.start();
+    const forward = await ports.forward(id, port);
+    process.stdout.write(`${id}:${port} → ${forward.url} (Ctrl-C stops)\n`);
+    await holdForwards(ports, id);
+    return 0;
+  },
+};

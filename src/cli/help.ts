@@ -1,0 +1,53 @@
+import { defaultImage } from '../core/defaults';
+import { GITISO_VERSION } from '../core/version';
+
+/** What `gitiso --help` prints (and a bare `gitiso`, with exit code 2). */
+export function helpText(): string {
+  return `gitiso ${GITISO_VERSION}: isolated agents (container + clone + branch) for one repository
+
+Usage:
+  gitiso create ID… --repo URL [--base BRANCH] [--image IMAGE] [--strategy S]
+  gitiso create --count N [--prefix P] --repo URL …
+                          create agents (concurrently): each a container with the
+                          repository cloned inside it on branch gitiso/ID
+  gitiso ls [--json]      list agents (rebuilt from the Docker engine)
+  gitiso git ID -- ARGS…  run git ARGS… in the agent's clone; exits with git's code
+  gitiso rm ID…           remove agents and everything they own
+  gitiso sync ID…         bring the remote's new commits into agents (origin/BASE)
+  gitiso ports ID         the TCP ports the agent's processes listen on
+  gitiso forward ID PORT  forward the agent's PORT to 127.0.0.1 until Ctrl-C
+  gitiso dev start|stop|restart|status|logs ID
+                          the agent's dev server (the dev command of .gitiso.json,
+                          else npm run dev, else npm start) with PORT set; start
+                          --forward waits for its port and forwards it until Ctrl-C;
+                          logs --follow streams the log until Ctrl-C
+  gitiso snapshots [--prune]
+                          list snapshot images; --prune removes those no agent uses
+  gitiso limits ID [--memory M] [--cpus N] [--pids N]
+                          change a running agent's limits in place
+  gitiso stats [--json] [--watch]
+                          CPU, memory / limit, processes, network, disk of running agents
+
+Options:
+  --docker-host URL       Docker engine (default: DOCKER_HOST, else the local socket)
+  --network NAME          Docker network agents join (default: GITISO_NETWORK, else bridge)
+  --strategy S            snapshot (default: the clone is a shared image layer made
+                          once per base commit), pool (clone --shared from the host's
+                          pool, mounted read-only: local engines) or remote (clone
+                          from the remote in the container)
+  --depth N, --filter F   with --strategy remote: shallow or partial clone
+  --copy-from DIR         where the setup's files to copy (.env…) are read from
+                          (default: the current folder)
+  --memory M, --cpus N, --pids N
+                          each new agent's limits (default 2g, 2, 512); the agent is
+                          told them (GITISO_CPUS, GITISO_MEMORY_BYTES, /etc/gitiso/budget.json)
+  --force                 create even when the agents' memory limits, with those of
+                          running agents, exceed the engine's memory
+  --verbose               log what gitiso does to stderr
+  -h, --help              show this help
+  -v, --version           show the version
+
+Environment: DOCKER_HOST, GITISO_IMAGE (default image: ${defaultImage()}), GITISO_NETWORK,
+GITISO_HOME (where the object pool lives; default ~/.cache/gitiso).
+`;
+}

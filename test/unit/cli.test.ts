@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { limitsFrom, parseCommandLine, strategyFrom } from '../../src/cli/args';
+import { UsageError } from '../../src/cli/errors';
+import { alignedTable, tabSeparated } from '../../src/cli/table';
+
+describe('cli tables', () => {
+  it('pad columns to the widest cell, two spaces apart, with no trailing blanks', () => {
+    const rows = [
+      ['ID', 'STATE', 'DISK'],
+      ['a-1', 'ready', ''],
+      ['long-id', 'creating', '1 MB'],
+    ];
+    assert.equal(alignedTable(rows), 'ID       STATE     DISK\na-1      ready\nlong-id  creating  1 MB\n');
+  });
+
+  it('separate cells by tabs and keep empty ones', () => {
+    assert.equal(tabSeparated([['a', 'b', ''], ['3999', '127.0.0.1']]), 'a\tb\t\n3999\t127.0.0.1\n');
+  });
+});
+
+describe('cli arguments', () => {
+  it('leave everything after -- to git, flags included', () => {
+    const line = parseCommandLine(['git', 'a1', '--verbose', '--', 'log', '--oneline', '--', 'file']);
+    assert.deepEqual(
+      { command: line.command, operands: line.operands, passThrough: line.passThrough, verbose: line.flags.verbose },
+      { command: 'git', operands: ['a1'], passThrough: ['log', '--oneline', '--', 'file'], verbose: true },
+    );
+  });
+
+  it('turn Node\'s parse errors and bad values into usage errors', () => {
+    assert.throws(() => parseCommandLine(['ls', '--nope']), (error) => error instanceof UsageError && /Unknown option '--nope'/.test(error.message));
+    assert.throws(() => strategyFrom('fast'), new UsageError('--strategy must be one of snapshot, pool, remote'));
+    assert.deepEqual(limitsFrom({ memory: '512m', pids: '64' }), { memoryBytes: 512 * 1024 ** 2, pids: 64 });
+    assert.throws(() => limitsFrom({ cpus: '0' }), /at least 0.1 CPUs/);
+  });
+});
