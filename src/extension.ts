@@ -1,17 +1,18 @@
 import * as vscode from 'vscode';
-import { isRunning } from './core/agent';
 import { GITISO_VERSION } from './core/version';
 import { AgentOutputChannels } from './vscode/agentOutput';
 import { registerCommands } from './vscode/commands/registerCommands';
 import { Gitiso } from './vscode/composition';
-import { ContextKeys } from './vscode/contextKeys';
+import { ContextKeysController } from './vscode/controllers/contextKeysController';
+import { ForwardRevealController } from './vscode/controllers/forwardRevealController';
+import { PreviewLifecycleController } from './vscode/controllers/previewLifecycleController';
+import { SamplingController } from './vscode/controllers/samplingController';
 import { AgentsStatusItem } from './vscode/statusBar/agentsStatusItem';
-import { AgentsTreeProvider } from './vscode/views/agentsTreeProvider';
+import { AgentsTreeProvider, type TreeRefreshCounts } from './vscode/views/agentsTreeProvider';
 import type { AgentTreeItem } from './vscode/views/agentTreeItem';
 import { ForwardTreeItem } from './vscode/views/forwardTreeItem';
 import { PreviewPanels } from './vscode/preview/previewPanels';
 import { StatsPanels } from './vscode/stats/statsPanels';
-import { readWorkspaceRepo } from './vscode/workspaceRepo';
 
 /** What activate() returns: enough for other extensions and for gitiso's own tests to look inside. */
 export interface GitisoApi {
@@ -24,6 +25,8 @@ export interface GitisoApi {
   readonly statsPanels: StatsPanels;
   statusBar(): { text: string; tooltip: string; warning: boolean; shown: boolean };
   contextKeys(): Record<string, unknown>;
+  /** How often the tree asked for a full refresh and for row refreshes (a stats sample must not redraw the whole tree). */
+  treeRefreshes(): TreeRefreshCounts;
 }
 
 export function activate(context: vscode.ExtensionContext): GitisoApi {
@@ -32,74 +35,25 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
   context.subscriptions.push(log);
 
   const gitiso = new Gitiso(log);
+
   const outputs = new AgentOutputChannels();
   const tree = new AgentsTreeProvider(gitiso);
   const view = vscode.window.createTreeView('gitiso.agents', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: false });
   const status = new AgentsStatusItem(gitiso);
-  const keys = new ContextKeys();
   const statsPanels = new StatsPanels(context.extensionUri, gitiso);
   const previews = new PreviewPanels(context.extensionUri, async (agentId, port) => (await gitiso.ports.forward(agentId, port)).url, log);
 
-  const updateKeys = (): void => {
-    const { model } = gitiso;
-    const kind = model.engineStatus.kind;
-    keys.set('gitiso.engineState', kind === 'unknown' ? 'connecting' : kind);
-    keys.set('gitiso.agentCount', model.agents.length);
-    view.badge = model.agents.length > 0 ? { value: model.agents.length, tooltip: model.agents.length === 1 ? '1 agent' : `${model.agents.length} agents` } : undefined;
-  };
-  const updateRepoKey = (): void => void readWorkspaceRepo().then((repo) => keys.set('gitiso.hasRepository', repo !== undefined));
-  // A preview whose agent stopped or went closes, with a word (only once the engine has answered).
-  const closeGonePreviews = (): void => {
-    const { model } = gitiso;
-    if (model.engineStatus.kind !== 'connected') {
-      return;
-    }
-    const running = new Set(model.agents.filter(isRunning).map((agent) => agent.id));
-    for (const agentId of new Set(previews.openPanels().map((panel) => panel.agentId))) {
-      if (!running.has(agentId)) {
-        previews.closeFor(agentId, `Agent ${agentId} stopped or was removed; its preview is closed.`);
-      }
-    }
-  };
-  // A new forward opens its agent's row (the tree keeps a row's own expansion state otherwise).
-  let forwarded = new Set<string>();
-  const revealNewForwards = (): void => {
-    const now = new Set(gitiso.ports.forwards().map((forward) => forward.agentId));
-    for (const item of tree.agentItems()) {
-      if (now.has(item.agent.id) && !forwarded.has(item.agent.id) && view.visible) {
-        void view.reveal(item, { expand: true, select: false, focus: false }).then(undefined, () => undefined);
-      }
-    }
-    forwarded = now;
-  };
-  // Stats cost CPU: sample only while someone can see them (the view or the status bar) in a focused window.
-  const updateSampling = (): void => {
-    gitiso.stats.setActive(vscode.window.state.focused && (view.visible || status.visible || statsPanels.anyVisible) && gitiso.model.agents.some(isRunning));
-  };
-  updateKeys();
-  updateRepoKey();
-  updateSampling();
+  const contextKeys = new ContextKeysController(gitiso, view);
+  const controllers = [
+    contextKeys,
+    new PreviewLifecycleController(gitiso, previews),
+    new ForwardRevealController(gitiso, tree, view),
+    new SamplingController({ gitiso, view, status, statsPanels }),
+  ];
 
-  context.subscriptions.push(
-    gitiso,
-    outputs,
-    tree,
-    view,
-    status,
-    gitiso.onDidChange(updateKeys),
-    gitiso.onDidChange(closeGonePreviews),
-    gitiso.onDidChange(revealNewForwards),
-    gitiso.onDidChange(updateSampling),
-    view.onDidChangeVisibility(updateSampling),
-    statsPanels,
-    statsPanels.onDidChangeVisibility(updateSampling),
-    vscode.window.onDidChangeWindowState(updateSampling),
-    vscode.workspace.onDidChangeConfiguration((event) => event.affectsConfiguration('gitiso.statusBar.show') && updateSampling()),
-    vscode.workspace.onDidChangeWorkspaceFolders(updateRepoKey),
-    previews,
-    previews.register(),
-    ...registerCommands({ gitiso, log, outputs, previews, statsPanels }),
-  );
+  const commands = registerCommands({ gitiso, log, outputs, previews, statsPanels });
+
+  context.subscriptions.push(gitiso, outputs, tree, view, status, statsPanels, previews, previews.register(), ...controllers, ...commands);
 
   const activatedInMs = Math.round(performance.now() - started);
   log.info(`gitiso ${GITISO_VERSION} activated in ${activatedInMs} ms`);
@@ -117,7 +71,8 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
       warning: status.item.backgroundColor !== undefined,
       shown: status.shown,
     }),
-    contextKeys: () => keys.snapshot(),
+    contextKeys: () => contextKeys.snapshot(),
+    treeRefreshes: () => tree.refreshCounts,
   };
 }
 

@@ -12,11 +12,19 @@ import { affectsService, readSettings } from './config';
  * The window's composition: the core (src/core/gitisoCore.ts, shared with the
  * CLI) built from the settings, plus what only a window has (the agents
  * model, the stats sampler); built again when one of their settings changes.
- * The UI listens to `onDidChange`, which outlives any one core.
+ * Its events outlive any one core, and are separate so that a stats sample
+ * (every 2 s) does not redo what only a change of agents needs.
  */
 export class Gitiso implements vscode.Disposable {
-  private readonly changed = new Emitter<void>();
-  readonly onDidChange = this.changed.event;
+  private readonly agentsChanged = new Emitter<void>();
+  private readonly forwardsChanged = new Emitter<string>();
+  private readonly statsChanged = new Emitter<void>();
+  /** The agents, the engine's status or a create's progress changed; also after a reconnect. */
+  readonly onDidChangeAgents = this.agentsChanged.event;
+  /** With the agent's id, when one of its forwards opened or closed; also after a reconnect (the new core has none). */
+  readonly onDidChangeForwards = this.forwardsChanged.event;
+  /** The sampler read the running agents; also after a reconnect (the new sampler has no figures). */
+  readonly onDidChangeStats = this.statsChanged.event;
   private current!: { core: GitisoCore; model: AgentsModel; stats: StatsSampler; subscriptions: { dispose(): void }[] };
   private readonly configListener: vscode.Disposable;
 
@@ -25,8 +33,13 @@ export class Gitiso implements vscode.Disposable {
     this.configListener = vscode.workspace.onDidChangeConfiguration((event) => {
       if (affectsService(event)) {
         this.log.info('gitiso settings changed: reconnecting');
+        const forwarded = new Set(this.ports.forwards().map((forward) => forward.agentId));
         this.teardown();
         this.connect();
+        // The new core starts afresh: its own agents, no forwards, no figures.
+        this.agentsChanged.fire();
+        forwarded.forEach((agentId) => this.forwardsChanged.fire(agentId));
+        this.statsChanged.fire();
       }
     });
   }
@@ -98,12 +111,15 @@ export class Gitiso implements vscode.Disposable {
     });
     const model = new AgentsModel({ agents: core.agents, creator: core.creator, engine, log: this.log });
     const stats = new StatsSampler({ exec: core.exec, engine, runningAgents: () => model.agents.filter(isRunning), log: this.log });
-    const subscriptions = [model.onDidChange(() => this.changed.fire()), core.ports.onDidChange(() => this.changed.fire()), stats.onDidSample(() => this.changed.fire())];
+    const subscriptions = [
+      model.onDidChange(() => this.agentsChanged.fire()),
+      core.ports.onDidChange((agentId) => this.forwardsChanged.fire(agentId)),
+      stats.onDidSample(() => this.statsChanged.fire()),
+    ];
     this.current = { core, model, stats, subscriptions };
     model.start();
     core.ports.start();
     this.log.info(`using the Docker engine at ${engine.address}`);
-    this.changed.fire();
   }
 
   private teardown(): void {
@@ -116,6 +132,8 @@ export class Gitiso implements vscode.Disposable {
   dispose(): void {
     this.configListener.dispose();
     this.teardown();
-    this.changed.dispose();
+    this.agentsChanged.dispose();
+    this.forwardsChanged.dispose();
+    this.statsChanged.dispose();
   }
 }

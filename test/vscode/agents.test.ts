@@ -112,7 +112,7 @@ describe('gitiso in a real VS Code', () => {
 
   it('creates several agents concurrently, each shown at once', async () => {
     const seen = new Set<string>();
-    const watch = api.gitiso.onDidChange(() => {
+    const watch = api.gitiso.onDidChangeAgents(() => {
       for (const agent of api.gitiso.model.agents) {
         if (agent.state === 'creating' && agent.id.startsWith(id('many'))) {
           seen.add(agent.id);

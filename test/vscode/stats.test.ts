@@ -40,6 +40,27 @@ describe('resource stats in a real VS Code', () => {
     assert.match(String(row?.description), new RegExp(`^gitiso/${id('one')} · ready · \\d+% · [\\d.]+ (B|KB|MB)$`));
   });
 
+  it('refreshes only the rows with figures on a stats sample, not the whole tree', async () => {
+    const rowBefore = api.treeItems().find((item) => item.agent.id === id('one'));
+    assert.ok(rowBefore, 'the agent has no row');
+    // The engine's events may change the agents meanwhile: only those may redraw the whole tree.
+    let agentChanges = 0;
+    const watch = api.gitiso.onDidChangeAgents(() => agentChanges++);
+    const before = api.treeRefreshes();
+    try {
+      for (let round = 0; round < 3; round++) {
+        await api.gitiso.stats.sample();
+      }
+    } finally {
+      watch.dispose();
+    }
+    const after = api.treeRefreshes();
+    assert.equal(after.full - before.full, agentChanges, 'a stats sample refreshed the whole tree');
+    assert.ok(after.rows - before.rows >= 3, `3 samples refreshed rows ${after.rows - before.rows} times`);
+    // The view refreshes a row only by the object it was given: the row must stay the same object.
+    assert.equal(api.treeItems().find((item) => item.agent.id === id('one')), rowBefore);
+  });
+
   it('opens Show Stats for the agent and changes its limits', async () => {
     await vscode.commands.executeCommand('gitiso.showStats', id('one'));
     assert.deepEqual(api.statsPanels.openFor(), [id('one')]);

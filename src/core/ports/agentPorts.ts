@@ -28,8 +28,8 @@ export interface Forward {
 export class AgentPorts implements Disposable {
   private readonly forwarders = new Map<string, Map<number, PortForwarder>>();
   private watcher: ContainerEventsWatcher | undefined;
-  private readonly changed = new Emitter<void>();
-  /** Fires when a forward opens or closes. */
+  private readonly changed = new Emitter<string>();
+  /** Fires with the agent's id when one of its forwards opens or closes. */
   readonly onDidChange = this.changed.event;
 
   private readonly exec: AgentExec;
@@ -77,7 +77,7 @@ export class AgentPorts implements Disposable {
     forAgent.set(containerPort, forwarder);
     this.forwarders.set(agentId, forAgent);
     this.log.info(`forwarding ${agentId}:${containerPort} to ${forwarder.url}`);
-    this.changed.fire();
+    this.changed.fire(agentId);
     return toForward(agentId, containerPort, forwarder);
   }
 
@@ -95,7 +95,7 @@ export class AgentPorts implements Disposable {
         await forwarder.close();
         forAgent?.delete(port);
         this.log.info(`stopped forwarding ${agentId}:${port}`);
-        this.changed.fire();
+        this.changed.fire(agentId);
       }
     }
     if (forAgent?.size === 0) {

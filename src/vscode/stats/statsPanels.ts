@@ -18,7 +18,8 @@ export class StatsPanels implements vscode.Disposable {
   readonly onDidChangeVisibility = this.visibility.event;
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly gitiso: Gitiso) {
-    this.subscription = gitiso.onDidChange(() => this.pushAll());
+    // The histories change only with a sample (or a new sampler after a reconnect, which fires this too).
+    this.subscription = gitiso.onDidChangeStats(() => this.pushAll());
   }
 
   get anyVisible(): boolean {

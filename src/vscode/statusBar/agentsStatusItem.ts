@@ -22,7 +22,9 @@ export class AgentsStatusItem implements vscode.Disposable {
     this.item.name = 'gitiso Agents';
     this.item.command = 'workbench.view.extension.gitiso';
     this.subscriptions = [
-      gitiso.onDidChange(() => this.update()),
+      // Forwards do not show here.
+      gitiso.onDidChangeAgents(() => this.update()),
+      gitiso.onDidChangeStats(() => this.update()),
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (event.affectsConfiguration('gitiso.statusBar.show')) {
           this.update();

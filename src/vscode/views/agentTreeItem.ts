@@ -13,12 +13,48 @@ const STATE_ICONS: Record<AgentState, vscode.ThemeIcon> = {
 
 const WARNING_ICON = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
 
-/** A row of the agents tree. Its id is the agent's, so it is stable across states. */
+/** What an agent's row shows. */
+export interface AgentRowState {
+  readonly agent: Agent;
+  readonly progress?: CreateProgress;
+  readonly forwardCount: number;
+  readonly stats?: AgentStats;
+}
+
+/**
+ * A row of the agents tree. Its id is the agent's, so it is stable across
+ * states; it is updated in place, since the view refreshes one row only when
+ * given the very object it was handed before.
+ */
 export class AgentTreeItem extends vscode.TreeItem {
-  constructor(readonly agent: Agent, progress?: CreateProgress, forwardCount = 0, stats?: AgentStats) {
+  private state: AgentRowState;
+
+  constructor(state: AgentRowState) {
+    super(state.agent.id);
+    this.id = `agent:${state.agent.id}`;
+    this.state = state;
+    this.render();
+  }
+
+  get agent(): Agent {
+    return this.state.agent;
+  }
+
+  /** Whether the row shows CPU and memory figures now. */
+  get showsFigures(): boolean {
+    return this.state.stats !== undefined;
+  }
+
+  /** Shows the agent's state now (the same agent: its id stays). */
+  update(state: AgentRowState): void {
+    this.state = state;
+    this.render();
+  }
+
+  private render(): void {
+    const { agent, progress, forwardCount, stats } = this.state;
     // Expanded when it has forwarded ports: they are what the user came to open.
-    super(agent.id, forwardCount > 0 ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
-    this.id = `agent:${agent.id}`;
+    this.collapsibleState = forwardCount > 0 ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None;
     const step = progress && agent.state === 'creating' ? ` · ${progress.message}${progress.percent === undefined ? '' : ` ${progress.percent}%`}` : '';
     const oom = stats?.oomKills ? ` · out of memory (${stats.oomKills} killed)` : '';
     const cost = stats ? ` · ${stats.cpuPercent.toFixed(0)}% · ${formatBytes(stats.memoryBytes)}${oom}` : '';
