@@ -5,7 +5,7 @@ import type { CreateHooks, CreateManyHooks, CreateOutcome, CreateProgress, Creat
 import { Emitter, type Disposable } from './base/event';
 import { ContainerEventsWatcher } from './docker/events';
 import type { Engine } from './docker/engine';
-import { describeCause, EngineUnavailableError } from './errors';
+import { CreateFailedError, describeCause, EngineUnavailableError } from './errors';
 import { LABEL } from './agent';
 import { sessionBranchFor } from './names';
 import { silentLogger, type Logger } from './logger';
@@ -84,7 +84,7 @@ export class AgentsModel implements Disposable {
   async create(request: CreateRequest, hooks: CreateHooks = {}): Promise<Agent> {
     const [outcome] = await this.createMany([request], hooks);
     if (!outcome || 'error' in outcome) {
-      throw outcome?.error ?? new Error(`agent '${request.id}' was not created`);
+      throw outcome?.error ?? new CreateFailedError(`agent '${request.id}' was not created: see the log`);
     }
     return outcome.agent;
   }

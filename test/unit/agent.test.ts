@@ -4,17 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { agentLabels, agentState, identityFromLabels, LABEL, parseStateFile } from '../../src/core/agent';
 import { GITISO_VERSION } from '../../src/core/version';
-
-const identity = {
-  id: 'a1',
-  repoUrl: 'git://h/r.git',
-  baseBranch: 'main',
-  baseCommit: 'c0ffee',
-  sessionBranch: 'gitiso/a1',
-  image: 'node:22',
-  strategy: 'snapshot',
-  createdAt: new Date('2026-01-02T03:04:05.000Z'),
-} as const;
+import { SAMPLE_IDENTITY as identity } from '../support/sampleAgent';
 
 describe('agent labels', () => {
   it('round-trip every field', () => {

@@ -2,17 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LABEL } from '../../src/core/agent';
 import { agentContainerSpec } from '../../src/core/docker/containerSpec';
-
-const identity = {
-  id: 'a1',
-  repoUrl: 'git://h/r.git',
-  baseBranch: 'main',
-  baseCommit: 'c0ffee',
-  sessionBranch: 'gitiso/a1',
-  image: 'node:22',
-  strategy: 'snapshot',
-  createdAt: new Date('2026-01-02T03:04:05.000Z'),
-} as const;
+import { SAMPLE_IDENTITY as identity } from '../support/sampleAgent';
 
 describe('agent container spec', () => {
   it('keeps the working tree in the container and the agent in its labels', () => {

@@ -2,7 +2,7 @@ import type { Duplex, Readable } from 'node:stream';
 import { Writable } from 'node:stream';
 import Docker from 'dockerode';
 import { throwIfAborted } from '../base/abort';
-import { EngineUnavailableError, ImageUnavailableError } from '../errors';
+import { asError, CancelledError, EngineUnavailableError, ImageUnavailableError } from '../errors';
 import { silentLogger, type Logger } from '../logger';
 import { putFile, putHostFile, readFile } from './archive';
 import { connectionOptions } from './connection';
@@ -114,7 +114,7 @@ export class Engine {
       await new Promise<void>((resolve, reject) => {
         const onAbort = (): void => {
           (stream as unknown as { destroy(): void }).destroy();
-          reject(new Error('pull cancelled'));
+          reject(new CancelledError(`pull of ${image}`));
         };
         signal?.addEventListener('abort', onAbort, { once: true });
         this.docker.modem.followProgress(
@@ -123,7 +123,7 @@ export class Engine {
             signal?.removeEventListener('abort', onAbort);
             const failed = error ?? events.find((event) => event.error)?.error;
             if (failed) {
-              reject(failed instanceof Error ? failed : new Error(failed));
+              reject(asError(failed));
             } else {
               resolve();
             }

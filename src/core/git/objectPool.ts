@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
-import { PoolError } from '../errors';
+import { asError, PoolError } from '../errors';
 import { gitFailure } from './gitFailure';
 import { parseLsTree } from '../setup/repoSetup';
 import { redactCredentials, silentLogger, type Logger } from '../logger';
@@ -132,7 +132,7 @@ export class ObjectPool {
       }
       this.fetchedAt.set(url, Date.now());
     } catch (error) {
-      throw new PoolError(`could not fetch ${redactCredentials(url)}: ${gitFailure((error as Error).message ?? String(error))}`, { cause: error });
+      throw new PoolError(`could not fetch ${redactCredentials(url)}: ${gitFailure(asError(error).message)}`, { cause: error });
     }
   }
 }

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { Agent } from '../../core/agent';
-import { CancelledError } from '../../core/errors';
+import { CancelledError, describeCause, GitisoError } from '../../core/errors';
 import type { CommandContext } from './context';
 import { pickAgents, type AgentTarget } from './pickAgents';
 
@@ -22,8 +22,8 @@ export async function removeAgent(ctx: CommandContext, target?: AgentTarget | re
   }
   const results = await Promise.allSettled(agents.map((agent) => ctx.gitiso.agents.remove(agent.id)));
   await ctx.gitiso.model.refresh();
-  const failures = results.flatMap((result, index) => (result.status === 'rejected' ? [`${agents[index]?.id}: ${(result.reason as Error).message}`] : []));
+  const failures = results.flatMap((result, index) => (result.status === 'rejected' ? [`${agents[index]?.id}: ${describeCause(result.reason)}`] : []));
   if (failures.length > 0) {
-    throw new Error(`could not remove ${failures.join('; ')}`);
+    throw new GitisoError(`could not remove ${failures.join('; ')}`);
   }
 }
