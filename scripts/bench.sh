@@ -7,6 +7,9 @@
 #           BENCH_REPS rounds (default 3) of BENCH_FORWARD_SECONDS (default 5).
 #   stats   what keeping 1, 10, 20 agents' stats current costs (bench/statsBench.ts);
 #           BENCH_STATS_SECONDS per window (default 60).
+#   soak    SOAK_AGENTS workers (default 20) repeating create, git, dev server, remove
+#           with random cancellations and kills for SOAK_SECONDS (default 480), then
+#           counting leftovers and comparing memory (bench/soak.ts).
 # BENCH_SMOKE=1 runs a tiny version of any of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +17,8 @@ case "${1:-create}" in
   create) entry=out/bench/bench.js ;;
   forward) entry=out/bench/forwardBench.js ;;
   stats) entry=out/bench/statsBench.js ;;
-  *) echo "usage: scripts/bench.sh [create|forward|stats]" >&2; exit 2 ;;
+  soak) entry=out/bench/soak.js; npm run build --silent ;;
+  *) echo "usage: scripts/bench.sh [create|forward|stats|soak]" >&2; exit 2 ;;
 esac
 bash scripts/ensure-docker.sh >&2
 [ -d node_modules ] || npm ci
