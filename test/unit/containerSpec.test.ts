@@ -15,6 +15,7 @@ describe('agent container spec', () => {
     assert.equal(spec.HostConfig?.PidsLimit, 256);
     assert.deepEqual(spec.Cmd?.slice(-2), ['sleep', 'infinity'], 'the budget file is written before the command runs');
     assert.equal(spec.HostConfig?.Init, true);
+    assert.deepEqual(spec.HostConfig?.RestartPolicy, { Name: 'unless-stopped' }, 'agents come back after the engine restarts');
     assert.equal(spec.HostConfig?.NetworkMode, 'net');
     assert.equal(spec.HostConfig?.Binds, undefined);
     assert.equal(spec.Labels?.[LABEL.agent], 'a1');

@@ -18,6 +18,13 @@ export interface AgentContainerInput {
   readonly limits: AgentLimits;
 }
 
+/**
+ * Agents come back after the engine restarts (a reboot, a Docker Desktop
+ * update): their clone and work are in the container, and an agent the user
+ * stopped stays stopped.
+ */
+export const AGENT_RESTART_POLICY = 'unless-stopped';
+
 /** Labels that record an agent's limits, for admission control without an inspect per agent. */
 export const LIMIT_LABEL = { memory: 'gitiso.limit.memory', cpus: 'gitiso.limit.cpus', pids: 'gitiso.limit.pids' } as const;
 
@@ -44,6 +51,7 @@ export function agentContainerSpec(input: AgentContainerInput): ContainerCreateO
     },
     HostConfig: {
       Init: true,
+      RestartPolicy: { Name: AGENT_RESTART_POLICY },
       Memory: limits.memoryBytes,
       // No swap beyond the limit: an agent over it is stopped, not the machine slowed.
       MemorySwap: limits.memoryBytes,

@@ -6,6 +6,7 @@ import { asError, CancelledError, EngineUnavailableError, ImageUnavailableError 
 import { silentLogger, type Logger } from '../logger';
 import { putFile, putHostFile, readFile } from './archive';
 import { connectionOptions } from './connection';
+import { AGENT_RESTART_POLICY } from './containerSpec';
 import { execInContainer, type ExecOptions, type ExecResult } from './exec';
 import { PullProgress, type PullEvent } from './pullProgress';
 
@@ -199,7 +200,8 @@ export class Engine {
    * something the engine cannot see (an agent became ready).
    */
   async announce(id: string): Promise<void> {
-    await this.docker.getContainer(id).update({ RestartPolicy: { Name: 'no' } });
+    // Sets the restart policy agents already have: an update that changes nothing.
+    await this.docker.getContainer(id).update({ RestartPolicy: { Name: AGENT_RESTART_POLICY } });
   }
 
   /** Bytes in a container's own writable layer: what it changed, not the image it shares. */

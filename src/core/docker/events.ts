@@ -81,7 +81,7 @@ export class ContainerEventsWatcher implements Disposable {
       this.retry = undefined;
       void this.connect();
     }, this.backoffMs);
-    this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs ?? 10_000);
+    this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs ?? 2_000);
   }
 
   private setConnected(connected: boolean): void {
