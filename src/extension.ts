@@ -3,6 +3,7 @@ import { GITISO_VERSION } from './core/version';
 import { AgentOutputChannels } from './vscode/agentOutput';
 import { registerCommands } from './vscode/commands/registerCommands';
 import { Gitiso } from './vscode/composition';
+import { setupConsentPrompt } from './vscode/setupConsent';
 import { ContextKeysController } from './vscode/controllers/contextKeysController';
 import { ForwardRevealController } from './vscode/controllers/forwardRevealController';
 import { PreviewLifecycleController } from './vscode/controllers/previewLifecycleController';
@@ -34,7 +35,7 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
   const log = vscode.window.createOutputChannel('gitiso', { log: true });
   context.subscriptions.push(log);
 
-  const gitiso = new Gitiso(log);
+  const gitiso = new Gitiso(log, setupConsentPrompt(context.globalState));
 
   const outputs = new AgentOutputChannels();
   const tree = new AgentsTreeProvider(gitiso);

@@ -48,6 +48,10 @@ export async function startCodeServer(options) {
   mkdirSync(join(userDataDir, 'User'), { recursive: true });
   mkdirSync(extensionsDir, { recursive: true });
   writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify({ ...QUIET_SETTINGS, ...options.settings }, null, 2));
+  // code-server's window is a remote one: machine-scoped settings (gitiso.image, gitiso.network,
+  // gitiso.limits.*…) are read from the remote machine's settings, not the local user's.
+  mkdirSync(join(userDataDir, 'Machine'), { recursive: true });
+  writeFileSync(join(userDataDir, 'Machine', 'settings.json'), JSON.stringify({ ...options.settings }, null, 2));
   await options.beforeStart?.(extensionsDir);
   const port = options.port ?? (await freePort());
   const args = [

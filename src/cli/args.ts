@@ -23,6 +23,7 @@ const OPTIONS = {
   cpus: { type: 'string' },
   pids: { type: 'string' },
   force: { type: 'boolean' },
+  'trust-setup': { type: 'boolean' },
   watch: { type: 'boolean', short: 'w' },
   json: { type: 'boolean' },
   verbose: { type: 'boolean' },

@@ -2,6 +2,7 @@ import { defaultImage } from '../core/defaults';
 import { Engine } from '../core/docker/engine';
 import { createCore, type CoreOptions, type GitisoCore } from '../core/gitisoCore';
 import type { Logger } from '../core/logger';
+import { refuseSetup, trustSetup } from '../core/setup/setupProposal';
 import { limitsFrom, strategyFrom, type Flags } from './args';
 import { stderrLogger } from './stderrLogger';
 
@@ -29,5 +30,7 @@ function coreOptions(flags: Flags, log: Logger | undefined): CoreOptions {
     cloneDepth: flags.depth ? Number(flags.depth) : undefined,
     cloneFilter: flags.filter,
     limits: limitsFrom(flags),
+    // A repository's .gitiso.json install and files to copy run only when the user says so.
+    setupConsent: flags['trust-setup'] ? trustSetup : refuseSetup,
   };
 }

@@ -38,6 +38,9 @@ Options:
   --depth N, --filter F   with --strategy remote: shallow or partial clone
   --copy-from DIR         where the setup's files to copy (.env…) are read from
                           (default: the current folder)
+  --trust-setup           allow what the repository's .gitiso.json asks: its install
+                          and its files to copy from --copy-from (without it, a create
+                          whose repository asks for them fails and says what they are)
   --memory M, --cpus N, --pids N
                           each new agent's limits (default 2g, 2, 512); the agent is
                           told them (GITISO_CPUS, GITISO_MEMORY_BYTES, /etc/gitiso/budget.json)

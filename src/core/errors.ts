@@ -55,6 +55,14 @@ export class SnapshotBuildError extends GitisoError {
   override readonly name = 'SnapshotBuildError';
 }
 
+/** A repository's .gitiso.json asks for an install or files to copy that the user has not allowed; nothing was created. */
+export class SetupNotAllowedError extends GitisoError {
+  override readonly name = 'SetupNotAllowedError';
+  constructor(readonly repoUrl: string, readonly asks: string) {
+    super(`${repoUrl} asks in its .gitiso.json to ${asks}; that was not allowed, so nothing was created: allow it with --trust-setup (gitiso create) or in VS Code's dialog, or take it out of .gitiso.json`);
+  }
+}
+
 /** The remote's new commits could not be brought into an agent; the agent is as it was. */
 export class SyncFailedError extends GitisoError {
   override readonly name = 'SyncFailedError';

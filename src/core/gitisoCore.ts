@@ -17,6 +17,7 @@ import { silentLogger, type Logger } from './logger';
 import { AgentPorts } from './ports/agentPorts';
 import { ReadyStates } from './readyStates';
 import type { SetupSettings } from './setup/repoSetup';
+import type { SetupConsent } from './setup/setupProposal';
 import { SnapshotStore } from './snapshot/snapshotStore';
 import { defaultStorageDir } from './storage';
 
@@ -43,6 +44,12 @@ export interface CoreOptions {
   readonly setup?: SetupSettings;
   /** Every agent's limits; DEFAULT_LIMITS fill what is not given. */
   readonly limits?: Partial<AgentLimits>;
+  /**
+   * Decides what a repository's `.gitiso.json` may ask of the host (an install,
+   * files to copy from the user's folder) unless a create brings its own;
+   * refused when absent. VS Code asks in a dialog, the CLI takes --trust-setup.
+   */
+  readonly setupConsent?: SetupConsent;
 }
 
 /** The core, wired: what the CLI and VS Code both work through. */
@@ -86,6 +93,7 @@ export function createCore(options: CoreOptions): GitisoCore {
     strategy: options.strategy ?? 'snapshot',
     identityFrom: options.identityFrom,
     identity: options.identity,
+    setupConsent: options.setupConsent,
   });
   const ports = new AgentPorts({ exec, agents, engine, log });
   const devServers = new DevServers({ exec, ports, settings: options.setup });

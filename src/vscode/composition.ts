@@ -5,6 +5,7 @@ import { Emitter } from '../core/base/event';
 import { Engine } from '../core/docker/engine';
 import { describeCause } from '../core/errors';
 import { createCore, type GitisoCore } from '../core/gitisoCore';
+import type { SetupConsent } from '../core/setup/setupProposal';
 import { StatsSampler } from '../core/stats/statsSampler';
 import { affectsService, readSettings } from './config';
 
@@ -28,7 +29,11 @@ export class Gitiso implements vscode.Disposable {
   private current!: { core: GitisoCore; model: AgentsModel; stats: StatsSampler; subscriptions: { dispose(): void }[] };
   private readonly configListener: vscode.Disposable;
 
-  constructor(private readonly log: vscode.LogOutputChannel) {
+  /** `setupConsent`: what a repository's .gitiso.json may ask (setupConsent.ts). */
+  constructor(
+    private readonly log: vscode.LogOutputChannel,
+    private readonly setupConsent: SetupConsent,
+  ) {
     this.connect();
     this.configListener = vscode.workspace.onDidChangeConfiguration((event) => {
       if (affectsService(event)) {
@@ -108,6 +113,7 @@ export class Gitiso implements vscode.Disposable {
       storageDir: settings.storagePath || undefined,
       setup: settings.setup,
       limits: settings.limits,
+      setupConsent: this.setupConsent,
     });
     const model = new AgentsModel({ agents: core.agents, creator: core.creator, engine, log: this.log });
     const stats = new StatsSampler({ exec: core.exec, engine, runningAgents: () => model.agents.filter(isRunning), log: this.log });

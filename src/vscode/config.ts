@@ -18,29 +18,47 @@ export interface Settings {
   readonly limits: Partial<AgentLimits>;
 }
 
+/**
+ * Settings that choose the engine, image, network, storage, strategy, limits
+ * and the user's own setup (an install, files to copy) belong to the user:
+ * package.json gives them `"scope": "machine"`, so VS Code keeps them out of
+ * workspace settings, and they are read here from the user's value alone, so
+ * a repository's .vscode/settings.json never chooses them.
+ */
+export const MACHINE_SETTINGS = ['image', 'dockerHost', 'network', 'storagePath', 'createStrategy', 'limits.memory', 'limits.cpus', 'limits.pids', 'setup.install', 'setup.copyFiles'] as const;
+
+type MachineSetting = (typeof MACHINE_SETTINGS)[number];
+
+/** A machine setting's user value (user or remote settings), else its default: never a workspace's. */
+function userValue<T>(config: vscode.WorkspaceConfiguration, key: MachineSetting): T | undefined {
+  const inspected = config.inspect<T>(key);
+  return inspected?.globalValue ?? inspected?.defaultValue;
+}
+
 export function readSettings(): Settings {
   const config = vscode.workspace.getConfiguration('gitiso');
+  const strategy = userValue<string>(config, 'createStrategy') ?? '';
   return {
-    image: config.get<string>('image') || defaultImage(),
-    dockerHost: config.get<string>('dockerHost') ?? '',
+    image: userValue<string>(config, 'image') || defaultImage(),
+    dockerHost: userValue<string>(config, 'dockerHost') ?? '',
     defaultBaseBranch: config.get<string>('defaultBaseBranch') ?? '',
-    network: config.get<string>('network') ?? '',
+    network: userValue<string>(config, 'network') ?? '',
     createConcurrency: Math.max(1, config.get<number>('createConcurrency') ?? 3),
-    createStrategy: (CREATE_STRATEGIES as readonly string[]).includes(config.get<string>('createStrategy') ?? '') ? (config.get<string>('createStrategy') as CreateStrategy) : 'snapshot',
+    createStrategy: (CREATE_STRATEGIES as readonly string[]).includes(strategy) ? (strategy as CreateStrategy) : 'snapshot',
     cloneDepth: config.get<number>('cloneDepth') ?? 0,
     cloneFilter: config.get<string>('cloneFilter') ?? '',
-    storagePath: config.get<string>('storagePath') ?? '',
+    storagePath: userValue<string>(config, 'storagePath') ?? '',
     setup: {
       // An unset install is left to detection; only an explicit value (even "") overrides it.
-      install: config.inspect<string>('setup.install')?.workspaceValue ?? config.inspect<string>('setup.install')?.globalValue,
+      install: config.inspect<string>('setup.install')?.globalValue,
       dev: config.get<string>('devServer.command') || undefined,
       port: config.get<number>('devServer.port') ?? 3000,
-      copy: config.get<string[]>('setup.copyFiles') ?? [],
+      copy: userValue<string[]>(config, 'setup.copyFiles') ?? [],
     },
     limits: {
-      memoryBytes: memorySetting(config.get<string>('limits.memory')),
-      cpus: config.get<number>('limits.cpus') ?? 2,
-      pids: config.get<number>('limits.pids') ?? 512,
+      memoryBytes: memorySetting(userValue<string>(config, 'limits.memory')),
+      cpus: userValue<number>(config, 'limits.cpus') ?? 2,
+      pids: userValue<number>(config, 'limits.pids') ?? 512,
     },
   };
 }

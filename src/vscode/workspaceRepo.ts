@@ -26,6 +26,30 @@ export async function readWorkspaceRepo(): Promise<WorkspaceRepo | undefined> {
   }
 }
 
+/**
+ * The open folder that is a checkout of `repoUrl` (one of its remotes fetches
+ * from it), at its top: where the setup's files to copy (such as `.env`) are
+ * taken from.
+ * Undefined when no open folder is, so nothing is copied from an unrelated one.
+ */
+export async function folderOfRepository(repoUrl: string): Promise<string | undefined> {
+  for (const folder of vscode.workspace.workspaceFolders ?? []) {
+    if (folder.uri.scheme !== 'file') {
+      continue;
+    }
+    try {
+      const git = simpleGit({ baseDir: folder.uri.fsPath });
+      if ((await git.checkIsRepo()) && (await git.getRemotes(true)).some((remote) => remote.refs.fetch === repoUrl)) {
+        // The checkout's top, as /workspace is: .gitiso.json's paths are relative to it.
+        return (await git.revparse(['--show-toplevel'])).trim() || folder.uri.fsPath;
+      }
+    } catch {
+      // Not a repository we can read: not the one.
+    }
+  }
+  return undefined;
+}
+
 /** Branch names on a remote, read from the host (where credentials live). */
 export async function listRemoteBranches(url: string): Promise<string[]> {
   const output = await simpleGit().listRemote(['--heads', '--', url]);

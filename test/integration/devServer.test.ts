@@ -8,6 +8,7 @@ import { createCore, type GitisoCore } from '../../src/core/gitisoCore';
 import { DevServers } from '../../src/core/dev/devServers';
 import type { Engine } from '../../src/core/docker/engine';
 import { AgentPorts } from '../../src/core/ports/agentPorts';
+import { trustSetup } from '../../src/core/setup/setupProposal';
 import { GitServer } from '../support/gitServer';
 import { git, idPrefix, makeTempDir, removeAgents, removeDir, TEST_NETWORK, testEngine, testImage, TEST_LIMITS } from '../support/testEnv';
 import { httpGet } from '../support/http';
@@ -54,7 +55,8 @@ describe('repository setup and dev servers', () => {
       '.gitignore': '.env\n',
     });
     server.createRepo('broken', { '.gitiso.json': JSON.stringify({ install: 'echo cannot-install >&2; exit 3' }) });
-    service = createCore({ engine, defaultImage: testImage(), network: TEST_NETWORK, limits: TEST_LIMITS, identity: { name: 'D', email: 'd@example.com' } });
+    // The repositories' install and .env copy are allowed here (maliciousRepository.test.ts refuses them).
+    service = createCore({ engine, defaultImage: testImage(), network: TEST_NETWORK, limits: TEST_LIMITS, identity: { name: 'D', email: 'd@example.com' }, setupConsent: trustSetup });
     ports = new AgentPorts({ exec: service.exec, agents: service.agents, engine });
     ports.start();
     servers = new DevServers({ exec: service.exec, ports });

@@ -4,7 +4,7 @@ import type { StarterEngine, StarterPool, StarterSnapshots } from '../../src/cor
 import type { ContainerCreateOptions, ContainerInspectInfo } from '../../src/core/docker/engine';
 import type { ExecOptions, ExecResult } from '../../src/core/docker/exec';
 import type { ResolvedBase } from '../../src/core/git/objectPool';
-import type { Snapshot } from '../../src/core/snapshot/snapshotStore';
+import type { Snapshot, SnapshotSetup } from '../../src/core/snapshot/snapshotStore';
 
 interface MemoryContainer {
   readonly id: string;
@@ -137,12 +137,16 @@ export class MemoryPool implements StarterPool {
     return this.known;
   }
 
-  async readFile(): Promise<string | undefined> {
-    return undefined;
+  /** The repository's root files at a commit (none unless a test says). */
+  tree: (commit: string) => Readonly<Record<string, string>> = () => ({});
+
+  async readFile(_url: string, commit: string, path: string): Promise<string | undefined> {
+    return this.tree(commit)[path];
   }
 
-  async rootFiles(): Promise<Map<string, string>> {
-    return new Map();
+  async rootFiles(_url: string, commit: string): Promise<Map<string, string>> {
+    // A blob id that changes with the content, as git's does.
+    return new Map(Object.entries(this.tree(commit)).map(([path, content]) => [path, `blob-${Buffer.from(content).toString('hex').slice(0, 24)}`]));
   }
 
   async bundle(_url: string, commit: string, file: string, exclude?: string): Promise<string> {
@@ -171,12 +175,17 @@ export class MemorySnapshots implements StarterSnapshots {
     return this.images.find((s) => s.baseCommit.startsWith('old'));
   }
 
-  refreshInBackground(_repo: string, _image: string, base: ResolvedBase): void {
+  /** The install of each snapshot built or refreshed, by its commit. */
+  readonly installs = new Map<string, string | undefined>();
+
+  refreshInBackground(_repo: string, _image: string, base: ResolvedBase, setup?: SnapshotSetup): void {
     this.refreshed.push(base.commit);
+    this.installs.set(base.commit, setup?.install);
   }
 
-  async ensure(repoUrl: string, _image: string, base: ResolvedBase): Promise<Snapshot> {
+  async ensure(repoUrl: string, _image: string, base: ResolvedBase, setup?: SnapshotSetup): Promise<Snapshot> {
     this.built.push(base.commit);
+    this.installs.set(base.commit, setup?.install);
     const snapshot = snapshotOf(base.commit, repoUrl);
     this.images.push(snapshot);
     return snapshot;

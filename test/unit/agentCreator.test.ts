@@ -126,4 +126,18 @@ describe('AgentCreator', () => {
     release();
     assert.equal((await first).id, 'a1');
   });
+  it('refuses what a repository proposes unless a policy allows it, and asks once per burst', async () => {
+    const proposal = { repoUrl: REPO, fileId: 'blob', install: 'npm ci', copy: ['.env'] };
+    const answers: boolean[] = [];
+    const { creator: c } = creator({ starter: (engine) => ({ start: async (plan) => {
+      answers.push(await plan.consent(proposal));
+      await engine.createContainer({ name: `gitiso-${plan.id}` });
+    } }) });
+    await c.create({ id: 'a1', repoUrl: REPO });
+    assert.deepEqual(answers, [false], 'no policy: refused');
+    let asked = 0;
+    await c.createMany([2, 3, 4].map((n) => ({ id: `a${n}`, repoUrl: REPO })), { concurrency: 2, consent: async () => (asked++, true) });
+    assert.equal(asked, 1);
+    assert.deepEqual(answers, [false, true, true, true]);
+  });
 });

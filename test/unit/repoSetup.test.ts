@@ -24,9 +24,14 @@ describe('repository setup', () => {
   it('keeps files to copy inside the workspace', () => {
     assert.equal(validateCopyPath('.env'), '.env');
     assert.equal(validateCopyPath('config/./local.json'), 'config/local.json');
-    for (const bad of ['../secret', '/etc/passwd', 'a/../../b', '', '.']) {
+    for (const bad of ['../secret', '/etc/passwd', 'a/../../b', 'a/../b', '', '.', 'C:/Users/me/.ssh/id_rsa', '..\\secret', 'a\0b']) {
       assert.throws(() => validateCopyPath(bad), /paths inside the workspace/, bad);
     }
+    for (const git of ['.git/config', 'sub/.git/hooks/pre-commit', '.GIT/config', '.git', '.git./config']) {
+      assert.throws(() => validateCopyPath(git), /nothing under \.git is copied/, git);
+    }
+    assert.equal(validateCopyPath('.github/workflows/x.yml'), '.github/workflows/x.yml');
+    assert.equal(validateCopyPath('.gitignore'), '.gitignore');
   });
 
   it('prefers the file to the settings, and keys the setup by install command and lockfiles', () => {

@@ -6,7 +6,7 @@ import { progressPrinter } from '../progressPrinter';
 import { tabSeparated } from '../table';
 import type { CliCommand } from './command';
 
-const USAGE = 'gitiso create ID… --repo URL [--base BRANCH] [--image IMAGE], or --count N [--prefix P]';
+const USAGE = 'gitiso create ID… --repo URL [--base BRANCH] [--image IMAGE] [--trust-setup], or --count N [--prefix P]';
 
 export const createCommand: CliCommand = {
   name: 'create',

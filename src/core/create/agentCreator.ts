@@ -6,6 +6,7 @@ import { AgentExistsError, asError } from '../errors';
 import { readHostIdentity, type GitIdentity } from '../git/hostGit';
 import type { Admission } from '../limits/admission';
 import { redactCredentials, type Logger } from '../logger';
+import { askOnce, refuseSetup, type SetupConsent } from '../setup/setupProposal';
 import { containerNameFor, sessionBranchFor, validateAgentId, validateBranchName, validateRepoUrl } from '../names';
 import type { AgentStarter } from './agentStarter';
 import { DEFAULT_CREATE_CONCURRENCY, type CreateHooks, type CreateManyHooks, type CreateOutcome, type CreateRequest, type ReportProgress } from './createRequest';
@@ -25,6 +26,8 @@ export interface AgentCreatorOptions {
   readonly identityFrom?: string;
   /** Overrides the host's git identity (tests, scripts). */
   readonly identity?: GitIdentity;
+  /** Decides what a repository's `.gitiso.json` may ask when a call brings no policy of its own; refused when absent. */
+  readonly setupConsent?: SetupConsent;
 }
 
 /**
@@ -47,7 +50,8 @@ export class AgentCreator {
    */
   async createMany(requests: readonly CreateRequest[], hooks: CreateManyHooks = {}): Promise<CreateOutcome[]> {
     await this.options.admission.admit(requests, hooks.force);
-    const admitted = { ...hooks, force: true };
+    // One question per repository's proposal for the whole burst.
+    const admitted = { ...hooks, force: true, consent: askOnce(this.consentOf(hooks)) };
     const outcomes: CreateOutcome[] = new Array(requests.length);
     let next = 0;
     const worker = async (): Promise<void> => {
@@ -98,12 +102,16 @@ export class AgentCreator {
       throwIfAborted(hooks.signal, `creation of agent '${id}'`);
 
       const strategy = request.strategy ?? this.options.strategy;
-      await this.options.starters[strategy].start({ id, repoUrl, baseBranch, image, strategy, gitIdentity, limits, request, report, signal: hooks.signal });
+      await this.options.starters[strategy].start({ id, repoUrl, baseBranch, image, strategy, gitIdentity, limits, request, report, signal: hooks.signal, consent: this.consentOf(hooks) });
       report('ready', `agent '${id}' is ready on ${sessionBranchFor(id)}`);
       log.info(`created agent '${id}' from ${redactCredentials(repoUrl)}`);
       return await this.options.agents.get(id);
     } finally {
       this.creating.delete(id);
     }
+  }
+
+  private consentOf(hooks: CreateHooks): SetupConsent {
+    return hooks.consent ?? this.options.setupConsent ?? refuseSetup;
   }
 }

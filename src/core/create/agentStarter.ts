@@ -6,8 +6,10 @@ import type { AgentLimits } from '../limits/agentLimits';
 import type { Logger } from '../logger';
 import type { ReadyStates } from '../readyStates';
 import type { SetupSettings } from '../setup/repoSetup';
+import type { SetupConsent } from '../setup/setupProposal';
 import type { SnapshotStore } from '../snapshot/snapshotStore';
 import type { CreateRequest, ReportProgress } from './createRequest';
+import type { SetupSource } from './repoSetupSteps';
 
 /** One agent to start, once the creator has checked and admitted it. */
 export interface StartPlan {
@@ -23,6 +25,8 @@ export interface StartPlan {
   readonly request: CreateRequest;
   readonly report: ReportProgress;
   readonly signal?: AbortSignal;
+  /** Decides what the repository's `.gitiso.json` may ask (an install, files to copy). */
+  readonly consent: SetupConsent;
 }
 
 /**
@@ -46,6 +50,11 @@ export function agentIdentity(plan: StartPlan, base: { readonly branch?: string;
     strategy: plan.strategy,
     createdAt: new Date(),
   };
+}
+
+/** Where the plan's setup is read for: its repository, the user's settings and folder, and its consent. */
+export function setupSource(plan: StartPlan, settings: SetupSettings): SetupSource {
+  return { repoUrl: plan.repoUrl, settings, consent: plan.consent, copyFrom: plan.request.copyFrom };
 }
 
 /** What starting an agent asks of the engine. */

@@ -1,7 +1,7 @@
 import { type AgentIdentity, type AgentStateFile, STATE_FILE } from '../agent';
 import type { RepoSetup } from '../setup/repoSetup';
 import { createAgentContainer, removeOnFailure } from './agentContainer';
-import type { StartPlan, StarterDeps } from './agentStarter';
+import { setupSource, type StartPlan, type StarterDeps } from './agentStarter';
 import { copySetupFiles, installIn, setupIn } from './repoSetupSteps';
 
 export interface ClonedContainer {
@@ -26,7 +26,8 @@ export async function startClonedContainer(deps: StarterDeps, plan: StartPlan, s
   await removeOnFailure(engine, log, { agentId: plan.id, containerId }, async () => {
     await engine.startContainer(containerId);
     const cloned = await spec.clone(containerId);
-    const setup = spec.setup ?? (await setupIn(engine, setupSettings, containerId));
+    // Known only from the clone here: a refused install or copy fails now, and the container goes.
+    const setup = spec.setup ?? (await setupIn(engine, setupSource(plan, setupSettings), containerId));
     await copySetupFiles(engine, log, { containerId, setup, from: plan.request.copyFrom });
     const setupError = setup.install ? await installIn(engine, log, { containerId, install: setup.install, report: plan.report, signal: plan.signal }) : undefined;
     const state = { ...cloned, ...(setupError ? { setupError } : {}) };

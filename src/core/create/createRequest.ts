@@ -1,5 +1,6 @@
 import type { Agent, CreateStrategy } from '../agent';
 import type { AgentLimits } from '../limits/agentLimits';
+import type { SetupConsent } from '../setup/setupProposal';
 
 /** What a caller asks for: one agent. */
 export interface CreateRequest {
@@ -36,6 +37,8 @@ export interface CreateHooks {
   readonly onProgress?: (progress: CreateProgress) => void;
   /** Create even when the agents' memory limits do not fit the engine's memory. */
   readonly force?: boolean;
+  /** Decides what a repository's `.gitiso.json` may ask (an install, files to copy); the core's policy when absent. */
+  readonly consent?: SetupConsent;
 }
 
 export interface CreateManyHooks extends CreateHooks {

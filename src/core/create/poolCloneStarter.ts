@@ -3,7 +3,7 @@ import { WORKSPACE } from '../agent';
 import { CreateFailedError } from '../errors';
 import { gitFailure } from '../git/gitFailure';
 import { sessionBranchFor } from '../names';
-import { agentIdentity, type AgentStarter, type StartPlan, type StarterDeps } from './agentStarter';
+import { agentIdentity, setupSource, type AgentStarter, type StartPlan, type StarterDeps } from './agentStarter';
 import { startClonedContainer } from './clonedContainer';
 import { setupAt } from './repoSetupSteps';
 import { fetchBase } from './startingPoint';
@@ -36,7 +36,8 @@ export class PoolCloneStarter implements AgentStarter {
     const { engine, pool, setupSettings } = this.deps;
     const base = await fetchBase(pool, { repoUrl: plan.repoUrl, baseBranch: plan.baseBranch, report: plan.report });
     throwIfAborted(plan.signal, `creation of agent '${plan.id}'`);
-    const setup = await setupAt(pool, setupSettings, { repoUrl: plan.repoUrl, commit: base.commit });
+    // Before the container: a refused install or copy fails here, leaving nothing.
+    const setup = await setupAt(pool, setupSource(plan, setupSettings), base.commit);
     const identity = agentIdentity(plan, base, sessionBranchFor(plan.id));
     await startClonedContainer(this.deps, plan, {
       identity,

@@ -1,38 +1,65 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { WORKSPACE } from '../agent';
 import type { Engine } from '../docker/engine';
+import { describeCause, SetupNotAllowedError } from '../errors';
 import type { ObjectPool } from '../git/objectPool';
-import type { Logger } from '../logger';
+import { redactCredentials, type Logger } from '../logger';
+import { readFileToCopy } from '../setup/copyFromFolder';
 import { parseLsTree, parseSetupFile, resolveSetup, SETUP_FILE, type RepoSetup, type SetupSettings } from '../setup/repoSetup';
 import { runSetupCommand } from '../setup/setupCommand';
+import { describeProposal, proposalOf, type SetupConsent } from '../setup/setupProposal';
 import type { ReportProgress } from './createRequest';
 
-/** The repository's setup at a commit, read from the host's pool (no container needed). */
-export async function setupAt(pool: Pick<ObjectPool, 'readFile' | 'rootFiles'>, settings: SetupSettings, at: { readonly repoUrl: string; readonly commit: string }): Promise<RepoSetup> {
-  const [file, rootFiles] = await Promise.all([pool.readFile(at.repoUrl, at.commit, SETUP_FILE), pool.rootFiles(at.repoUrl, at.commit)]);
-  return resolveSetup(parseSetupFile(file), settings, rootFiles);
+/** Whose setup is read, and who decides what its repository may ask of the host. */
+export interface SetupSource {
+  readonly repoUrl: string;
+  /** The user's setup settings; the repository's file comes first. */
+  readonly settings: SetupSettings;
+  /** Asked when the repository's file wants an install or files copied. */
+  readonly consent: SetupConsent;
+  /** The user's folder files are copied from; without one, nothing is copied (nor asked). */
+  readonly copyFrom?: string;
 }
 
-/** The repository's setup as a clone inside a container has it. */
-export async function setupIn(engine: Pick<Engine, 'readFile' | 'exec'>, settings: SetupSettings, containerId: string): Promise<RepoSetup> {
+/** The repository's setup at a commit, read from the host's pool (no container needed); throws SetupNotAllowedError when its asks are refused. */
+export async function setupAt(pool: Pick<ObjectPool, 'readFile' | 'rootFiles'>, source: SetupSource, commit: string): Promise<RepoSetup> {
+  const [file, rootFiles] = await Promise.all([pool.readFile(source.repoUrl, commit, SETUP_FILE), pool.rootFiles(source.repoUrl, commit)]);
+  return decideSetup(source, { file, rootFiles });
+}
+
+/** The repository's setup as a clone inside a container has it; throws SetupNotAllowedError when its asks are refused. */
+export async function setupIn(engine: Pick<Engine, 'readFile' | 'exec'>, source: SetupSource, containerId: string): Promise<RepoSetup> {
   const [file, tree] = await Promise.all([engine.readFile(containerId, `${WORKSPACE}/${SETUP_FILE}`), engine.exec(containerId, ['git', 'ls-tree', 'HEAD'], { workdir: WORKSPACE })]);
-  return resolveSetup(parseSetupFile(file?.toString('utf8')), settings, parseLsTree(tree.stdout));
+  return decideSetup(source, { file: file?.toString('utf8'), rootFiles: parseLsTree(tree.stdout) });
 }
 
-/** Copies the setup's files (such as `.env`) from the host folder into the agent; a file the host lacks is skipped with a warning. */
+/** The repository proposes, the host decides: an install or copy the consent refuses fails the create before its snapshot or container. */
+async function decideSetup(source: SetupSource, read: { readonly file: string | undefined; readonly rootFiles: ReadonlyMap<string, string> }): Promise<RepoSetup> {
+  const file = parseSetupFile(read.file);
+  const proposal = proposalOf(file, { repoUrl: source.repoUrl, fileId: read.rootFiles.get(SETUP_FILE) ?? '', copyFrom: source.copyFrom });
+  if (proposal && !(await source.consent(proposal))) {
+    throw new SetupNotAllowedError(redactCredentials(source.repoUrl), describeProposal(proposal));
+  }
+  return { ...resolveSetup(file, source.settings, read.rootFiles), allowed: proposal };
+}
+
+/**
+ * Copies the setup's files (such as `.env`) from the user's folder into the
+ * agent. Each is checked as it is read (copyFromFolder.ts): a path that leads
+ * outside the folder or into .git, a link out, a special or too large file is
+ * skipped with a warning, never copied.
+ */
 export async function copySetupFiles(engine: Pick<Engine, 'putFile'>, log: Logger, into: { readonly containerId: string; readonly setup: RepoSetup; readonly from?: string }): Promise<void> {
   const { containerId, setup, from } = into;
   if (!from || setup.copy.length === 0) {
     return;
   }
   for (const path of setup.copy) {
-    const source = join(from, path);
-    if (!existsSync(source) || !statSync(source).isFile()) {
-      log.warn(`setup: '${path}' is not a file in ${from}; not copied`);
+    const read = await readFileToCopy(from, path).catch((error: unknown) => ({ skipped: `${from} cannot be read: ${describeCause(error)}` }));
+    if ('skipped' in read) {
+      log.warn(`setup: not copied: ${read.skipped}`);
       continue;
     }
-    await engine.putFile(containerId, `${WORKSPACE}/${path}`, readFileSync(source), statSync(source).mode & 0o777);
+    await engine.putFile(containerId, `${WORKSPACE}/${read.file.path}`, read.file.content, read.file.mode);
   }
 }
 

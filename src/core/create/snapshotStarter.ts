@@ -8,11 +8,11 @@ import { gitFailure } from '../git/gitFailure';
 import type { ResolvedBase } from '../git/objectPool';
 import { sessionBranchFor } from '../names';
 import type { RepoSetup } from '../setup/repoSetup';
+import { allowedAlready } from '../setup/setupProposal';
 import { bootCommand, setupCommand, startAndAwaitBoot, type SetupArgs } from '../snapshot/agentBoot';
 import type { Snapshot } from '../snapshot/snapshotStore';
 import { createAgentContainer, isMissingImage, removeOnFailure } from './agentContainer';
-import { agentIdentity, type AgentStarter, type StartPlan, type StarterDeps } from './agentStarter';
-import type { ReportProgress } from './createRequest';
+import { agentIdentity, setupSource, type AgentStarter, type StartPlan, type StarterDeps } from './agentStarter';
 import { copySetupFiles, setupAt } from './repoSetupSteps';
 import { chooseSnapshot } from './snapshotChoice';
 import { startingPoint } from './startingPoint';
@@ -53,7 +53,8 @@ export class SnapshotStarter implements AgentStarter {
     const { pool, snapshots, log, setupSettings } = this.deps;
     const { base, latest } = await startingPoint(pool, log, { repoUrl: plan.repoUrl, baseBranch: plan.baseBranch, report: plan.report });
     throwIfCancelled(plan);
-    const setup = await setupAt(pool, setupSettings, { repoUrl: plan.repoUrl, commit: base.commit });
+    // Before any snapshot or container: a refused install or copy fails here, leaving nothing.
+    const setup = await setupAt(pool, setupSource(plan, setupSettings), base.commit);
     const query = { repoUrl: plan.repoUrl, image: plan.image, base, setup, report: plan.report };
     const snapshot = await chooseSnapshot(snapshots, query);
     throwIfCancelled(plan);
@@ -80,7 +81,7 @@ export class SnapshotStarter implements AgentStarter {
     const { engine, log, states, network } = this.deps;
     const { plan, identity, snapshot } = start;
     const baseCommit = identity.baseCommit ?? snapshot.baseCommit;
-    const delta = baseCommit === snapshot.baseCommit ? undefined : await this.delta(identity, { from: snapshot.baseCommit, to: baseCommit }, plan.report);
+    const delta = baseCommit === snapshot.baseCommit ? undefined : await this.delta(start, { from: snapshot.baseCommit, to: baseCommit });
     try {
       const cmd = bootCommand(setupArgs(start, baseCommit, delta));
       const containerId = await createAgentContainer(engine, { identity, image: snapshot.image, env: plan.request.env, network, limits: plan.limits, cmd });
@@ -111,7 +112,7 @@ export class SnapshotStarter implements AgentStarter {
       return at.commit;
     }
     const { identity, plan } = start;
-    const catchUp = await this.delta(identity, { from: at.commit, to: moved.commit }, plan.report);
+    const catchUp = await this.delta(start, { from: at.commit, to: moved.commit });
     try {
       await engine.putHostFile(at.containerId, catchUp.file, DELTA_PATH);
       const setup = await engine.exec(at.containerId, setupCommand(setupArgs(start, moved.commit, catchUp)), { workdir: WORKSPACE, signal: plan.signal });
@@ -124,12 +125,19 @@ export class SnapshotStarter implements AgentStarter {
     }
   }
 
-  /** A bundle of the commits from `from` to `to`, from the pool, in a temporary folder of its own; the snapshot of `to` is started in the background. */
-  private async delta(identity: AgentIdentity, range: { readonly from: string; readonly to: string }, report: ReportProgress): Promise<Delta> {
+  /**
+   * A bundle of the commits from `from` to `to`, from the pool, in a temporary
+   * folder of its own; the snapshot of `to` is started in the background, with
+   * only the setup the agent's own was allowed (a background build never asks:
+   * a changed .gitiso.json waits for the next create to be allowed).
+   */
+  private async delta(start: SnapshotStart, range: { readonly from: string; readonly to: string }): Promise<Delta> {
     const { pool, snapshots, log, setupSettings } = this.deps;
+    const { identity, plan } = start;
     const { from, to } = range;
+    const report = plan.report;
     // The next snapshot has the setup `to` has (its key is how agents will look for it).
-    void setupAt(pool, setupSettings, { repoUrl: identity.repoUrl, commit: to }).then(
+    void setupAt(pool, { ...setupSource(plan, setupSettings), consent: allowedAlready(start.setup.allowed) }, to).then(
       (setup) => snapshots.refreshInBackground(identity.repoUrl, identity.image, { branch: identity.baseBranch, commit: to }, setup),
       (error: unknown) => log.warn(`no background snapshot of ${to.slice(0, 12)}: ${describeCause(error)}`),
     );

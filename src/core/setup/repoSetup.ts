@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { InvalidInputError, describeCause } from '../errors';
+import type { SetupProposal } from './setupProposal';
 
 /** The repository's own setup file, at the root of its tree. */
 export const SETUP_FILE = '.gitiso.json';
@@ -34,6 +35,8 @@ export interface RepoSetup {
    * so an older snapshot is only reused (with a delta fetch) when it matches.
    */
   readonly key: string;
+  /** What the repository's setup file asked that needed consent, and was allowed. */
+  readonly allowed?: SetupProposal;
 }
 
 /** Lockfiles by the install command they imply, in order of preference. */
@@ -94,13 +97,22 @@ export function validatePort(value: unknown, what: string): number {
   return value;
 }
 
-/** A path to copy: relative to the workspace, and never outside it. */
+/** A path to copy: relative to the folder, never outside it (no absolute path, no `..`), never into `.git`. */
 export function validateCopyPath(path: string): string {
-  const normal = posix.normalize(path.replace(/\\/g, '/'));
-  if (!path.trim() || posix.isAbsolute(normal) || normal === '..' || normal.startsWith('../') || normal === '.') {
+  const slashed = path.replace(/\\/g, '/');
+  const normal = posix.normalize(slashed);
+  if (!path.trim() || path.includes('\0') || posix.isAbsolute(normal) || /^[a-z]:/i.test(normal) || normal === '.' || slashed.split('/').includes('..')) {
     throw new InvalidInputError(`cannot copy '${path}': files to copy are paths inside the workspace, such as .env`);
   }
+  if (hasGitFolder(normal)) {
+    throw new InvalidInputError(`cannot copy '${path}': nothing under .git is copied`);
+  }
   return normal;
+}
+
+/** Whether a relative path goes through a `.git` folder (any case, as case-insensitive file systems see it). */
+export function hasGitFolder(relativePath: string): boolean {
+  return relativePath.split(/[\\/]/).some((segment) => /^\.git[. ]*$/i.test(segment));
 }
 
 /**
@@ -109,7 +121,8 @@ export function validateCopyPath(path: string): string {
  */
 export function resolveSetup(file: SetupSettings, settings: SetupSettings, rootFiles: ReadonlyMap<string, string>): RepoSetup {
   const install = (file.install ?? settings.install ?? detectInstall(rootFiles.keys()))?.trim() || undefined;
-  const copy = (file.copy ?? settings.copy ?? []).map(validateCopyPath);
+  // Checked one by one as they are copied: an unsafe path is skipped with a warning, not a failed create.
+  const copy = file.copy ?? settings.copy ?? [];
   const key = install ? setupKey(install, rootFiles) : '';
   return { copy, install, dev: (file.dev ?? settings.dev)?.trim() || undefined, port: file.port ?? settings.port ?? DEFAULT_DEV_PORT, key };
 }

@@ -4,7 +4,8 @@ import type { CreatePhase, CreateRequest } from '../../core/create/createRequest
 import { readSettings } from '../config';
 import type { CommandContext } from './context';
 import { admitOrConfirm } from './admitAgents';
-import { askAgentId, askBaseBranch, askRepository } from './createInputs';
+import { askAgentId, askBaseBranch, askRepository, requireTrustedWorkspace } from './createInputs';
+import { folderOfRepository } from '../workspaceRepo';
 
 /**
  * Create Agent: asks for the repository, base branch and id (or takes them as
@@ -12,11 +13,13 @@ import { askAgentId, askBaseBranch, askRepository } from './createInputs';
  * cancellable progress notification that shows each phase and git's percentage.
  */
 export async function createAgent(ctx: CommandContext, given?: Partial<CreateRequest>): Promise<Agent> {
+  requireTrustedWorkspace();
   const { model } = ctx.gitiso;
   const repoUrl = given?.repoUrl ?? (await askRepository());
   const baseBranch = given?.repoUrl ? given.baseBranch : await askBaseBranch(repoUrl);
   const id = given?.id ?? (await askAgentId(model.agents));
-  const request: CreateRequest = { id, repoUrl, baseBranch, image: given?.image ?? readSettings().image, env: given?.env };
+  const copyFrom = await folderOfRepository(repoUrl);
+  const request: CreateRequest = { id, repoUrl, baseBranch, image: given?.image ?? readSettings().image, env: given?.env, copyFrom };
 
   await admitOrConfirm(ctx, [request]);
   const agent = await vscode.window.withProgress(

@@ -5,7 +5,8 @@ import { validateAgentId } from '../../core/names';
 import { readSettings } from '../config';
 import type { CommandContext } from './context';
 import { admitOrConfirm } from './admitAgents';
-import { askBaseBranch, askRepository, freeIds } from './createInputs';
+import { askBaseBranch, askRepository, freeIds, requireTrustedWorkspace } from './createInputs';
+import { folderOfRepository } from '../workspaceRepo';
 
 export interface CreateAgentsOptions {
   readonly count?: number;
@@ -22,6 +23,7 @@ const TITLE = 'Create Several Agents';
  * in the creating state, and one failure does not stop the others.
  */
 export async function createAgents(ctx: CommandContext, given: CreateAgentsOptions = {}): Promise<Agent[]> {
+  requireTrustedWorkspace();
   const { model } = ctx.gitiso;
   const count = given.count ?? (await askCount());
   const prefix = given.prefix ?? (await askPrefix());
@@ -29,6 +31,7 @@ export async function createAgents(ctx: CommandContext, given: CreateAgentsOptio
   const baseBranch = given.repoUrl ? given.baseBranch : await askBaseBranch(repoUrl, TITLE);
   const settings = readSettings();
   const ids = freeIds(new Set(model.agents.map((agent) => agent.id)), prefix, count);
+  const copyFrom = await folderOfRepository(repoUrl);
 
   // The burst is admitted (or confirmed) as a whole, before anything is made.
   await admitOrConfirm(ctx, ids.map((id) => ({ id, repoUrl })));
@@ -39,7 +42,7 @@ export async function createAgents(ctx: CommandContext, given: CreateAgentsOptio
     const failed: string[] = [];
     try {
       await model.createMany(
-        ids.map((id) => ({ id, repoUrl, baseBranch, image: settings.image })),
+        ids.map((id) => ({ id, repoUrl, baseBranch, image: settings.image, copyFrom })),
         {
           signal: abort.signal,
           force: true, // admitted, or confirmed by the user, just now

@@ -1,11 +1,18 @@
 import * as vscode from 'vscode';
 import type { Agent } from '../../core/agent';
-import { CancelledError, describeCause } from '../../core/errors';
+import { CancelledError, GitisoError, describeCause } from '../../core/errors';
 import { validateAgentId, validateRepoUrl } from '../../core/names';
 import { readSettings } from '../config';
 import { listRemoteBranches, readWorkspaceRepo } from '../workspaceRepo';
 
 const TITLE = 'Create Agent';
+
+/** Agents are created only in a trusted workspace (package.json declares limited support for untrusted ones). */
+export function requireTrustedWorkspace(): void {
+  if (!vscode.workspace.isTrusted) {
+    throw new GitisoError('gitiso creates agents only in a trusted workspace: trust this folder (Workspaces: Manage Workspace Trust) first');
+  }
+}
 
 /** Step 1: the repository, defaulting to the open folder's origin. */
 export async function askRepository(title = TITLE): Promise<string> {
