@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { simpleGit } from 'simple-git';
+import { hostGit } from '../core/git/hostGit';
 
 export interface WorkspaceRepo {
   readonly folder: string;
@@ -28,7 +29,7 @@ export async function readWorkspaceRepo(): Promise<WorkspaceRepo | undefined> {
 
 /** Branch names on a remote, read from the host (where credentials live). */
 export async function listRemoteBranches(url: string): Promise<string[]> {
-  const output = await simpleGit().listRemote(['--heads', '--', url]);
+  const output = await hostGit().listRemote(['--heads', '--', url]);
   return output
     .split('\n')
     .map((line) => /\trefs\/heads\/(.+)$/.exec(line)?.[1])

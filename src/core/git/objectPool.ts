@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { simpleGit, type SimpleGit } from 'simple-git';
+import type { SimpleGit } from 'simple-git';
 import { asError, PoolError } from '../errors';
 import { gitFailure } from './gitFailure';
+import { hostGit } from './hostGit';
 import { parseLsTree } from '../setup/repoSetup';
 import { redactCredentials, silentLogger, type Logger } from '../logger';
 
@@ -111,7 +112,7 @@ export class ObjectPool {
   }
 
   private git(url: string): SimpleGit {
-    return simpleGit({ baseDir: this.pathFor(url) });
+    return hostGit(this.pathFor(url));
   }
 
   private async update(url: string, path: string): Promise<void> {
@@ -120,14 +121,14 @@ export class ObjectPool {
       if (!existsSync(join(path, 'HEAD'))) {
         mkdirSync(join(this.root, 'pool'), { recursive: true });
         rmSync(path, { recursive: true, force: true });
-        await simpleGit().mirror(url, path);
+        await hostGit().mirror(url, path);
         // Nothing may be collected while agents and snapshots borrow from the pool.
-        const git = simpleGit({ baseDir: path });
+        const git = hostGit(path);
         await git.addConfig('gc.auto', '0');
         await git.addConfig('core.logAllRefUpdates', 'false');
         this.log.info(`pool: mirrored ${redactCredentials(url)} in ${Date.now() - started} ms`);
       } else {
-        await simpleGit({ baseDir: path }).fetch(['--quiet', 'origin']);
+        await hostGit(path).fetch(['--quiet', 'origin']);
         this.log.debug(`pool: fetched ${redactCredentials(url)} in ${Date.now() - started} ms`);
       }
       this.fetchedAt.set(url, Date.now());
