@@ -2,7 +2,7 @@ import { defaultImage } from '../core/defaults';
 import { Engine } from '../core/docker/engine';
 import { createCore, type CoreOptions, type GitisoCore } from '../core/gitisoCore';
 import type { Logger } from '../core/logger';
-import { limitsFrom, strategyFrom, type Flags } from './args';
+import { depthFrom, limitsFrom, strategyFrom, type Flags } from './args';
 import { stderrLogger } from './stderrLogger';
 
 /** What every command works through. */
@@ -26,7 +26,7 @@ function coreOptions(flags: Flags, log: Logger | undefined): CoreOptions {
     network: flags.network || process.env.GITISO_NETWORK || undefined,
     identityFrom: process.cwd(),
     strategy: strategyFrom(flags.strategy),
-    cloneDepth: flags.depth ? Number(flags.depth) : undefined,
+    cloneDepth: depthFrom(flags.depth),
     cloneFilter: flags.filter,
     limits: limitsFrom(flags),
   };
