@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setupAt } from '../../src/core/create/repoSetupSteps';
+import { InvalidInputError } from '../../src/core/errors';
 import { ObjectPool } from '../../src/core/git/objectPool';
 import { git, makeTempDir, removeDir } from '../support/testEnv';
 
@@ -17,6 +19,8 @@ describe('the object pool (host git, no engine)', () => {
     repo = join(home, 'repo');
     git(home, 'init', '-q', '-b', 'main', repo);
     writeFileSync(join(repo, 'README.md'), '# r\n');
+    // Valid JSON, but no setup file is this big: the host must not read it whole.
+    writeFileSync(join(repo, '.gitiso.json'), JSON.stringify({ install: 'npm ci', padding: 'x'.repeat(1024 ** 2) }));
     git(repo, 'add', '-A');
     git(repo, 'commit', '-q', '-m', 'first');
   });
@@ -34,5 +38,13 @@ describe('the object pool (host git, no engine)', () => {
     await pool.sync(repo);
     assert.equal((await pool.resolve(repo)).branch, 'main');
     assert.equal(await pool.readFile(repo, 'main', 'README.md'), '# r\n');
+    assert.equal(await pool.readFile(repo, 'main', 'missing.txt', 10), undefined);
+  });
+
+  it('refuses a huge setup file before reading it', async () => {
+    const pool = new ObjectPool(join(home, 'store'));
+    await pool.sync(repo);
+    await assert.rejects(pool.readFile(repo, 'main', 'README.md', 2), (error: Error) => error instanceof InvalidInputError && /README\.md at main is 4 bytes, more than the 2 gitiso reads/.test(error.message));
+    await assert.rejects(setupAt(pool, {}, { repoUrl: repo, commit: 'main' }), /\.gitiso\.json at main is \d+ bytes, more than the 65536 gitiso reads/);
   });
 });

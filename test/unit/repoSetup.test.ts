@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { detectInstall, fallbackDevCommand, parseLsTree, parseSetupFile, resolveSetup, validateCopyPath } from '../../src/core/setup/repoSetup';
+import { detectInstall, fallbackDevCommand, parseLsTree, parseSetupFile, resolveSetup, SETUP_FILE_MAX_BYTES, validateCopyPath } from '../../src/core/setup/repoSetup';
 
 describe('repository setup', () => {
   it('detects the install from lockfiles', () => {
@@ -19,6 +19,12 @@ describe('repository setup', () => {
     assert.throws(() => parseSetupFile('{"install":["npm","ci"]}'), /"install" must be a shell command/);
     assert.throws(() => parseSetupFile('{"port":70000}'), /"port" must be a port number/);
     assert.throws(() => parseSetupFile('{"copy":".env"}'), /"copy" must be a list of paths/);
+  });
+
+  it('refuses a setup file too big to be one, and commands with NUL characters', () => {
+    const huge = JSON.stringify({ install: 'npm ci', padding: 'x'.repeat(SETUP_FILE_MAX_BYTES) });
+    assert.throws(() => parseSetupFile(huge), /\.gitiso\.json is larger than 64 KB/);
+    assert.throws(() => parseSetupFile('{"install":"npm ci\\u0000rm"}'), /"install" must be a shell command \(a string without NUL/);
   });
 
   it('keeps files to copy inside the workspace', () => {

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SimpleGit } from 'simple-git';
-import { asError, PoolError } from '../errors';
+import { asError, InvalidInputError, PoolError } from '../errors';
 import { gitFailure } from './gitFailure';
 import { hostGit } from './hostGit';
 import { parseLsTree } from '../setup/repoSetup';
@@ -102,11 +102,20 @@ export class ObjectPool {
     return parseLsTree(await this.git(url).raw(['ls-tree', commit]));
   }
 
-  /** The content of a file at the commit; undefined when it does not exist. */
-  async readFile(url: string, commit: string, path: string): Promise<string | undefined> {
+  /** The content of a file at the commit; undefined when it does not exist; an error, before it is read, when it is larger than `maxBytes`. */
+  async readFile(url: string, commit: string, path: string, maxBytes = Number.POSITIVE_INFINITY): Promise<string | undefined> {
+    const git = this.git(url);
     try {
-      return await this.git(url).raw(['show', `${commit}:${path}`]);
-    } catch {
+      // The size first: a repository must not make the host read a huge blob.
+      const size = Number((await git.raw(['cat-file', '-s', `${commit}:${path}`])).trim());
+      if (size > maxBytes) {
+        throw new InvalidInputError(`${path} at ${commit.slice(0, 12)} is ${size} bytes, more than the ${maxBytes} gitiso reads: make it smaller`);
+      }
+      return await git.raw(['show', `${commit}:${path}`]);
+    } catch (error) {
+      if (error instanceof InvalidInputError) {
+        throw error;
+      }
       return undefined;
     }
   }

@@ -7,6 +7,9 @@ export const SETUP_FILE = '.gitiso.json';
 
 export const DEFAULT_DEV_PORT = 3000;
 
+/** The most of a setup file gitiso reads: a few commands and paths, never megabytes from a repository. */
+export const SETUP_FILE_MAX_BYTES = 64 * 1024;
+
 /**
  * What a repository needs besides its clone, as `.gitiso.json` or the settings
  * say (the file first, the settings fill what it leaves out). Commands are the
@@ -56,6 +59,9 @@ export function parseSetupFile(text: string | undefined): SetupSettings {
   if (text === undefined || !text.trim()) {
     return {};
   }
+  if (Buffer.byteLength(text) > SETUP_FILE_MAX_BYTES) {
+    throw new InvalidInputError(`${SETUP_FILE} is larger than ${SETUP_FILE_MAX_BYTES / 1024} KB: it holds a few commands and paths`);
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -69,8 +75,8 @@ export function parseSetupFile(text: string | undefined): SetupSettings {
   const settings: { -readonly [K in keyof SetupSettings]: SetupSettings[K] } = {};
   for (const key of ['install', 'dev'] as const) {
     if (file[key] !== undefined) {
-      if (typeof file[key] !== 'string') {
-        throw new InvalidInputError(`${SETUP_FILE}: "${key}" must be a shell command (a string)`);
+      if (typeof file[key] !== 'string' || file[key].includes('\0')) {
+        throw new InvalidInputError(`${SETUP_FILE}: "${key}" must be a shell command (a string without NUL characters)`);
       }
       settings[key] = file[key];
     }
