@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { countFrom, depthFrom, limitsFrom, parseCommandLine, strategyFrom } from '../../src/cli/args';
+import { forwardCommand } from '../../src/cli/commands/forward';
 import { UsageError } from '../../src/cli/errors';
+import type { GitisoCore } from '../../src/core/gitisoCore';
 import { alignedTable, tabSeparated } from '../../src/cli/table';
 
 describe('cli tables', () => {
@@ -54,5 +56,11 @@ describe('cli arguments', () => {
     assert.throws(() => limitsFrom({ pids: '1e6' }), usage('pids'));
     assert.throws(() => limitsFrom({ pids: '100000' }), usage('pids'));
     assert.deepEqual(limitsFrom({ cpus: '0.5' }), { cpus: 0.5 });
+  });
+
+  it('take a port operand as digits only', async () => {
+    for (const port of ['0x50', '8e1', '80.0', '0', '65536', '']) {
+      await assert.rejects(forwardCommand.run(parseCommandLine(['forward', 'a1', port]), { core: {} as GitisoCore }), UsageError, port);
+    }
   });
 });

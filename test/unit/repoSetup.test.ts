@@ -33,6 +33,8 @@ describe('repository setup', () => {
     for (const bad of ['../secret', '/etc/passwd', 'a/../../b', '', '.']) {
       assert.throws(() => validateCopyPath(bad), /paths inside the workspace/, bad);
     }
+    // The path comes from the repository: its message carries no terminal escapes.
+    assert.throws(() => validateCopyPath('/\x1b[2J'), (error: Error) => !error.message.includes('\x1b') && error.message.includes('\\u001b'));
   });
 
   it('prefers the file to the settings, and keys the setup by install command and lockfiles', () => {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { InvalidInputError, describeCause } from '../errors';
+import { shown } from '../names';
 
 /** The repository's own setup file, at the root of its tree. */
 export const SETUP_FILE = '.gitiso.json';
@@ -104,7 +105,7 @@ export function validatePort(value: unknown, what: string): number {
 export function validateCopyPath(path: string): string {
   const normal = posix.normalize(path.replace(/\\/g, '/'));
   if (!path.trim() || posix.isAbsolute(normal) || normal === '..' || normal.startsWith('../') || normal === '.') {
-    throw new InvalidInputError(`cannot copy '${path}': files to copy are paths inside the workspace, such as .env`);
+    throw new InvalidInputError(`cannot copy '${shown(path)}': files to copy are paths inside the workspace, such as .env`);
   }
   return normal;
 }
