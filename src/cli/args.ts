@@ -1,6 +1,9 @@
 import { parseArgs } from 'node:util';
 import { CREATE_STRATEGIES, type CreateStrategy } from '../core/agent';
-import { parseMemory, validateLimits, type AgentLimits } from '../core/limits/agentLimits';
+import { InvalidInputError } from '../core/errors';
+import { MAX_CLONE_DEPTH } from '../core/git/cloneArgs';
+import { parseCpus, parseMemory, parsePids, type AgentLimits } from '../core/limits/agentLimits';
+import { shown } from '../core/names';
 import { UsageError } from './errors';
 
 /** Every flag of every command in one table: any flag is accepted before or after any command. */
@@ -65,20 +68,55 @@ function parseFlags(args: string[]) {
   }
 }
 
-/** The limits --memory, --cpus and --pids give (only those given); the core's message when one is out of range. */
+/** The most agents one `create --count` makes. */
+export const MAX_CREATE_COUNT = 100;
+
+/** The limits --memory, --cpus and --pids give (only those given); a bad value is a usage error that names its flag. */
 export function limitsFrom(flags: Pick<Flags, 'memory' | 'cpus' | 'pids'>): Partial<AgentLimits> {
   const limits: { -readonly [K in keyof AgentLimits]?: AgentLimits[K] } = {};
   if (flags.memory !== undefined) {
-    limits.memoryBytes = parseMemory(flags.memory);
+    limits.memoryBytes = flagValue('memory', () => parseMemory(flags.memory ?? ''));
   }
   if (flags.cpus !== undefined) {
-    limits.cpus = Number(flags.cpus);
+    limits.cpus = flagValue('cpus', () => parseCpus(flags.cpus ?? ''));
   }
   if (flags.pids !== undefined) {
-    limits.pids = Number(flags.pids);
+    limits.pids = flagValue('pids', () => parsePids(flags.pids ?? ''));
   }
-  validateLimits(limits);
   return limits;
+}
+
+/** --count: how many agents to create, 1 to MAX_CREATE_COUNT; undefined when not given. */
+export function countFrom(value: string | undefined): number | undefined {
+  return wholeNumberFlag('count', value, { min: 1, max: MAX_CREATE_COUNT });
+}
+
+/** --depth: commits a remote clone fetches, 0 (all) to git's ceiling; undefined when not given. */
+export function depthFrom(value: string | undefined): number | undefined {
+  return wholeNumberFlag('depth', value, { min: 0, max: MAX_CLONE_DEPTH });
+}
+
+function wholeNumberFlag(name: string, value: string | undefined, range: { readonly min: number; readonly max: number }): number | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  const number = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!(number >= range.min && number <= range.max)) {
+    throw new UsageError(`--${name} must be a whole number from ${range.min} to ${range.max}, not '${shown(value)}'`);
+  }
+  return number;
+}
+
+/** The core's InvalidInputError for a flag's value, as a usage error that names the flag. */
+function flagValue<T>(name: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof InvalidInputError) {
+      throw new UsageError(`--${name}: ${error.message}`, { cause: error });
+    }
+    throw error;
+  }
 }
 
 export function strategyFrom(value: string | undefined): CreateStrategy | undefined {

@@ -3,7 +3,7 @@ import { Engine } from '../core/docker/engine';
 import { createCore, type CoreOptions, type GitisoCore } from '../core/gitisoCore';
 import type { Logger } from '../core/logger';
 import { refuseSetup, trustSetup } from '../core/setup/setupProposal';
-import { limitsFrom, strategyFrom, type Flags } from './args';
+import { depthFrom, limitsFrom, strategyFrom, type Flags } from './args';
 import { stderrLogger } from './stderrLogger';
 
 /** What every command works through. */
@@ -27,7 +27,7 @@ function coreOptions(flags: Flags, log: Logger | undefined): CoreOptions {
     network: flags.network || process.env.GITISO_NETWORK || undefined,
     identityFrom: process.cwd(),
     strategy: strategyFrom(flags.strategy),
-    cloneDepth: flags.depth ? Number(flags.depth) : undefined,
+    cloneDepth: depthFrom(flags.depth),
     cloneFilter: flags.filter,
     limits: limitsFrom(flags),
     // A repository's .gitiso.json install and files to copy run only when the user says so.

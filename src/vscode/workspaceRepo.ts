@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { simpleGit } from 'simple-git';
+import { hostGit } from '../core/git/hostGit';
 
 export interface WorkspaceRepo {
   readonly folder: string;
@@ -52,7 +53,7 @@ export async function folderOfRepository(repoUrl: string): Promise<string | unde
 
 /** Branch names on a remote, read from the host (where credentials live). */
 export async function listRemoteBranches(url: string): Promise<string[]> {
-  const output = await simpleGit().listRemote(['--heads', '--', url]);
+  const output = await hostGit().listRemote(['--heads', '--', url]);
   return output
     .split('\n')
     .map((line) => /\trefs\/heads\/(.+)$/.exec(line)?.[1])

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Agent } from '../../src/core/agent';
 import { AgentCreator } from '../../src/core/create/agentCreator';
@@ -70,6 +73,15 @@ describe('AgentCreator', () => {
     await assert.rejects(c.create({ id: 'a1', repoUrl: 'https://user:secret@example.com/r.git' }), /credentials/);
     await assert.rejects(c.create({ id: 'a1', repoUrl: REPO, baseBranch: 'bad..branch' }), InvalidInputError);
     assert.equal(engine.containers.size, 0);
+  });
+
+  it('refuses an ext:: repository URL with a clear error, and nothing runs', async () => {
+    const { creator: c, engine, starter } = creator();
+    const pwned = join(tmpdir(), `gitiso-pwned-${process.pid}`);
+    await assert.rejects(c.create({ id: 'a1', repoUrl: `ext::sh -c touch% ${pwned}` }), (error: Error) => error instanceof InvalidInputError && /'ext::' transport, which gitiso does not allow: use https:\/\//.test(error.message));
+    assert.equal((starter as RecordingStarter).plans.length, 0);
+    assert.equal(engine.containers.size, 0);
+    assert.equal(existsSync(pwned), false);
   });
 
   it('refuses an id whose container exists, without starting anything', async () => {

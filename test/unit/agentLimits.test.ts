@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { AdmissionError, checkAdmission, DEFAULT_LIMITS, formatBytes, parseMemory, validateLimits } from '../../src/core/limits/agentLimits';
+import { InvalidInputError } from '../../src/core/errors';
+import { MAX_CLONE_DEPTH } from '../../src/core/git/cloneArgs';
+import { AdmissionError, checkAdmission, DEFAULT_LIMITS, formatBytes, LIMIT_RANGE, parseCpus, parseMemory, parsePids, validateLimits } from '../../src/core/limits/agentLimits';
 
 const GB = 1024 ** 3;
 
@@ -22,6 +26,31 @@ describe('agent limits', () => {
     assert.throws(() => validateLimits({ pids: 3 }), /process limit of at least 16/);
   });
 
+  it('refuse limits too big to be meant, and garbage Number() would take', () => {
+    assert.throws(() => parseMemory('2t'), /at most 1t/);
+    assert.equal(parseMemory('1t'), 1024 ** 4);
+    assert.throws(() => validateLimits({ cpus: 5000 }), /at most 1024 CPUs/);
+    assert.throws(() => validateLimits({ cpus: Number.POSITIVE_INFINITY }), InvalidInputError);
+    assert.throws(() => validateLimits({ pids: 10_000_000 }), /at most 65536/);
+    assert.throws(() => validateLimits({ pids: 100.5 }), /whole number/);
+    assert.equal(parseCpus('1.5'), 1.5);
+    assert.equal(parsePids('64'), 64);
+    for (const text of ['0x10', '1e3', 'Infinity', '', '2 cpus', '-1']) {
+      assert.throws(() => parseCpus(text), /not a number of CPUs/, text);
+    }
+    for (const text of ['0x100', '1e3', '64.0', '', '-64']) {
+      assert.throws(() => parsePids(text), /not a number of processes/, text);
+    }
+  });
+
+  it('agree with the bounds package.json gives the settings', () => {
+    const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, { minimum?: number; maximum?: number; type?: string }> } } };
+    const settings = pkg.contributes.configuration.properties;
+    assert.deepEqual(pick(settings['gitiso.limits.cpus']), { minimum: LIMIT_RANGE.cpus.min, maximum: LIMIT_RANGE.cpus.max, type: 'number' });
+    assert.deepEqual(pick(settings['gitiso.limits.pids']), { minimum: LIMIT_RANGE.pids.min, maximum: LIMIT_RANGE.pids.max, type: 'integer' });
+    assert.deepEqual(pick(settings['gitiso.cloneDepth']), { minimum: 0, maximum: MAX_CLONE_DEPTH, type: 'integer' });
+  });
+
   it('admits what fits and refuses what does not, saying how much is reserved', () => {
     assert.doesNotThrow(() => checkAdmission({ count: 2, memoryBytes: 2 * GB, reservedBytes: 2 * GB, totalBytes: 8 * GB }));
     assert.throws(
@@ -34,3 +63,7 @@ describe('agent limits', () => {
     assert.equal(formatBytes(200), '200 B');
   });
 });
+
+function pick(setting: { minimum?: number; maximum?: number; type?: string } | undefined) {
+  return { minimum: setting?.minimum, maximum: setting?.maximum, type: setting?.type };
+}

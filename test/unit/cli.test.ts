@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { limitsFrom, parseCommandLine, strategyFrom } from '../../src/cli/args';
+import { countFrom, depthFrom, limitsFrom, parseCommandLine, strategyFrom } from '../../src/cli/args';
+import { forwardCommand } from '../../src/cli/commands/forward';
 import { UsageError } from '../../src/cli/errors';
+import type { GitisoCore } from '../../src/core/gitisoCore';
 import { alignedTable, tabSeparated } from '../../src/cli/table';
 
 describe('cli tables', () => {
@@ -33,5 +35,32 @@ describe('cli arguments', () => {
     assert.throws(() => strategyFrom('fast'), new UsageError('--strategy must be one of snapshot, pool, remote'));
     assert.deepEqual(limitsFrom({ memory: '512m', pids: '64' }), { memoryBytes: 512 * 1024 ** 2, pids: 64 });
     assert.throws(() => limitsFrom({ cpus: '0' }), /at least 0.1 CPUs/);
+  });
+
+  it('refuse garbage and out-of-range numbers with a usage error that names the flag', () => {
+    const usage = (flag: string) => (error: unknown) => error instanceof UsageError && error.message.startsWith(`--${flag}`);
+    for (const depth of ['abc', '1.5', '-1', '0x10', '1e3', '', '99999999999']) {
+      assert.throws(() => depthFrom(depth), usage('depth'), depth);
+    }
+    assert.equal(depthFrom('0'), 0);
+    assert.equal(depthFrom('5'), 5);
+    assert.equal(depthFrom(undefined), undefined);
+    for (const count of ['0', '101', '1e9', 'ten', '3.0']) {
+      assert.throws(() => countFrom(count), usage('count'), count);
+    }
+    assert.equal(countFrom('100'), 100);
+    assert.throws(() => limitsFrom({ memory: '5t' }), usage('memory'));
+    assert.throws(() => limitsFrom({ memory: 'lots' }), usage('memory'));
+    assert.throws(() => limitsFrom({ cpus: '0x10' }), usage('cpus'));
+    assert.throws(() => limitsFrom({ cpus: '2000' }), usage('cpus'));
+    assert.throws(() => limitsFrom({ pids: '1e6' }), usage('pids'));
+    assert.throws(() => limitsFrom({ pids: '100000' }), usage('pids'));
+    assert.deepEqual(limitsFrom({ cpus: '0.5' }), { cpus: 0.5 });
+  });
+
+  it('take a port operand as digits only', async () => {
+    for (const port of ['0x50', '8e1', '80.0', '0', '65536', '']) {
+      await assert.rejects(forwardCommand.run(parseCommandLine(['forward', 'a1', port]), { core: {} as GitisoCore }), UsageError, port);
+    }
   });
 });

@@ -21,6 +21,11 @@ describe('agent ids', () => {
     }
   });
 
+  it('never put terminal escapes from a bad id into the message', () => {
+    // eslint-disable-next-line no-control-regex
+    assert.throws(() => validateAgentId('\x1b]0;owned\x07'), (error: Error) => !/[\x00-\x1f]/.test(error.message) && error.message.includes('\\u001b'));
+  });
+
   it('rejects ids Docker or git would refuse', () => {
     for (const id of ['', 'bad id', '-x', '.x', 'x/y', 'a..b', 'x.lock', 'x.', 'é', 'a'.repeat(64)]) {
       assert.throws(() => validateAgentId(id), InvalidInputError, id);
@@ -60,5 +65,28 @@ describe('repository URLs', () => {
     assert.throws(() => validateRepoUrl('ftp://example.com/r'), /scheme 'ftp'/);
     assert.throws(() => validateRepoUrl('not a url'), InvalidInputError);
     assert.throws(() => validateRepoUrl(''), /empty/);
+  });
+
+  it('refuse remote helper transports: ext:: runs a command, fd:: and the others are not git hosting', () => {
+    for (const url of ['ext::sh -c touch% /tmp/pwned', 'ext::touch', 'ext::/tmp/evil%S', 'fd::3', 'FD::3,4', 'hg::https://example.com/r', 'codecommit::us-east-1://r', 'x+y.z::anything']) {
+      assert.throws(() => validateRepoUrl(url), /transport, which gitiso does not allow/, url);
+    }
+    assert.throws(() => validateRepoUrl('ext::touch'), /'ext::' transport/);
+  });
+
+  it('refuse credentials in every form', () => {
+    for (const url of ['user:password@example.com:team/r.git', 'git:tok@example.com:r.git', 'ssh://git:secret@example.com/r.git', 'ssh://git:@example.com/r.git', 'http://tok@example.com/r.git', 'git://u:p@example.com/r.git']) {
+      assert.throws(() => validateRepoUrl(url), /carries credentials/, url);
+    }
+    // A user name is fine where it is ssh's login, and a port is no password.
+    for (const url of ['ssh://git@example.com:2222/r.git', 'git@example.com:team/r@v1.git', 'http://example.com:8080/r.git']) {
+      assert.equal(validateRepoUrl(url), url);
+    }
+  });
+
+  it('refuse control characters (encoded too), hosts that read as options, and huge URLs', () => {
+    for (const url of ['https://example.com/r%0a.git', 'https://example.com/r%00', 'https://example.com/\x7fr', 'https://example.com/r\tx', 'ssh://-oProxyCommand=touch%20x/r', 'git@-oProxyCommand=x:r', 'a b:c', `https://example.com/${'r'.repeat(3000)}`]) {
+      assert.throws(() => validateRepoUrl(url), InvalidInputError, JSON.stringify(url));
+    }
   });
 });

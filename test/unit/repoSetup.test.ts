@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { detectInstall, fallbackDevCommand, parseLsTree, parseSetupFile, resolveSetup, validateCopyPath } from '../../src/core/setup/repoSetup';
+import { detectInstall, fallbackDevCommand, parseLsTree, parseSetupFile, resolveSetup, SETUP_FILE_MAX_BYTES, validateCopyPath } from '../../src/core/setup/repoSetup';
 
 describe('repository setup', () => {
   it('detects the install from lockfiles', () => {
@@ -21,6 +21,12 @@ describe('repository setup', () => {
     assert.throws(() => parseSetupFile('{"copy":".env"}'), /"copy" must be a list of paths/);
   });
 
+  it('refuses a setup file too big to be one, and commands with NUL characters', () => {
+    const huge = JSON.stringify({ install: 'npm ci', padding: 'x'.repeat(SETUP_FILE_MAX_BYTES) });
+    assert.throws(() => parseSetupFile(huge), /\.gitiso\.json is larger than 64 KB/);
+    assert.throws(() => parseSetupFile('{"install":"npm ci\\u0000rm"}'), /"install" must be a shell command \(a string without NUL/);
+  });
+
   it('keeps files to copy inside the workspace', () => {
     assert.equal(validateCopyPath('.env'), '.env');
     assert.equal(validateCopyPath('config/./local.json'), 'config/local.json');
@@ -32,6 +38,8 @@ describe('repository setup', () => {
     }
     assert.equal(validateCopyPath('.github/workflows/x.yml'), '.github/workflows/x.yml');
     assert.equal(validateCopyPath('.gitignore'), '.gitignore');
+    // The path comes from the repository: its message carries no terminal escapes.
+    assert.throws(() => validateCopyPath('/\x1b[2J'), (error: Error) => !error.message.includes('\x1b') && error.message.includes('\\u001b'));
   });
 
   it('prefers the file to the settings, and keys the setup by install command and lockfiles', () => {

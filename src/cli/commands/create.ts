@@ -1,5 +1,6 @@
 import type { CreateOutcome } from '../../core/create/createRequest';
 import { isCancellation } from '../../core/errors';
+import { countFrom } from '../args';
 import { messageOf, usageError } from '../errors';
 import { withInterrupt } from '../interrupt';
 import { progressPrinter } from '../progressPrinter';
@@ -12,9 +13,11 @@ export const createCommand: CliCommand = {
   name: 'create',
   usage: USAGE,
   async run({ operands, flags }, { core }) {
-    const ids = flags.count ? Array.from({ length: Number(flags.count) }, (_, n) => `${flags.prefix ?? 'agent'}-${n + 1}`) : operands;
+    // Checked before anything is made of it: --count 1e9 must not build a billion ids.
+    const count = countFrom(flags.count);
+    const ids = count !== undefined ? Array.from({ length: count }, (_, n) => `${flags.prefix ?? 'agent'}-${n + 1}`) : operands;
     const repoUrl = flags.repo;
-    if (ids.length === 0 || !repoUrl || (flags.count && !/^\d+$/.test(flags.count))) {
+    if (ids.length === 0 || !repoUrl) {
       throw usageError(USAGE);
     }
     const several = ids.length > 1;

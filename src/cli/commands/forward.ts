@@ -9,8 +9,9 @@ export const forwardCommand: CliCommand = {
   usage: USAGE,
   async run({ operands }, { core }) {
     const [id, portText] = operands;
-    const port = Number(portText);
-    if (!id || !Number.isInteger(port) || port < 1 || port > 65535) {
+    // Digits only: Number() would also take 0x50 or 8e1.
+    const port = /^\d+$/.test(portText ?? '') ? Number(portText) : Number.NaN;
+    if (!id || !(port >= 1 && port <= 65535)) {
       throw usageError(USAGE);
     }
     const { ports } = core;

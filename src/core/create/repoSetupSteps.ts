@@ -4,7 +4,7 @@ import { describeCause, SetupNotAllowedError } from '../errors';
 import type { ObjectPool } from '../git/objectPool';
 import { redactCredentials, type Logger } from '../logger';
 import { readFileToCopy } from '../setup/copyFromFolder';
-import { parseLsTree, parseSetupFile, resolveSetup, SETUP_FILE, type RepoSetup, type SetupSettings } from '../setup/repoSetup';
+import { parseLsTree, parseSetupFile, resolveSetup, SETUP_FILE, SETUP_FILE_MAX_BYTES, type RepoSetup, type SetupSettings } from '../setup/repoSetup';
 import { runSetupCommand } from '../setup/setupCommand';
 import { describeProposal, proposalOf, type SetupConsent } from '../setup/setupProposal';
 import type { ReportProgress } from './createRequest';
@@ -22,7 +22,7 @@ export interface SetupSource {
 
 /** The repository's setup at a commit, read from the host's pool (no container needed); throws SetupNotAllowedError when its asks are refused. */
 export async function setupAt(pool: Pick<ObjectPool, 'readFile' | 'rootFiles'>, source: SetupSource, commit: string): Promise<RepoSetup> {
-  const [file, rootFiles] = await Promise.all([pool.readFile(source.repoUrl, commit, SETUP_FILE), pool.rootFiles(source.repoUrl, commit)]);
+  const [file, rootFiles] = await Promise.all([pool.readFile(source.repoUrl, commit, SETUP_FILE, SETUP_FILE_MAX_BYTES), pool.rootFiles(source.repoUrl, commit)]);
   return decideSetup(source, { file, rootFiles });
 }
 

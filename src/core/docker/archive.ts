@@ -2,6 +2,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import * as tar from 'tar-stream';
+import { InvalidInputError } from '../errors';
 import type { Engine } from './engine';
 
 /** What moving files needs of the engine. */
@@ -21,8 +22,11 @@ export async function putFile(engine: ArchiveEngine, containerId: string, file: 
   await engine.putArchive(containerId, Buffer.concat(chunks));
 }
 
-/** Reads one file from a container; undefined when it does not exist. */
-export async function readFile(engine: ArchiveEngine, containerId: string, path: string): Promise<Buffer | undefined> {
+/** The most readFile takes by default: the files gitiso reads from containers are small, and a container must not make the host hold gigabytes. */
+export const READ_FILE_MAX_BYTES = 1024 ** 2;
+
+/** Reads one file from a container; undefined when it does not exist; an error, before it is read, when it is larger than `maxBytes`. */
+export async function readFile(engine: ArchiveEngine, containerId: string, path: string, maxBytes = READ_FILE_MAX_BYTES): Promise<Buffer | undefined> {
   const archive = await engine.getArchive(containerId, path);
   if (!archive) {
     return undefined;
@@ -30,16 +34,24 @@ export async function readFile(engine: ArchiveEngine, containerId: string, path:
   const extract = tar.extract();
   archive.pipe(extract as unknown as NodeJS.WritableStream);
   let content: Buffer | undefined;
-  for await (const entry of extract) {
-    if (content === undefined && entry.header.type === 'file') {
-      const chunks: Buffer[] = [];
-      for await (const chunk of entry) {
-        chunks.push(chunk as Buffer);
+  try {
+    for await (const entry of extract) {
+      if (content === undefined && entry.header.type === 'file') {
+        if ((entry.header.size ?? 0) > maxBytes) {
+          throw new InvalidInputError(`${path} in the container is ${entry.header.size ?? 0} bytes, more than the ${maxBytes} gitiso reads: make it smaller`);
+        }
+        const chunks: Buffer[] = [];
+        for await (const chunk of entry) {
+          chunks.push(chunk as Buffer);
+        }
+        content = Buffer.concat(chunks);
+      } else {
+        entry.resume();
       }
-      content = Buffer.concat(chunks);
-    } else {
-      entry.resume();
     }
+  } finally {
+    // Stops the engine's stream too when the read ends early.
+    (archive as Partial<Readable>).destroy?.();
   }
   return content;
 }

@@ -7,6 +7,7 @@ import { silentLogger, type Logger } from '../logger';
 import { putFile, putHostFile, readFile } from './archive';
 import { connectionOptions } from './connection';
 import { AGENT_RESTART_POLICY } from './containerSpec';
+import { labelChange } from './dockerfileLabel';
 import { execInContainer, type ExecOptions, type ExecResult } from './exec';
 import { PullProgress, type PullEvent } from './pullProgress';
 
@@ -148,8 +149,8 @@ export class Engine {
 
   /** Commits a container as `repo:tag`; `labels` are added to the image's own. */
   async commitContainer(id: string, repo: string, tag: string, labels: Record<string, string> = {}): Promise<void> {
-    // Dockerfile syntax: a JSON string is a valid quoted LABEL value.
-    const changes = Object.entries(labels).map(([key, value]) => `LABEL ${key}=${JSON.stringify(value)}`);
+    // Dockerfile syntax, where a plain JSON string would have its $VARs expanded.
+    const changes = Object.entries(labels).map(([key, value]) => labelChange(key, value));
     await this.docker.getContainer(id).commit({ repo, tag, pause: true, ...(changes.length > 0 ? { changes } : {}) });
   }
 

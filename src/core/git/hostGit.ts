@@ -1,4 +1,5 @@
-import { simpleGit } from 'simple-git';
+import { simpleGit, type SimpleGit } from 'simple-git';
+import { PROTOCOL_CONFIG } from './cloneArgs';
 
 export interface GitIdentity {
   readonly name?: string;
@@ -22,4 +23,13 @@ export function identityConfig(identity: GitIdentity): Record<string, string> {
     config['user.email'] = identity.email;
   }
   return config;
+}
+
+/**
+ * The host's git for anything that may talk to a remote: it uses only the
+ * allowed transports (PROTOCOL_CONFIG) whatever URL reaches it. simple-git
+ * refuses protocol settings unless told they are meant.
+ */
+export function hostGit(baseDir?: string): SimpleGit {
+  return simpleGit({ ...(baseDir ? { baseDir } : {}), config: [...PROTOCOL_CONFIG], unsafe: { allowUnsafeProtocolOverride: true } });
 }

@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { simpleGit, type SimpleGit } from 'simple-git';
-import { asError, PoolError } from '../errors';
+import type { SimpleGit } from 'simple-git';
+import { asError, InvalidInputError, PoolError } from '../errors';
 import { gitFailure } from './gitFailure';
+import { hostGit } from './hostGit';
 import { parseLsTree } from '../setup/repoSetup';
 import { redactCredentials, silentLogger, type Logger } from '../logger';
 
@@ -101,17 +102,26 @@ export class ObjectPool {
     return parseLsTree(await this.git(url).raw(['ls-tree', commit]));
   }
 
-  /** The content of a file at the commit; undefined when it does not exist. */
-  async readFile(url: string, commit: string, path: string): Promise<string | undefined> {
+  /** The content of a file at the commit; undefined when it does not exist; an error, before it is read, when it is larger than `maxBytes`. */
+  async readFile(url: string, commit: string, path: string, maxBytes = Number.POSITIVE_INFINITY): Promise<string | undefined> {
+    const git = this.git(url);
     try {
-      return await this.git(url).raw(['show', `${commit}:${path}`]);
-    } catch {
+      // The size first: a repository must not make the host read a huge blob.
+      const size = Number((await git.raw(['cat-file', '-s', `${commit}:${path}`])).trim());
+      if (size > maxBytes) {
+        throw new InvalidInputError(`${path} at ${commit.slice(0, 12)} is ${size} bytes, more than the ${maxBytes} gitiso reads: make it smaller`);
+      }
+      return await git.raw(['show', `${commit}:${path}`]);
+    } catch (error) {
+      if (error instanceof InvalidInputError) {
+        throw error;
+      }
       return undefined;
     }
   }
 
   private git(url: string): SimpleGit {
-    return simpleGit({ baseDir: this.pathFor(url) });
+    return hostGit(this.pathFor(url));
   }
 
   private async update(url: string, path: string): Promise<void> {
@@ -120,14 +130,14 @@ export class ObjectPool {
       if (!existsSync(join(path, 'HEAD'))) {
         mkdirSync(join(this.root, 'pool'), { recursive: true });
         rmSync(path, { recursive: true, force: true });
-        await simpleGit().mirror(url, path);
+        await hostGit().mirror(url, path);
         // Nothing may be collected while agents and snapshots borrow from the pool.
-        const git = simpleGit({ baseDir: path });
+        const git = hostGit(path);
         await git.addConfig('gc.auto', '0');
         await git.addConfig('core.logAllRefUpdates', 'false');
         this.log.info(`pool: mirrored ${redactCredentials(url)} in ${Date.now() - started} ms`);
       } else {
-        await simpleGit({ baseDir: path }).fetch(['--quiet', 'origin']);
+        await hostGit(path).fetch(['--quiet', 'origin']);
         this.log.debug(`pool: fetched ${redactCredentials(url)} in ${Date.now() - started} ms`);
       }
       this.fetchedAt.set(url, Date.now());

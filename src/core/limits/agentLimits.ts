@@ -1,4 +1,5 @@
 import { GitisoError, InvalidInputError } from '../errors';
+import { shown } from '../names';
 
 /**
  * What one agent may use. Every agent gets limits by default, so a burst of
@@ -21,6 +22,13 @@ export const BUDGET_FILE = '/etc/gitiso/budget.json';
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: GIB, t: 1024 ** 4 };
 
+/** The bounds of each limit: below, nothing useful runs (the engine's own floor is 6 MB); above, it is a typo. */
+export const LIMIT_RANGE = {
+  memoryBytes: { min: 64 * 1024 ** 2, max: 1024 ** 4 },
+  cpus: { min: 0.1, max: 1024 },
+  pids: { min: 16, max: 65536 },
+} as const;
+
 /** `2g`, `512m`, `1.5GB`, `2GiB` or a number of bytes. */
 export function parseMemory(text: string | number): number {
   if (typeof text === 'number') {
@@ -28,28 +36,59 @@ export function parseMemory(text: string | number): number {
   }
   const match = /^\s*(\d+(?:\.\d+)?)\s*([bkmgt]?)(?:i?b)?\s*$/i.exec(text);
   if (!match) {
-    throw new InvalidInputError(`'${text}' is not an amount of memory: write it like 2g or 512m`);
+    throw new InvalidInputError(`'${shown(text)}' is not an amount of memory: write it like 2g or 512m`);
   }
   return validateMemory(Math.round(Number(match[1]) * (UNITS[(match[2] ?? '').toLowerCase()] ?? 1)));
 }
 
+/** `2`, `0.5`: plain decimals only (no `0x10`, `1e3` or `Infinity`, which Number() would take). */
+export function parseCpus(text: string): number {
+  if (!/^\s*\d+(\.\d+)?\s*$/.test(text)) {
+    throw new InvalidInputError(`'${shown(text)}' is not a number of CPUs: write it like 2 or 0.5`);
+  }
+  return validateCpus(Number(text));
+}
+
+/** A whole number of processes. */
+export function parsePids(text: string): number {
+  if (!/^\s*\d+\s*$/.test(text)) {
+    throw new InvalidInputError(`'${shown(text)}' is not a number of processes: write a whole number such as 512`);
+  }
+  return validatePids(Number(text));
+}
+
 function validateMemory(bytes: number): number {
-  // The engine's own floor is 6 MB; below 64 MB nothing useful runs.
-  if (!Number.isFinite(bytes) || bytes < 64 * 1024 ** 2) {
-    throw new InvalidInputError('an agent needs a memory limit of at least 64m');
+  const { min, max } = LIMIT_RANGE.memoryBytes;
+  if (!Number.isFinite(bytes) || bytes < min || bytes > max) {
+    throw new InvalidInputError(`an agent needs a memory limit of at least 64m and at most 1t, not ${Number.isFinite(bytes) ? formatBytes(bytes) : bytes}`);
   }
   return bytes;
+}
+
+function validateCpus(cpus: number): number {
+  const { min, max } = LIMIT_RANGE.cpus;
+  if (!Number.isFinite(cpus) || cpus < min) {
+    throw new InvalidInputError(`an agent needs at least ${min} CPUs`);
+  }
+  if (cpus > max) {
+    throw new InvalidInputError(`an agent may have at most ${max} CPUs, not ${cpus}`);
+  }
+  return cpus;
+}
+
+function validatePids(pids: number): number {
+  const { min, max } = LIMIT_RANGE.pids;
+  if (!Number.isInteger(pids) || pids < min || pids > max) {
+    throw new InvalidInputError(`an agent needs a process limit of at least ${min} and at most ${max}, as a whole number`);
+  }
+  return pids;
 }
 
 export function validateLimits(limits: Partial<AgentLimits>): AgentLimits {
   const merged = { ...DEFAULT_LIMITS, ...limits };
   validateMemory(merged.memoryBytes);
-  if (!Number.isFinite(merged.cpus) || merged.cpus < 0.1) {
-    throw new InvalidInputError('an agent needs at least 0.1 CPUs');
-  }
-  if (!Number.isInteger(merged.pids) || merged.pids < 16) {
-    throw new InvalidInputError('an agent needs a process limit of at least 16');
-  }
+  validateCpus(merged.cpus);
+  validatePids(merged.pids);
   return merged;
 }
 

@@ -2,11 +2,15 @@ import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { InvalidInputError, describeCause } from '../errors';
 import type { SetupProposal } from './setupProposal';
+import { shown } from '../names';
 
 /** The repository's own setup file, at the root of its tree. */
 export const SETUP_FILE = '.gitiso.json';
 
 export const DEFAULT_DEV_PORT = 3000;
+
+/** The most of a setup file gitiso reads: a few commands and paths, never megabytes from a repository. */
+export const SETUP_FILE_MAX_BYTES = 64 * 1024;
 
 /**
  * What a repository needs besides its clone, as `.gitiso.json` or the settings
@@ -59,6 +63,9 @@ export function parseSetupFile(text: string | undefined): SetupSettings {
   if (text === undefined || !text.trim()) {
     return {};
   }
+  if (Buffer.byteLength(text) > SETUP_FILE_MAX_BYTES) {
+    throw new InvalidInputError(`${SETUP_FILE} is larger than ${SETUP_FILE_MAX_BYTES / 1024} KB: it holds a few commands and paths`);
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -72,8 +79,8 @@ export function parseSetupFile(text: string | undefined): SetupSettings {
   const settings: { -readonly [K in keyof SetupSettings]: SetupSettings[K] } = {};
   for (const key of ['install', 'dev'] as const) {
     if (file[key] !== undefined) {
-      if (typeof file[key] !== 'string') {
-        throw new InvalidInputError(`${SETUP_FILE}: "${key}" must be a shell command (a string)`);
+      if (typeof file[key] !== 'string' || file[key].includes('\0')) {
+        throw new InvalidInputError(`${SETUP_FILE}: "${key}" must be a shell command (a string without NUL characters)`);
       }
       settings[key] = file[key];
     }
@@ -102,7 +109,7 @@ export function validateCopyPath(path: string): string {
   const slashed = path.replace(/\\/g, '/');
   const normal = posix.normalize(slashed);
   if (!path.trim() || path.includes('\0') || posix.isAbsolute(normal) || /^[a-z]:/i.test(normal) || normal === '.' || slashed.split('/').includes('..')) {
-    throw new InvalidInputError(`cannot copy '${path}': files to copy are paths inside the workspace, such as .env`);
+    throw new InvalidInputError(`cannot copy '${shown(path)}': files to copy are paths inside the workspace, such as .env`);
   }
   if (hasGitFolder(normal)) {
     throw new InvalidInputError(`cannot copy '${path}': nothing under .git is copied`);

@@ -10,6 +10,7 @@ import type { ObjectPool, ResolvedBase } from '../git/objectPool';
 import { redactCredentials, silentLogger, type Logger } from '../logger';
 import { GITISO_VERSION } from '../version';
 import { runSetupCommand } from '../setup/setupCommand';
+import { snapshotsToPrune } from './pruneChoice';
 
 export const SNAPSHOT_REPO = 'gitiso-snapshot';
 
@@ -162,10 +163,11 @@ export class SnapshotStore {
   }
 
   /**
-   * Removes snapshots no container uses when a newer one of the same
-   * repository and image replaces them, or when they are older than `graceMs`
-   * (the newest of each is kept that long: it is what the next agent starts
-   * from). `prune(0)` removes every unused snapshot. Returns what it removed.
+   * Removes snapshots no container uses when a newer one of their family
+   * (image, repository, base branch and setup: pruneChoice.ts) replaces them,
+   * or when they are older than `graceMs` (the newest of each is kept that
+   * long: it is what the next agent starts from). `prune(0)` removes every
+   * unused snapshot. Returns what it removed.
    */
   async prune(graceMs: number): Promise<Snapshot[]> {
     const containers = await this.engine.listContainers();
@@ -175,18 +177,8 @@ export class SnapshotStore {
       const snapshot = fromLabels(info.Labels, info.RepoTags?.[0] ?? info.Id, info.Size);
       return snapshot ? [{ id: info.Id, snapshot }] : [];
     });
-    const newest = new Map<string, number>();
-    for (const { snapshot } of snapshots) {
-      const family = `${snapshot.baseImageId} ${snapshot.repoUrl}`;
-      newest.set(family, Math.max(newest.get(family) ?? 0, snapshot.createdAt.getTime()));
-    }
     const removed: Snapshot[] = [];
-    for (const { id, snapshot } of snapshots) {
-      const superseded = snapshot.createdAt.getTime() < (newest.get(`${snapshot.baseImageId} ${snapshot.repoUrl}`) ?? 0);
-      const expired = Date.now() - snapshot.createdAt.getTime() >= graceMs;
-      if (inUse.has(id) || inUse.has(snapshot.image) || !(superseded || expired)) {
-        continue;
-      }
+    for (const { id, snapshot } of snapshotsToPrune({ snapshots, inUse, now: Date.now(), graceMs })) {
       try {
         await this.engine.removeImage(id);
         removed.push(snapshot);

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { CancelledError, describeCause } from '../../core/errors';
-import { formatBytes, parseMemory, type AgentLimits } from '../../core/limits/agentLimits';
+import { formatBytes, parseCpus, parseMemory, parsePids, type AgentLimits } from '../../core/limits/agentLimits';
 import type { CommandContext } from './context';
 import { isRunning, pickAgent, type AgentTarget } from './pickAgents';
 
@@ -22,15 +22,17 @@ async function askLimits(agentId: string, current: AgentLimits | undefined): Pro
     }
     return answer.trim();
   };
-  const memory = await ask(1, 'Memory (for example 2g or 512m)', current ? formatBytes(current.memoryBytes).replace(/ ([GM])B$/, (_, unit: string) => unit.toLowerCase()) : '2g', (text) => {
+  // The core's parsers: the same rules and bounds as the CLI's flags.
+  const problem = (parse: (text: string) => number) => (text: string) => {
     try {
-      parseMemory(text);
+      parse(text);
       return undefined;
     } catch (error) {
       return describeCause(error);
     }
-  });
-  const cpus = await ask(2, 'CPUs (for example 1.5)', String(current?.cpus ?? 2), (text) => (Number(text) >= 0.1 ? undefined : 'At least 0.1 CPUs'));
-  const pids = await ask(3, 'Most processes', String(current?.pids ?? 512), (text) => (/^\d+$/.test(text) && Number(text) >= 16 ? undefined : 'A whole number of at least 16'));
-  return { memoryBytes: parseMemory(memory), cpus: Number(cpus), pids: Number(pids) };
+  };
+  const memory = await ask(1, 'Memory (for example 2g or 512m)', current ? formatBytes(current.memoryBytes).replace(/ ([GM])B$/, (_, unit: string) => unit.toLowerCase()) : '2g', problem(parseMemory));
+  const cpus = await ask(2, 'CPUs (for example 1.5)', String(current?.cpus ?? 2), problem(parseCpus));
+  const pids = await ask(3, 'Most processes', String(current?.pids ?? 512), problem(parsePids));
+  return { memoryBytes: parseMemory(memory), cpus: parseCpus(cpus), pids: parsePids(pids) };
 }
