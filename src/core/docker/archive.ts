@@ -2,6 +2,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import * as tar from 'tar-stream';
+import { TooLargeError } from '../errors';
 import type { Engine } from './engine';
 
 /** What moving files needs of the engine. */
@@ -21,27 +22,49 @@ export async function putFile(engine: ArchiveEngine, containerId: string, file: 
   await engine.putArchive(containerId, Buffer.concat(chunks));
 }
 
-/** Reads one file from a container; undefined when it does not exist. */
-export async function readFile(engine: ArchiveEngine, containerId: string, path: string): Promise<Buffer | undefined> {
+/** What readFile reads at most by default: setup files and state files are far smaller. */
+export const DEFAULT_MAX_FILE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Reads one file from a container; undefined when it does not exist or is not
+ * a regular file (a folder, a link, a device). The file may be an agent's: one
+ * larger than `maxBytes` is not read at all (TooLargeError), and nothing after
+ * the file's own entry is.
+ */
+export async function readFile(engine: ArchiveEngine, containerId: string, path: string, options: { readonly maxBytes?: number } = {}): Promise<Buffer | undefined> {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_FILE_BYTES;
   const archive = await engine.getArchive(containerId, path);
   if (!archive) {
     return undefined;
   }
   const extract = tar.extract();
   archive.pipe(extract as unknown as NodeJS.WritableStream);
-  let content: Buffer | undefined;
-  for await (const entry of extract) {
-    if (content === undefined && entry.header.type === 'file') {
+  try {
+    // The path's own entry comes first: it alone decides.
+    for await (const entry of extract) {
+      if (entry.header.type !== 'file') {
+        return undefined;
+      }
+      if ((entry.header.size ?? 0) > maxBytes) {
+        throw new TooLargeError(`${path} in the container`, maxBytes);
+      }
       const chunks: Buffer[] = [];
+      let size = 0;
       for await (const chunk of entry) {
+        size += (chunk as Buffer).length;
+        if (size > maxBytes) {
+          throw new TooLargeError(`${path} in the container`, maxBytes);
+        }
         chunks.push(chunk as Buffer);
       }
-      content = Buffer.concat(chunks);
-    } else {
-      entry.resume();
+      return Buffer.concat(chunks);
     }
+    return undefined;
+  } finally {
+    // Stop the engine's stream: what is left is not read.
+    (archive as Partial<Readable>).destroy?.();
+    extract.destroy();
   }
-  return content;
 }
 
 /** Streams a host file into a container (its folder must exist), without reading it into memory. */
