@@ -1,4 +1,5 @@
 import type { AgentLimits } from './limits/agentLimits';
+import { refNameProblem } from './names';
 import { GITISO_VERSION } from './version';
 
 /**
@@ -115,19 +116,52 @@ export const WORKSPACE = '/workspace';
 /** A tmpfs in every agent: what lives here (the dev server's pid) is forgotten when the container stops, as its processes are. */
 export const RUN_DIR = '/run/gitiso';
 
+/** Texts of a state file (errors) are shown to the user: no longer than this. */
+const MAX_STATE_TEXT = 2_000;
+
+/**
+ * Reads a state file. The agent can write anything there: a file that is not
+ * exactly what gitiso writes (types, a branch name git accepts, a hex commit)
+ * reads as "not ready yet", and only the known fields are kept.
+ */
 export function parseStateFile(text: string | undefined): AgentStateFile | undefined {
   if (!text) {
     return undefined;
   }
+  let value: unknown;
   try {
-    const value = JSON.parse(text) as Partial<AgentStateFile>;
-    if ((value.state === 'ready' || value.state === 'error') && typeof value.baseCommit === 'string') {
-      return value as AgentStateFile;
-    }
+    value = JSON.parse(text);
   } catch {
-    // A torn or foreign file reads as "not ready yet".
+    return undefined; // A torn or foreign file reads as "not ready yet".
   }
-  return undefined;
+  if (typeof value !== 'object' || value === null) {
+    return undefined;
+  }
+  const { state, baseBranch = '', baseCommit, readyAt = '', error, setupError } = value as Record<string, unknown>;
+  const validBranch = typeof baseBranch === 'string' && baseBranch.length <= 255 && (baseBranch === '' || refNameProblem(baseBranch) === undefined);
+  const validCommit = typeof baseCommit === 'string' && /^[0-9a-f]{0,64}$/.test(baseCommit);
+  const texts = [readyAt, error, setupError].every((field) => field === undefined || typeof field === 'string');
+  if ((state !== 'ready' && state !== 'error') || !validBranch || !validCommit || !texts) {
+    return undefined;
+  }
+  return {
+    state,
+    baseBranch: baseBranch as string,
+    baseCommit: baseCommit as string,
+    readyAt: shown(readyAt as string),
+    ...(error !== undefined ? { error: shown(error as string) } : {}),
+    ...(setupError !== undefined ? { setupError: shown(setupError as string) } : {}),
+  };
+}
+
+/** A text from the agent, made safe to show: cut short, control characters (terminal escapes) blanked. */
+function shown(text: string): string {
+  let out = '';
+  for (const char of text.slice(0, MAX_STATE_TEXT)) {
+    const code = char.charCodeAt(0);
+    out += (code < 32 && char !== '\n' && char !== '\t') || (code >= 127 && code < 160) ? ' ' : char;
+  }
+  return out;
 }
 
 /** The container facts that decide an agent's state. */

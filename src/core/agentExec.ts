@@ -1,23 +1,39 @@
 import { WORKSPACE } from './agent';
 import { inspectAgent } from './agentLookup';
+import { withTimeout } from './base/abort';
 import type { Disposable } from './base/event';
 import type { Engine } from './docker/engine';
 import type { ExecOptions, ExecResult } from './docker/exec';
 import { ExecChannel } from './docker/execChannel';
 import { InteractiveExec, type InteractiveOptions } from './docker/interactiveExec';
-import { AgentNotRunningError, describeCause } from './errors';
+import { AgentNotRunningError, ChannelClosedError, describeCause, OutcomeUnknownError } from './errors';
 import { silentLogger, type Logger } from './logger';
 
-export type RunOptions = Pick<ExecOptions, 'signal' | 'timeoutMs' | 'onStdout' | 'onStderr'>;
+export type RunOptions = Pick<ExecOptions, 'signal' | 'timeoutMs' | 'onStdout' | 'onStderr' | 'maxOutputBytes'>;
+export type ProbeOptions = Pick<ExecOptions, 'signal' | 'timeoutMs' | 'maxOutputBytes'>;
+
+/** A probe that takes longer is given up (and its process ended). */
+export const PROBE_TIMEOUT_MS = 5_000;
+/** What a probe keeps of its output: its readings are a few kilobytes. */
+export const PROBE_MAX_OUTPUT_BYTES = 1024 * 1024;
+
+/**
+ * Each agent has up to two channels. Commands (git, what the user runs, dev
+ * start and stop) share one, in order, as a user would type them. gitiso's own
+ * probes (stats, ports, dev status) have their own, so a long or hung git
+ * command never holds up the figures, the tree or a port discovery: probes are
+ * short, read-only and always bounded in time and output.
+ */
+type Lane = 'commands' | 'probes';
 
 /**
  * Runs commands in agents' /workspace: what git, stats, ports, dev servers and
- * the round trip need of an agent, and nothing more. Each agent gets one
- * long-lived exec channel, opened on its first command, so a command costs
- * what it costs instead of an engine round trip; a plain exec is the fallback.
+ * the round trip need of an agent, and nothing more. The channels are opened
+ * on first use, so a command costs what it costs instead of an engine round
+ * trip; a plain exec is the fallback.
  */
 export class AgentExec implements Disposable {
-  private readonly channels = new Map<string, ExecChannel>();
+  private readonly lanes: Record<Lane, Map<string, Promise<ExecChannel | undefined>>> = { commands: new Map(), probes: new Map() };
 
   constructor(
     private readonly engine: Engine,
@@ -29,32 +45,58 @@ export class AgentExec implements Disposable {
     return this.run(id, ['git', ...args], options);
   }
 
-  /** Runs a command (an argument array) in the agent's /workspace through its exec channel. */
+  /**
+   * Runs a command (an argument array) in the agent's /workspace through its
+   * command channel. A command whose channel closed under it fails with
+   * OutcomeUnknownError and is never run again: it may have taken effect. Only
+   * one that never started goes to a fresh channel.
+   */
   async run(id: string, argv: readonly string[], options: RunOptions = {}): Promise<ExecResult> {
-    const channel = this.channels.get(id);
-    if (channel?.isOpen) {
+    const full = { workdir: WORKSPACE, ...options };
+    for (let attempt = 0; ; attempt++) {
+      const channel = await this.channel(id, 'commands');
+      if (!channel) {
+        return this.engine.exec(await this.runningContainer(id), argv, full);
+      }
       try {
-        return await channel.run(argv, { workdir: WORKSPACE, ...options });
+        return await channel.run(argv, full);
       } catch (error) {
-        if (channel.isOpen) {
+        if (!(error instanceof ChannelClosedError) || attempt > 0) {
           throw error;
         }
-        // The channel died (agent stopped or removed): fall through to a fresh look.
+        // Never started (the channel had closed: the agent restarted?): a fresh one may run it.
       }
     }
-    const containerId = await this.runningContainer(id);
-    const opened = await ExecChannel.open(this.engine, containerId).catch((error: unknown) => {
-      this.log.debug(`no exec channel for '${id}': ${describeCause(error)}`);
-      return undefined;
-    });
-    if (opened) {
-      this.channels.set(id, opened);
-      return opened.run(argv, { workdir: WORKSPACE, ...options });
-    }
-    return this.engine.exec(containerId, argv, { workdir: WORKSPACE, ...options });
   }
 
-  /** Runs a command beside the channel, for one that would hold it for long (following a log). */
+  /**
+   * Runs one of gitiso's own read-only probes on the agent's probe channel,
+   * beside its commands. Bounded: PROBE_TIMEOUT_MS and PROBE_MAX_OUTPUT_BYTES
+   * unless told otherwise. A probe only reads, so one whose channel died runs
+   * again, once, on a fresh channel.
+   */
+  async probe(id: string, argv: readonly string[], options: ProbeOptions = {}): Promise<ExecResult> {
+    const full: ExecOptions = {
+      workdir: WORKSPACE,
+      signal: withTimeout(options.signal, options.timeoutMs ?? PROBE_TIMEOUT_MS),
+      maxOutputBytes: options.maxOutputBytes ?? PROBE_MAX_OUTPUT_BYTES,
+    };
+    for (let attempt = 0; ; attempt++) {
+      const channel = await this.channel(id, 'probes');
+      if (!channel) {
+        return this.engine.exec(await this.runningContainer(id), argv, full);
+      }
+      try {
+        return await channel.run(argv, full);
+      } catch (error) {
+        if (!(error instanceof ChannelClosedError || error instanceof OutcomeUnknownError) || attempt > 0) {
+          throw error;
+        }
+      }
+    }
+  }
+
+  /** Runs a command beside the channels, for one that would hold a channel for long (following a log). */
   async runAside(id: string, argv: readonly string[], options: RunOptions = {}): Promise<ExecResult> {
     return this.engine.exec(await this.runningContainer(id), argv, { workdir: WORKSPACE, ...options });
   }
@@ -64,18 +106,60 @@ export class AgentExec implements Disposable {
     return InteractiveExec.open(this.engine, containerId, { workdir: WORKSPACE, ...options });
   }
 
-  /** Closes the agent's channel (it stops or goes). */
+  /** Closes the agent's channels (it stops or goes). */
   forget(id: string): void {
-    this.channels.get(id)?.close();
-    this.channels.delete(id);
+    for (const channels of Object.values(this.lanes)) {
+      void channels.get(id)?.then((channel) => channel?.close());
+      channels.delete(id);
+    }
   }
 
   /** Closes every channel this process opened. */
   dispose(): void {
-    for (const channel of this.channels.values()) {
-      channel.close();
+    for (const channels of Object.values(this.lanes)) {
+      for (const opening of channels.values()) {
+        void opening.then((channel) => channel?.close());
+      }
+      channels.clear();
     }
-    this.channels.clear();
+  }
+
+  /** The agent's open channel of the lane; undefined when none can be opened (then a plain exec does). */
+  private async channel(id: string, lane: Lane): Promise<ExecChannel | undefined> {
+    const channels = this.lanes[lane];
+    const known = channels.get(id);
+    const channel = await known?.catch(() => undefined);
+    if (channel?.isOpen) {
+      return channel;
+    }
+    // First use, or the channel died (the agent restarted). Concurrent callers share one opening.
+    const latest = channels.get(id);
+    if (latest && latest !== known) {
+      return this.channel(id, lane);
+    }
+    const opening = this.open(id);
+    channels.set(id, opening);
+    opening.then(
+      (opened) => {
+        if (!opened && channels.get(id) === opening) {
+          channels.delete(id); // try again next time
+        }
+      },
+      () => {
+        if (channels.get(id) === opening) {
+          channels.delete(id);
+        }
+      },
+    );
+    return opening;
+  }
+
+  private async open(id: string): Promise<ExecChannel | undefined> {
+    const containerId = await this.runningContainer(id);
+    return ExecChannel.open(this.engine, containerId).catch((error: unknown) => {
+      this.log.debug(`no exec channel for '${id}': ${describeCause(error)}`);
+      return undefined;
+    });
   }
 
   private async runningContainer(id: string): Promise<string> {

@@ -127,7 +127,9 @@ export class AgentService {
     await pool.sync(agent.repoUrl);
     const latest = await pool.resolve(agent.repoUrl, agent.baseBranch || undefined);
     const tracking = `refs/remotes/origin/${latest.branch}`;
-    const current = (await this.exec.git(id, ['rev-parse', '--verify', '--quiet', tracking], options)).stdout.trim();
+    // What the agent's git prints goes into the host's git: only an object id, else unknown (the whole history is sent).
+    const printed = (await this.exec.git(id, ['rev-parse', '--verify', '--quiet', tracking], options)).stdout.trim();
+    const current = /^[0-9a-f]{40}$|^[0-9a-f]{64}$/.test(printed) ? printed : '';
     if (current === latest.commit) {
       return { branch: latest.branch, from: current, to: current };
     }

@@ -76,6 +76,26 @@ export class ChannelClosedError extends GitisoError {
   }
 }
 
+/**
+ * An agent's exec channel closed while a command ran: it may or may not have
+ * taken effect, so gitiso never runs it again on its own (a commit or a push
+ * must not happen twice).
+ */
+export class OutcomeUnknownError extends GitisoError {
+  override readonly name = 'OutcomeUnknownError';
+  constructor(readonly command: string) {
+    super(`the agent's command channel closed while ${command} ran; it may or may not have taken effect: check with git status and git log before running it again`);
+  }
+}
+
+/** Something read from an agent (a file, a command's output) is bigger than gitiso reads; it is treated as invalid. */
+export class TooLargeError extends GitisoError {
+  override readonly name = 'TooLargeError';
+  constructor(readonly what: string, readonly maxBytes: number) {
+    super(`${what} is larger than ${maxBytes} bytes, more than gitiso reads: it is treated as invalid; make it smaller or rewrite it`);
+  }
+}
+
 /** The engine answered in a way it should not (no exit code for an ended command). */
 export class EngineProtocolError extends GitisoError {
   override readonly name = 'EngineProtocolError';

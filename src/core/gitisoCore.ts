@@ -74,7 +74,7 @@ export function createCore(options: CoreOptions): GitisoCore {
   const log = options.log ?? silentLogger;
   const pool = new ObjectPool(options.storageDir ?? defaultStorageDir(), log);
   const snapshots = new SnapshotStore(engine, pool, log, options.network);
-  const states = new ReadyStates(engine);
+  const states = new ReadyStates(engine, log);
   const exec = new AgentExec(engine, log);
   const admission = new Admission(engine, options.limits);
   const agents = new AgentService({ engine, exec, pool, snapshots, states, admission, log });

@@ -1,5 +1,10 @@
 import { type AgentStateFile, parseStateFile, STATE_FILE } from './agent';
 import type { Engine } from './docker/engine';
+import { describeCause, TooLargeError } from './errors';
+import { silentLogger, type Logger } from './logger';
+
+/** A state file is a few hundred bytes; the agent can write anything there, so no more than this is read. */
+export const MAX_STATE_FILE_BYTES = 64 * 1024;
 
 /**
  * The state files of ready agents, by container id. A ready agent's state
@@ -8,8 +13,13 @@ import type { Engine } from './docker/engine';
  */
 export class ReadyStates {
   private readonly byContainer = new Map<string, AgentStateFile>();
+  /** Containers whose invalid state file was logged already (once is enough). */
+  private readonly warned = new Set<string>();
 
-  constructor(private readonly engine: Pick<Engine, 'readFile'>) {}
+  constructor(
+    private readonly engine: Pick<Engine, 'readFile'>,
+    private readonly log: Logger = silentLogger,
+  ) {}
 
   remember(containerId: string, state: AgentStateFile): void {
     this.byContainer.set(containerId, state);
@@ -30,7 +40,13 @@ export class ReadyStates {
     if (cached) {
       return cached;
     }
-    const content = await this.engine.readFile(containerId, STATE_FILE).catch(() => undefined);
+    const content = await this.engine.readFile(containerId, STATE_FILE, { maxBytes: MAX_STATE_FILE_BYTES }).catch((error: unknown) => {
+      if (error instanceof TooLargeError && !this.warned.has(containerId)) {
+        this.warned.add(containerId);
+        this.log.warn(`the state file of container ${containerId.slice(0, 12)} is invalid: ${describeCause(error)}`);
+      }
+      return undefined;
+    });
     const state = parseStateFile(content?.toString('utf8'));
     if (state?.state === 'ready') {
       this.byContainer.set(containerId, state);

@@ -40,4 +40,17 @@ describe('agent state', () => {
     assert.equal(parseStateFile(''), undefined);
     assert.deepEqual(parseStateFile(JSON.stringify(ready)), ready);
   });
+
+  it('reads a state file the agent rewrote as not ready, unless it is exactly what gitiso writes', () => {
+    const read = (fields: Record<string, unknown>): unknown => parseStateFile(JSON.stringify({ ...ready, ...fields }));
+    assert.equal(read({ baseBranch: '--upload-pack=touch /tmp/x' }), undefined);
+    assert.equal(read({ baseBranch: 'a..b' }), undefined);
+    assert.equal(read({ baseBranch: 7 }), undefined);
+    assert.equal(read({ baseCommit: '^HEAD' }), undefined);
+    assert.equal(read({ error: { nested: true } }), undefined);
+    assert.equal(parseStateFile('[1, 2]'), undefined);
+    assert.equal(parseStateFile('null'), undefined);
+    // Only the known fields are kept; texts shown to the user lose terminal escapes and are cut short.
+    assert.deepEqual(read({ pad: 'z'.repeat(1000), state: 'error', error: `\u001b]0;owned\u0007${'e'.repeat(5000)}` }), { ...ready, state: 'error', error: ` ]0;owned ${'e'.repeat(1990)}` });
+  });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseCgroupReading } from '../../src/core/stats/cgroupReading';
+import { Worker } from 'node:worker_threads';
+import { filesIn, parseCgroupReading } from '../../src/core/stats/cgroupReading';
 import { fromEngineStats } from '../../src/core/stats/statsSampler';
 
 const NET = `==> /proc/net/dev <==
@@ -87,5 +88,59 @@ ${NET}`;
       blkio_stats: { io_service_bytes_recursive: [{ op: 'read', value: 5 }, { op: 'write', value: 6 }] },
     });
     assert.deepEqual(reading, { cpuNanos: 42, memoryBytes: 900, memoryLimitBytes: 4000, pids: 4, oomKills: 0, netRxBytes: 10, netTxBytes: 20, blockReadBytes: 5, blockWriteBytes: 6 });
+  });
+
+  describe('what an agent\'s `head` may print instead', () => {
+    /** Parses in a worker, so a parser that loops forever fails the test instead of freezing it. */
+    function parseAside(text: string): Promise<unknown> {
+      const worker = new Worker(`const { parentPort, workerData } = require('node:worker_threads'); parentPort.postMessage(require(workerData.module).parseCgroupReading(workerData.text) ?? null);`, {
+        eval: true,
+        workerData: { module: require.resolve('../../src/core/stats/cgroupReading'), text },
+      });
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          void worker.terminate();
+          reject(new Error('the parser did not return within 2 s'));
+        }, 2_000);
+        worker.once('message', (value: unknown) => {
+          clearTimeout(timer);
+          void worker.terminate();
+          resolve(value);
+        });
+        worker.once('error', reject);
+      });
+    }
+
+    it('returns, with nothing, for a header cut short after other text', async () => {
+      assert.equal(await parseAside('x\n==> /sys/fs/cgroup/cpu.stat <=='), null);
+      assert.equal(await parseAside('==> /sys/fs/cgroup/cpu.stat <=='), null);
+      assert.equal(await parseAside('==> \n==> \n==>'), null);
+    });
+
+    it('names only files it reads itself, so no name of the agent\'s goes into the next command', () => {
+      const text = '==> /etc/shadow <==\nx\n==> -c99999999 <==\ny\n==> /sys/fs/cgroup/cpu.stat <==\nusage_usec 1\n';
+      assert.deepEqual(filesIn(text), ['/sys/fs/cgroup/cpu.stat']);
+    });
+
+    it('reads numbers it cannot use as none, so figures stay finite', () => {
+      const text = `==> /sys/fs/cgroup/cpu.stat <==
+usage_usec 1e400
+
+==> /sys/fs/cgroup/memory.current <==
+${'9'.repeat(400)}
+
+==> /sys/fs/cgroup/io.stat <==
+8:0 rbytes=${'9'.repeat(400)} wbytes=-5
+
+==> /proc/net/dev <==
+  eth0: x 1 2 3 4 5 6 7 -8
+  eth1: ${'9'.repeat(400)} 0 0 0 0 0 0 0 1e999
+`;
+      const reading = parseCgroupReading(text);
+      assert.ok(reading);
+      for (const [name, value] of Object.entries(reading)) {
+        assert.ok(value === undefined || (Number.isFinite(value) && value >= 0), `${name} is ${value}`);
+      }
+    });
   });
 });

@@ -26,4 +26,9 @@ describe('listening ports from /proc/net/tcp and tcp6', () => {
   it('ignores connected sockets, headers and junk', () => {
     assert.deepEqual(parseListeningPorts('garbage\n\n   5: zz:zz 0 0A\n'), []);
   });
+
+  it('takes what an agent\'s `cat` prints as data: no port 0, no address that is neither IPv4 nor IPv6', () => {
+    const forged = ['   0: 00000000:0000 00000000:0000 0A', '   1: 0000000:0BB8 00000000:0000 0A', '   2: 000000000000:0BB9 00000000:0000 0A', '   3: 00000000:0BBA 00000000:0000 0A'].join('\n');
+    assert.deepEqual(parseListeningPorts(forged), [{ port: 3002, address: '0.0.0.0', reachable: true }]);
+  });
 });

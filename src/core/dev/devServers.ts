@@ -50,6 +50,27 @@ export interface DevServerInfo {
   readonly startedAt: string;
 }
 
+/** dev.json is a few hundred bytes; the agent can write anything there. */
+const MAX_INFO_BYTES = 16 * 1024;
+
+/** Reads dev.json as gitiso wrote it: anything else (the agent's to rewrite) is undefined. */
+export function parseDevServerInfo(text: string): DevServerInfo | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const { command, port, startedAt } = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  if (typeof command !== 'string' || command.length > 4096 || typeof startedAt !== 'string' || startedAt.length > 64) {
+    return undefined;
+  }
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+    return undefined;
+  }
+  return { command, port, startedAt };
+}
+
 export interface DevStartResult extends DevServerInfo {
   /** False when it was running already. */
   readonly started: boolean;
@@ -81,17 +102,13 @@ export class DevServers {
     this.settings = deps.settings ?? {};
   }
 
-  /** What runs, read from the agent; undefined when no dev server runs. */
+  /** What runs, read from the agent (a probe, beside its commands); undefined when no dev server runs, or what the agent says of it is not valid. */
   async status(agentId: string): Promise<DevServerInfo | undefined> {
-    const result = await this.exec.run(agentId, ['sh', '-c', STATUS_SCRIPT]);
-    if (result.exitCode !== 0 || !result.stdout.trim()) {
+    const result = await this.exec.probe(agentId, ['sh', '-c', STATUS_SCRIPT], { maxOutputBytes: MAX_INFO_BYTES });
+    if (result.exitCode !== 0 || result.truncated) {
       return undefined;
     }
-    try {
-      return JSON.parse(result.stdout) as DevServerInfo;
-    } catch {
-      return undefined;
-    }
+    return parseDevServerInfo(result.stdout);
   }
 
   async start(agentId: string, options: DevStartOptions = {}): Promise<DevStartResult> {
@@ -137,7 +154,7 @@ export class DevServers {
       });
       return result.stdout;
     }
-    const result = await this.exec.run(agentId, argv);
+    const result = await this.exec.probe(agentId, argv);
     return result.exitCode === 0 ? result.stdout : '';
   }
 
@@ -179,7 +196,7 @@ export class DevServers {
   }
 
   private async readWorkspaceFile(agentId: string, name: string): Promise<string | undefined> {
-    const result = await this.exec.run(agentId, ['cat', `${WORKSPACE}/${name}`]);
-    return result.exitCode === 0 ? result.stdout : undefined;
+    const result = await this.exec.probe(agentId, ['cat', `${WORKSPACE}/${name}`]);
+    return result.exitCode === 0 && !result.truncated ? result.stdout : undefined;
   }
 }

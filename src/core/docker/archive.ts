@@ -2,7 +2,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import * as tar from 'tar-stream';
-import { InvalidInputError } from '../errors';
+import { TooLargeError } from '../errors';
 import type { Engine } from './engine';
 
 /** What moving files needs of the engine. */
@@ -22,38 +22,49 @@ export async function putFile(engine: ArchiveEngine, containerId: string, file: 
   await engine.putArchive(containerId, Buffer.concat(chunks));
 }
 
-/** The most readFile takes by default: the files gitiso reads from containers are small, and a container must not make the host hold gigabytes. */
-export const READ_FILE_MAX_BYTES = 1024 ** 2;
+/** What readFile reads at most by default: setup files and state files are far smaller. */
+export const DEFAULT_MAX_FILE_BYTES = 1024 ** 2;
 
-/** Reads one file from a container; undefined when it does not exist; an error, before it is read, when it is larger than `maxBytes`. */
-export async function readFile(engine: ArchiveEngine, containerId: string, path: string, maxBytes = READ_FILE_MAX_BYTES): Promise<Buffer | undefined> {
+/**
+ * Reads one file from a container; undefined when it does not exist or is not
+ * a regular file (a folder, a link, a device). The file may be an agent's: one
+ * larger than `maxBytes` is not read at all (TooLargeError), and nothing after
+ * the file's own entry is.
+ */
+export async function readFile(engine: ArchiveEngine, containerId: string, path: string, options: { readonly maxBytes?: number } = {}): Promise<Buffer | undefined> {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_FILE_BYTES;
   const archive = await engine.getArchive(containerId, path);
   if (!archive) {
     return undefined;
   }
   const extract = tar.extract();
   archive.pipe(extract as unknown as NodeJS.WritableStream);
-  let content: Buffer | undefined;
   try {
+    // The path's own entry comes first: it alone decides.
     for await (const entry of extract) {
-      if (content === undefined && entry.header.type === 'file') {
-        if ((entry.header.size ?? 0) > maxBytes) {
-          throw new InvalidInputError(`${path} in the container is ${entry.header.size ?? 0} bytes, more than the ${maxBytes} gitiso reads: make it smaller`);
-        }
-        const chunks: Buffer[] = [];
-        for await (const chunk of entry) {
-          chunks.push(chunk as Buffer);
-        }
-        content = Buffer.concat(chunks);
-      } else {
-        entry.resume();
+      if (entry.header.type !== 'file') {
+        return undefined;
       }
+      if ((entry.header.size ?? 0) > maxBytes) {
+        throw new TooLargeError(`${path} in the container`, maxBytes);
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of entry) {
+        size += (chunk as Buffer).length;
+        if (size > maxBytes) {
+          throw new TooLargeError(`${path} in the container`, maxBytes);
+        }
+        chunks.push(chunk as Buffer);
+      }
+      return Buffer.concat(chunks);
     }
+    return undefined;
   } finally {
-    // Stops the engine's stream too when the read ends early.
+    // Stop the engine's stream: what is left is not read.
     (archive as Partial<Readable>).destroy?.();
+    extract.destroy();
   }
-  return content;
 }
 
 /** Streams a host file into a container (its folder must exist), without reading it into memory. */

@@ -353,8 +353,8 @@ export class Engine {
     return putHostFile(this, containerId, hostPath, path);
   }
 
-  readFile(containerId: string, path: string): Promise<Buffer | undefined> {
-    return readFile(this, containerId, path);
+  readFile(containerId: string, path: string, options?: { readonly maxBytes?: number }): Promise<Buffer | undefined> {
+    return readFile(this, containerId, path, options);
   }
 
   /** A refused connection means the engine is gone; anything else passes through. */

@@ -1,5 +1,6 @@
 import { abortError, throwIfAborted, withTimeout } from '../base/abort';
 import { EngineProtocolError, InvalidInputError } from '../errors';
+import { BoundedOutput } from './boundedOutput';
 import type { Engine, ExecSession } from './engine';
 
 /** What running a command needs of the engine. */
@@ -12,6 +13,8 @@ export interface ExecOptions {
   /** Cancels the command: the stream is closed and the process is sent SIGTERM. */
   readonly signal?: AbortSignal;
   readonly timeoutMs?: number;
+  /** At most this many bytes of each stream are kept in the result (16 MiB by default); the callbacks still see all. */
+  readonly maxOutputBytes?: number;
   readonly onStdout?: (chunk: Buffer) => void;
   readonly onStderr?: (chunk: Buffer) => void;
 }
@@ -20,6 +23,8 @@ export interface ExecResult {
   readonly exitCode: number;
   readonly stdout: string;
   readonly stderr: string;
+  /** Set when a stream printed more than maxOutputBytes: its head is kept, the rest dropped. */
+  readonly truncated?: boolean;
 }
 
 /**
@@ -29,6 +34,7 @@ export interface ExecResult {
  * interpolated into a shell string.
  */
 const PID_PREAMBLE = 'echo "$$" >&2; exec "$@"';
+const MAX_PID_LINE = 32;
 
 /** Runs `argv` in a running container, with stdout and stderr kept apart. */
 export async function execInContainer(engine: ExecEngine, containerId: string, argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
@@ -48,8 +54,8 @@ export async function execInContainer(engine: ExecEngine, containerId: string, a
   });
   const { stream } = exec;
 
-  const stdout: Buffer[] = [];
-  const stderr: Buffer[] = [];
+  const stdout = new BoundedOutput(options.maxOutputBytes);
+  const stderr = new BoundedOutput(options.maxOutputBytes);
   let pid: string | undefined;
   let pidLine = cancellable ? Buffer.alloc(0) : undefined;
 
@@ -58,11 +64,12 @@ export async function execInContainer(engine: ExecEngine, containerId: string, a
       // Peel the pid line off before anything reaches the caller.
       pidLine = Buffer.concat([pidLine, chunk]);
       const newline = pidLine.indexOf(10);
-      if (newline < 0) {
+      if (newline < 0 && pidLine.length <= MAX_PID_LINE) {
         return;
       }
-      pid = pidLine.subarray(0, newline).toString().trim();
-      chunk = pidLine.subarray(newline + 1);
+      // A pid line is a few digits: anything else (no line, or a long one) is output.
+      pid = newline >= 0 ? pidLine.subarray(0, newline).toString().trim() : undefined;
+      chunk = newline >= 0 ? pidLine.subarray(newline + 1) : pidLine;
       pidLine = undefined;
       if (chunk.length === 0) {
         return;
@@ -102,8 +109,9 @@ export async function execInContainer(engine: ExecEngine, containerId: string, a
 
   return {
     exitCode: await exitCodeOf(exec),
-    stdout: Buffer.concat(stdout).toString('utf8'),
-    stderr: Buffer.concat(stderr).toString('utf8'),
+    stdout: stdout.text(),
+    stderr: stderr.text(),
+    ...(stdout.truncated || stderr.truncated ? { truncated: true } : {}),
   };
 }
 

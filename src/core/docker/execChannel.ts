@@ -1,26 +1,30 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { abortError, throwIfAborted, withTimeout } from '../base/abort';
-import { ChannelClosedError } from '../errors';
+import { abortError, withTimeout } from '../base/abort';
+import { ChannelClosedError, OutcomeUnknownError } from '../errors';
+import { BoundedOutput } from './boundedOutput';
 import type { ExecEngine, ExecOptions, ExecResult } from './exec';
+import { MarkerFraming } from './markerFraming';
 
 /**
  * A long-lived shell in the container that runs commands on request, so a
  * command costs what the command costs instead of a new exec (about 100 ms of
- * engine round trips). Requests are one line each: the sequence number, then
+ * engine round trips). Requests are one line each: a fresh nonce, then
  * every word octal-escaped for printf %b (so no word is ever parsed by the
  * shell: globbing is off and the words only become "$@"). Plain words need
  * no decoding, which spares a subshell: forks cost milliseconds here. The command runs in
  * the background so its pid can be announced for cancellation; its end is
- * marked on both streams with a NUL-led marker that carries a per-channel nonce.
- * Where setsid exists the command leads its own process group, so cancelling
- * also ends what it started (git's hooks, aliases, helpers).
+ * marked on both streams with a NUL-led line that carries the request's nonce.
+ * The nonce only ever travels on stdin and lives in the shell's variables:
+ * never in an argv or environment that the agent's processes can read in /proc,
+ * so a command cannot forge its own end or exit code. Where setsid exists the
+ * command leads its own process group, so cancelling also ends what it
+ * started (git's hooks, aliases, helpers).
  */
 const CHANNEL_SCRIPT = `set -f
-nonce="$1"
 own_group=$(command -v setsid || true)
-while IFS=' ' read -r seq cwd rest; do
+while IFS=' ' read -r nonce cwd rest; do
   set --
   for word in $rest; do
     case "$word" in
@@ -38,12 +42,15 @@ while IFS=' ' read -r seq cwd rest; do
     (cd "$dir" && exec "$@") </dev/null &
   fi
   pid=$!
-  printf '\\000%s-pid-%s:%s\\n' "$nonce" "$seq" "$pid" >&2
+  printf '\\000%s:pid:%s\\n' "$nonce" "$pid" >&2
   wait "$pid"
   code=$?
-  printf '\\000%s-end-%s:%s\\n' "$nonce" "$seq" "$code"
-  printf '\\000%s-end-%s:%s\\n' "$nonce" "$seq" "$code" >&2
+  printf '\\000%s:end:%s\\n' "$nonce" "$code"
+  printf '\\000%s:end:%s\\n' "$nonce" "$code" >&2
 done`;
+
+/** How long a cancelled command has after TERM before KILL, and after KILL before the channel is given up. */
+const KILL_GRACE_MS = 1_000;
 
 /** Escapes a word for printf %b: plain characters stay, every other byte becomes \\0NNN. */
 export function escapeWord(word: string): string {
@@ -56,42 +63,50 @@ export function escapeWord(word: string): string {
   return out || '\\c';
 }
 
-interface Pending {
-  readonly seq: number;
-  readonly stdout: Buffer[];
-  readonly stderr: Buffer[];
-  stdoutDone: boolean;
-  stderrDone: boolean;
-  code?: number;
-  pid?: string;
+/** A command as messages name it: its words, cut short. */
+function describe(argv: readonly string[]): string {
+  const words = argv.join(' ');
+  return `'${words.length > 80 ? `${words.slice(0, 80)}…` : words}'`;
+}
+
+type StreamName = 'stdout' | 'stderr';
+
+interface Request {
+  readonly argv: readonly string[];
   readonly options: ExecOptions;
+  readonly what: string;
+  readonly signal: AbortSignal | undefined;
+  /** While queued: leaves the queue when the signal aborts. */
+  leaveQueue?: () => void;
   resolve(result: ExecResult): void;
   reject(error: Error): void;
 }
 
+interface Running {
+  readonly request: Request;
+  readonly output: Record<StreamName, BoundedOutput>;
+  readonly framing: Record<StreamName, MarkerFraming>;
+  readonly ended: Record<StreamName, boolean>;
+  code?: number;
+  pid?: number;
+  /** The signal to send once the pid is known (a cancel came first). */
+  killWith?: 'TERM' | 'KILL';
+  timer?: NodeJS.Timeout;
+  onAbort(): void;
+}
+
 export class ExecChannel {
-  private seq = 0;
-  private current: Pending | undefined;
-  private readonly queue: (() => void)[] = [];
-  private outTail = Buffer.alloc(0);
-  private errTail = Buffer.alloc(0);
+  private current: Running | undefined;
+  private readonly queue: Request[] = [];
   private closed = false;
-  /** What starts every marker line, as bytes (searched for in every chunk). */
-  private readonly marker: Buffer;
 
   private constructor(
     private readonly engine: ExecEngine,
     private readonly containerId: string,
     private readonly stream: Duplex,
-    private readonly nonce: string,
   ) {
-    this.marker = Buffer.from(`\0${nonce}-`);
     engine.demux(stream, (chunk) => this.onData('stdout', chunk), (chunk) => this.onData('stderr', chunk));
-    const close = (): void => {
-      this.closed = true;
-      this.current?.reject(new ChannelClosedError());
-      this.current = undefined;
-    };
+    const close = (): void => this.onClosed();
     stream.on('end', close);
     stream.on('close', close);
     stream.on('error', close);
@@ -109,76 +124,43 @@ export class ExecChannel {
   }
 
   static async open(engine: ExecEngine, containerId: string): Promise<ExecChannel> {
-    const nonce = randomBytes(6).toString('hex');
-    const { stream } = await engine.openExec(containerId, { argv: ['sh', '-c', CHANNEL_SCRIPT, 'gitiso-channel', nonce], stdin: true });
+    const { stream } = await engine.openExec(containerId, { argv: ['sh', '-c', CHANNEL_SCRIPT, 'gitiso-channel'], stdin: true });
     // Requests are small writes: do not let Nagle hold them back.
     (stream as Partial<Socket>).setNoDelay?.(true);
-    return new ExecChannel(engine, containerId, stream, nonce);
+    return new ExecChannel(engine, containerId, stream);
   }
 
   get isOpen(): boolean {
     return !this.closed;
   }
 
-  /** Runs one command; commands on one channel run one after another. */
+  /**
+   * Runs one command; commands on one channel run one after another. Fails with
+   * ChannelClosedError when the command never started (safe to run elsewhere),
+   * and with OutcomeUnknownError when the channel closed while it ran.
+   */
   run(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     return new Promise<ExecResult>((resolve, reject) => {
-      const start = (): void => {
-        if (this.closed) {
-          reject(new ChannelClosedError());
-          this.next();
-          return;
-        }
-        const what = `'${argv.join(' ')}'`;
-        const signal = withTimeout(options.signal, options.timeoutMs);
-        try {
-          throwIfAborted(signal, what);
-        } catch (error) {
-          reject(error as Error);
-          this.next();
-          return;
-        }
-        const seq = ++this.seq;
-        this.holdProcess(true);
-        const onAbort = (): void => {
-          const pid = this.current?.seq === seq ? this.current.pid : undefined;
-          if (pid) {
-            void this.kill(pid);
+      const what = describe(argv);
+      // The deadline counts from the call: time in the queue is part of it.
+      const signal = withTimeout(options.signal, options.timeoutMs);
+      const request: Request = { argv, options, what, signal, resolve, reject };
+      if (signal?.aborted) {
+        reject(abortError(signal, what));
+      } else if (this.closed) {
+        reject(new ChannelClosedError());
+      } else if (this.current) {
+        this.queue.push(request);
+        request.leaveQueue = (): void => {
+          const at = this.queue.indexOf(request);
+          if (at >= 0) {
+            this.queue.splice(at, 1);
+            reject(abortError(signal as AbortSignal, what));
           }
         };
-        signal?.addEventListener('abort', onAbort, { once: true });
-        const finish = (): void => {
-          signal?.removeEventListener('abort', onAbort);
-          this.current = undefined;
-          this.next();
-        };
-        this.current = {
-          seq,
-          stdout: [],
-          stderr: [],
-          stdoutDone: false,
-          stderrDone: false,
-          options,
-          resolve: (result) => {
-            finish();
-            if (signal?.aborted) {
-              reject(abortError(signal, what));
-            } else {
-              resolve(result);
-            }
-          },
-          reject: (error) => {
-            finish();
-            reject(error);
-          },
-        };
-        const line = [String(seq), escapeWord(options.workdir ?? '/'), ...argv.map(escapeWord)].join(' ');
-        this.stream.write(`${line}\n`);
-      };
-      if (this.current || this.queue.length > 0) {
-        this.queue.push(start);
+        signal?.addEventListener('abort', request.leaveQueue, { once: true });
       } else {
-        start();
+        this.start(request);
       }
     });
   }
@@ -186,85 +168,151 @@ export class ExecChannel {
   close(): void {
     this.closed = true;
     this.stream.destroy();
+    this.onClosed();
+  }
+
+  private start(request: Request): void {
+    const { argv, options, what, signal } = request;
+    if (request.leaveQueue) {
+      signal?.removeEventListener('abort', request.leaveQueue);
+    }
+    if (this.closed || this.stream.destroyed || !this.stream.writable) {
+      this.closed = true;
+      request.reject(new ChannelClosedError());
+      this.next();
+      return;
+    }
+    if (signal?.aborted) {
+      request.reject(abortError(signal, what));
+      this.next();
+      return;
+    }
+    const nonce = randomBytes(16).toString('hex');
+    const prefix = Buffer.from(`\0${nonce}:`);
+    const running: Running = {
+      request,
+      output: { stdout: new BoundedOutput(options.maxOutputBytes), stderr: new BoundedOutput(options.maxOutputBytes) },
+      framing: {
+        stdout: new MarkerFraming(prefix, { output: (bytes) => this.deliver(running, 'stdout', bytes), marker: (kind, value) => this.onMarker({ running, stream: 'stdout', kind, value }) }),
+        stderr: new MarkerFraming(prefix, { output: (bytes) => this.deliver(running, 'stderr', bytes), marker: (kind, value) => this.onMarker({ running, stream: 'stderr', kind, value }) }),
+      },
+      ended: { stdout: false, stderr: false },
+      onAbort: () => this.cancel(running),
+    };
+    signal?.addEventListener('abort', running.onAbort, { once: true });
+    this.current = running;
+    this.holdProcess(true);
+    const line = [nonce, escapeWord(options.workdir ?? '/'), ...argv.map(escapeWord)].join(' ');
+    this.stream.write(`${line}\n`);
+  }
+
+  /**
+   * TERM first, so the command can clean up (git removes its locks); KILL when
+   * it will not go; and when even that brings no end (a stopped shell), the
+   * channel is given up, so a cancel or timeout always returns.
+   */
+  private cancel(running: Running): void {
+    this.kill(running, 'TERM');
+    running.timer = setTimeout(() => {
+      this.kill(running, 'KILL');
+      running.timer = setTimeout(() => {
+        if (this.current === running) {
+          this.close();
+        }
+      }, KILL_GRACE_MS);
+    }, KILL_GRACE_MS);
+  }
+
+  private kill(running: Running, signal: 'TERM' | 'KILL'): void {
+    running.killWith = signal;
+    if (running.pid === undefined) {
+      return; // sent when the pid comes
+    }
+    const script = `kill -${signal} "-$1" 2>/dev/null || kill -${signal} "$1" 2>/dev/null`;
+    // Best effort: the command may have ended already.
+    void this.engine.spawnDetached(this.containerId, ['sh', '-c', script, 'gitiso-kill', String(running.pid)]).catch(() => undefined);
   }
 
   private next(): void {
-    const start = this.queue.shift();
-    if (start) {
-      start();
+    const request = this.queue.shift();
+    if (request) {
+      this.start(request);
     } else {
       this.holdProcess(false);
     }
   }
 
-  private async kill(pid: string): Promise<void> {
-    try {
-      await this.engine.spawnDetached(this.containerId, ['sh', '-c', 'kill -TERM "-$1" 2>/dev/null || kill -TERM "$1" 2>/dev/null', 'gitiso-kill', pid]);
-    } catch {
-      // the command may have ended already
+  /** Ends the running command: a result, or an error. */
+  private settle(running: Running, outcome: { result: ExecResult } | { error: Error }): void {
+    if (this.current !== running) {
+      return;
+    }
+    this.current = undefined;
+    clearTimeout(running.timer);
+    const { request } = running;
+    request.signal?.removeEventListener('abort', running.onAbort);
+    if (request.signal?.aborted) {
+      request.reject(abortError(request.signal, request.what));
+    } else if ('error' in outcome) {
+      request.reject(outcome.error);
+    } else {
+      request.resolve(outcome.result);
+    }
+    this.next();
+  }
+
+  private onClosed(): void {
+    this.closed = true;
+    const running = this.current;
+    if (running) {
+      // Its request was sent: it may have run, in part or in full.
+      this.settle(running, { error: new OutcomeUnknownError(running.request.what) });
+    } else {
+      this.next();
     }
   }
 
-  private onData(stream: 'stdout' | 'stderr', chunk: Buffer): void {
-    // Hot path (every command's output passes here): no copy when nothing was held back.
-    const tail = stream === 'stdout' ? this.outTail : this.errTail;
-    let buffer = tail.length > 0 ? Buffer.concat([tail, chunk]) : chunk;
-    const pending = this.current;
-    for (;;) {
-      const marker = buffer.indexOf(this.marker);
-      if (marker < 0) {
-        break;
-      }
-      const newline = buffer.indexOf(10, marker);
-      if (newline < 0) {
-        break; // the marker's end has not arrived yet
-      }
-      this.deliver(stream, buffer.subarray(0, marker));
-      const text = buffer.subarray(marker + 1 + this.nonce.length + 1, newline).toString();
-      buffer = buffer.subarray(newline + 1);
-      const match = /^(pid|end)-(\d+):(\d+)$/.exec(text);
-      if (!match || !pending || Number(match[2]) !== pending.seq) {
-        continue;
-      }
-      if (match[1] === 'pid') {
-        pending.pid = match[3];
-      } else {
-        pending.code = Number(match[3]);
-        if (stream === 'stdout') {
-          pending.stdoutDone = true;
-        } else {
-          pending.stderrDone = true;
-        }
-      }
+  private onData(stream: StreamName, chunk: Buffer): void {
+    const running = this.current;
+    // Output between commands is from what an earlier command left running: nobody's.
+    if (running && !running.ended[stream]) {
+      running.framing[stream].push(chunk);
     }
-    // Hold back what may be the start of a marker; pass on the rest.
-    const held = buffer.lastIndexOf(0);
-    const keepFrom = held >= 0 && buffer.length - held < this.nonce.length + 40 ? held : buffer.length;
-    this.deliver(stream, buffer.subarray(0, keepFrom));
-    const rest = keepFrom < buffer.length ? Buffer.from(buffer.subarray(keepFrom)) : EMPTY;
-    if (stream === 'stdout') {
-      this.outTail = rest;
-    } else {
-      this.errTail = rest;
+  }
+
+  private deliver(running: Running, stream: StreamName, bytes: Buffer): void {
+    if (bytes.length === 0 || running.ended[stream]) {
+      return;
     }
-    if (pending && pending.stdoutDone && pending.stderrDone) {
-      pending.resolve({
-        exitCode: pending.code ?? 1,
-        stdout: Buffer.concat(pending.stdout).toString('utf8'),
-        stderr: Buffer.concat(pending.stderr).toString('utf8'),
+    running.output[stream].push(bytes);
+    const { onStdout, onStderr } = running.request.options;
+    (stream === 'stdout' ? onStdout : onStderr)?.(bytes);
+  }
+
+  private onMarker(marker: { running: Running; stream: StreamName; kind: 'pid' | 'end'; value: number }): void {
+    const { running, stream, kind, value } = marker;
+    if (running.ended[stream]) {
+      return;
+    }
+    if (kind === 'pid') {
+      running.pid = value;
+      if (running.killWith) {
+        this.kill(running, running.killWith);
+      }
+      return;
+    }
+    running.code = value;
+    running.ended[stream] = true;
+    if (running.ended.stdout && running.ended.stderr) {
+      const { output } = running;
+      this.settle(running, {
+        result: {
+          exitCode: running.code,
+          stdout: output.stdout.text(),
+          stderr: output.stderr.text(),
+          ...(output.stdout.truncated || output.stderr.truncated ? { truncated: true } : {}),
+        },
       });
     }
   }
-
-  private deliver(stream: 'stdout' | 'stderr', bytes: Buffer): void {
-    const pending = this.current;
-    if (!pending || bytes.length === 0 || (stream === 'stdout' ? pending.stdoutDone : pending.stderrDone)) {
-      return;
-    }
-    const copy = Buffer.from(bytes);
-    (stream === 'stdout' ? pending.stdout : pending.stderr).push(copy);
-    (stream === 'stdout' ? pending.options.onStdout : pending.options.onStderr)?.(copy);
-  }
 }
-
-const EMPTY = Buffer.alloc(0);

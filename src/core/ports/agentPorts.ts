@@ -51,9 +51,13 @@ export class AgentPorts implements Disposable {
     this.watcher.start();
   }
 
-  /** What the agent's processes listen on, from /proc/net/tcp and tcp6 inside it. */
+  /**
+   * What the agent's processes listen on, from /proc/net/tcp and tcp6 inside
+   * it: a probe, so a long git command does not hold it up. What `cat` prints
+   * is the agent's: lines that are not sockets are skipped.
+   */
   async discover(agentId: string): Promise<ListeningPort[]> {
-    const result = await this.exec.run(agentId, ['cat', '/proc/net/tcp', '/proc/net/tcp6']);
+    const result = await this.exec.probe(agentId, ['cat', '/proc/net/tcp', '/proc/net/tcp6']);
     // 127.0.0.11 is the engine's own DNS resolver on user-defined networks, not the agent's.
     return parseListeningPorts(result.stdout).filter((port) => port.address !== DOCKER_DNS);
   }

@@ -24,6 +24,10 @@ export function parseListeningPorts(text: string): ListeningPort[] {
     }
     const [hexAddress = '', hexPort = ''] = local.split(':');
     const port = parseInt(hexPort, 16);
+    // The text may be anything the agent printed: only IPv4 and IPv6 addresses, and ports that exist.
+    if (port === 0 || (hexAddress.length !== 8 && hexAddress.length !== 32)) {
+      continue;
+    }
     const address = hexAddress.length === 8 ? ipv4(hexAddress) : ipv6(hexAddress);
     const reachable = !address.startsWith('127.') && address !== '::1';
     const known = byPort.get(port);

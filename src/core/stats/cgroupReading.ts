@@ -32,9 +32,14 @@ export function readCommand(files: readonly string[]): string[] {
   return ['head', '-n', '100', ...files];
 }
 
-/** The files a reading found (the headers head printed). */
+/**
+ * The files a reading found (the headers head printed). Only files of
+ * CGROUP_FILES count: what `head` prints is the agent's to forge, and no name
+ * of its choosing may go into a later command.
+ */
 export function filesIn(text: string): string[] {
-  return [...text.matchAll(/^==> (.+) <==$/gm)].map((match) => match[1] as string);
+  const found = new Set(sections(text).keys());
+  return CGROUP_FILES.filter((file) => found.has(file));
 }
 
 export interface CgroupReading {
@@ -56,21 +61,33 @@ export interface CgroupReading {
 /** Limits above this are "no limit" (cgroup v1 writes a page-rounded 2^63). */
 const UNLIMITED = 2 ** 60;
 
-/** The text after each `==> file <==` header, by file (one pass, no regular expressions: it runs for every agent every tick). */
+/**
+ * The text after each `==> file <==` header line, by file (one pass, no
+ * regular expressions: it runs for every agent every tick). Every step moves
+ * forward, whatever the text: it comes from the agent.
+ */
 function sections(text: string): Map<string, string> {
   const files = new Map<string, string>();
-  let at = text.indexOf('==> ');
+  const first = text.startsWith('==> ') ? 0 : text.indexOf('\n==> ');
+  let at = first > 0 ? first + 1 : first;
   while (at >= 0) {
-    const nameEnd = text.indexOf(' <==', at);
-    if (nameEnd < 0) {
-      break;
+    const lineEnd = text.indexOf('\n', at);
+    if (lineEnd < 0) {
+      break; // a header and no body
     }
-    const bodyStart = text.indexOf('\n', nameEnd) + 1;
-    const next = text.indexOf('\n==> ', bodyStart - 1);
-    files.set(text.slice(at + 4, nameEnd), text.slice(bodyStart, next < 0 ? text.length : next));
+    const header = text.slice(at, lineEnd);
+    const next = text.indexOf('\n==> ', lineEnd);
+    if (header.endsWith(' <==')) {
+      files.set(header.slice(4, -4), text.slice(lineEnd + 1, next < 0 ? text.length : next));
+    }
     at = next < 0 ? -1 : next + 1;
   }
   return files;
+}
+
+/** A count read from the agent: a number from 0 to 2^53, else 0 (so sums of them stay finite). */
+function count(value: number): number {
+  return value > 0 && value <= Number.MAX_SAFE_INTEGER ? value : 0;
 }
 
 /** `key value` lines (memory.stat, cpu.stat, memory.oom_control, memory.events). */
@@ -80,7 +97,7 @@ function keyed(text: string | undefined): Map<string, number> {
     const space = line.indexOf(' ');
     if (space > 0) {
       const value = Number(line.slice(space + 1));
-      if (Number.isFinite(value)) {
+      if (value >= 0 && value <= Number.MAX_SAFE_INTEGER) {
         values.set(line.slice(0, space), value);
       }
     }
@@ -90,7 +107,7 @@ function keyed(text: string | undefined): Map<string, number> {
 
 function number(text: string | undefined): number | undefined {
   const value = text?.trim();
-  return value && /^\d+$/.test(value) ? Number(value) : undefined;
+  return value && /^\d{1,20}$/.test(value) ? Number(value) : undefined;
 }
 
 function network(text: string | undefined): { rx: number; tx: number } {
@@ -102,8 +119,8 @@ function network(text: string | undefined): { rx: number; tx: number } {
       continue;
     }
     const fields = (match[2] ?? '').trim().split(/\s+/).map(Number);
-    rx += fields[0] ?? 0;
-    tx += fields[8] ?? 0;
+    rx += count(fields[0] ?? 0);
+    tx += count(fields[8] ?? 0);
   }
   return { rx, tx };
 }
@@ -115,13 +132,13 @@ function blockIo(v1: string | undefined, v2: string | undefined): { read: number
   for (const line of (v1 ?? '').split('\n')) {
     const [device, op, value] = line.trim().split(/\s+/);
     if (device && device !== 'Total' && value) {
-      read += op === 'Read' ? Number(value) : 0;
-      write += op === 'Write' ? Number(value) : 0;
+      read += op === 'Read' ? count(Number(value)) : 0;
+      write += op === 'Write' ? count(Number(value)) : 0;
     }
   }
   for (const line of (v2 ?? '').split('\n')) {
-    read += Number(/\brbytes=(\d+)/.exec(line)?.[1] ?? 0);
-    write += Number(/\bwbytes=(\d+)/.exec(line)?.[1] ?? 0);
+    read += count(Number(/\brbytes=(\d+)/.exec(line)?.[1] ?? 0));
+    write += count(Number(/\bwbytes=(\d+)/.exec(line)?.[1] ?? 0));
   }
   return { read, write };
 }

@@ -33,6 +33,9 @@ export interface StatsSamplerOptions {
   readonly historyLength?: number;
 }
 
+/** A reading is a few kilobytes; an agent's `head` may print anything. */
+const MAX_READING_BYTES = 64 * 1024;
+
 interface Previous {
   readonly cpuNanos: number;
   readonly at: number;
@@ -156,12 +159,17 @@ export class StatsSampler implements Disposable {
     this.histories.set(agent.id, history);
   }
 
-  /** The agent's cgroup files through its channel; else one engine stats request. */
+  /**
+   * The agent's cgroup files through its probe channel (beside its commands,
+   * so a long git command does not hold the figures up); else one engine stats
+   * request. What `head` prints is the agent's: more than a reading holds, or
+   * no reading at all, is unknown.
+   */
   private async read(agent: Agent, signal: AbortSignal): Promise<CgroupReading | undefined> {
     try {
       const known = this.commands.get(agent.id);
-      const result = await this.exec.run(agent.id, known ?? READ_COMMAND, { signal });
-      const reading = parseCgroupReading(result.stdout);
+      const result = await this.exec.probe(agent.id, known ?? READ_COMMAND, { signal, maxOutputBytes: MAX_READING_BYTES });
+      const reading = result.truncated ? undefined : parseCgroupReading(result.stdout);
       if (reading) {
         if (!known) {
           this.commands.set(agent.id, readCommand(filesIn(result.stdout)));
