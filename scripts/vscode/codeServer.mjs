@@ -39,7 +39,7 @@ export async function freePort() {
 }
 
 /**
- * @param {{ home: string, settings?: object, extraArgs?: string[], port?: number, log?: (line: string) => void, beforeStart?: (extensionsDir: string) => Promise<void> }} options
+ * @param {{ home: string, settings?: object, machineSettings?: object, extraArgs?: string[], port?: number, log?: (line: string) => void, beforeStart?: (extensionsDir: string) => Promise<void> }} options
  */
 export async function startCodeServer(options) {
   const root = mkdtempSync(join(tmpdir(), 'gitiso-code-server-'));
@@ -48,6 +48,9 @@ export async function startCodeServer(options) {
   mkdirSync(join(userDataDir, 'User'), { recursive: true });
   mkdirSync(extensionsDir, { recursive: true });
   writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify({ ...QUIET_SETTINGS, ...options.settings }, null, 2));
+  // Machine-scoped settings of a remote window (code-server's are) are read from here, not from User.
+  mkdirSync(join(userDataDir, 'Machine'), { recursive: true });
+  writeFileSync(join(userDataDir, 'Machine', 'settings.json'), JSON.stringify(options.machineSettings ?? {}, null, 2));
   await options.beforeStart?.(extensionsDir);
   const port = options.port ?? (await freePort());
   const args = [
