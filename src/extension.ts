@@ -42,7 +42,15 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
   const view = vscode.window.createTreeView('gitiso.agents', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: false });
   const status = new AgentsStatusItem(gitiso);
   const statsPanels = new StatsPanels(context.extensionUri, gitiso);
-  const previews = new PreviewPanels(context.extensionUri, async (agentId, port) => (await gitiso.ports.forward(agentId, port)).url, log);
+  const previews = new PreviewPanels({
+    extensionUri: context.extensionUri,
+    log,
+    forwards: {
+      open: async (agentId, port) => (await gitiso.ports.forward(agentId, port)).url,
+      current: (agentId, port) => gitiso.ports.forwards(agentId).find((forward) => forward.containerPort === port)?.url,
+      onDidChange: (listener) => gitiso.onDidChangeForwards(listener),
+    },
+  });
 
   const contextKeys = new ContextKeysController(gitiso, view);
   const controllers = [

@@ -39,7 +39,7 @@ export async function freePort() {
 }
 
 /**
- * @param {{ home: string, settings?: object, extraArgs?: string[], port?: number, log?: (line: string) => void, beforeStart?: (extensionsDir: string) => Promise<void> }} options
+ * @param {{ home: string, settings?: object, machineSettings?: object, extraArgs?: string[], port?: number, log?: (line: string) => void, beforeStart?: (extensionsDir: string) => Promise<void> }} options
  */
 export async function startCodeServer(options) {
   const root = mkdtempSync(join(tmpdir(), 'gitiso-code-server-'));
@@ -49,9 +49,9 @@ export async function startCodeServer(options) {
   mkdirSync(extensionsDir, { recursive: true });
   writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify({ ...QUIET_SETTINGS, ...options.settings }, null, 2));
   // code-server's window is a remote one: machine-scoped settings (gitiso.image, gitiso.network,
-  // gitiso.limits.*…) are read from the remote machine's settings, not the local user's.
+  // gitiso.limits.*, gitiso.preview.address…) are read from the remote machine's settings, not the local user's.
   mkdirSync(join(userDataDir, 'Machine'), { recursive: true });
-  writeFileSync(join(userDataDir, 'Machine', 'settings.json'), JSON.stringify({ ...options.settings }, null, 2));
+  writeFileSync(join(userDataDir, 'Machine', 'settings.json'), JSON.stringify({ ...options.settings, ...options.machineSettings }, null, 2));
   await options.beforeStart?.(extensionsDir);
   const port = options.port ?? (await freePort());
   const args = [

@@ -12,6 +12,8 @@ const server = await startCodeServer({
   home,
   port: Number(values.port ?? process.env.GITISO_DEMO_PORT ?? 8080),
   settings: { 'gitiso.image': values.image ?? '', 'gitiso.network': values.network ?? '' },
+  // The demo's browser runs on this machine: previews load the forwarded address, an origin of their own that works fully.
+  machineSettings: { 'gitiso.preview.address': 'forwarded' },
   beforeStart: (extensionsDir) => installExtension(home, extensionsDir, join(repoRoot, 'gitiso.vsix')),
 });
 const stop = () => {

@@ -101,6 +101,14 @@ export class EngineProtocolError extends GitisoError {
   override readonly name = 'EngineProtocolError';
 }
 
+/** An agent's page would open in the workbench's own origin, where it could read what VS Code serves (code-server's /proxy/PORT/). */
+export class SharedOriginError extends GitisoError {
+  override readonly name = 'SharedOriginError';
+  constructor(readonly address: string) {
+    super(`${address} is VS Code's own origin, where an agent's page could read VS Code's files: set gitiso.preview.address to 'forwarded' if this browser runs on this machine, or start code-server with a proxy domain`);
+  }
+}
+
 /** No free port on 127.0.0.1 for a forward. */
 export class NoFreePortError extends GitisoError {
   override readonly name = 'NoFreePortError';

@@ -50,6 +50,12 @@ export interface CoreOptions {
    * refused when absent. VS Code asks in a dialog, the CLI takes --trust-setup.
    */
   readonly setupConsent?: SetupConsent;
+  /**
+   * The exec channels and forwards of an earlier core on the same engine, for
+   * a change of settings that is not the engine's: its forwards stay open. The
+   * new core owns them from then on; the earlier one must not be disposed.
+   */
+  readonly keep?: Pick<GitisoCore, 'exec' | 'ports'>;
 }
 
 /** The core, wired: what the CLI and VS Code both work through. */
@@ -75,7 +81,7 @@ export function createCore(options: CoreOptions): GitisoCore {
   const pool = new ObjectPool(options.storageDir ?? defaultStorageDir(), log);
   const snapshots = new SnapshotStore(engine, pool, log, options.network);
   const states = new ReadyStates(engine, log);
-  const exec = new AgentExec(engine, log);
+  const exec = options.keep?.exec ?? new AgentExec(engine, log);
   const admission = new Admission(engine, options.limits);
   const agents = new AgentService({ engine, exec, pool, snapshots, states, admission, log });
   const deps: StarterDeps = { engine, pool, snapshots, states, log, network: options.network, setupSettings: options.setup ?? {} };
@@ -95,7 +101,8 @@ export function createCore(options: CoreOptions): GitisoCore {
     identity: options.identity,
     setupConsent: options.setupConsent,
   });
-  const ports = new AgentPorts({ exec, agents, engine, log });
+  // A kept AgentPorts lists agents through the earlier core's service: listing needs only the engine.
+  const ports = options.keep?.ports ?? new AgentPorts({ exec, agents, engine, log });
   const devServers = new DevServers({ exec, ports, settings: options.setup });
   return {
     engine,

@@ -7,12 +7,14 @@ import { describeCause } from '../core/errors';
 import { createCore, type GitisoCore } from '../core/gitisoCore';
 import type { SetupConsent } from '../core/setup/setupProposal';
 import { StatsSampler } from '../core/stats/statsSampler';
-import { affectsService, readSettings } from './config';
+import { affectsEngine, affectsService, readSettings } from './config';
 
 /**
  * The window's composition: the core (src/core/gitisoCore.ts, shared with the
  * CLI) built from the settings, plus what only a window has (the agents
  * model, the stats sampler); built again when one of their settings changes.
+ * Only a change of engine (dockerHost) closes the window's forwards; any other
+ * keeps them, with the exec channels, in the new core.
  * Its events outlive any one core, and are separate so that a stats sample
  * (every 2 s) does not redo what only a change of agents needs.
  */
@@ -36,14 +38,19 @@ export class Gitiso implements vscode.Disposable {
   ) {
     this.connect();
     this.configListener = vscode.workspace.onDidChangeConfiguration((event) => {
-      if (affectsService(event)) {
-        this.log.info('gitiso settings changed: reconnecting');
+      if (affectsEngine(event)) {
+        this.log.info('gitiso engine setting changed: reconnecting');
         const forwarded = new Set(this.ports.forwards().map((forward) => forward.agentId));
         this.teardown();
         this.connect();
         // The new core starts afresh: its own agents, no forwards, no figures.
         this.agentsChanged.fire();
         forwarded.forEach((agentId) => this.forwardsChanged.fire(agentId));
+        this.statsChanged.fire();
+      } else if (affectsService(event)) {
+        this.log.info('gitiso settings changed: rebuilding the service; forwards stay open');
+        this.rebuild();
+        this.agentsChanged.fire();
         this.statsChanged.fire();
       }
     });
@@ -89,19 +96,12 @@ export class Gitiso implements vscode.Disposable {
     return this.current.stats;
   }
 
-  private connect(): void {
+  /** Builds the core from the settings; on the engine, exec channels and forwards of `previous` when given. */
+  private connect(previous?: GitisoCore): void {
     const settings = readSettings();
-    let engine: Engine;
-    try {
-      engine = new Engine(settings.dockerHost || undefined, this.log);
-    } catch (error) {
-      // A malformed address: say so, and use the default engine rather than none.
-      const message = `gitiso.dockerHost: ${describeCause(error)}; using the default engine`;
-      this.log.error(message);
-      void vscode.window.showErrorMessage(message);
-      engine = new Engine(undefined, this.log);
-    }
+    const engine = previous?.engine ?? this.newEngine(settings.dockerHost);
     const core = createCore({
+      keep: previous && { exec: previous.exec, ports: previous.ports },
       engine,
       log: this.log,
       defaultImage: settings.image,
@@ -126,6 +126,28 @@ export class Gitiso implements vscode.Disposable {
     model.start();
     core.ports.start();
     this.log.info(`using the Docker engine at ${engine.address}`);
+  }
+
+  private newEngine(dockerHost: string): Engine {
+    try {
+      return new Engine(dockerHost || undefined, this.log);
+    } catch (error) {
+      // A malformed address: say so, and use the default engine rather than none.
+      const message = `gitiso.dockerHost: ${describeCause(error)}; using the default engine`;
+      this.log.error(message);
+      void vscode.window.showErrorMessage(message);
+      return new Engine(undefined, this.log);
+    }
+  }
+
+  /** A new core, model and sampler from the settings, on the same engine: the window's forwards stay open. */
+  private rebuild(): void {
+    const { core, model, stats, subscriptions } = this.current;
+    subscriptions.forEach((subscription) => subscription.dispose());
+    stats.dispose();
+    model.dispose();
+    // Not core.dispose(): its exec channels and forwards, all it would close, go on in the new core.
+    this.connect(core);
   }
 
   private teardown(): void {

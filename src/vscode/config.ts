@@ -63,11 +63,17 @@ export function readSettings(): Settings {
   };
 }
 
-/** Settings the engine connection and the agent service are built from. */
+/** Settings the agent service is built from. */
 const SERVICE_SETTINGS = ['dockerHost', 'network', 'image', 'createStrategy', 'cloneDepth', 'cloneFilter', 'storagePath', 'setup', 'devServer', 'limits'];
+/** Settings that choose the engine itself: only these end the window's forwards and exec channels. */
+const ENGINE_SETTINGS = ['dockerHost'];
 
 export function affectsService(event: vscode.ConfigurationChangeEvent): boolean {
   return SERVICE_SETTINGS.some((name) => event.affectsConfiguration(`gitiso.${name}`));
+}
+
+export function affectsEngine(event: vscode.ConfigurationChangeEvent): boolean {
+  return ENGINE_SETTINGS.some((name) => event.affectsConfiguration(`gitiso.${name}`));
 }
 
 /** A malformed memory setting falls back to the default rather than breaking every create (the settings UI flags it). */

@@ -2,7 +2,7 @@
 // in headless Chromium through the activity bar, the command palette and the
 // quick inputs. Saves a screenshot of each step in test-artifacts/ui/.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -32,6 +32,7 @@ gitServer.createRepo('webapp', {
   '.gitiso.json': JSON.stringify({ dev: 'python3 server.py' }),
   'server.py': readFileSync(join(repoRoot, 'test', 'fixtures', 'devsite', 'server.py')),
   'index.html': '<h1 id="page">webapp main</h1>\n',
+  'probe.html': readFileSync(join(repoRoot, 'test', 'fixtures', 'devsite', 'probe.html')),
 });
 // The workspace is a clone of the served repository, so Create Agent suggests its origin.
 const workspace = join(mkdtempSync(join(tmpdir(), 'gitiso-ui-')), 'webapp');
@@ -201,6 +202,138 @@ try {
     }
     await waitForPreviews(['changed in b', 'webapp main']);
     await page.screenshot({ path: join(artifacts, 'two-previews-side-by-side.png') });
+  });
+
+  /** The webview of an agent's preview (our toolbar page), and the frame of the agent's page inside it. */
+  const previewOf = async (id) => {
+    for (const frame of page.frames()) {
+      const state = await frame.evaluate(() => document.body?.dataset.state ?? '').catch(() => '');
+      if (state.includes(`"agentId":"${id}"`)) {
+        return { webview: frame, agent: frame.childFrames()[0] };
+      }
+    }
+    return undefined;
+  };
+  const goTo = async (id, path) => {
+    const preview = await previewOf(id);
+    await preview.webview.locator('#path').fill(path);
+    await preview.webview.locator('#path').press('Enter');
+  };
+  /** What test/fixtures/devsite/probe.html, run as the agent's page, could reach of the workbench. */
+  const probe = async (id, isReady = () => true) => {
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const preview = await previewOf(id);
+      const text = await preview?.agent?.locator('#probe').textContent({ timeout: 500 }).catch(() => undefined);
+      if (text && text !== 'running') {
+        const result = JSON.parse(text);
+        if (isReady(result)) {
+          return { ...result, frameUrl: preview.agent.url(), notice: await preview.webview.locator('#isolation').isVisible() };
+        }
+      }
+      await page.waitForTimeout(250);
+    }
+    throw new Error(`the probe page did not report in the preview of ${id}`);
+  };
+  /** Clicks the preview's Open in Browser, and gives the address of the page it opened, if any. */
+  const openInBrowser = async (id) => {
+    const opened = page.context().waitForEvent('page', { timeout: 5_000 }).catch(() => undefined);
+    await (await previewOf(id)).webview.locator('#open').click();
+    const tab = await opened;
+    const url = tab?.url();
+    await tab?.close();
+    return url;
+  };
+  /** What of the workbench the probe could reach (every try must have failed). */
+  const workbenchReach = (result) => {
+    const workbench = new URL(server.url).origin;
+    const broken = [];
+    if (result.origin === workbench) {
+      broken.push(`the agent's page runs in the workbench's origin ${workbench}`);
+    }
+    for (const key of ['workbenchPage', 'hostFile']) {
+      if (!result[key].startsWith('blocked')) {
+        broken.push(`${key}: ${result[key]}`);
+      }
+    }
+    if (result.relativeHostFile.startsWith('read 200')) {
+      broken.push(`relativeHostFile: ${result.relativeHostFile}`);
+    }
+    for (const key of ['topDocument', 'parentDocument']) {
+      if (result[key] !== 'blocked: SecurityError') {
+        broken.push(`${key}: ${result[key]}`);
+      }
+    }
+    return broken;
+  };
+  const assertOutOfReach = (broken) => {
+    if (broken.length > 0) {
+      throw new Error(`from the agent's page: ${broken.join('; ')}`);
+    }
+  };
+
+  await step('from an agent\'s page in a preview, the workbench is out of reach (sandboxed where the address is VS Code\'s origin)', async () => {
+    await goTo(agentId, '/probe.html');
+    const result = await probe(agentId);
+    console.log(`  probe: ${JSON.stringify(result)}`);
+    const broken = workbenchReach(result);
+    // code-server without a proxy domain has only its own origin to offer: the page runs in an opaque one, and the toolbar says so.
+    if (new URL(result.frameUrl).origin === new URL(server.url).origin && (result.origin !== 'null' || !result.notice)) {
+      broken.push(`the page at ${result.frameUrl} runs in origin ${result.origin}, notice shown: ${result.notice}`);
+    }
+    await page.screenshot({ path: join(artifacts, 'preview-sandboxed.png') });
+    // Nothing can sandbox a page at the top level: Open in Browser must not open it in the workbench's origin.
+    const opened = await openInBrowser(agentId);
+    if (opened && new URL(opened).origin === new URL(server.url).origin) {
+      broken.push(`Open in Browser opened the agent's page at ${opened}, the workbench's origin`);
+    } else if (!(await page.getByText("is VS Code's own origin").first().isVisible().catch(() => false))) {
+      broken.push(`Open in Browser opened ${opened ?? 'nothing'} and said nothing`);
+    }
+    assertOutOfReach(broken);
+  });
+
+  await step('with gitiso.preview.address forwarded, the page has its own origin, works fully, and the workbench is still out of reach', async () => {
+    // A machine setting: in code-server's (remote) window it is read from the Machine settings, as `npm start` writes it.
+    writeFileSync(join(server.userDataDir, 'Machine', 'settings.json'), JSON.stringify({ 'gitiso.preview.address': 'forwarded' }, null, 2));
+    const result = await probe(agentId, (r) => r.origin !== 'null');
+    console.log(`  probe: ${JSON.stringify(result)}`);
+    const broken = workbenchReach(result);
+    if (result.origin !== new URL(result.frameUrl).origin || result.notice) {
+      broken.push(`the page at ${result.frameUrl} runs in origin ${result.origin}, notice shown: ${result.notice}`);
+    }
+    const other = await previewOf(otherId);
+    if (new URL(other.agent.url()).origin === result.origin) {
+      broken.push(`both agents' previews share the origin ${result.origin}`);
+    }
+    // code-server's openExternal would send the forwarded address through its /proxy/: the page's own address is offered instead.
+    const opened = await openInBrowser(agentId);
+    if (opened ? !opened.startsWith(`${result.origin}/`) : !(await page.getByText(`open ${result.origin}/probe.html in this browser yourself`).first().isVisible().catch(() => false))) {
+      broken.push(`Open in Browser opened ${opened ?? 'nothing'}, not the forwarded address ${result.origin}`);
+    }
+    assertOutOfReach(broken);
+    await goTo(agentId, '/');
+    await waitForPreviews(['changed in b', 'webapp main']);
+  });
+
+  await step('stop forwarding an agent\'s port, see its preview say so, and forward it again from the preview', async () => {
+    await palette('gitiso: Stop Forwarding');
+    await pickAgentIn(agentId);
+    await forwardRow(agentId).waitFor({ state: 'detached', timeout: 15_000 });
+    // Nothing of the old address is shown: only the other agent's page is left.
+    await waitForPreviews(['changed in b']);
+    let again;
+    for (const deadline = Date.now() + 15_000; !again; await page.waitForTimeout(250)) {
+      const button = (await previewOf(agentId))?.webview.locator('#forward-again');
+      if (button && (await button.isVisible().catch(() => false))) {
+        again = button;
+      } else if (Date.now() > deadline) {
+        throw new Error(`the preview of ${agentId} does not offer to forward again`);
+      }
+    }
+    await page.screenshot({ path: join(artifacts, 'preview-forward-gone.png') });
+    await again.click();
+    await waitForPreviews(['changed in b', 'webapp main']);
+    await forwardRow(agentId).waitFor({ timeout: 15_000 });
   });
 
   await step('reload the window and see both previews come back', async () => {

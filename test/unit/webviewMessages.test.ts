@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AgentStats } from '../../src/core/stats/statsSampler';
-import { parseToWebview } from '../../src/webview/protocol/previewMessages';
+import { parseFromWebview, parseToWebview } from '../../src/webview/protocol/previewMessages';
 import { parseStatsMessage, type StatsMessage } from '../../src/webview/protocol/statsMessages';
 
 const SAMPLE: AgentStats = {
@@ -53,12 +53,24 @@ describe('preview messages to the webview', () => {
   it('accepts what the panel posts', () => {
     assert.deepEqual(parseToWebview({ type: 'reload' }), { type: 'reload' });
     assert.deepEqual(parseToWebview({ type: 'navigate', path: 'about ' }), { type: 'navigate', path: 'about ' });
-    assert.deepEqual(parseToWebview({ type: 'setUrl', url: 'http://127.0.0.1:49152/' }), { type: 'setUrl', url: 'http://127.0.0.1:49152/' });
   });
 
   it('refuses anything else', () => {
-    for (const value of [undefined, null, 'reload', { type: 'navigate' }, { type: 'navigate', path: 3 }, { type: 'setUrl' }, { type: 'ready' }]) {
+    for (const value of [undefined, null, 'reload', { type: 'navigate' }, { type: 'navigate', path: 3 }, { type: 'setUrl', url: 'http://127.0.0.1:1/' }, { type: 'ready' }]) {
       assert.equal(parseToWebview(value), undefined, JSON.stringify(value));
+    }
+  });
+});
+
+describe('preview messages from the webview', () => {
+  it('accepts what the page sends, the Forward Again button included', () => {
+    assert.deepEqual(parseFromWebview({ type: 'forwardAgain' }), { type: 'forwardAgain' });
+    assert.deepEqual(parseFromWebview({ type: 'navigated', path: '/about' }), { type: 'navigated', path: '/about' });
+  });
+
+  it('refuses anything else', () => {
+    for (const value of [undefined, { type: 'forwardAgain!' }, { type: 'navigated', path: 'http://elsewhere/' }, { type: 'reload' }]) {
+      assert.equal(parseFromWebview(value), undefined, JSON.stringify(value));
     }
   });
 });

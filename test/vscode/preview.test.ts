@@ -58,6 +58,75 @@ describe('dev servers and previews in a real VS Code', () => {
     assert.ok(tab.input instanceof vscode.TabInputWebview && tab.input.viewType.endsWith('gitiso.preview'));
   });
 
+  it('keeps the forwards, and each preview on its own agent, when a setting other than the engine changes', async () => {
+    // A second agent on the same container port, previewed beside the first.
+    await vscode.commands.executeCommand('gitiso.createAgent', { id: id('two'), repoUrl: server.url('preview') });
+    await engine.exec(`gitiso-${id('two')}`, ['sh', '-c', 'echo "<h1>preview two</h1>" > /workspace/index.html']);
+    await vscode.commands.executeCommand('gitiso.startDevServer', id('two'));
+    await api.previews.open(id('two'), 3000);
+    const before = snapshot();
+    assert.equal(before.length, 2);
+    assert.notEqual(before[0]?.hostPort, before[1]?.hostPort);
+
+    const config = vscode.workspace.getConfiguration('gitiso');
+    try {
+      // One setting the service is built from (but not the engine), and one it is not.
+      for (const [name, value] of [['limits.pids', 256], ['statusBar.show', false]] as const) {
+        await config.update(name, value, vscode.ConfigurationTarget.Global);
+        await waitFor(`${name} to apply`, () => vscode.workspace.getConfiguration('gitiso').get(name) === value);
+        await new Promise((resolve) => setTimeout(resolve, 500)); // the window's listeners have run
+        assert.deepEqual(snapshot(), before, `after gitiso.${name} changed`);
+        for (const { url, page } of before) {
+          assert.equal(await httpGet(`${url}/index.html`), page);
+        }
+      }
+    } finally {
+      await config.update('limits.pids', undefined, vscode.ConfigurationTarget.Global);
+      await config.update('statusBar.show', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
+  it('shows Forward Again when a preview\'s forward is gone, and never the page another agent got at its address', async () => {
+    const old = await api.gitiso.ports.forward(id('web'), 3000);
+    await api.gitiso.ports.forward(id('two'), 3000);
+    await api.gitiso.ports.stop(id('web'), 3000);
+    // The attacker's case: the other agent forwards again while the first one's preview is open.
+    await api.gitiso.ports.stop(id('two'), 3000);
+    const two = await api.gitiso.ports.forward(id('two'), 3000);
+    assert.notEqual(two.hostPort, old.hostPort, `the other agent was given the first one's address ${old.url}`);
+
+    await waitFor('the preview to say its forward is gone', () => api.previews.panelsOf(id('web'))[0]?.state === 'forwardGone');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const [panel] = api.previews.panelsOf(id('web'));
+    assert.equal(panel?.state, 'forwardGone', `the preview of ${id('web')} shows ${panel?.url}`);
+    assert.equal(panel.url, undefined);
+
+    // The panel's Forward Again button.
+    await api.previews.forwardAgain(id('web'), 3000);
+    const [again] = api.gitiso.ports.forwards(id('web'));
+    assert.ok(again);
+    await waitFor('the preview to show its agent again', () => api.previews.panelsOf(id('web'))[0]?.state === 'showing');
+    const url = api.previews.panelsOf(id('web'))[0]?.url;
+    assert.ok(url);
+    // The browser's address of the new forward: itself, or code-server's /proxy/PORT/ of it.
+    assert.ok(url.startsWith(`${again.url}/`) || url.includes(`/proxy/${again.hostPort}/`), `the preview shows ${url}, not the forward ${again.url}`);
+    assert.equal(await httpGet(`${url}index.html`), '<h1>preview main</h1>\n');
+    await api.gitiso.agents.remove(id('two'));
+  });
+
+  /** Each agent's forward of 3000, the page it serves, and its preview. */
+  function snapshot(): { agentId: string; hostPort: number; url: string; page: string; preview: unknown }[] {
+    return [id('web'), id('two')].flatMap((agentId) =>
+      api.gitiso.ports.forwards(agentId).map((forward) => ({
+        agentId,
+        hostPort: forward.hostPort,
+        url: forward.url,
+        page: agentId === id('two') ? '<h1>preview two</h1>\n' : '<h1>preview main</h1>\n',
+        preview: api.previews.panelsOf(agentId),
+      })),
+    );
+  }
+
   it('closes the preview when its agent stops', async () => {
     await api.gitiso.agents.stop(id('web'));
     await waitFor('the preview to close', () => api.previews.panelsOf(id('web')).length === 0);

@@ -4,11 +4,11 @@ import type { AgentService } from '../agentService';
 import { Emitter, type Disposable } from '../base/event';
 import { ContainerEventsWatcher } from '../docker/events';
 import type { Engine } from '../docker/engine';
-import { AgentNotRunningError, GitisoError } from '../errors';
+import { AgentNotRunningError, GitisoError, NoFreePortError } from '../errors';
 import { silentLogger, type Logger } from '../logger';
 import { containerNameFor } from '../names';
 import { parseListeningPorts, type ListeningPort } from './procNetTcp';
-import { PortForwarder } from './portForwarder';
+import { PortForwarder, type ForwardTarget } from './portForwarder';
 
 const DOCKER_DNS = '127.0.0.11';
 
@@ -27,6 +27,8 @@ export interface Forward {
  */
 export class AgentPorts implements Disposable {
   private readonly forwarders = new Map<string, Map<number, PortForwarder>>();
+  /** Which agent each host port went to, for as long as this object lives (a window keeps it until its engine changes). */
+  private readonly hostPortOwners = new Map<number, string>();
   private watcher: ContainerEventsWatcher | undefined;
   private readonly changed = new Emitter<string>();
   /** Fires with the agent's id when one of its forwards opens or closes. */
@@ -44,8 +46,11 @@ export class AgentPorts implements Disposable {
     this.log = deps.log ?? silentLogger;
   }
 
-  /** Starts following the engine, so forwards end with their agents. */
+  /** Starts following the engine, so forwards end with their agents (once: a core that keeps this object starts it again). */
   start(): void {
+    if (this.watcher) {
+      return;
+    }
     this.watcher = new ContainerEventsWatcher(this.engine, { label: LABEL.agent, log: this.log });
     this.watcher.onDidChange(() => void this.closeForGoneAgents());
     this.watcher.start();
@@ -76,13 +81,40 @@ export class AgentPorts implements Disposable {
     if (!address) {
       throw new GitisoError(`agent '${agentId}' has no network address this machine can reach; forwarding through the engine is not built yet`);
     }
-    const forwarder = await PortForwarder.open({ host: address, port: containerPort }, containerPort);
+    const forwarder = await this.openFor(agentId, { host: address, port: containerPort }, containerPort);
     const forAgent = this.forwarders.get(agentId) ?? new Map<number, PortForwarder>();
     forAgent.set(containerPort, forwarder);
     this.forwarders.set(agentId, forAgent);
     this.log.info(`forwarding ${agentId}:${containerPort} to ${forwarder.url}`);
     this.changed.fire(agentId);
     return toForward(agentId, containerPort, forwarder);
+  }
+
+  /**
+   * A forwarder on a host port no other agent has had from this object. A host
+   * port is an origin (http://127.0.0.1:PORT) to the browser: a page of one
+   * agent must never find there what another agent's page left (storage,
+   * service workers), nor a preview still pointed there show another agent.
+   */
+  private async openFor(agentId: string, target: ForwardTarget, preferred: number): Promise<PortForwarder> {
+    const others = (port: number): boolean => (this.hostPortOwners.get(port) ?? agentId) !== agentId;
+    const refused: PortForwarder[] = [];
+    try {
+      let forwarder = await PortForwarder.open(target, others(preferred) ? undefined : preferred);
+      // Held open while looking further, so the system does not hand the same port back.
+      while (others(forwarder.hostPort) && refused.length < 20) {
+        refused.push(forwarder);
+        forwarder = await PortForwarder.open(target);
+      }
+      if (others(forwarder.hostPort)) {
+        refused.push(forwarder);
+        throw new NoFreePortError();
+      }
+      this.hostPortOwners.set(forwarder.hostPort, agentId);
+      return forwarder;
+    } finally {
+      await Promise.all(refused.map((forwarder) => forwarder.close()));
+    }
   }
 
   forwards(agentId?: string): Forward[] {

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { CancelledError } from '../../core/errors';
 import type { Forward } from '../../core/ports/agentPorts';
+import { browserAddress, openInBrowser as openPageInBrowser } from '../preview/previewAddress';
 import type { CommandContext } from './context';
 import { resolveForward, type ForwardTarget } from './forwardTarget';
 import { isRunning, pickAgent, type AgentTarget } from './pickAgents';
@@ -12,10 +13,10 @@ export async function openPreview(ctx: CommandContext, target?: ForwardTarget): 
   return forward;
 }
 
-/** Open in Browser: through asExternalUri, so it also works from remote and web VS Code. */
+/** Open in Browser: at the browser's address of the forward (gitiso.preview.address), never in the workbench's own origin. */
 export async function openInBrowser(ctx: CommandContext, target?: ForwardTarget): Promise<void> {
   const forward = await resolveForward(ctx, target, 'Open in Browser');
-  await vscode.env.openExternal(await vscode.env.asExternalUri(vscode.Uri.parse(forward.url)));
+  await openPageInBrowser(await browserAddress(forward.url));
 }
 
 export async function copyForwardUrl(ctx: CommandContext, target?: ForwardTarget): Promise<string> {

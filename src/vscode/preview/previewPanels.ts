@@ -1,7 +1,9 @@
 import * as vscode from 'vscode';
-import { GitisoError, InvalidInputError, describeCause } from '../../core/errors';
+import { InvalidInputError, describeCause } from '../../core/errors';
 import { joinUrl, normalizePath, parseFromWebview, parsePreviewState, type PreviewState, type ToWebview } from '../../webview/protocol/previewMessages';
+import type { FrameTarget } from '../../webview/protocol/previewOrigin';
 import { makeNonce, mediaUri, webviewResourceRoots, webviewScriptUri } from '../webview/webviewHtml';
+import { PREVIEW_ADDRESS_SETTING, browserAddress, openInBrowser } from './previewAddress';
 import { previewHtml } from './previewHtml';
 
 export const PREVIEW_VIEW_TYPE = 'gitiso.preview';
@@ -9,17 +11,26 @@ export const PREVIEW_VIEW_TYPE = 'gitiso.preview';
 export interface OpenPreview {
   readonly agentId: string;
   readonly containerPort: number;
-  /** What the iframe shows: the external base URL plus the current path. */
-  readonly url: string;
+  /** What the iframe shows: the browser's address of the forward plus the current path; undefined while the forward is gone. */
+  readonly url: string | undefined;
+  /** `forwardGone`: the agent's forward of the port closed; the panel shows nothing of it and offers to forward again. */
+  readonly state: 'showing' | 'forwardGone';
 }
 
-/** Resolves an agent's port to its local forward, e.g. http://127.0.0.1:49152. Throws when the agent is gone. */
-export type ResolveForward = (agentId: string, containerPort: number) => Promise<string>;
+/** The agents' forwards, as the panels need them: always looked up by (agent, port), never by a remembered host port. */
+export interface PreviewForwards {
+  /** The forward's local URL (http://127.0.0.1:PORT), forwarding the port when it is not. Throws when the agent is gone. */
+  open(agentId: string, containerPort: number): Promise<string>;
+  /** The forward's local URL as it is now; never forwards. */
+  current(agentId: string, containerPort: number): string | undefined;
+  /** With the agent's id, when one of its forwards opened or closed. */
+  onDidChange(listener: (agentId: string) => void): vscode.Disposable;
+}
 
-interface Target {
-  /** The forward as the client sees it (asExternalUri), without a trailing '/'. */
-  readonly baseUrl: string;
-  readonly origin: string;
+export interface PreviewPanelsOptions {
+  readonly extensionUri: vscode.Uri;
+  readonly forwards: PreviewForwards;
+  readonly log: vscode.LogOutputChannel;
 }
 
 interface Entry {
@@ -27,25 +38,43 @@ interface Entry {
   readonly containerPort: number;
   readonly panel: vscode.WebviewPanel;
   readonly subscriptions: vscode.Disposable[];
-  target: Target;
+  /** Undefined while the agent's forward of the port is gone. */
+  target: FrameTarget | undefined;
   /** The last path the toolbar went to; links followed inside the cross-origin page are not seen. */
   path: string;
+  /** Counts look-ups, so that only the latest one's answer is applied. */
+  lookups: number;
 }
 
 /**
  * Preview panels of agents' forwarded dev-server ports: one per (agent, port),
- * side by side when there are several, restored after a restart by the serializer.
+ * side by side when there are several, restored after a restart by the
+ * serializer. A panel belongs to its agent and port: it follows their forward
+ * as it opens, moves or closes, so it never shows what now answers at an old
+ * host port (another agent's page, after that port was given to it).
  */
 export class PreviewPanels implements vscode.Disposable {
   private readonly entries = new Map<string, Entry>();
   private readonly registrations: vscode.Disposable[] = [];
+  private readonly subscriptions: vscode.Disposable[];
+  private readonly extensionUri: vscode.Uri;
+  private readonly forwards: PreviewForwards;
+  private readonly log: vscode.LogOutputChannel;
   private disposed = false;
 
-  constructor(
-    private readonly extensionUri: vscode.Uri,
-    private readonly resolve: ResolveForward,
-    private readonly log: vscode.LogOutputChannel,
-  ) {}
+  constructor(options: PreviewPanelsOptions) {
+    this.extensionUri = options.extensionUri;
+    this.forwards = options.forwards;
+    this.log = options.log;
+    this.subscriptions = [
+      this.forwards.onDidChange((agentId) => this.entriesOf(agentId).forEach((entry) => void this.follow(entry))),
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (event.affectsConfiguration(PREVIEW_ADDRESS_SETTING)) {
+          this.entries.forEach((entry) => void this.follow(entry));
+        }
+      }),
+    ];
+  }
 
   /** Shows the agent's port: reveals its panel (going to `path` when given), or opens one. */
   async open(agentId: string, containerPort: number, path?: string): Promise<void> {
@@ -58,7 +87,7 @@ export class PreviewPanels implements vscode.Disposable {
       await this.reveal(existing, wanted);
       return;
     }
-    const target = await this.target(agentId, containerPort);
+    const target = await browserAddress(await this.forwards.open(agentId, containerPort));
     // Another open() or a restore may have made the panel while we waited.
     const raced = this.entries.get(keyOf(agentId, containerPort));
     if (raced) {
@@ -75,7 +104,17 @@ export class PreviewPanels implements vscode.Disposable {
       retainContextWhenHidden: true,
     });
     this.adopt(panel, { agentId, containerPort, path: wanted ?? '/' }, target);
-    this.log.info(`preview of ${agentId}:${containerPort} opened at ${target.baseUrl}`);
+    this.log.info(`preview of ${agentId}:${containerPort} opened at ${target.baseUrl}${target.ownOrigin ? '' : ' (sandboxed: the address is the workbench\'s origin)'}`);
+  }
+
+  /** Forwards the port of a panel whose forward is gone, and shows it again (the panel's Forward Again button). */
+  async forwardAgain(agentId: string, containerPort: number): Promise<void> {
+    const entry = this.entries.get(keyOf(agentId, containerPort));
+    if (!entry) {
+      return;
+    }
+    await this.forwards.open(agentId, containerPort);
+    await this.follow(entry);
   }
 
   /** Reloads every panel of the agent, as when its dev server restarted. */
@@ -121,9 +160,10 @@ export class PreviewPanels implements vscode.Disposable {
       panel.dispose();
       return;
     }
-    let target: Target;
+    let target: FrameTarget;
     try {
-      target = await this.target(state.agentId, state.containerPort);
+      // A new window has no forwards: the restored preview forwards its port again.
+      target = await browserAddress(await this.forwards.open(state.agentId, state.containerPort));
     } catch (error) {
       this.log.info(`preview of ${state.agentId}:${state.containerPort} not restored: ${describeCause(error)}`);
       panel.dispose();
@@ -140,9 +180,9 @@ export class PreviewPanels implements vscode.Disposable {
     this.log.info(`preview of ${state.agentId}:${state.containerPort} restored at ${target.baseUrl}`);
   }
 
-  private adopt(panel: vscode.WebviewPanel, state: PreviewState, target: Target): void {
+  private adopt(panel: vscode.WebviewPanel, state: PreviewState, target: FrameTarget): void {
     panel.iconPath = mediaUri(this.extensionUri, 'preview.svg');
-    const entry: Entry = { agentId: state.agentId, containerPort: state.containerPort, path: state.path, target, panel, subscriptions: [] };
+    const entry: Entry = { agentId: state.agentId, containerPort: state.containerPort, path: state.path, target, panel, subscriptions: [], lookups: 0 };
     entry.subscriptions.push(
       panel.webview.onDidReceiveMessage((message: unknown) => this.onMessage(entry, message)),
       panel.onDidDispose(() => this.drop(entry)),
@@ -153,12 +193,14 @@ export class PreviewPanels implements vscode.Disposable {
 
   private async reveal(entry: Entry, path: string | undefined): Promise<void> {
     entry.panel.reveal();
+    if (path !== undefined) {
+      entry.path = path;
+    }
     try {
-      // The forward may have moved since (a new host port after the agent restarted).
-      const target = await this.target(entry.agentId, entry.containerPort);
-      if (target.baseUrl !== entry.target.baseUrl) {
-        this.retarget(entry, target, path);
-        return;
+      // Opening a preview forwards its port when it is not (any more), as a first open does.
+      await this.forwards.open(entry.agentId, entry.containerPort);
+      if (await this.follow(entry)) {
+        return; // re-rendered at entry.path
       }
     } catch (error) {
       this.log.warn(`preview of ${entry.agentId}:${entry.containerPort}: ${describeCause(error)}`);
@@ -168,32 +210,29 @@ export class PreviewPanels implements vscode.Disposable {
     }
   }
 
-  private retarget(entry: Entry, target: Target, path: string | undefined): void {
-    if (!this.isLive(entry)) {
-      return;
-    }
-    const sameOrigin = target.origin === entry.target.origin;
-    entry.target = target;
-    entry.path = path ?? entry.path;
-    if (sameOrigin) {
-      this.post(entry, { type: 'setUrl', url: target.baseUrl });
-      if (path !== undefined) {
-        this.post(entry, { type: 'navigate', path });
+  /**
+   * Looks up the agent's forward of the panel's port as it is now, and shows
+   * that: the same page, a new address (re-rendered: the CSP names the old
+   * one), or the forward-gone state. True when the page was rendered again.
+   */
+  private async follow(entry: Entry): Promise<boolean> {
+    const lookup = ++entry.lookups;
+    const local = this.forwards.current(entry.agentId, entry.containerPort);
+    let target: FrameTarget | undefined;
+    if (local !== undefined) {
+      try {
+        target = await browserAddress(local);
+      } catch (error) {
+        this.log.warn(`preview of ${entry.agentId}:${entry.containerPort}: ${describeCause(error)}`);
       }
-    } else {
-      this.render(entry); // the CSP names the old origin: only a new page can load the new one
     }
-  }
-
-  private async target(agentId: string, containerPort: number): Promise<Target> {
-    const local = await this.resolve(agentId, containerPort);
-    // In remote and web VS Code the client reaches 127.0.0.1 of the extension host only through this.
-    const external = await vscode.env.asExternalUri(vscode.Uri.parse(local, true));
-    const url = new URL(external.toString(true));
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new GitisoError(`the forward of ${agentId}:${containerPort} is not an http URL: ${url.href}`);
+    if (lookup !== entry.lookups || !this.isLive(entry) || sameTarget(target, entry.target)) {
+      return false;
     }
-    return { baseUrl: url.href.replace(/\/+$/, ''), origin: url.origin };
+    entry.target = target;
+    this.log.info(`preview of ${entry.agentId}:${entry.containerPort} ${target ? `now at ${target.baseUrl}` : 'has no forward any more'}`);
+    this.render(entry);
+    return true;
   }
 
   private render(entry: Entry): void {
@@ -202,9 +241,7 @@ export class PreviewPanels implements vscode.Disposable {
       webview,
       scriptUri: webview.asWebviewUri(webviewScriptUri(this.extensionUri, 'preview.js')),
       styleUri: webview.asWebviewUri(mediaUri(this.extensionUri, 'preview.css')),
-      frameOrigin: entry.target.origin,
-      baseUrl: entry.target.baseUrl,
-      frameUrl: joinUrl(entry.target.baseUrl, entry.path),
+      target: entry.target,
       nonce: makeNonce(),
       state: { agentId: entry.agentId, containerPort: entry.containerPort, path: entry.path },
     });
@@ -222,14 +259,21 @@ export class PreviewPanels implements vscode.Disposable {
       case 'navigated':
         entry.path = message.path;
         return;
-      case 'openExternal': {
-        const url = joinUrl(entry.target.baseUrl, entry.path);
-        void vscode.env.openExternal(vscode.Uri.parse(url, true)).then(undefined, (error: unknown) =>
-          this.log.warn(`could not open ${url}: ${describeCause(error)}`),
-        );
+      case 'openExternal':
+        if (entry.target) {
+          openInBrowser(entry.target, entry.path).then(undefined, (error: unknown) => this.fail(`could not open ${entry.agentId}:${entry.containerPort} in the browser`, error));
+        }
         return;
-      }
+      case 'forwardAgain':
+        this.forwardAgain(entry.agentId, entry.containerPort).then(undefined, (error: unknown) => this.fail(`could not forward ${entry.agentId}:${entry.containerPort} again`, error));
+        return;
     }
+  }
+
+  private fail(what: string, error: unknown): void {
+    const message = `${what}: ${describeCause(error)}`;
+    this.log.warn(message);
+    void vscode.window.showErrorMessage(`gitiso: ${message}`);
   }
 
   private post(entry: Entry, message: ToWebview): void {
@@ -264,8 +308,8 @@ export class PreviewPanels implements vscode.Disposable {
 
   dispose(): void {
     this.disposed = true;
-    for (const registration of this.registrations.splice(0)) {
-      registration.dispose();
+    for (const disposable of [...this.registrations.splice(0), ...this.subscriptions.splice(0)]) {
+      disposable.dispose();
     }
     for (const entry of [...this.entries.values()]) {
       entry.panel.dispose();
@@ -282,6 +326,15 @@ function titleOf(agentId: string, containerPort: number): string {
   return `${agentId} :${containerPort}`;
 }
 
+function sameTarget(a: FrameTarget | undefined, b: FrameTarget | undefined): boolean {
+  return a?.baseUrl === b?.baseUrl && a?.ownOrigin === b?.ownOrigin;
+}
+
 function describe(entry: Entry): OpenPreview {
-  return { agentId: entry.agentId, containerPort: entry.containerPort, url: joinUrl(entry.target.baseUrl, entry.path) };
+  return {
+    agentId: entry.agentId,
+    containerPort: entry.containerPort,
+    url: entry.target && joinUrl(entry.target.baseUrl, entry.path),
+    state: entry.target ? 'showing' : 'forwardGone',
+  };
 }

@@ -11,14 +11,14 @@ import { isRecord } from './isRecord';
 export type FromWebview =
   | { readonly type: 'ready' }
   | { readonly type: 'navigated'; readonly path: string }
-  | { readonly type: 'openExternal' };
+  | { readonly type: 'openExternal' }
+  /** The button of a preview whose forward is gone. */
+  | { readonly type: 'forwardAgain' };
 
 /** From the extension to the webview. */
 export type ToWebview =
   | { readonly type: 'reload' }
-  | { readonly type: 'navigate'; readonly path: string }
-  /** The forward's base URL moved (same origin: the CSP fixes the origin); the current path is kept. */
-  | { readonly type: 'setUrl'; readonly url: string };
+  | { readonly type: 'navigate'; readonly path: string };
 
 /** Persisted by the webview with `setState`, handed back to the serializer after a restart. */
 export interface PreviewState {
@@ -67,6 +67,8 @@ export function parseFromWebview(value: unknown): FromWebview | undefined {
       return { type: 'ready' };
     case 'openExternal':
       return { type: 'openExternal' };
+    case 'forwardAgain':
+      return { type: 'forwardAgain' };
     case 'navigated':
       return isPreviewPath(value.path) ? { type: 'navigated', path: value.path } : undefined;
     default:
@@ -87,8 +89,6 @@ export function parseToWebview(value: unknown): ToWebview | undefined {
       return { type: 'reload' };
     case 'navigate':
       return typeof value.path === 'string' ? { type: 'navigate', path: value.path } : undefined;
-    case 'setUrl':
-      return typeof value.url === 'string' ? { type: 'setUrl', url: value.url } : undefined;
     default:
       return undefined;
   }

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import type { AgentExec } from '../../src/core/agentExec';
+import type { Engine } from '../../src/core/docker/engine';
+import { containerNameFor } from '../../src/core/names';
+import { AgentPorts } from '../../src/core/ports/agentPorts';
+import { httpGet } from '../support/http';
+
+/** A port free on 127.0.0.1 just now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  assert.ok(address && typeof address === 'object');
+  return address.port;
+}
+
+/** A dev server that answers with its agent's name, on a loopback address of its own (as an agent has its own IP). */
+async function devServer(host: string, port: number, name: string): Promise<Server> {
+  const server = createServer((socket) => socket.end(`HTTP/1.1 200 OK\r\nContent-Length: ${name.length}\r\nConnection: close\r\n\r\n${name}`));
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  return server;
+}
+
+describe('agent ports: a host port belongs to one agent', () => {
+  const addresses: Record<string, string> = { [containerNameFor('t-one')]: '127.0.0.2', [containerNameFor('t-two')]: '127.0.0.3' };
+  // Only what forward() asks of the engine: the agent's container runs, at its address.
+  const engine = {
+    inspectContainer: async (name: string) => ({ State: { Running: true }, NetworkSettings: { Networks: { net: { IPAddress: addresses[name] } } } }),
+  } as unknown as Engine;
+  const ports = new AgentPorts({ exec: {} as AgentExec, agents: { list: async () => [] }, engine });
+  let port = 0;
+  const servers: Server[] = [];
+
+  before(async () => {
+    // The same container port in both agents, free on 127.0.0.1: the host port each forward would like.
+    port = await freePort();
+    servers.push(await devServer('127.0.0.2', port, 'one'), await devServer('127.0.0.3', port, 'two'));
+  });
+
+  after(async () => {
+    ports.dispose();
+    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  });
+
+  it('never gives another agent a host port an agent had, so its old address never shows the other agent', async () => {
+    const one = await ports.forward('t-one', port);
+    assert.equal(one.hostPort, port, 'the container port, free on the host, is the first choice');
+    assert.equal(await httpGet(`${one.url}/`), 'one');
+    await ports.stop('t-one', port);
+
+    // The attacker's case: the other agent forwards the same port while the first one's preview still knows its old address.
+    const two = await ports.forward('t-two', port);
+    assert.notEqual(two.hostPort, one.hostPort, `agent two was given ${one.url}, agent one's address`);
+    assert.equal(await httpGet(`${two.url}/`), 'two');
+    await assert.rejects(httpGet(`${one.url}/`), /ECONNREFUSED/);
+
+    // The first agent gets its own address back.
+    const again = await ports.forward('t-one', port);
+    assert.equal(again.hostPort, one.hostPort);
+    assert.equal(await httpGet(`${again.url}/`), 'one');
+  });
+});
