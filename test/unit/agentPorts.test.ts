@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { AgentExec } from '../../src/core/agentExec';
 import type { Engine } from '../../src/core/docker/engine';
@@ -17,9 +17,16 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
+/** Every connection the dev servers accepted, so the suite can end them all. */
+const accepted = new Set<Socket>();
+
 /** A dev server that answers with its agent's name, on a loopback address of its own (as an agent has its own IP). */
 async function devServer(host: string, port: number, name: string): Promise<Server> {
-  const server = createServer((socket) => socket.end(`HTTP/1.1 200 OK\r\nContent-Length: ${name.length}\r\nConnection: close\r\n\r\n${name}`));
+  const server = createServer((socket) => {
+    accepted.add(socket);
+    socket.on('close', () => accepted.delete(socket));
+    socket.end(`HTTP/1.1 200 OK\r\nContent-Length: ${name.length}\r\nConnection: close\r\n\r\n${name}`);
+  });
   await new Promise<void>((resolve) => server.listen(port, host, resolve));
   return server;
 }
@@ -41,7 +48,11 @@ describe('agent ports: a host port belongs to one agent', () => {
   });
 
   after(async () => {
+    await ports.stop('t-one');
+    await ports.stop('t-two');
     ports.dispose();
+    // A relayed connection may still be half-closed: end them, or close() waits for ever.
+    accepted.forEach((socket) => socket.destroy());
     await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
   });
 
