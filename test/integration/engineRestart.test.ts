@@ -6,6 +6,7 @@ import { createCore, type GitisoCore } from '../../src/core/gitisoCore';
 import { restartableDockerd, restartDockerd } from '../support/dockerd';
 import { GitServer } from '../support/gitServer';
 import { idPrefix, removeAgents, TEST_LIMITS, TEST_NETWORK, testEngine, testImage } from '../support/testEnv';
+import { httpGet } from '../support/http';
 import { waitFor } from '../support/waitFor';
 
 const dockerd = restartableDockerd();
@@ -39,6 +40,12 @@ describe('when the engine restarts', { skip: 'reason' in dockerd ? `skipped: ${d
     await core.creator.create({ id: id('remote'), repoUrl: server.url('restart'), strategy: 'remote' });
     await core.exec.git(id('snap'), ['commit', '--allow-empty', '-q', '-m', 'before the restart']);
     const head = (await core.exec.git(id('snap'), ['rev-parse', 'HEAD'])).stdout.trim();
+    // A server in the agent, forwarded: after the restart the forward comes back on the same host port.
+    const serve = (): Promise<unknown> => core.exec.run(id('snap'), ['sh', '-c', 'nohup python3 -m http.server 3000 --bind 0.0.0.0 >/dev/null 2>&1 &']);
+    await serve();
+    core.ports.start();
+    await waitFor('the agent to listen on 3000', async () => (await core.ports.discover(id('snap'))).some((port) => port.port === 3000));
+    const forward = await core.ports.forward(id('snap'), 3000);
     model.start();
     await waitFor('the model to list both agents ready', () => [id('snap'), id('remote')].every((agentId) => model.agents.find((a) => a.id === agentId)?.state === 'ready'), 15_000);
 
@@ -58,5 +65,10 @@ describe('when the engine restarts', { skip: 'reason' in dockerd ? `skipped: ${d
     const log = (await core.exec.git(id('snap'), ['log', '--format=%s', `${head}~1..HEAD`])).stdout.trim().split('\n');
     assert.deepEqual(log, ['after the restart', 'before the restart']);
     assert.equal((await core.exec.git(id('remote'), ['rev-parse', '--abbrev-ref', 'HEAD'])).stdout.trim(), `gitiso/${id('remote')}`);
+
+    await waitFor('the forward to come back', () => core.ports.forwards(id('snap')).some((f) => f.containerPort === 3000), 15_000);
+    assert.equal(core.ports.forwards(id('snap'))[0]?.hostPort, forward.hostPort, 'the same host port: a preview finds its page where it was');
+    await serve();
+    await waitFor('the page through the forward', async () => (await httpGet(`${forward.url}/`).catch(() => '')).includes('Directory listing'), 15_000);
   });
 });

@@ -7,6 +7,7 @@ import { containerNameFor } from '../../src/core/names';
 import { AgentPorts } from '../../src/core/ports/agentPorts';
 import { GitServer } from '../support/gitServer';
 import { idPrefix, removeAgents, TEST_NETWORK, testEngine, testImage, TEST_LIMITS } from '../support/testEnv';
+import { waitFor } from '../support/waitFor';
 import { httpGet } from '../support/http';
 
 describe('ports: discovery in agents and forwards to 127.0.0.1', () => {
@@ -90,5 +91,17 @@ describe('ports: discovery in agents and forwards to 127.0.0.1', () => {
     }
     await assert.rejects(httpGet(`${forward.url}/`), /ECONNREFUSED/);
     assert.equal(ports.forwards(id('one')).length, 1, 'another agent\'s forward was touched');
+  });
+
+  it('closes an agent\'s forwards while it is stopped and reopens them on the same host port when it runs again', async () => {
+    const [previous] = ports.forwards(id('one'));
+    assert.ok(previous);
+    await service.agents.stop(id('one'));
+    await waitFor('the forward to close with its agent', () => ports.forwards(id('one')).length === 0, 10_000);
+    await service.agents.start(id('one'));
+    await waitFor('the forward to come back', () => ports.forwards(id('one')).length === 1, 10_000);
+    assert.equal(ports.forwards(id('one'))[0]?.hostPort, previous.hostPort);
+    await serve(id('one'));
+    await waitFor('the page through the same address', async () => (await httpGet(`${previous.url}/index.html`).catch(() => '')) === '<h1>from main</h1>\n', 10_000);
   });
 });

@@ -1,10 +1,10 @@
-import { LABEL } from '../agent';
+import { isRunning, LABEL } from '../agent';
 import type { AgentExec } from '../agentExec';
 import type { AgentService } from '../agentService';
 import { Emitter, type Disposable } from '../base/event';
 import { ContainerEventsWatcher } from '../docker/events';
 import type { Engine } from '../docker/engine';
-import { AgentNotRunningError, GitisoError, NoFreePortError } from '../errors';
+import { AgentNotRunningError, describeCause, GitisoError, NoFreePortError } from '../errors';
 import { silentLogger, type Logger } from '../logger';
 import { containerNameFor } from '../names';
 import { parseListeningPorts, type ListeningPort } from './procNetTcp';
@@ -29,6 +29,8 @@ export class AgentPorts implements Disposable {
   private readonly forwarders = new Map<string, Map<number, PortForwarder>>();
   /** Which agent each host port went to, for as long as this object lives (a window keeps it until its engine changes). */
   private readonly hostPortOwners = new Map<number, string>();
+  /** Forwards closed because their agent stopped (the user, a crash, an engine restart): container port → host port, reopened when it runs again. */
+  private readonly resumable = new Map<string, Map<number, number>>();
   private watcher: ContainerEventsWatcher | undefined;
   private readonly changed = new Emitter<string>();
   /** Fires with the agent's id when one of its forwards opens or closes. */
@@ -52,7 +54,7 @@ export class AgentPorts implements Disposable {
       return;
     }
     this.watcher = new ContainerEventsWatcher(this.engine, { label: LABEL.agent, log: this.log });
-    this.watcher.onDidChange(() => void this.closeForGoneAgents());
+    this.watcher.onDidChange(() => void this.followAgents());
     this.watcher.start();
   }
 
@@ -68,7 +70,12 @@ export class AgentPorts implements Disposable {
   }
 
   /** Forwards one of the agent's ports to 127.0.0.1 (the same forward when it exists). */
-  async forward(agentId: string, containerPort: number): Promise<Forward> {
+  forward(agentId: string, containerPort: number): Promise<Forward> {
+    return this.open(agentId, { containerPort, preferredHostPort: containerPort });
+  }
+
+  private async open(agentId: string, ports: { readonly containerPort: number; readonly preferredHostPort: number }): Promise<Forward> {
+    const { containerPort } = ports;
     const existing = this.forwarders.get(agentId)?.get(containerPort);
     if (existing) {
       return toForward(agentId, containerPort, existing);
@@ -81,7 +88,7 @@ export class AgentPorts implements Disposable {
     if (!address) {
       throw new GitisoError(`agent '${agentId}' has no network address this machine can reach; forwarding through the engine is not built yet`);
     }
-    const forwarder = await this.openFor(agentId, { host: address, port: containerPort }, containerPort);
+    const forwarder = await this.openFor(agentId, { host: address, port: containerPort }, ports.preferredHostPort);
     const forAgent = this.forwarders.get(agentId) ?? new Map<number, PortForwarder>();
     forAgent.set(containerPort, forwarder);
     this.forwarders.set(agentId, forAgent);
@@ -125,6 +132,15 @@ export class AgentPorts implements Disposable {
 
   /** Closes the agent's forwards (one port, or all). */
   async stop(agentId: string, containerPort?: number): Promise<void> {
+    if (containerPort === undefined) {
+      this.resumable.delete(agentId);
+    } else {
+      this.resumable.get(agentId)?.delete(containerPort);
+    }
+    await this.close(agentId, containerPort);
+  }
+
+  private async close(agentId: string, containerPort?: number): Promise<void> {
     const forAgent = this.forwarders.get(agentId);
     for (const [port, forwarder] of forAgent ?? []) {
       if (containerPort === undefined || port === containerPort) {
@@ -139,18 +155,39 @@ export class AgentPorts implements Disposable {
     }
   }
 
-  private async closeForGoneAgents(): Promise<void> {
-    if (this.forwarders.size === 0) {
+  /**
+   * Follows the agents: forwards of an agent that stopped close (and are
+   * reopened on the same host ports when it runs again: after a restart of
+   * the agent or of the engine, a preview finds its page where it was);
+   * forwards of an agent that is gone close for good.
+   */
+  private async followAgents(): Promise<void> {
+    if (this.forwarders.size === 0 && this.resumable.size === 0) {
       return;
     }
     const agents = await this.agents.list().catch(() => undefined);
     if (!agents) {
       return; // the engine did not answer: keep the forwards until it says more
     }
-    const running = new Set(agents.filter((agent) => agent.state === 'ready' || agent.state === 'error').map((agent) => agent.id));
+    const byId = new Map(agents.map((agent) => [agent.id, agent]));
     for (const agentId of [...this.forwarders.keys()]) {
-      if (!running.has(agentId)) {
-        await this.stop(agentId);
+      const agent = byId.get(agentId);
+      if (agent && isRunning(agent)) {
+        continue;
+      }
+      if (agent) {
+        this.resumable.set(agentId, new Map(this.forwards(agentId).map((forward) => [forward.containerPort, forward.hostPort])));
+      }
+      await this.close(agentId);
+    }
+    for (const [agentId, ports] of [...this.resumable]) {
+      const agent = byId.get(agentId);
+      if (agent && !isRunning(agent)) {
+        continue;
+      }
+      this.resumable.delete(agentId);
+      for (const [containerPort, hostPort] of agent ? ports : []) {
+        await this.open(agentId, { containerPort, preferredHostPort: hostPort }).catch((error: unknown) => this.log.warn(`could not forward ${agentId}:${containerPort} again: ${describeCause(error)}`));
       }
     }
   }
@@ -158,8 +195,9 @@ export class AgentPorts implements Disposable {
   dispose(): void {
     this.watcher?.dispose();
     this.changed.dispose();
+    this.resumable.clear();
     for (const agentId of [...this.forwarders.keys()]) {
-      void this.stop(agentId);
+      void this.close(agentId);
     }
   }
 }
