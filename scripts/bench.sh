@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run bench[:forward|:stats]: starts an engine if needed, builds, builds the
+# npm run bench[:forward|:stats|:network]: starts an engine if needed, builds, builds the
 # test image, then runs one benchmark:
 #   create  (default) gitiso against the usual ways (bench/bench.ts). BENCH_REPO=<url>
 #           adds a repository of yours; BENCH_REPS sets the repetitions (default 5).
@@ -7,6 +7,8 @@
 #           BENCH_REPS rounds (default 3) of BENCH_FORWARD_SECONDS (default 5).
 #   stats   what keeping 1, 10, 20 agents' stats current costs (bench/statsBench.ts);
 #           BENCH_STATS_SECONDS per window (default 60).
+#   network what isolating agents costs at create time: one ICC-off network against
+#           a network per agent (bench/networkBench.ts); BENCH_REPS (default 10).
 # BENCH_SMOKE=1 runs a tiny version of any of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,12 +16,12 @@ case "${1:-create}" in
   create) entry=out/bench/bench.js ;;
   forward) entry=out/bench/forwardBench.js ;;
   stats) entry=out/bench/statsBench.js ;;
-  *) echo "usage: scripts/bench.sh [create|forward|stats]" >&2; exit 2 ;;
+  network) entry=out/bench/networkBench.js ;;
+  *) echo "usage: scripts/bench.sh [create|forward|stats|network]" >&2; exit 2 ;;
 esac
 bash scripts/ensure-docker.sh >&2
 [ -d node_modules ] || npm ci
 npm run compile --silent
 GITISO_TEST_IMAGE=$(bash scripts/build-test-image.sh | tail -1)
 export GITISO_TEST_IMAGE
-docker network inspect gitiso-test-net >/dev/null 2>&1 || docker network create gitiso-test-net >/dev/null
 exec node "$entry"
