@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Engine } from '../src/core/docker/engine';
 import { PortForwarder } from '../src/core/ports/portForwarder';
-import { TEST_LABEL, TEST_NETWORK } from '../test/support/testEnv';
+import { ensureNetwork, TEST_LABEL, TEST_NETWORK } from '../test/support/testEnv';
 
 /**
  * `npm run bench:forward`: HTTP requests to a server in a container, straight
@@ -199,6 +199,7 @@ async function stopForwarderChild(child: ChildProcess): Promise<void> {
 
 async function startServerContainer(engine: Engine, image: string, name: string): Promise<Endpoint> {
   await engine.removeContainer(name);
+  await ensureNetwork(engine);
   const id = await engine.createContainer({
     name,
     Image: image,

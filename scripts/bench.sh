@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run bench[:forward|:stats]: starts an engine if needed, builds, builds the
+# npm run bench[:forward|:stats|:network]: starts an engine if needed, builds, builds the
 # test image, then runs one benchmark:
 #   create  (default) gitiso against the usual ways (bench/bench.ts). BENCH_REPO=<url>
 #           adds a repository of yours; BENCH_REPS sets the repetitions (default 5).
@@ -10,6 +10,8 @@
 #   soak    SOAK_AGENTS workers (default 20) repeating create, git, dev server, remove
 #           with random cancellations and kills for SOAK_SECONDS (default 480), then
 #           counting leftovers and comparing memory (bench/soak.ts).
+#   network what isolating agents costs at create time: one ICC-off network against
+#           a network per agent (bench/networkBench.ts); BENCH_REPS (default 10).
 # BENCH_SMOKE=1 runs a tiny version of any of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,12 +20,12 @@ case "${1:-create}" in
   forward) entry=out/bench/forwardBench.js ;;
   stats) entry=out/bench/statsBench.js ;;
   soak) entry=out/bench/soak.js; npm run build --silent ;;
-  *) echo "usage: scripts/bench.sh [create|forward|stats|soak]" >&2; exit 2 ;;
+  network) entry=out/bench/networkBench.js ;;
+  *) echo "usage: scripts/bench.sh [create|forward|stats|network|soak]" >&2; exit 2 ;;
 esac
 bash scripts/ensure-docker.sh >&2
 [ -d node_modules ] || npm ci
 npm run compile --silent
 GITISO_TEST_IMAGE=$(bash scripts/build-test-image.sh | tail -1)
 export GITISO_TEST_IMAGE
-docker network inspect gitiso-test-net >/dev/null 2>&1 || docker network create gitiso-test-net >/dev/null
 exec node "$entry"

@@ -23,7 +23,7 @@ writeFileSync(join(workspace, 'README.md'), '# workspace\n');
 const server = await startCodeServer({
   home,
   extraArgs: ['--vscode-option', 'enable-smoke-test-driver'],
-  settings: { 'gitiso.image': process.env.GITISO_TEST_IMAGE ?? '', 'gitiso.network': 'gitiso-test-net', 'gitiso.limits.memory': '256m' },
+  settings: { 'gitiso.image': process.env.GITISO_TEST_IMAGE ?? '', 'gitiso.limits.memory': '256m' },
 });
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
 let exitCode = 1;

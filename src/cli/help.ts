@@ -30,7 +30,8 @@ Usage:
 
 Options:
   --docker-host URL       Docker engine (default: DOCKER_HOST, else the local socket)
-  --network NAME          Docker network agents join (default: GITISO_NETWORK, else bridge)
+  --network NAME          Docker network agents join (default: GITISO_NETWORK, else gitiso's own,
+                          where agents cannot reach each other; host, none, container:… and bridge are refused)
   --strategy S            snapshot (default: the clone is a shared image layer made
                           once per base commit), pool (clone --shared from the host's
                           pool, mounted read-only: local engines) or remote (clone

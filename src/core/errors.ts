@@ -50,6 +50,11 @@ export class PoolError extends GitisoError {
   override readonly name = 'PoolError';
 }
 
+/** gitiso's own network could not be made, or one of its name lets containers reach each other. */
+export class AgentNetworkError extends GitisoError {
+  override readonly name = 'AgentNetworkError';
+}
+
 /** A snapshot image could not be built; nothing of the build is left. */
 export class SnapshotBuildError extends GitisoError {
   override readonly name = 'SnapshotBuildError';

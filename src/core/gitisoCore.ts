@@ -14,6 +14,7 @@ import { ObjectPool } from './git/objectPool';
 import { Admission } from './limits/admission';
 import type { AgentLimits } from './limits/agentLimits';
 import { silentLogger, type Logger } from './logger';
+import { AgentNetwork } from './network/agentNetwork';
 import { AgentPorts } from './ports/agentPorts';
 import { ReadyStates } from './readyStates';
 import type { SetupSettings } from './setup/repoSetup';
@@ -27,7 +28,7 @@ export interface CoreOptions {
   readonly log?: Logger;
   /** Image used when a request names none. */
   readonly defaultImage: string;
-  /** Docker network agents join; the engine's default bridge when absent. */
+  /** The user's network setting; empty for gitiso's own network, where agents cannot reach each other. */
   readonly network?: string;
   /** Where to read the host's git identity from (a workspace folder); the user's global config when absent. */
   readonly identityFrom?: string;
@@ -79,16 +80,18 @@ export function createCore(options: CoreOptions): GitisoCore {
   const { engine } = options;
   const log = options.log ?? silentLogger;
   const pool = new ObjectPool(options.storageDir ?? defaultStorageDir(), log);
-  const snapshots = new SnapshotStore(engine, pool, log, options.network);
+  const network = new AgentNetwork({ engine, setting: options.network, log });
+  const snapshots = new SnapshotStore(engine, pool, log, network);
   const states = new ReadyStates(engine, log);
   const exec = options.keep?.exec ?? new AgentExec(engine, log);
   const admission = new Admission(engine, options.limits);
   const agents = new AgentService({ engine, exec, pool, snapshots, states, admission, log });
-  const deps: StarterDeps = { engine, pool, snapshots, states, log, network: options.network, setupSettings: options.setup ?? {} };
+  const deps: StarterDeps = { engine, pool, snapshots, states, log, setupSettings: options.setup ?? {} };
   const creator = new AgentCreator({
     engine,
     agents,
     admission,
+    network,
     log,
     starters: {
       snapshot: new SnapshotStarter(deps),

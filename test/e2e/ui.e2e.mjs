@@ -40,7 +40,7 @@ execFileSync('git', ['clone', '-q', gitServer.url('webapp'), workspace]);
 
 const server = await startCodeServer({
   home,
-  settings: { 'gitiso.image': image, 'gitiso.network': 'gitiso-test-net', 'gitiso.limits.memory': '256m' },
+  settings: { 'gitiso.image': image, 'gitiso.limits.memory': '256m' },
   beforeStart: (extensionsDir) => installExtension(home, extensionsDir, join(repoRoot, 'gitiso.vsix')),
 });
 let passed = 0;
@@ -151,7 +151,7 @@ try {
     );
   });
 
-  const cli = (...args) => execFileSync(process.execPath, [join(repoRoot, 'dist', 'cli.js'), ...args], { encoding: 'utf8', env: { ...process.env, GITISO_NETWORK: 'gitiso-test-net', GITISO_IMAGE: image } });
+  const cli = (...args) => execFileSync(process.execPath, [join(repoRoot, 'dist', 'cli.js'), ...args], { encoding: 'utf8', env: { ...process.env, GITISO_IMAGE: image } });
   const pickAgentIn = async (id) => {
     const item = quickInput.locator('.monaco-list-row', { hasText: new RegExp(`^\\s*${id}\\s*gitiso/${id}\\s`) }).first();
     await item.waitFor({ timeout: 15_000 });

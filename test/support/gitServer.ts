@@ -1,13 +1,17 @@
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Engine } from '../../src/core/docker/engine';
-import { ensureNetwork, git, makeTempDir, removeDir, TEST_LABEL, TEST_NETWORK } from './testEnv';
+import { ensureNetwork, git, makeTempDir, removeDir, TEST_LABEL } from './testEnv';
 
 /**
- * A real git server for the tests: `git daemon` (pushes enabled) in its own
- * container on the test network, serving bare repositories from a host folder
- * so the tests can check on the host what agents pushed.
+ * A real git server for the tests: `git daemon` (pushes enabled) serving bare
+ * repositories from a host folder, so the tests can check on the host what
+ * agents pushed. It runs on the host's network and listens on the agents'
+ * network's gateway only: agents reach it as they reach a real remote,
+ * through the host, since containers on their network cannot reach each
+ * other; the host reaches it at its own address.
  */
 export class GitServer {
   /** Repositories are served under a folder unique to this server, so URLs never repeat across runs (pools and snapshots key on them). */
@@ -17,25 +21,22 @@ export class GitServer {
     private readonly engine: Engine,
     private readonly containerId: string,
     readonly root: string,
+    /** `<gateway>:<port>`. */
     readonly address: string,
   ) {}
 
   static async start(engine: Engine, image: string): Promise<GitServer> {
-    await ensureNetwork(engine);
+    const gateway = await ensureNetwork(engine);
+    const port = await freePort(gateway);
     const root = makeTempDir('git-server');
     const containerId = await engine.createContainer({
       Image: image,
-      Cmd: ['git', 'daemon', '--reuseaddr', '--export-all', '--enable=receive-pack', '--base-path=/srv/git', '/srv/git'],
+      Cmd: ['git', 'daemon', '--reuseaddr', '--export-all', '--enable=receive-pack', '--base-path=/srv/git', `--listen=${gateway}`, `--port=${port}`, '/srv/git'],
       Labels: { [TEST_LABEL]: 'git-server' },
-      HostConfig: { Init: true, NetworkMode: TEST_NETWORK, Binds: [`${root}:/srv/git`] },
+      HostConfig: { Init: true, NetworkMode: 'host', Binds: [`${root}:/srv/git`] },
     });
     await engine.startContainer(containerId);
-    const info = await engine.inspectContainer(containerId);
-    const address = info?.NetworkSettings.Networks[TEST_NETWORK]?.IPAddress;
-    if (!address) {
-      throw new Error('the git server container has no address on the test network');
-    }
-    const server = new GitServer(engine, containerId, root, address);
+    const server = new GitServer(engine, containerId, root, `${gateway}:${port}`);
     await server.waitUntilListening();
     return server;
   }
@@ -94,7 +95,7 @@ export class GitServer {
 
   private async waitUntilListening(): Promise<void> {
     for (let attempt = 0; attempt < 50; attempt++) {
-      const probe = await this.engine.exec(this.containerId, ['git', 'ls-remote', 'git://127.0.0.1/none.git']);
+      const probe = await this.engine.exec(this.containerId, ['git', 'ls-remote', `git://${this.address}/none.git`]);
       // "not exported" means the daemon answered; a refused connection means not yet.
       if (!/Connection refused|unable to connect/i.test(probe.stderr)) {
         return;
@@ -103,4 +104,16 @@ export class GitServer {
     }
     throw new Error('git daemon did not start listening');
   }
+}
+
+/** A port free on `address` now (the daemon takes it a moment later; another process could too, rarely). */
+function freePort(address: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, address, () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
 }

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { PassThrough, type Duplex } from 'node:stream';
 import type { StarterEngine, StarterPool, StarterSnapshots } from '../../src/core/create/agentStarter';
-import type { ContainerCreateOptions, ContainerInspectInfo } from '../../src/core/docker/engine';
+import type { ContainerCreateOptions, ContainerInspectInfo, NetworkCreateOptions, NetworkInspectInfo } from '../../src/core/docker/engine';
 import type { ExecOptions, ExecResult } from '../../src/core/docker/exec';
 import type { ResolvedBase } from '../../src/core/git/objectPool';
 import type { Snapshot, SnapshotSetup } from '../../src/core/snapshot/snapshotStore';
@@ -19,6 +19,12 @@ function engineError(statusCode: number, message: string): Error {
   return Object.assign(new Error(message), { statusCode });
 }
 
+/** A network as the engine describes it: its id is `net-<name>`. */
+export function memoryNetwork(options: { Name: string; Driver?: string; Options?: Record<string, string>; Labels?: Record<string, string> }): NetworkInspectInfo {
+  const { Name, Driver = 'bridge', Options = {}, Labels = {} } = options;
+  return { Name, Id: `net-${Name}`, Driver, Options, Labels, Created: '', Scope: 'local', EnableIPv6: false, Internal: false, Attachable: false, Ingress: false, ConfigOnly: false };
+}
+
 /**
  * A small in-memory engine for the create pipeline's decisions: containers
  * with files, a boot that says "ready" (or fails) when started, execs answered
@@ -30,6 +36,12 @@ export class MemoryEngine implements StarterEngine {
   readonly removed: string[] = [];
   readonly execs: { containerId: string; argv: readonly string[] }[] = [];
   readonly announced: string[] = [];
+  /** Networks by name; the engine's own three are there. */
+  readonly networks = new Map<string, NetworkInspectInfo>([
+    memoryNetwork({ Name: 'host', Driver: 'host' }),
+    memoryNetwork({ Name: 'none', Driver: 'null' }),
+    memoryNetwork({ Name: 'bridge', Options: { 'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.enable_icc': 'true' } }),
+  ].map((network) => [network.Name, network]));
   /** Images the engine lacks: creating from them fails as the engine does. */
   readonly missingImages = new Set<string>();
   /** What a container's boot prints when it starts. */
@@ -105,6 +117,19 @@ export class MemoryEngine implements StarterEngine {
 
   async announce(id: string): Promise<void> {
     this.announced.push(id);
+  }
+
+  async inspectNetwork(nameOrId: string): Promise<NetworkInspectInfo | undefined> {
+    return this.networks.get(nameOrId) ?? [...this.networks.values()].find((n) => n.Id === nameOrId);
+  }
+
+  async createNetwork(options: NetworkCreateOptions): Promise<string> {
+    if (this.networks.has(options.Name)) {
+      throw engineError(409, `network with name ${options.Name} already exists`);
+    }
+    const network = memoryNetwork(options);
+    this.networks.set(options.Name, network);
+    return network.Id;
   }
 
   private must(id: string): MemoryContainer {

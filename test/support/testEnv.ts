@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../../src/core/docker/engine';
 import { LABEL } from '../../src/core/agent';
+import { AgentNetwork } from '../../src/core/network/agentNetwork';
+import { GITISO_NETWORK } from '../../src/core/network/networkSetting';
 
 /**
  * Test agents' limits: small, so the many agents of a run fit the machine's
@@ -11,8 +13,8 @@ import { LABEL } from '../../src/core/agent';
  */
 export const TEST_LIMITS = { memoryBytes: 256 * 1024 ** 2, cpus: 1 };
 
-/** The network the git server and the test agents share. */
-export const TEST_NETWORK = 'gitiso-test-net';
+/** The network test agents join: gitiso's own, where containers cannot reach each other, as a user's agents do. */
+export const TEST_NETWORK = GITISO_NETWORK;
 /** Marks containers the tests make besides agents (the git server), so a run can sweep leftovers. */
 export const TEST_LABEL = 'gitiso.test';
 
@@ -40,8 +42,14 @@ export function idPrefix(name: string): string {
   return `t-${name}-${process.pid.toString(36)}`;
 }
 
-export async function ensureNetwork(engine: Engine): Promise<void> {
-  await engine.ensureNetwork(TEST_NETWORK, { [TEST_LABEL]: '1' });
+/** Makes gitiso's own network as a create does; returns its gateway, the host's address as the network's containers reach it. */
+export async function ensureNetwork(engine: Engine): Promise<string> {
+  const id = await new AgentNetwork({ engine }).resolve();
+  const gateway = (await engine.inspectNetwork(id))?.IPAM?.Config?.map((config) => config.Gateway).find((address) => address && /^[\d.]+$/.test(address));
+  if (!gateway) {
+    throw new Error(`network ${TEST_NETWORK} has no IPv4 gateway`);
+  }
+  return gateway;
 }
 
 /** Removes every agent whose id starts with `prefix`. */

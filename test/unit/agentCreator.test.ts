@@ -10,6 +10,7 @@ import { AgentExistsError, CancelledError, InvalidInputError } from '../../src/c
 import { AdmissionError, validateLimits, type AgentLimits } from '../../src/core/limits/agentLimits';
 import { silentLogger } from '../../src/core/logger';
 import { MemoryEngine } from '../support/memoryEngine';
+import { AgentNetwork } from '../../src/core/network/agentNetwork';
 
 const REPO = 'git://server/repo.git';
 
@@ -30,7 +31,7 @@ class RecordingStarter implements AgentStarter {
   }
 }
 
-function creator(options: { starter?: (engine: MemoryEngine) => AgentStarter; admit?: (count: number) => void } = {}) {
+function creator(options: { starter?: (engine: MemoryEngine) => AgentStarter; admit?: (count: number) => void; network?: string } = {}) {
   const engine = new MemoryEngine();
   const starter = options.starter?.(engine) ?? new RecordingStarter(engine);
   const admitted: number[] = [];
@@ -46,6 +47,7 @@ function creator(options: { starter?: (engine: MemoryEngine) => AgentStarter; ad
         }
       },
     },
+    network: new AgentNetwork({ engine, setting: options.network }),
     starters: { snapshot: starter, pool: starter, remote: starter },
     log: silentLogger,
     defaultImage: 'default-image',
@@ -65,6 +67,7 @@ describe('AgentCreator', () => {
     assert.equal(plan?.image, 'default-image');
     assert.equal(plan?.limits.cpus, 1);
     assert.equal(plan?.baseBranch, '');
+    assert.equal(plan?.network, 'net-gitiso', 'gitiso\'s own network, made on first use');
   });
 
   it('refuses bad input before anything is made', async () => {
@@ -151,5 +154,25 @@ describe('AgentCreator', () => {
     await c.createMany([2, 3, 4].map((n) => ({ id: `a${n}`, repoUrl: REPO })), { concurrency: 2, consent: async () => (asked++, true) });
     assert.equal(asked, 1);
     assert.deepEqual(answers, [false, true, true, true]);
+  });
+
+  for (const network of ['host', 'none', 'container:other', 'bridge', 'default']) {
+    it(`refuses the network '${network}' before anything is made, alone or in a burst`, async () => {
+      const { creator: c, engine, starter, admitted } = creator({ network });
+      const refused = (error: Error): boolean => error instanceof InvalidInputError && error.message.includes('gitiso.network') && error.message.includes(`'${network}'`);
+      await assert.rejects(c.create({ id: 'a1', repoUrl: REPO }), refused);
+      await assert.rejects(c.createMany([{ id: 'a1', repoUrl: REPO }, { id: 'a2', repoUrl: REPO }]), refused);
+      assert.deepEqual((starter as RecordingStarter).plans, []);
+      assert.deepEqual(admitted, [], 'refused before admission');
+      assert.equal(engine.containers.size, 0);
+    });
+  }
+
+  it('refuses the default bridge named by its id, and a network that does not exist', async () => {
+    const byId = creator({ network: 'net-bridge' });
+    await assert.rejects(byId.creator.create({ id: 'a1', repoUrl: REPO }), /gitiso\.network.*'net-bridge', the engine's 'bridge' network/);
+    const missing = creator({ network: 'no-such-net' });
+    await assert.rejects(missing.creator.create({ id: 'a1', repoUrl: REPO }), /Docker network 'no-such-net' does not exist: create it, or change the gitiso\.network setting/);
+    assert.equal(byId.engine.containers.size + missing.engine.containers.size, 0);
   });
 });

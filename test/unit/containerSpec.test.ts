@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LABEL } from '../../src/core/agent';
-import { agentContainerSpec } from '../../src/core/docker/containerSpec';
+import { AGENT_CAPABILITIES, agentContainerSpec } from '../../src/core/docker/containerSpec';
 import { SAMPLE_IDENTITY as identity } from '../support/sampleAgent';
 
 describe('agent container spec', () => {
@@ -19,5 +19,19 @@ describe('agent container spec', () => {
     assert.equal(spec.HostConfig?.NetworkMode, 'net');
     assert.equal(spec.HostConfig?.Binds, undefined);
     assert.equal(spec.Labels?.[LABEL.agent], 'a1');
+  });
+
+  it('confines the agent: only the capabilities git, installs and dev servers need, and no way to gain more', () => {
+    const spec = agentContainerSpec({ identity, image: 'img', network: 'net', limits: { memoryBytes: 1024 ** 3, cpus: 1, pids: 256 } });
+    assert.deepEqual(spec.HostConfig?.CapDrop, ['ALL']);
+    const added: readonly string[] = spec.HostConfig?.CapAdd ?? [];
+    assert.deepEqual(added, [...AGENT_CAPABILITIES] as string[]);
+    assert.deepEqual(spec.HostConfig?.SecurityOpt, ['no-new-privileges']);
+    for (const dropped of ['NET_RAW', 'MKNOD', 'AUDIT_WRITE', 'SETFCAP', 'SETPCAP', 'SYS_CHROOT', 'NET_ADMIN', 'SYS_ADMIN']) {
+      assert.ok(!added.includes(dropped), `${dropped} is kept`);
+    }
+    for (const kept of ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETUID', 'SETGID', 'NET_BIND_SERVICE']) {
+      assert.ok(added.includes(kept), `${kept} is dropped`);
+    }
   });
 });

@@ -4,6 +4,7 @@ import type { Engine } from '../../src/core/docker/engine';
 import type { ObjectPool } from '../../src/core/git/objectPool';
 import { familyOf, snapshotsToPrune } from '../../src/core/snapshot/pruneChoice';
 import { SNAPSHOT_LABEL, SnapshotStore, type Snapshot } from '../../src/core/snapshot/snapshotStore';
+import { silentLogger } from '../../src/core/logger';
 
 const DAY = 24 * 60 * 60 * 1000;
 const NOW = Date.parse('2025-01-10T00:00:00Z');
@@ -65,7 +66,7 @@ describe('SnapshotStore.prune', () => {
       ],
       removeImage: async (id: string) => void removed.push(id),
     } as unknown as Engine;
-    const store = new SnapshotStore(engine, {} as ObjectPool);
+    const store = new SnapshotStore(engine, {} as ObjectPool, silentLogger, { resolve: async () => 'unused' });
     assert.deepEqual(await store.prune(7 * DAY), []);
     assert.deepEqual(removed, []);
   });

@@ -31,6 +31,7 @@ function plan(id = 'a1'): StartPlan {
     strategy: 'snapshot',
     gitIdentity: { name: 'N', email: 'n@example.com' },
     limits: { memoryBytes: 256 * 1024 ** 2, cpus: 1, pids: 64 },
+    network: 'net-gitiso',
     request: { id, repoUrl: REPO },
     report: () => undefined,
     consent: refuseSetup,
@@ -60,6 +61,7 @@ describe('SnapshotStarter', () => {
     assert.ok(container);
     assert.equal(container.options.Image, 'gitiso-snapshot:k-c1');
     assert.equal(container.options.name, 'gitiso-a1');
+    assert.equal(container.options.HostConfig?.NetworkMode, 'net-gitiso', 'the agent joins the network its plan was given');
     assert.ok(!container.files.has(DELTA_PATH), 'no bundle went in');
     assert.equal(states.known(container.id)?.baseCommit, 'c1');
     assert.deepEqual(engine.announced, [container.id]);

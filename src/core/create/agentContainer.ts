@@ -4,13 +4,14 @@ import { statusCode, type Engine } from '../docker/engine';
 import { AgentExistsError, CancelledError, describeCause, InvalidInputError, isCancellation } from '../errors';
 import type { AgentLimits } from '../limits/agentLimits';
 import type { Logger } from '../logger';
+import { NETWORK_SETTING } from '../network/networkSetting';
 
 export interface AgentContainerRequest {
   readonly identity: AgentIdentity;
   /** What it runs from: the image asked for, or a snapshot of it. */
   readonly image: string;
   readonly env?: Readonly<Record<string, string>>;
-  readonly network?: string;
+  readonly network: string;
   readonly limits: AgentLimits;
   readonly binds?: string[];
   readonly cmd?: string[];
@@ -24,8 +25,9 @@ export async function createAgentContainer(engine: Pick<Engine, 'createContainer
     if (statusCode(error) === 409) {
       throw new AgentExistsError(request.identity.id);
     }
-    if (statusCode(error) === 404 && request.network && !isMissingImage(error)) {
-      throw new InvalidInputError(`Docker network '${request.network}' does not exist: create it or change the gitiso.network setting`);
+    if (statusCode(error) === 404 && !isMissingImage(error)) {
+      // Removed between its check and this create.
+      throw new InvalidInputError(`Docker network '${request.network}' does not exist: create it or change ${NETWORK_SETTING}, then try again`);
     }
     throw error;
   }

@@ -8,6 +8,7 @@ import type { Admission } from '../limits/admission';
 import { redactCredentials, type Logger } from '../logger';
 import { askOnce, refuseSetup, type SetupConsent } from '../setup/setupProposal';
 import { containerNameFor, sessionBranchFor, validateAgentId, validateBranchName, validateRepoUrl } from '../names';
+import type { AgentNetwork } from '../network/agentNetwork';
 import type { AgentStarter } from './agentStarter';
 import { DEFAULT_CREATE_CONCURRENCY, type CreateHooks, type CreateManyHooks, type CreateOutcome, type CreateRequest, type ReportProgress } from './createRequest';
 
@@ -15,6 +16,8 @@ export interface AgentCreatorOptions {
   readonly engine: Pick<Engine, 'ping' | 'inspectContainer' | 'ensureImage'>;
   readonly agents: Pick<AgentService, 'get'>;
   readonly admission: Pick<Admission, 'limitsFor' | 'admit'>;
+  /** The network agents join: a setting that would undo their isolation fails a create before anything is made. */
+  readonly network: Pick<AgentNetwork, 'resolve'>;
   /** One starter per strategy. */
   readonly starters: Readonly<Record<CreateStrategy, AgentStarter>>;
   readonly log: Logger;
@@ -49,6 +52,8 @@ export class AgentCreator {
    * nor undoes the others and is reported by its id.
    */
   async createMany(requests: readonly CreateRequest[], hooks: CreateManyHooks = {}): Promise<CreateOutcome[]> {
+    // A refused network fails the burst as a whole, like a refused admission.
+    await this.options.network.resolve();
     await this.options.admission.admit(requests, hooks.force);
     // One question per repository's proposal for the whole burst.
     const admitted = { ...hooks, force: true, consent: askOnce(this.consentOf(hooks)) };
@@ -88,6 +93,7 @@ export class AgentCreator {
     try {
       report('checking', 'checking the engine');
       await engine.ping();
+      const network = await this.options.network.resolve();
       if (await engine.inspectContainer(containerNameFor(id))) {
         throw new AgentExistsError(id);
       }
@@ -102,7 +108,7 @@ export class AgentCreator {
       throwIfAborted(hooks.signal, `creation of agent '${id}'`);
 
       const strategy = request.strategy ?? this.options.strategy;
-      await this.options.starters[strategy].start({ id, repoUrl, baseBranch, image, strategy, gitIdentity, limits, request, report, signal: hooks.signal, consent: this.consentOf(hooks) });
+      await this.options.starters[strategy].start({ id, repoUrl, baseBranch, image, strategy, gitIdentity, limits, network, request, report, signal: hooks.signal, consent: this.consentOf(hooks) });
       report('ready', `agent '${id}' is ready on ${sessionBranchFor(id)}`);
       log.info(`created agent '${id}' from ${redactCredentials(repoUrl)}`);
       return await this.options.agents.get(id);

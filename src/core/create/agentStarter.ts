@@ -22,6 +22,8 @@ export interface StartPlan {
   readonly strategy: CreateStrategy;
   readonly gitIdentity: GitIdentity;
   readonly limits: AgentLimits;
+  /** The network its container joins, checked before anything was made (src/core/network/agentNetwork.ts). */
+  readonly network: string;
   readonly request: CreateRequest;
   readonly report: ReportProgress;
   readonly signal?: AbortSignal;
@@ -71,8 +73,6 @@ export interface StarterDeps {
   readonly snapshots: StarterSnapshots;
   readonly states: ReadyStates;
   readonly log: Logger;
-  /** Docker network agents join; the engine's default bridge when absent. */
-  readonly network?: string;
   /** The user's setup settings; a repository's `.gitiso.json` comes first. */
   readonly setupSettings: SetupSettings;
 }

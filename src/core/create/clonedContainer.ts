@@ -20,9 +20,9 @@ export interface ClonedContainer {
  * written with the archive API. Any failure removes the container.
  */
 export async function startClonedContainer(deps: StarterDeps, plan: StartPlan, spec: ClonedContainer): Promise<void> {
-  const { engine, log, states, network, setupSettings } = deps;
+  const { engine, log, states, setupSettings } = deps;
   plan.report('container', 'starting the container');
-  const containerId = await createAgentContainer(engine, { identity: spec.identity, image: plan.image, env: plan.request.env, network, limits: plan.limits, binds: spec.binds });
+  const containerId = await createAgentContainer(engine, { identity: spec.identity, image: plan.image, env: plan.request.env, network: plan.network, limits: plan.limits, binds: spec.binds });
   await removeOnFailure(engine, log, { agentId: plan.id, containerId }, async () => {
     await engine.startContainer(containerId);
     const cloned = await spec.clone(containerId);

@@ -78,13 +78,13 @@ export class SnapshotStarter implements AgentStarter {
    * catches up before it is called ready.
    */
   private async startFrom(start: SnapshotStart): Promise<void> {
-    const { engine, log, states, network } = this.deps;
+    const { engine, log, states } = this.deps;
     const { plan, identity, snapshot } = start;
     const baseCommit = identity.baseCommit ?? snapshot.baseCommit;
     const delta = baseCommit === snapshot.baseCommit ? undefined : await this.delta(start, { from: snapshot.baseCommit, to: baseCommit });
     try {
       const cmd = bootCommand(setupArgs(start, baseCommit, delta));
-      const containerId = await createAgentContainer(engine, { identity, image: snapshot.image, env: plan.request.env, network, limits: plan.limits, cmd });
+      const containerId = await createAgentContainer(engine, { identity, image: snapshot.image, env: plan.request.env, network: plan.network, limits: plan.limits, cmd });
       await removeOnFailure(engine, log, { agentId: identity.id, containerId }, async () => {
         if (delta) {
           await engine.putHostFile(containerId, delta.file, DELTA_PATH);

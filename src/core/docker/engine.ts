@@ -18,6 +18,8 @@ export type ContainerInspectInfo = Docker.ContainerInspectInfo;
 export type ContainerInfo = Docker.ContainerInfo & { SizeRw?: number };
 export type ImageInfo = Docker.ImageInfo;
 export type ImageInspectInfo = Docker.ImageInspectInfo;
+export type NetworkInspectInfo = Docker.NetworkInspectInfo;
+export type NetworkCreateOptions = Docker.NetworkCreateOptions;
 
 /** A process to start in a running container: an argument array, never a shell string. */
 export interface ExecSpec {
@@ -261,16 +263,33 @@ export class Engine {
     return this.docker.getEvents({ filters: { type: ['container'], label: [label], event: [...events] } });
   }
 
-  /** Makes the network unless it exists (another process making it first is fine). */
-  async ensureNetwork(name: string, labels: Record<string, string> = {}): Promise<void> {
-    const networks = await this.docker.listNetworks({ filters: { name: [name] } });
-    if (networks.some((network) => network.Name === name)) {
-      return;
-    }
+  /** A network's details by name or id; undefined when the engine has no such network. */
+  async inspectNetwork(nameOrId: string): Promise<NetworkInspectInfo | undefined> {
     try {
-      await this.docker.createNetwork({ Name: name, Labels: labels });
+      return (await this.docker.getNetwork(nameOrId).inspect()) as NetworkInspectInfo;
     } catch (error) {
-      if (statusCode(error) !== 409) {
+      if (statusCode(error) === 404) {
+        return undefined;
+      }
+      throw this.wrap(error);
+    }
+  }
+
+  /** Makes a network; the engine refuses a name it already has (409). Returns its id. */
+  async createNetwork(options: NetworkCreateOptions): Promise<string> {
+    try {
+      return (await this.docker.createNetwork({ CheckDuplicate: true, ...options })).id;
+    } catch (error) {
+      throw this.wrap(error);
+    }
+  }
+
+  /** Removes a network; a missing one is not an error (the engine refuses one in use). */
+  async removeNetwork(nameOrId: string): Promise<void> {
+    try {
+      await this.docker.getNetwork(nameOrId).remove();
+    } catch (error) {
+      if (statusCode(error) !== 404) {
         throw this.wrap(error);
       }
     }

@@ -3,11 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WORKSPACE } from '../agent';
+import { confinement } from '../docker/containerSpec';
 import { statusCode, type ContainerCreateOptions, type Engine } from '../docker/engine';
 import { SnapshotBuildError, describeCause } from '../errors';
 import { gitFailure } from '../git/gitFailure';
 import type { ObjectPool, ResolvedBase } from '../git/objectPool';
-import { redactCredentials, silentLogger, type Logger } from '../logger';
+import { redactCredentials, type Logger } from '../logger';
+import type { AgentNetwork } from '../network/agentNetwork';
 import { GITISO_VERSION } from '../version';
 import { runSetupCommand } from '../setup/setupCommand';
 import { snapshotsToPrune } from './pruneChoice';
@@ -103,12 +105,16 @@ rm -f "$1"`;
 export class SnapshotStore {
   private readonly building = new Map<string, Promise<Snapshot>>();
 
-  /** `network`: where a build with an install runs (it may need a package registry); builds without one have no network. */
+  /**
+   * `network`: where a build with an install runs (it may need a package
+   * registry): the agents' network, so a repository's install can no more
+   * reach an agent than an agent can. Builds without an install have none.
+   */
   constructor(
     private readonly engine: Engine,
     private readonly pool: ObjectPool,
-    private readonly log: Logger = silentLogger,
-    private readonly network?: string,
+    private readonly log: Logger,
+    private readonly network: Pick<AgentNetwork, 'resolve'>,
   ) {}
 
   /** The snapshot for exactly this commit (and setup), built now when missing. */
@@ -244,7 +250,7 @@ export class SnapshotStore {
     try {
       const bundleRef = await this.pool.bundle(repoUrl, base.commit, bundleFile);
       try {
-        const network = setup.install ? (this.network ?? 'bridge') : 'none';
+        const network = setup.install ? await this.network.resolve() : 'none';
         builder = await this.engine.createContainer(builderSpec(plan, network));
       } catch (error) {
         if (statusCode(error) === 409) {
@@ -302,7 +308,7 @@ function builderSpec({ key, repoUrl, baseImage, baseImageId, base, setup }: Buil
       [SNAPSHOT_LABEL.created]: new Date().toISOString(),
       [SNAPSHOT_LABEL.version]: GITISO_VERSION,
     },
-    HostConfig: { Init: true, NetworkMode: network },
+    HostConfig: { Init: true, NetworkMode: network, ...confinement() },
   };
 }
 
