@@ -8,6 +8,7 @@ import { GitServer } from '../support/gitServer';
 import { httpGet } from '../support/http';
 import { idPrefix, removeAgents, TEST_LIMITS, TEST_NETWORK, testEngine, testImage } from '../support/testEnv';
 import { waitFor } from '../support/waitFor';
+import { trustSetup } from '../../src/core/setup/setupProposal';
 
 /** Opens a TCP connection from inside a container; prints "open" or the reason it failed. Bounded by a 3 s timeout. */
 const CONNECT = 'import socket, sys\ntry:\n    socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3).close()\n    print("open")\nexcept OSError as error:\n    print("closed", error)\n    sys.exit(1)';
@@ -37,7 +38,7 @@ describe('network isolation: agents cannot reach each other', () => {
     engine = await testEngine();
     server = await GitServer.start(engine, testImage());
     server.createRepo('site', { 'index.html': '<h1>agent a</h1>\n' });
-    service = createCore({ engine, defaultImage: testImage(), network: TEST_NETWORK, limits: TEST_LIMITS, identity: { name: 'N', email: 'n@example.com' } });
+    service = createCore({ engine, defaultImage: testImage(), network: TEST_NETWORK, limits: TEST_LIMITS, identity: { name: 'N', email: 'n@example.com' }, setupConsent: trustSetup });
     const outcomes = await service.creator.createMany(['a', 'b'].map((name) => ({ id: id(name), repoUrl: server.url('site') })), { concurrency: 2 });
     for (const outcome of outcomes) {
       assert.ok('agent' in outcome, `create failed: ${'error' in outcome ? outcome.error.message : ''}`);
@@ -113,7 +114,7 @@ describe('network isolation: agents cannot reach each other', () => {
 
   for (const network of ['host', 'none', 'container:gitiso-other', 'bridge', 'default']) {
     it(`refuses the network '${network}' with an error naming the setting, before anything is made`, async () => {
-      const core = createCore({ engine, defaultImage: testImage(), network, limits: TEST_LIMITS, identity: { name: 'N', email: 'n@example.com' } });
+      const core = createCore({ engine, defaultImage: testImage(), network, limits: TEST_LIMITS, identity: { name: 'N', email: 'n@example.com' }, setupConsent: trustSetup });
       const agentId = id(`bad-${network.replace(/[^a-z]/g, '')}`);
       try {
         const refused = (error: Error): boolean => error instanceof InvalidInputError && error.message.includes('gitiso.network') && error.message.includes(`'${network}'`);

@@ -4,6 +4,7 @@ import type { Engine } from '../../src/core/docker/engine';
 import { createCore, type GitisoCore } from '../../src/core/gitisoCore';
 import { GitServer } from '../support/gitServer';
 import { idPrefix, removeAgents, TEST_LABEL, TEST_LIMITS, TEST_NETWORK, testEngine, testImage } from '../support/testEnv';
+import { trustSetup } from '../../src/core/setup/setupProposal';
 
 /** What a repository (untrusted) can put in a snapshot's labels: the engine must not expand any of it. */
 const LITERAL = 'home=$HOME path=${PATH:-none} q="x" b=\\ t=`id`';
@@ -19,7 +20,7 @@ describe('snapshot labels are kept literally', () => {
     engine = await testEngine();
     server = await GitServer.start(engine, testImage());
     server.createRepo('dollars', { '.gitiso.json': JSON.stringify({ install: `printf '%s\\n' '${LITERAL}' >&2; exit 3` }) });
-    core = createCore({ engine, defaultImage: testImage(), network: TEST_NETWORK, limits: TEST_LIMITS, identity: { name: 'L', email: 'l@example.com' } });
+    core = createCore({ engine, defaultImage: testImage(), network: TEST_NETWORK, limits: TEST_LIMITS, identity: { name: 'L', email: 'l@example.com' }, setupConsent: trustSetup });
   });
 
   after(async () => {
