@@ -2,7 +2,7 @@ import { defaultImage } from '../core/defaults';
 import { Engine } from '../core/docker/engine';
 import { createCore, type CoreOptions, type GitisoCore } from '../core/gitisoCore';
 import type { Logger } from '../core/logger';
-import { limitsFrom, strategyFrom, type Flags } from './args';
+import { installTimeoutFrom, limitsFrom, strategyFrom, type Flags } from './args';
 import { stderrLogger } from './stderrLogger';
 
 /** What every command works through. */
@@ -29,5 +29,6 @@ function coreOptions(flags: Flags, log: Logger | undefined): CoreOptions {
     cloneDepth: flags.depth ? Number(flags.depth) : undefined,
     cloneFilter: flags.filter,
     limits: limitsFrom(flags),
+    installTimeoutMs: installTimeoutFrom(flags['install-timeout']),
   };
 }

@@ -7,7 +7,9 @@ import type { StarterDeps } from './create/agentStarter';
 import { PoolCloneStarter } from './create/poolCloneStarter';
 import { RemoteCloneStarter } from './create/remoteCloneStarter';
 import { SnapshotStarter } from './create/snapshotStarter';
+import { DEFAULT_INSTALL_TIMEOUT_SECONDS } from './defaults';
 import { DevServers } from './dev/devServers';
+import { Doctor } from './doctor/doctor';
 import type { Engine } from './docker/engine';
 import type { GitIdentity } from './git/hostGit';
 import { ObjectPool } from './git/objectPool';
@@ -41,8 +43,10 @@ export interface CoreOptions {
   readonly storageDir?: string;
   /** The user's setup settings; a repository's `.gitiso.json` comes first. */
   readonly setup?: SetupSettings;
-  /** Every agent's limits; DEFAULT_LIMITS fill what is not given. */
+  /** Every agent's limits; DEFAULT_LIMITS fill what is not given. Snapshot builders run within them too. */
   readonly limits?: Partial<AgentLimits>;
+  /** How long a repository's install may run; DEFAULT_INSTALL_TIMEOUT_SECONDS when absent. */
+  readonly installTimeoutMs?: number;
 }
 
 /** The core, wired: what the CLI and VS Code both work through. */
@@ -59,6 +63,8 @@ export interface GitisoCore extends Disposable {
   /** This process's forwards of agents' ports to 127.0.0.1. */
   readonly ports: AgentPorts;
   readonly devServers: DevServers;
+  /** What crashes left behind: found, and removed. */
+  readonly doctor: Doctor;
 }
 
 /** The one composition root of the core (hand-wired: constructor injection, no container). */
@@ -66,16 +72,19 @@ export function createCore(options: CoreOptions): GitisoCore {
   const { engine } = options;
   const log = options.log ?? silentLogger;
   const pool = new ObjectPool(options.storageDir ?? defaultStorageDir(), log);
-  const snapshots = new SnapshotStore(engine, pool, log, options.network);
+  const admission = new Admission(engine, options.limits);
+  const installTimeoutMs = options.installTimeoutMs ?? DEFAULT_INSTALL_TIMEOUT_SECONDS * 1000;
+  const snapshots = new SnapshotStore({ engine, pool, log, network: options.network, builderLimits: () => admission.limitsFor(), installTimeoutMs });
   const states = new ReadyStates(engine);
   const exec = new AgentExec(engine, log);
-  const admission = new Admission(engine, options.limits);
   const agents = new AgentService({ engine, exec, pool, snapshots, states, admission, log });
-  const deps: StarterDeps = { engine, pool, snapshots, states, log, network: options.network, setupSettings: options.setup ?? {} };
+  const doctor = new Doctor({ engine, snapshots, pool, log });
+  const deps: StarterDeps = { engine, pool, snapshots, states, log, network: options.network, setupSettings: options.setup ?? {}, installTimeoutMs };
   const creator = new AgentCreator({
     engine,
     agents,
     admission,
+    doctor,
     log,
     starters: {
       snapshot: new SnapshotStarter(deps),
@@ -99,6 +108,7 @@ export function createCore(options: CoreOptions): GitisoCore {
     admission,
     ports,
     devServers,
+    doctor,
     dispose: () => {
       ports.dispose();
       exec.dispose();

@@ -66,6 +66,11 @@ export class Gitiso implements vscode.Disposable {
     return this.current.core.snapshots;
   }
 
+  /** What crashes left behind. */
+  get doctor(): GitisoCore['doctor'] {
+    return this.current.core.doctor;
+  }
+
   get model(): AgentsModel {
     return this.current.model;
   }
@@ -108,6 +113,7 @@ export class Gitiso implements vscode.Disposable {
       storageDir: settings.storagePath || undefined,
       setup: settings.setup,
       limits: settings.limits,
+      installTimeoutMs: settings.installTimeoutSeconds * 1000,
     });
     const model = new AgentsModel({ agents: core.agents, creator: core.creator, engine, log: this.log });
     const stats = new StatsSampler({ exec: core.exec, engine, runningAgents: () => model.agents.filter(isRunning), log: this.log });
@@ -119,6 +125,13 @@ export class Gitiso implements vscode.Disposable {
     this.current = { core, model, stats, subscriptions };
     model.start();
     core.ports.start();
+    // A crashed window or CLI may have left builders and half-made agents behind: the certain ones go now.
+    void core.doctor.cleanObvious().then((removed) => {
+      if (removed.length > 0) {
+        this.log.info(`removed ${removed.length} leftover(s) of crashed gitiso processes: ${removed.map((l) => `${l.kind} ${l.name}`).join(', ')}`);
+        void model.refresh();
+      }
+    });
     this.log.info(`using the Docker engine at ${engine.address}`);
   }
 

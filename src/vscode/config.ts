@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { CREATE_STRATEGIES, type CreateStrategy } from '../core/agent';
-import { defaultImage } from '../core/defaults';
+import { DEFAULT_INSTALL_TIMEOUT_SECONDS, defaultImage } from '../core/defaults';
 import type { SetupSettings } from '../core/setup/repoSetup';
 import { DEFAULT_LIMITS, parseMemory, type AgentLimits } from '../core/limits/agentLimits';
 
@@ -16,6 +16,7 @@ export interface Settings {
   readonly storagePath: string;
   readonly setup: SetupSettings;
   readonly limits: Partial<AgentLimits>;
+  readonly installTimeoutSeconds: number;
 }
 
 export function readSettings(): Settings {
@@ -42,6 +43,7 @@ export function readSettings(): Settings {
       cpus: config.get<number>('limits.cpus') ?? 2,
       pids: config.get<number>('limits.pids') ?? 512,
     },
+    installTimeoutSeconds: Math.max(1, config.get<number>('setup.installTimeoutSeconds') ?? DEFAULT_INSTALL_TIMEOUT_SECONDS),
   };
 }
 

@@ -1,10 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { PassThrough, type Duplex } from 'node:stream';
 import type { StarterEngine, StarterPool, StarterSnapshots } from '../../src/core/create/agentStarter';
-import type { ContainerCreateOptions, ContainerInspectInfo } from '../../src/core/docker/engine';
+import type { ContainerCreateOptions, ContainerInfo, ContainerInspectInfo, ImageInfo, ImageInspectInfo } from '../../src/core/docker/engine';
 import type { ExecOptions, ExecResult } from '../../src/core/docker/exec';
 import type { ResolvedBase } from '../../src/core/git/objectPool';
-import type { Snapshot } from '../../src/core/snapshot/snapshotStore';
+import type { Snapshot, SnapshotEngine } from '../../src/core/snapshot/snapshotStore';
 
 interface MemoryContainer {
   readonly id: string;
@@ -25,8 +25,12 @@ function engineError(statusCode: number, message: string): Error {
  * by a handler. It records what was made and removed, so tests can say what a
  * failure left behind.
  */
-export class MemoryEngine implements StarterEngine {
+export class MemoryEngine implements StarterEngine, SnapshotEngine {
   readonly containers = new Map<string, MemoryContainer>();
+  /** Images by name (`repo:tag`), as committed. */
+  readonly images = new Map<string, { Id: string; Labels: Record<string, string> }>();
+  /** Containers whose stdin a creator holds (a builder's watchdog). */
+  readonly held = new Set<string>();
   readonly removed: string[] = [];
   readonly execs: { containerId: string; argv: readonly string[] }[] = [];
   readonly announced: string[] = [];
@@ -35,7 +39,7 @@ export class MemoryEngine implements StarterEngine {
   /** What a container's boot prints when it starts. */
   bootOutput = 'gitiso-ready\n';
   /** Answers execs; exit 0 with no output by default. */
-  onExec: (argv: readonly string[]) => ExecResult = () => ({ exitCode: 0, stdout: '', stderr: '' });
+  onExec: (argv: readonly string[], options?: ExecOptions) => ExecResult | Promise<ExecResult> = () => ({ exitCode: 0, stdout: '', stderr: '' });
   private next = 0;
 
   async ping(): Promise<void> {}
@@ -87,10 +91,45 @@ export class MemoryEngine implements StarterEngine {
     return this.containers.get(id)?.files.get(path);
   }
 
-  async exec(containerId: string, argv: readonly string[], _options?: ExecOptions): Promise<ExecResult> {
+  async exec(containerId: string, argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
     this.must(containerId);
     this.execs.push({ containerId, argv });
-    return this.onExec(argv);
+    return this.onExec(argv, options);
+  }
+
+  async imageId(image: string): Promise<string> {
+    return this.images.get(image)?.Id ?? `sha256:${image}`;
+  }
+
+  async inspectImage(image: string): Promise<ImageInspectInfo | undefined> {
+    const found = this.images.get(image);
+    return found && ({ Id: found.Id, Size: 1, Config: { Labels: found.Labels } } as unknown as ImageInspectInfo);
+  }
+
+  async listImages(label: string): Promise<ImageInfo[]> {
+    return [...this.images.entries()].filter(([, image]) => label in image.Labels).map(([name, image]) => ({ Id: image.Id, RepoTags: [name], Labels: image.Labels, Size: 1 }) as unknown as ImageInfo);
+  }
+
+  async removeImage(id: string): Promise<void> {
+    for (const [name, image] of this.images) {
+      if (image.Id === id) {
+        this.images.delete(name);
+      }
+    }
+  }
+
+  async listContainers(): Promise<ContainerInfo[]> {
+    return [...this.containers.values()].map((c) => ({ Id: c.id, Names: [`/${c.options.name}`], Image: c.options.Image, ImageID: c.options.Image, Labels: c.options.Labels ?? {}, State: c.running ? 'running' : 'created' }) as unknown as ContainerInfo);
+  }
+
+  async commitContainer(id: string, repo: string, tag: string, labels: Record<string, string> = {}): Promise<void> {
+    this.images.set(`${repo}:${tag}`, { Id: `sha256:${tag}`, Labels: { ...this.must(id).options.Labels, ...labels } });
+  }
+
+  async holdStdin(id: string): Promise<{ release(): void }> {
+    this.must(id);
+    this.held.add(id);
+    return { release: () => this.held.delete(id) };
   }
 
   async attach(id: string): Promise<Duplex> {
@@ -171,11 +210,11 @@ export class MemorySnapshots implements StarterSnapshots {
     return this.images.find((s) => s.baseCommit.startsWith('old'));
   }
 
-  refreshInBackground(_repo: string, _image: string, base: ResolvedBase): void {
+  refreshInBackground({ base }: { base: ResolvedBase }): void {
     this.refreshed.push(base.commit);
   }
 
-  async ensure(repoUrl: string, _image: string, base: ResolvedBase): Promise<Snapshot> {
+  async ensure({ repoUrl, base }: { repoUrl: string; base: ResolvedBase }): Promise<Snapshot> {
     this.built.push(base.commit);
     const snapshot = snapshotOf(base.commit, repoUrl);
     this.images.push(snapshot);

@@ -1,6 +1,7 @@
 import type { Agent, CreateStrategy } from '../agent';
 import type { AgentService } from '../agentService';
 import { throwIfAborted } from '../base/abort';
+import type { Doctor } from '../doctor/doctor';
 import type { Engine } from '../docker/engine';
 import { AgentExistsError, asError } from '../errors';
 import { readHostIdentity, type GitIdentity } from '../git/hostGit';
@@ -14,6 +15,8 @@ export interface AgentCreatorOptions {
   readonly engine: Pick<Engine, 'ping' | 'inspectContainer' | 'ensureImage'>;
   readonly agents: Pick<AgentService, 'get'>;
   readonly admission: Pick<Admission, 'limitsFor' | 'admit'>;
+  /** Removes what crashed creates of the same repository left, before this one (their builders would hold it up). */
+  readonly doctor?: Pick<Doctor, 'cleanObvious'>;
   /** One starter per strategy. */
   readonly starters: Readonly<Record<CreateStrategy, AgentStarter>>;
   readonly log: Logger;
@@ -47,6 +50,7 @@ export class AgentCreator {
    */
   async createMany(requests: readonly CreateRequest[], hooks: CreateManyHooks = {}): Promise<CreateOutcome[]> {
     await this.options.admission.admit(requests, hooks.force);
+    await this.cleanBefore(requests);
     const admitted = { ...hooks, force: true };
     const outcomes: CreateOutcome[] = new Array(requests.length);
     let next = 0;
@@ -57,7 +61,7 @@ export class AgentCreator {
         try {
           // Once cancelled, the agents not yet begun are not begun.
           throwIfAborted(hooks.signal, `creation of agent '${request.id}'`);
-          outcomes[index] = { id: request.id, agent: await this.create(request, admitted) };
+          outcomes[index] = { id: request.id, agent: await this.createOne(request, admitted) };
         } catch (error) {
           outcomes[index] = { id: request.id, error: asError(error) };
         }
@@ -70,6 +74,19 @@ export class AgentCreator {
   }
 
   async create(request: CreateRequest, hooks: CreateHooks = {}): Promise<Agent> {
+    await this.cleanBefore([request]);
+    return this.createOne(request, hooks);
+  }
+
+  /** Removes what crashed creates of these repositories left (an abandoned builder, a half-made agent), once per burst. */
+  private async cleanBefore(requests: readonly CreateRequest[]): Promise<void> {
+    const { doctor } = this.options;
+    if (doctor) {
+      await Promise.all([...new Set(requests.map((request) => request.repoUrl))].map((repoUrl) => doctor.cleanObvious({ repoUrl })));
+    }
+  }
+
+  private async createOne(request: CreateRequest, hooks: CreateHooks): Promise<Agent> {
     const { engine, admission, log } = this.options;
     const id = validateAgentId(request.id);
     const repoUrl = validateRepoUrl(request.repoUrl);

@@ -147,8 +147,8 @@ export class Engine {
 
   /** Commits a container as `repo:tag`; `labels` are added to the image's own. */
   async commitContainer(id: string, repo: string, tag: string, labels: Record<string, string> = {}): Promise<void> {
-    // Dockerfile syntax: a JSON string is a valid quoted LABEL value.
-    const changes = Object.entries(labels).map(([key, value]) => `LABEL ${key}=${JSON.stringify(value)}`);
+    // Dockerfile syntax: a JSON string is a valid quoted LABEL value, once its $ cannot expand (a failed install's command has them).
+    const changes = Object.entries(labels).map(([key, value]) => `LABEL ${key}=${JSON.stringify(value).replace(/\$/g, '\\$')}`);
     await this.docker.getContainer(id).commit({ repo, tag, pause: true, ...(changes.length > 0 ? { changes } : {}) });
   }
 
@@ -306,6 +306,18 @@ export class Engine {
   /** The container's output from now on (attached before a start, nothing is missed). */
   async attach(containerId: string): Promise<Duplex> {
     return (await this.docker.getContainer(containerId).attach({ stream: true, stdout: true, stderr: true })) as unknown as Duplex;
+  }
+
+  /**
+   * Attaches to a container's stdin and holds it open until `release`, or
+   * until this process ends, however it ends: a container made with OpenStdin
+   * and StdinOnce whose command reads its stdin then ends with its creator.
+   */
+  async holdStdin(containerId: string): Promise<{ release(): void }> {
+    const stream = (await this.docker.getContainer(containerId).attach({ stream: true, stdin: true, hijack: true })) as unknown as Duplex;
+    // The engine closes it when the container goes: expected, not an error.
+    stream.on('error', () => undefined);
+    return { release: () => stream.destroy() };
   }
 
   exec(containerId: string, argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {

@@ -1,4 +1,4 @@
-import { simpleGit } from 'simple-git';
+import { hostGit } from './nonInteractiveGit';
 
 export interface GitIdentity {
   readonly name?: string;
@@ -7,7 +7,7 @@ export interface GitIdentity {
 
 /** The host user's git identity, so commits made in agents are theirs. */
 export async function readHostIdentity(cwd?: string): Promise<GitIdentity> {
-  const git = simpleGit(cwd && cwd.length > 0 ? { baseDir: cwd } : {});
+  const git = await hostGit(cwd && cwd.length > 0 ? { baseDir: cwd } : {});
   const [name, email] = await Promise.all([git.getConfig('user.name'), git.getConfig('user.email')]).catch(() => [undefined, undefined]);
   return { name: name?.value ?? undefined, email: email?.value ?? undefined };
 }
