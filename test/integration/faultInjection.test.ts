@@ -213,7 +213,7 @@ describe('faults', () => {
 
   it('an install that eats memory: the builder\'s memory limit holds, and the install is marked failed with why', async (t) => {
     const url = repo('hog', { '.gitiso.json': JSON.stringify({ install: 'sleep 5; x=0123456789; while true; do x="$x$x"; done' }) });
-    const run = start(['create', id('m1'), '--repo', url, ...LIMITS, '--install-timeout', '40']);
+    const run = start(['create', id('m1'), '--repo', url, ...LIMITS]);
     const builder = await runningBuilder(url);
     await requireLimits(builder, run, { memoryBytes: 256 * 1024 ** 2 });
     const probe = Date.now();
@@ -228,7 +228,7 @@ describe('faults', () => {
       assert.match(agent?.setupError ?? '', /exited with 137 \(killed: out of memory\?\)/);
       t.diagnostic(`memory hog: agent ready in ${result.ms} ms, setup marked failed: ${agent?.setupError}`);
     } else {
-      assert.match(result.stderr, /did not finish within 40 s|out of memory/);
+      assert.match(result.stderr, /did not finish within|out of memory/);
       t.diagnostic(`memory hog: create failed in ${result.ms} ms: ${result.stderr.trim().split('\n').pop()}`);
     }
     assert.deepEqual(await leftovers(url), []);

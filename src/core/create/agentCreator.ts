@@ -81,9 +81,18 @@ export class AgentCreator {
   /** Removes what crashed creates of these repositories left (an abandoned builder, a half-made agent), once per burst. */
   private async cleanBefore(requests: readonly CreateRequest[]): Promise<void> {
     const { doctor } = this.options;
-    if (doctor) {
-      await Promise.all([...new Set(requests.map((request) => request.repoUrl))].map((repoUrl) => doctor.cleanObvious({ repoUrl })));
+    if (!doctor) {
+      return;
     }
+    // Only well-formed URLs (a bad one fails its own create, with the reason).
+    const repoUrls = new Set(requests.flatMap((request) => {
+      try {
+        return [validateRepoUrl(request.repoUrl)];
+      } catch {
+        return [];
+      }
+    }));
+    await Promise.all([...repoUrls].map((repoUrl) => doctor.cleanObvious({ repoUrl })));
   }
 
   private async createOne(request: CreateRequest, hooks: CreateHooks): Promise<Agent> {
