@@ -63,7 +63,8 @@ async function main(): Promise<void> {
   } finally {
     clearInterval(sampler);
   }
-  const leftovers = await countLeftovers({ engine, core, home, tempBefore });
+  const leftovers = await countLeftovers({ engine, core, repo, home, tempBefore });
+  leftovers.doctorFindsAfterFix = (await core.doctor.find({ repoUrl: repo })).length;
   await removeAgents(engine, `${PREFIX}-`);
   await server.stop();
   core.dispose();
@@ -141,8 +142,12 @@ function gitisoTempFiles(): Set<string> {
   return new Set(readdirSync(tmpdir()).filter((name) => /^gitiso-(delta|bundle|sync)-/.test(name)));
 }
 
-async function countLeftovers(input: { engine: Engine; core: GitisoCore; home: string; tempBefore: Set<string> }): Promise<Record<string, number>> {
-  const { engine, core, home, tempBefore } = input;
+/** Lets the doctor remove what killed creates of the soak's repository left (as VS Code does at start-up), then counts what is still there. */
+async function countLeftovers(input: { engine: Engine; core: GitisoCore; repo: string; home: string; tempBefore: Set<string> }): Promise<Record<string, number>> {
+  const { engine, core, repo, home, tempBefore } = input;
+  const found = await core.doctor.find({ repoUrl: repo });
+  await core.doctor.fix(found);
+  console.log(`doctor: found and removed ${found.length} leftover(s) of killed creates`);
   const agents = (await engine.listContainers(LABEL.agent)).filter((c) => c.Labels[LABEL.agent]?.startsWith(`${PREFIX}-`));
   const builders = (await engine.listContainers()).filter((c) => c.Names.some((name) => name.startsWith('/gitiso-snapshot-build-')));
   // Snapshots are a cache: pruning must be able to remove every one no agent uses.

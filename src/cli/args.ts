@@ -27,6 +27,8 @@ const OPTIONS = {
   pids: { type: 'string' },
   force: { type: 'boolean' },
   'trust-setup': { type: 'boolean' },
+  fix: { type: 'boolean' },
+  'install-timeout': { type: 'string' },
   watch: { type: 'boolean', short: 'w' },
   json: { type: 'boolean' },
   verbose: { type: 'boolean' },
@@ -127,4 +129,15 @@ export function strategyFrom(value: string | undefined): CreateStrategy | undefi
     throw new UsageError(`--strategy must be one of ${CREATE_STRATEGIES.join(', ')}`);
   }
   return value as CreateStrategy;
+}
+
+/** --install-timeout SECONDS, as milliseconds (absent when not given). */
+export function installTimeoutFrom(value: string | undefined): number | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  if (!/^\d+$/.test(value) || Number(value) < 1) {
+    throw new UsageError('--install-timeout is a whole number of seconds, at least 1');
+  }
+  return Number(value) * 1000;
 }

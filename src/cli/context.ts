@@ -3,7 +3,7 @@ import { Engine } from '../core/docker/engine';
 import { createCore, type CoreOptions, type GitisoCore } from '../core/gitisoCore';
 import type { Logger } from '../core/logger';
 import { refuseSetup, trustSetup } from '../core/setup/setupProposal';
-import { depthFrom, limitsFrom, strategyFrom, type Flags } from './args';
+import { depthFrom, installTimeoutFrom, limitsFrom, strategyFrom, type Flags } from './args';
 import { stderrLogger } from './stderrLogger';
 
 /** What every command works through. */
@@ -32,5 +32,6 @@ function coreOptions(flags: Flags, log: Logger | undefined): CoreOptions {
     limits: limitsFrom(flags),
     // A repository's .gitiso.json install and files to copy run only when the user says so.
     setupConsent: flags['trust-setup'] ? trustSetup : refuseSetup,
+    installTimeoutMs: installTimeoutFrom(flags['install-timeout']),
   };
 }

@@ -27,6 +27,10 @@ Usage:
                           change a running agent's limits in place
   gitiso stats [--json] [--watch]
                           CPU, memory / limit, processes, network, disk of running agents
+  gitiso doctor [--fix] [--repo URL] [--json]
+                          what crashes left: snapshot builders and half-made agents
+                          whose creator ended, unused snapshots, temporary files,
+                          stale pool locks; --fix removes them
 
 Options:
   --docker-host URL       Docker engine (default: DOCKER_HOST, else the local socket)
@@ -45,6 +49,7 @@ Options:
   --memory M, --cpus N, --pids N
                           each new agent's limits (default 2g, 2, 512); the agent is
                           told them (GITISO_CPUS, GITISO_MEMORY_BYTES, /etc/gitiso/budget.json)
+  --install-timeout S     how long a repository's install may run (default 600)
   --force                 create even when the agents' memory limits, with those of
                           running agents, exceed the engine's memory
   --verbose               log what gitiso does to stderr

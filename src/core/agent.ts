@@ -1,5 +1,6 @@
 import type { AgentLimits } from './limits/agentLimits';
 import { refNameProblem } from './names';
+import { formatOwner, isAbandoned, OWNER_LABEL, parseOwner, type Liveness } from './ownership';
 import { GITISO_VERSION } from './version';
 
 /**
@@ -74,6 +75,7 @@ export function agentLabels(identity: AgentIdentity): Record<string, string> {
     [LABEL.strategy]: identity.strategy,
     [LABEL.created]: identity.createdAt.toISOString(),
     [LABEL.version]: GITISO_VERSION,
+    [OWNER_LABEL]: formatOwner(),
   };
 }
 
@@ -169,11 +171,41 @@ export interface ContainerFacts {
   readonly running: boolean;
   readonly status: string;
   readonly oomKilled?: boolean;
+  /** Created and never started. */
+  readonly neverStarted?: boolean;
+  /** The process that was creating it has ended (see creationAbandoned). */
+  readonly creatorGone?: boolean;
+}
+
+/** The reason of an agent whose creator ended before it was ready. */
+export const INTERRUPTED_REASON = 'its creation was interrupted (the process creating it ended): remove it and create it again';
+
+/**
+ * An agent still creating after this long is not being created any more,
+ * whoever its creator was (one on another host cannot be asked).
+ */
+export const CREATION_STALE_MS = 6 * 60 * 60_000;
+
+/** Whether the process creating the agent with these labels has ended (or it has been too long). Pure. */
+export function creationAbandoned(labels: Record<string, string> | undefined, world: Liveness): boolean {
+  const created = Date.parse(labels?.[LABEL.created] ?? '') || 0;
+  return isAbandoned({ owner: parseOwner(labels?.[OWNER_LABEL]), since: created, staleAfterMs: CREATION_STALE_MS }, world);
+}
+
+/**
+ * A half-made agent: no state file (the create writes it last), and its
+ * creator is gone, so nothing will ever finish it.
+ */
+export function isHalfMade(container: ContainerFacts, stateFile: AgentStateFile | undefined): boolean {
+  return !stateFile && container.creatorGone === true && (container.running || container.neverStarted === true);
 }
 
 export function agentState(container: ContainerFacts, stateFile: AgentStateFile | undefined): { state: AgentState; reason?: string } {
   if (container.oomKilled) {
     return { state: 'error', reason: 'killed by the engine: out of memory' };
+  }
+  if (isHalfMade(container, stateFile)) {
+    return { state: 'error', reason: INTERRUPTED_REASON };
   }
   if (!container.running) {
     return { state: 'stopped', reason: container.status };

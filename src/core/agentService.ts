@@ -1,7 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Agent, agentState, type ContainerFacts, identityFromLabels, LABEL } from './agent';
+import { type Agent, agentState, type ContainerFacts, creationAbandoned, identityFromLabels, LABEL } from './agent';
 import type { AgentExec, RunOptions } from './agentExec';
 import { inspectAgent } from './agentLookup';
 import { DELTA_PATH } from './create/snapshotStarter';
@@ -15,6 +14,8 @@ import { BUDGET_FILE, budgetJson, DEFAULT_LIMITS, type AgentLimits } from './lim
 import { silentLogger, type Logger } from './logger';
 import type { ReadyStates } from './readyStates';
 import type { SnapshotStore } from './snapshot/snapshotStore';
+import { makeOwnedTempDir } from './tempDir';
+import { liveness } from './ownership';
 
 export interface AgentServiceOptions {
   readonly engine: Engine;
@@ -51,7 +52,7 @@ export class AgentService {
     const agents = await Promise.all(
       containers.map((info) => {
         const running = info.State === 'running';
-        return this.toAgent({ containerId: info.Id, labels: info.Labels, image: info.Image }, { running, status: info.Status });
+        return this.toAgent({ containerId: info.Id, labels: info.Labels, image: info.Image }, { running, status: info.Status, neverStarted: info.State === 'created' });
       }),
     );
     return agents.filter((agent): agent is Agent => agent !== undefined).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id));
@@ -61,7 +62,7 @@ export class AgentService {
     const info = await inspectAgent(this.engine, id);
     const agent = await this.toAgent(
       { containerId: info.Id, labels: info.Config.Labels, image: info.Config.Image },
-      { running: info.State.Running, status: info.State.Status, oomKilled: info.State.OOMKilled },
+      { running: info.State.Running, status: info.State.Status, oomKilled: info.State.OOMKilled, neverStarted: info.State.Status === 'created' },
     );
     if (!agent) {
       throw new AgentNotFoundError(id);
@@ -124,7 +125,7 @@ export class AgentService {
     if (agent.state !== 'ready' && agent.state !== 'error') {
       throw new AgentNotRunningError(id, agent.state);
     }
-    await pool.sync(agent.repoUrl);
+    await pool.sync(agent.repoUrl, options.signal);
     const latest = await pool.resolve(agent.repoUrl, agent.baseBranch || undefined);
     const tracking = `refs/remotes/origin/${latest.branch}`;
     // What the agent's git prints goes into the host's git: only an object id, else unknown (the whole history is sent).
@@ -133,7 +134,7 @@ export class AgentService {
     if (current === latest.commit) {
       return { branch: latest.branch, from: current, to: current };
     }
-    const scratch = mkdtempSync(join(tmpdir(), 'gitiso-sync-'));
+    const scratch = makeOwnedTempDir('sync');
     try {
       const file = join(scratch, 'sync.bundle');
       // Without a known tip in the agent, send the whole history of the branch.
@@ -158,7 +159,9 @@ export class AgentService {
       return undefined;
     }
     const stateFile = facts.running ? await this.states.read(containerId) : this.states.known(containerId);
-    const { state, reason } = agentState(facts, stateFile);
+    // Only an agent without a state file can be half-made; asking after its creator costs a signal 0.
+    const creatorGone = !stateFile && creationAbandoned(labels, liveness());
+    const { state, reason } = agentState({ ...facts, creatorGone }, stateFile);
     return {
       ...identity,
       baseBranch: stateFile?.baseBranch || identity.baseBranch,

@@ -7,7 +7,9 @@ import type { StarterDeps } from './create/agentStarter';
 import { PoolCloneStarter } from './create/poolCloneStarter';
 import { RemoteCloneStarter } from './create/remoteCloneStarter';
 import { SnapshotStarter } from './create/snapshotStarter';
+import { DEFAULT_INSTALL_TIMEOUT_SECONDS } from './defaults';
 import { DevServers } from './dev/devServers';
+import { Doctor } from './doctor/doctor';
 import type { Engine } from './docker/engine';
 import type { GitIdentity } from './git/hostGit';
 import { ObjectPool } from './git/objectPool';
@@ -43,7 +45,7 @@ export interface CoreOptions {
   readonly storageDir?: string;
   /** The user's setup settings; a repository's `.gitiso.json` comes first. */
   readonly setup?: SetupSettings;
-  /** Every agent's limits; DEFAULT_LIMITS fill what is not given. */
+  /** Every agent's limits; DEFAULT_LIMITS fill what is not given. Snapshot builders run within them too. */
   readonly limits?: Partial<AgentLimits>;
   /**
    * Decides what a repository's `.gitiso.json` may ask of the host (an install,
@@ -57,6 +59,8 @@ export interface CoreOptions {
    * new core owns them from then on; the earlier one must not be disposed.
    */
   readonly keep?: Pick<GitisoCore, 'exec' | 'ports'>;
+  /** How long a repository's install may run; DEFAULT_INSTALL_TIMEOUT_SECONDS when absent. */
+  readonly installTimeoutMs?: number;
 }
 
 /** The core, wired: what the CLI and VS Code both work through. */
@@ -73,6 +77,8 @@ export interface GitisoCore extends Disposable {
   /** This process's forwards of agents' ports to 127.0.0.1. */
   readonly ports: AgentPorts;
   readonly devServers: DevServers;
+  /** What crashes left behind: found, and removed. */
+  readonly doctor: Doctor;
 }
 
 /** The one composition root of the core (hand-wired: constructor injection, no container). */
@@ -81,17 +87,20 @@ export function createCore(options: CoreOptions): GitisoCore {
   const log = options.log ?? silentLogger;
   const pool = new ObjectPool(options.storageDir ?? defaultStorageDir(), log);
   const network = new AgentNetwork({ engine, setting: options.network, log });
-  const snapshots = new SnapshotStore(engine, pool, log, network);
+  const admission = new Admission(engine, options.limits);
+  const installTimeoutMs = options.installTimeoutMs ?? DEFAULT_INSTALL_TIMEOUT_SECONDS * 1000;
+  const snapshots = new SnapshotStore({ engine, pool, log, network, builderLimits: () => admission.limitsFor(), installTimeoutMs });
   const states = new ReadyStates(engine, log);
   const exec = options.keep?.exec ?? new AgentExec(engine, log);
-  const admission = new Admission(engine, options.limits);
   const agents = new AgentService({ engine, exec, pool, snapshots, states, admission, log });
-  const deps: StarterDeps = { engine, pool, snapshots, states, log, setupSettings: options.setup ?? {} };
+  const doctor = new Doctor({ engine, snapshots, pool, log });
+  const deps: StarterDeps = { engine, pool, snapshots, states, log, setupSettings: options.setup ?? {}, installTimeoutMs };
   const creator = new AgentCreator({
     engine,
     agents,
     admission,
     network,
+    doctor,
     log,
     starters: {
       snapshot: new SnapshotStarter(deps),
@@ -117,6 +126,7 @@ export function createCore(options: CoreOptions): GitisoCore {
     admission,
     ports,
     devServers,
+    doctor,
     dispose: () => {
       ports.dispose();
       exec.dispose();

@@ -78,6 +78,11 @@ export class Gitiso implements vscode.Disposable {
     return this.current.core.snapshots;
   }
 
+  /** What crashes left behind. */
+  get doctor(): GitisoCore['doctor'] {
+    return this.current.core.doctor;
+  }
+
   get model(): AgentsModel {
     return this.current.model;
   }
@@ -114,6 +119,7 @@ export class Gitiso implements vscode.Disposable {
       setup: settings.setup,
       limits: settings.limits,
       setupConsent: this.setupConsent,
+      installTimeoutMs: settings.installTimeoutSeconds * 1000,
     });
     const model = new AgentsModel({ agents: core.agents, creator: core.creator, engine, log: this.log });
     const stats = new StatsSampler({ exec: core.exec, engine, runningAgents: () => model.agents.filter(isRunning), log: this.log });
@@ -125,6 +131,13 @@ export class Gitiso implements vscode.Disposable {
     this.current = { core, model, stats, subscriptions };
     model.start();
     core.ports.start();
+    // A crashed window or CLI may have left builders and half-made agents behind: the certain ones go now.
+    void core.doctor.cleanObvious().then((removed) => {
+      if (removed.length > 0) {
+        this.log.info(`removed ${removed.length} leftover(s) of crashed gitiso processes: ${removed.map((l) => `${l.kind} ${l.name}`).join(', ')}`);
+        void model.refresh();
+      }
+    });
     this.log.info(`using the Docker engine at ${engine.address}`);
   }
 

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { CREATE_STRATEGIES, type CreateStrategy } from '../core/agent';
-import { defaultImage } from '../core/defaults';
+import { DEFAULT_INSTALL_TIMEOUT_SECONDS, defaultImage } from '../core/defaults';
 import type { SetupSettings } from '../core/setup/repoSetup';
 import { DEFAULT_LIMITS, parseMemory, type AgentLimits } from '../core/limits/agentLimits';
 
@@ -16,6 +16,7 @@ export interface Settings {
   readonly storagePath: string;
   readonly setup: SetupSettings;
   readonly limits: Partial<AgentLimits>;
+  readonly installTimeoutSeconds: number;
 }
 
 /**
@@ -60,6 +61,7 @@ export function readSettings(): Settings {
       cpus: userValue<number>(config, 'limits.cpus') ?? 2,
       pids: userValue<number>(config, 'limits.pids') ?? 512,
     },
+    installTimeoutSeconds: Math.max(1, config.get<number>('setup.installTimeoutSeconds') ?? DEFAULT_INSTALL_TIMEOUT_SECONDS),
   };
 }
 

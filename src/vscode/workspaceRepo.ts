@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { simpleGit } from 'simple-git';
-import { hostGit } from '../core/git/hostGit';
+import { hostGit } from '../core/git/nonInteractiveGit';
 
 export interface WorkspaceRepo {
   readonly folder: string;
@@ -53,7 +53,7 @@ export async function folderOfRepository(repoUrl: string): Promise<string | unde
 
 /** Branch names on a remote, read from the host (where credentials live). */
 export async function listRemoteBranches(url: string): Promise<string[]> {
-  const output = await hostGit().listRemote(['--heads', '--', url]);
+  const output = await (await hostGit()).listRemote(['--heads', '--', url]);
   return output
     .split('\n')
     .map((line) => /\trefs\/heads\/(.+)$/.exec(line)?.[1])

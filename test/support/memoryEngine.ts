@@ -1,10 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { PassThrough, type Duplex } from 'node:stream';
 import type { StarterEngine, StarterPool, StarterSnapshots } from '../../src/core/create/agentStarter';
-import type { ContainerCreateOptions, ContainerInspectInfo, NetworkCreateOptions, NetworkInspectInfo } from '../../src/core/docker/engine';
+import type { ContainerCreateOptions, ContainerInfo, ContainerInspectInfo, ImageInfo, ImageInspectInfo, NetworkCreateOptions, NetworkInspectInfo } from '../../src/core/docker/engine';
 import type { ExecOptions, ExecResult } from '../../src/core/docker/exec';
 import type { ResolvedBase } from '../../src/core/git/objectPool';
-import type { Snapshot, SnapshotSetup } from '../../src/core/snapshot/snapshotStore';
+import type { Snapshot, SnapshotEngine, SnapshotSetup } from '../../src/core/snapshot/snapshotStore';
 
 interface MemoryContainer {
   readonly id: string;
@@ -31,8 +31,12 @@ export function memoryNetwork(options: { Name: string; Driver?: string; Options?
  * by a handler. It records what was made and removed, so tests can say what a
  * failure left behind.
  */
-export class MemoryEngine implements StarterEngine {
+export class MemoryEngine implements StarterEngine, SnapshotEngine {
   readonly containers = new Map<string, MemoryContainer>();
+  /** Images by name (`repo:tag`), as committed. */
+  readonly images = new Map<string, { Id: string; Labels: Record<string, string> }>();
+  /** Containers whose stdin a creator holds (a builder's watchdog). */
+  readonly held = new Set<string>();
   readonly removed: string[] = [];
   readonly execs: { containerId: string; argv: readonly string[] }[] = [];
   readonly announced: string[] = [];
@@ -47,7 +51,7 @@ export class MemoryEngine implements StarterEngine {
   /** What a container's boot prints when it starts. */
   bootOutput = 'gitiso-ready\n';
   /** Answers execs; exit 0 with no output by default. */
-  onExec: (argv: readonly string[]) => ExecResult = () => ({ exitCode: 0, stdout: '', stderr: '' });
+  onExec: (argv: readonly string[], options?: ExecOptions) => ExecResult | Promise<ExecResult> = () => ({ exitCode: 0, stdout: '', stderr: '' });
   private next = 0;
 
   async ping(): Promise<void> {}
@@ -99,10 +103,45 @@ export class MemoryEngine implements StarterEngine {
     return this.containers.get(id)?.files.get(path);
   }
 
-  async exec(containerId: string, argv: readonly string[], _options?: ExecOptions): Promise<ExecResult> {
+  async exec(containerId: string, argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
     this.must(containerId);
     this.execs.push({ containerId, argv });
-    return this.onExec(argv);
+    return this.onExec(argv, options);
+  }
+
+  async imageId(image: string): Promise<string> {
+    return this.images.get(image)?.Id ?? `sha256:${image}`;
+  }
+
+  async inspectImage(image: string): Promise<ImageInspectInfo | undefined> {
+    const found = this.images.get(image);
+    return found && ({ Id: found.Id, Size: 1, Config: { Labels: found.Labels } } as unknown as ImageInspectInfo);
+  }
+
+  async listImages(label: string): Promise<ImageInfo[]> {
+    return [...this.images.entries()].filter(([, image]) => label in image.Labels).map(([name, image]) => ({ Id: image.Id, RepoTags: [name], Labels: image.Labels, Size: 1 }) as unknown as ImageInfo);
+  }
+
+  async removeImage(id: string): Promise<void> {
+    for (const [name, image] of this.images) {
+      if (image.Id === id) {
+        this.images.delete(name);
+      }
+    }
+  }
+
+  async listContainers(): Promise<ContainerInfo[]> {
+    return [...this.containers.values()].map((c) => ({ Id: c.id, Names: [`/${c.options.name}`], Image: c.options.Image, ImageID: c.options.Image, Labels: c.options.Labels ?? {}, State: c.running ? 'running' : 'created' }) as unknown as ContainerInfo);
+  }
+
+  async commitContainer(id: string, repo: string, tag: string, labels: Record<string, string> = {}): Promise<void> {
+    this.images.set(`${repo}:${tag}`, { Id: `sha256:${tag}`, Labels: { ...this.must(id).options.Labels, ...labels } });
+  }
+
+  async holdStdin(id: string): Promise<{ release(): void }> {
+    this.must(id);
+    this.held.add(id);
+    return { release: () => this.held.delete(id) };
   }
 
   async attach(id: string): Promise<Duplex> {
@@ -203,12 +242,12 @@ export class MemorySnapshots implements StarterSnapshots {
   /** The install of each snapshot built or refreshed, by its commit. */
   readonly installs = new Map<string, string | undefined>();
 
-  refreshInBackground(_repo: string, _image: string, base: ResolvedBase, setup?: SnapshotSetup): void {
+  refreshInBackground({ base, setup }: { base: ResolvedBase; setup?: SnapshotSetup }): void {
     this.refreshed.push(base.commit);
     this.installs.set(base.commit, setup?.install);
   }
 
-  async ensure(repoUrl: string, _image: string, base: ResolvedBase, setup?: SnapshotSetup): Promise<Snapshot> {
+  async ensure({ repoUrl, base, setup }: { repoUrl: string; base: ResolvedBase; setup?: SnapshotSetup }): Promise<Snapshot> {
     this.built.push(base.commit);
     this.installs.set(base.commit, setup?.install);
     const snapshot = snapshotOf(base.commit, repoUrl);

@@ -1,51 +1,132 @@
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { setupAt } from '../../src/core/create/repoSetupSteps';
-import { InvalidInputError } from '../../src/core/errors';
+import { after, describe, it } from 'node:test';
+import { CancelledError, PoolError } from '../../src/core/errors';
 import { ObjectPool } from '../../src/core/git/objectPool';
-import { refuseSetup } from '../../src/core/setup/setupProposal';
 import { git, makeTempDir, removeDir } from '../support/testEnv';
 
-describe('the object pool (host git, no engine)', () => {
-  let home: string;
-  let repo: string;
-  before(() => {
-    home = makeTempDir('pool-test');
-    // A user whose git config trusts ext:: (as some do for their own helpers): the pool must not.
-    const config = join(home, 'gitconfig');
-    writeFileSync(config, '[protocol "ext"]\n\tallow = always\n[protocol "fd"]\n\tallow = always\n');
-    process.env.GIT_CONFIG_GLOBAL = config;
-    repo = join(home, 'repo');
-    git(home, 'init', '-q', '-b', 'main', repo);
-    writeFileSync(join(repo, 'README.md'), '# r\n');
-    // Valid JSON, but no setup file is this big: the host must not read it whole.
-    writeFileSync(join(repo, '.gitiso.json'), JSON.stringify({ install: 'npm ci', padding: 'x'.repeat(1024 ** 2) }));
-    git(repo, 'add', '-A');
-    git(repo, 'commit', '-q', '-m', 'first');
-  });
-  after(() => removeDir(home));
+const POOL_MODULE = join(__dirname, '..', '..', 'src', 'core', 'git', 'objectPool.js');
 
-  it('never lets git run an ext:: command, whatever the user config allows', async () => {
-    const pwned = join(home, 'pwned');
-    const pool = new ObjectPool(join(home, 'store'));
-    await assert.rejects(pool.sync(`ext::sh -c touch% ${pwned}`), /could not fetch/);
-    assert.equal(existsSync(pwned), false, 'the ext:: command ran on the host');
+/** A bare repository with `main` (a few MB, so a clone takes a moment) and `feature`. */
+function bareRepo(dir: string, name: string): string {
+  const work = join(dir, `${name}-work`);
+  git(dir, 'init', '-q', '-b', 'main', work);
+  writeFileSync(join(work, 'blob.bin'), randomBytes(1024 * 1024));
+  git(work, 'add', '-A');
+  git(work, 'commit', '-q', '-m', 'first');
+  git(work, 'branch', 'feature');
+  const bare = join(dir, `${name}.git`);
+  git(dir, 'clone', '-q', '--bare', work, bare);
+  return bare;
+}
+
+/** Runs `pool.sync(url)` then `resolve` in another process, starting at `startAt` (so several start together). */
+function syncInProcess(root: string, url: string, startAt: number): Promise<{ code: number | null; out: string; err: string }> {
+  const script = `
+    const { ObjectPool } = require(${JSON.stringify(POOL_MODULE)});
+    const [root, url, startAt] = process.argv.slice(1);
+    setTimeout(async () => {
+      try {
+        const pool = new ObjectPool(root);
+        await pool.sync(url);
+        process.stdout.write((await pool.resolve(url)).commit);
+      } catch (error) {
+        process.stderr.write(String(error && error.message));
+        process.exitCode = 1;
+      }
+    }, Number(startAt) - Date.now());`;
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['-e', script, root, url, String(startAt)]);
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.on('close', (code) => resolve({ code, out, err }));
+  });
+}
+
+async function listening(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+describe('ObjectPool', () => {
+  const dir = makeTempDir('pool-test');
+  after(() => removeDir(dir));
+
+  it('gives processes that sync a new repository at the same moment one whole mirror', { timeout: 60_000 }, async () => {
+    for (let round = 0; round < 3; round++) {
+      const url = `file://${bareRepo(dir, `race${round}`)}`;
+      const root = join(dir, `root${round}`);
+      const startAt = Date.now() + 1_500;
+      const results = await Promise.all(Array.from({ length: 4 }, () => syncInProcess(root, url, startAt)));
+      for (const result of results) {
+        assert.equal(result.code, 0, `round ${round}: ${result.err}`);
+      }
+      assert.equal(new Set(results.map((r) => r.out)).size, 1, 'all see the same commit');
+      const mirror = new ObjectPool(root).pathFor(url);
+      git(mirror, 'fsck', '--strict');
+      assert.deepEqual(readdirSync(join(root, 'pool')).sort(), [mirror.split('/').pop()], 'no lock or half clone left');
+    }
   });
 
-  it('still mirrors the allowed transports (a local path here)', async () => {
-    const pool = new ObjectPool(join(home, 'store'));
-    await pool.sync(repo);
-    assert.equal((await pool.resolve(repo)).branch, 'main');
-    assert.equal(await pool.readFile(repo, 'main', 'README.md'), '# r\n');
-    assert.equal(await pool.readFile(repo, 'main', 'missing.txt', 10), undefined);
+  it("follows the remote's default branch when it changes", async () => {
+    const bare = bareRepo(dir, 'head');
+    const pool = new ObjectPool(join(dir, 'root-head'), undefined, 0);
+    await pool.sync(`file://${bare}`);
+    assert.equal((await pool.resolve(`file://${bare}`)).branch, 'main');
+    git(bare, 'symbolic-ref', 'HEAD', 'refs/heads/feature');
+    await pool.sync(`file://${bare}`);
+    assert.equal((await pool.resolve(`file://${bare}`)).branch, 'feature');
   });
 
-  it('refuses a huge setup file before reading it', async () => {
-    const pool = new ObjectPool(join(home, 'store'));
-    await pool.sync(repo);
-    await assert.rejects(pool.readFile(repo, 'main', 'README.md', 2), (error: Error) => error instanceof InvalidInputError && /README\.md at main is 4 bytes, more than the 2 gitiso reads/.test(error.message));
-    await assert.rejects(setupAt(pool, { repoUrl: repo, settings: {}, consent: refuseSetup }, 'main'), /\.gitiso\.json at main is \d+ bytes, more than the 65536 gitiso reads/);
+  it('fails fast with a clear error where git would ask for credentials', { timeout: 20_000 }, async () => {
+    const server = createHttpServer((_request, response) => {
+      response.writeHead(401, { 'WWW-Authenticate': 'Basic realm="x"' });
+      response.end();
+    });
+    const port = await listening(server);
+    // An askpass program that waits for a person who never comes: what hangs a create.
+    const askpass = join(dir, 'askpass.sh');
+    writeFileSync(askpass, '#!/bin/sh\nsleep 600\n');
+    chmodSync(askpass, 0o755);
+    const saved = process.env.GIT_ASKPASS;
+    process.env.GIT_ASKPASS = askpass;
+    try {
+      const started = Date.now();
+      await assert.rejects(new ObjectPool(join(dir, 'root-401')).sync(`http://127.0.0.1:${port}/private.git`), (error) => error instanceof PoolError && /could not fetch/.test(error.message));
+      assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+    } finally {
+      process.env.GIT_ASKPASS = saved;
+      if (saved === undefined) {
+        delete process.env.GIT_ASKPASS;
+      }
+      server.close();
+    }
+  });
+
+  it('stops the fetch when its create is cancelled, and leaves no lock or half clone', { timeout: 20_000 }, async () => {
+    // A remote that accepts and never answers.
+    const sockets: Socket[] = [];
+    const server = createTcpServer((socket) => void sockets.push(socket));
+    const port = await listening(server);
+    const root = join(dir, 'root-cancel');
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(), 500);
+    const started = Date.now();
+    try {
+      await assert.rejects(new ObjectPool(root).sync(`git://127.0.0.1:${port}/silent.git`, abort.signal), CancelledError);
+      assert.ok(Date.now() - started < 5_000, `took ${Date.now() - started} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.deepEqual(readdirSync(join(root, 'pool')), []);
+    } finally {
+      sockets.forEach((socket) => socket.destroy());
+      server.close();
+    }
   });
 });

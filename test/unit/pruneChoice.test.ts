@@ -66,7 +66,7 @@ describe('SnapshotStore.prune', () => {
       ],
       removeImage: async (id: string) => void removed.push(id),
     } as unknown as Engine;
-    const store = new SnapshotStore(engine, {} as ObjectPool, silentLogger, { resolve: async () => 'unused' });
+    const store = new SnapshotStore({ engine, pool: {} as ObjectPool, log: silentLogger, network: { resolve: async () => 'unused' } });
     assert.deepEqual(await store.prune(7 * DAY), []);
     assert.deepEqual(removed, []);
   });

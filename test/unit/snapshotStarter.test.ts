@@ -115,7 +115,7 @@ describe('SnapshotStarter', () => {
     engine.missingImages.add('gitiso-snapshot:k-c1');
     let finds = 0;
     snapshots.find = async () => (finds++ === 0 ? snapshotOf('c1') : undefined);
-    snapshots.ensure = async (_repo, _image, base) => {
+    snapshots.ensure = async ({ base }) => {
       snapshots.built.push(base.commit);
       return { ...snapshotOf(base.commit), image: 'gitiso-snapshot:rebuilt' };
     };

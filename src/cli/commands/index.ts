@@ -1,6 +1,7 @@
 import type { CliCommand } from './command';
 import { createCommand } from './create';
 import { devCommand } from './dev';
+import { doctorCommand } from './doctor';
 import { forwardCommand } from './forward';
 import { gitCommand } from './git';
 import { limitsCommand } from './limits';
@@ -24,6 +25,7 @@ export const COMMANDS: readonly CliCommand[] = [
   snapshotsCommand,
   limitsCommand,
   statsCommand,
+  doctorCommand,
 ];
 
 /** The command a name or alias names, if any. */

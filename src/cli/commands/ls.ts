@@ -22,7 +22,8 @@ function agentTable(agents: readonly Agent[]): string {
     return 'no agents: create one with gitiso create ID --repo URL\n';
   }
   return alignedTable([
-    ['ID', 'STATE', 'BRANCH', 'BASE', 'REPOSITORY', 'CREATED'],
-    ...agents.map((a) => [a.id, a.state, a.sessionBranch, a.baseBranch, a.repoUrl, a.createdAt.toISOString().replace(/\.\d+Z$/, 'Z')]),
+    ['ID', 'STATE', 'BRANCH', 'BASE', 'REPOSITORY', 'CREATED', 'NOTE'],
+    // The note says why an agent is in error (or its setup failed): what to do about it.
+    ...agents.map((a) => [a.id, a.state, a.sessionBranch, a.baseBranch, a.repoUrl, a.createdAt.toISOString().replace(/\.\d+Z$/, 'Z'), a.state === 'stopped' ? '' : (a.reason ?? '')]),
   ]);
 }

@@ -1,6 +1,7 @@
 import type { Agent, CreateStrategy } from '../agent';
 import type { AgentService } from '../agentService';
 import { throwIfAborted } from '../base/abort';
+import type { Doctor } from '../doctor/doctor';
 import type { Engine } from '../docker/engine';
 import { AgentExistsError, asError } from '../errors';
 import { readHostIdentity, type GitIdentity } from '../git/hostGit';
@@ -18,6 +19,8 @@ export interface AgentCreatorOptions {
   readonly admission: Pick<Admission, 'limitsFor' | 'admit'>;
   /** The network agents join: a setting that would undo their isolation fails a create before anything is made. */
   readonly network: Pick<AgentNetwork, 'resolve'>;
+  /** Removes what crashed creates of the same repository left, before this one (their builders would hold it up). */
+  readonly doctor?: Pick<Doctor, 'cleanObvious'>;
   /** One starter per strategy. */
   readonly starters: Readonly<Record<CreateStrategy, AgentStarter>>;
   readonly log: Logger;
@@ -55,6 +58,7 @@ export class AgentCreator {
     // A refused network fails the burst as a whole, like a refused admission.
     await this.options.network.resolve();
     await this.options.admission.admit(requests, hooks.force);
+    await this.cleanBefore(requests);
     // One question per repository's proposal for the whole burst.
     const admitted = { ...hooks, force: true, consent: askOnce(this.consentOf(hooks)) };
     const outcomes: CreateOutcome[] = new Array(requests.length);
@@ -66,7 +70,7 @@ export class AgentCreator {
         try {
           // Once cancelled, the agents not yet begun are not begun.
           throwIfAborted(hooks.signal, `creation of agent '${request.id}'`);
-          outcomes[index] = { id: request.id, agent: await this.create(request, admitted) };
+          outcomes[index] = { id: request.id, agent: await this.createOne(request, admitted) };
         } catch (error) {
           outcomes[index] = { id: request.id, error: asError(error) };
         }
@@ -79,6 +83,28 @@ export class AgentCreator {
   }
 
   async create(request: CreateRequest, hooks: CreateHooks = {}): Promise<Agent> {
+    await this.cleanBefore([request]);
+    return this.createOne(request, hooks);
+  }
+
+  /** Removes what crashed creates of these repositories left (an abandoned builder, a half-made agent), once per burst. */
+  private async cleanBefore(requests: readonly CreateRequest[]): Promise<void> {
+    const { doctor } = this.options;
+    if (!doctor) {
+      return;
+    }
+    // Only well-formed URLs (a bad one fails its own create, with the reason).
+    const repoUrls = new Set(requests.flatMap((request) => {
+      try {
+        return [validateRepoUrl(request.repoUrl)];
+      } catch {
+        return [];
+      }
+    }));
+    await Promise.all([...repoUrls].map((repoUrl) => doctor.cleanObvious({ repoUrl })));
+  }
+
+  private async createOne(request: CreateRequest, hooks: CreateHooks): Promise<Agent> {
     const { engine, admission, log } = this.options;
     const id = validateAgentId(request.id);
     const repoUrl = validateRepoUrl(request.repoUrl);

@@ -75,4 +75,6 @@ export interface StarterDeps {
   readonly log: Logger;
   /** The user's setup settings; a repository's `.gitiso.json` comes first. */
   readonly setupSettings: SetupSettings;
+  /** How long the repository's install may run (in the agent, for the strategies without a snapshot). */
+  readonly installTimeoutMs?: number;
 }

@@ -20,7 +20,7 @@ export interface ClonedContainer {
  * written with the archive API. Any failure removes the container.
  */
 export async function startClonedContainer(deps: StarterDeps, plan: StartPlan, spec: ClonedContainer): Promise<void> {
-  const { engine, log, states, setupSettings } = deps;
+  const { engine, log, states, setupSettings, installTimeoutMs } = deps;
   plan.report('container', 'starting the container');
   const containerId = await createAgentContainer(engine, { identity: spec.identity, image: plan.image, env: plan.request.env, network: plan.network, limits: plan.limits, binds: spec.binds });
   await removeOnFailure(engine, log, { agentId: plan.id, containerId }, async () => {
@@ -29,7 +29,7 @@ export async function startClonedContainer(deps: StarterDeps, plan: StartPlan, s
     // Known only from the clone here: a refused install or copy fails now, and the container goes.
     const setup = spec.setup ?? (await setupIn(engine, setupSource(plan, setupSettings), containerId));
     await copySetupFiles(engine, log, { containerId, setup, from: plan.request.copyFrom });
-    const setupError = setup.install ? await installIn(engine, log, { containerId, install: setup.install, report: plan.report, signal: plan.signal }) : undefined;
+    const setupError = setup.install ? await installIn(engine, log, { containerId, install: setup.install, report: plan.report, signal: plan.signal, timeoutMs: installTimeoutMs }) : undefined;
     const state = { ...cloned, ...(setupError ? { setupError } : {}) };
     await engine.putFile(containerId, STATE_FILE, JSON.stringify(state, null, 2) + '\n');
     states.remember(containerId, state);

@@ -34,7 +34,7 @@ export class PoolCloneStarter implements AgentStarter {
 
   async start(plan: StartPlan): Promise<void> {
     const { engine, pool, setupSettings } = this.deps;
-    const base = await fetchBase(pool, { repoUrl: plan.repoUrl, baseBranch: plan.baseBranch, report: plan.report });
+    const base = await fetchBase(pool, { repoUrl: plan.repoUrl, baseBranch: plan.baseBranch, report: plan.report, signal: plan.signal });
     throwIfAborted(plan.signal, `creation of agent '${plan.id}'`);
     // Before the container: a refused install or copy fails here, leaving nothing.
     const setup = await setupAt(pool, setupSource(plan, setupSettings), base.commit);

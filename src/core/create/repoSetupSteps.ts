@@ -1,4 +1,6 @@
 import { WORKSPACE } from '../agent';
+import { withTimeout } from '../base/abort';
+import { CreateFailedError, TimeoutError } from '../errors';
 import type { Engine } from '../docker/engine';
 import { describeCause, SetupNotAllowedError } from '../errors';
 import type { ObjectPool } from '../git/objectPool';
@@ -63,10 +65,19 @@ export async function copySetupFiles(engine: Pick<Engine, 'putFile'>, log: Logge
   }
 }
 
-/** Runs the install in an agent (strategies without a snapshot); returns why it failed, if it did. */
-export async function installIn(engine: Pick<Engine, 'exec'>, log: Logger, run: { readonly containerId: string; readonly install: string; readonly report: ReportProgress; readonly signal?: AbortSignal }): Promise<string | undefined> {
+/** Runs the install in an agent (strategies without a snapshot); returns why it failed, if it did. Past `timeoutMs` it fails the create. */
+export async function installIn(
+  engine: Pick<Engine, 'exec'>,
+  log: Logger,
+  run: { readonly containerId: string; readonly install: string; readonly report: ReportProgress; readonly signal?: AbortSignal; readonly timeoutMs?: number },
+): Promise<string | undefined> {
   run.report('setup', `running '${run.install}'`);
-  const failure = await runSetupCommand(engine, { containerId: run.containerId, command: run.install, log, signal: run.signal });
+  const failure = await runSetupCommand(engine, { containerId: run.containerId, command: run.install, log, signal: withTimeout(run.signal, run.timeoutMs) }).catch((error: unknown) => {
+    if (error instanceof TimeoutError && !run.signal?.aborted) {
+      throw new CreateFailedError(`the repository's install '${run.install}' did not finish within ${Math.round((run.timeoutMs ?? 0) / 1000)} s: fix it, or allow it longer (gitiso.setup.installTimeoutSeconds, --install-timeout)`);
+    }
+    throw error;
+  });
   if (failure) {
     log.warn(`setup failed: ${failure}`);
   }

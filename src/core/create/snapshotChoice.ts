@@ -8,6 +8,8 @@ export interface SnapshotQuery {
   readonly base: ResolvedBase;
   readonly setup: SnapshotSetup;
   readonly report: ReportProgress;
+  /** Stops a build this create started (when no other create waits for it). */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -24,10 +26,10 @@ export async function chooseSnapshot(snapshots: Pick<SnapshotStore, 'find' | 'fi
   }
   const older = await snapshots.findAncestor(repoUrl, image, base.commit, setup.key);
   if (older) {
-    snapshots.refreshInBackground(repoUrl, image, base, setup);
+    snapshots.refreshInBackground({ repoUrl, baseImage: image, base, setup });
     return older;
   }
   const install = setup.install ? ` and running '${setup.install}'` : '';
   query.report('snapshot', `building the snapshot of ${base.branch} at ${base.commit.slice(0, 12)}${install} (once per commit)`);
-  return snapshots.ensure(repoUrl, image, base, setup);
+  return snapshots.ensure({ repoUrl, baseImage: image, base, setup, signal: query.signal });
 }

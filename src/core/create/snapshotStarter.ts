@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type AgentIdentity, type AgentStateFile, WORKSPACE } from '../agent';
 import { throwIfAborted } from '../base/abort';
@@ -16,6 +15,7 @@ import { agentIdentity, setupSource, type AgentStarter, type StartPlan, type Sta
 import { copySetupFiles, setupAt } from './repoSetupSteps';
 import { chooseSnapshot } from './snapshotChoice';
 import { startingPoint } from './startingPoint';
+import { makeOwnedTempDir } from '../tempDir';
 
 /** Where a delta bundle goes in an agent's container (the setup removes it). */
 export const DELTA_PATH = '/tmp/gitiso-delta.bundle';
@@ -51,11 +51,11 @@ export class SnapshotStarter implements AgentStarter {
 
   async start(plan: StartPlan): Promise<void> {
     const { pool, snapshots, log, setupSettings } = this.deps;
-    const { base, latest } = await startingPoint(pool, log, { repoUrl: plan.repoUrl, baseBranch: plan.baseBranch, report: plan.report });
+    const { base, latest } = await startingPoint(pool, log, { repoUrl: plan.repoUrl, baseBranch: plan.baseBranch, report: plan.report, signal: plan.signal });
     throwIfCancelled(plan);
     // Before any snapshot or container: a refused install or copy fails here, leaving nothing.
     const setup = await setupAt(pool, setupSource(plan, setupSettings), base.commit);
-    const query = { repoUrl: plan.repoUrl, image: plan.image, base, setup, report: plan.report };
+    const query = { repoUrl: plan.repoUrl, image: plan.image, base, setup, report: plan.report, signal: plan.signal };
     const snapshot = await chooseSnapshot(snapshots, query);
     throwIfCancelled(plan);
     const identity = agentIdentity(plan, base, sessionBranchFor(plan.id));
@@ -138,11 +138,11 @@ export class SnapshotStarter implements AgentStarter {
     const report = plan.report;
     // The next snapshot has the setup `to` has (its key is how agents will look for it).
     void setupAt(pool, { ...setupSource(plan, setupSettings), consent: allowedAlready(start.setup.allowed) }, to).then(
-      (setup) => snapshots.refreshInBackground(identity.repoUrl, identity.image, { branch: identity.baseBranch, commit: to }, setup),
+      (setup) => snapshots.refreshInBackground({ repoUrl: identity.repoUrl, baseImage: identity.image, base: { branch: identity.baseBranch, commit: to }, setup }),
       (error: unknown) => log.warn(`no background snapshot of ${to.slice(0, 12)}: ${describeCause(error)}`),
     );
     report('fetching', `fetching the commits since the snapshot (${from.slice(0, 12)}..${to.slice(0, 12)})`);
-    const file = join(mkdtempSync(join(tmpdir(), 'gitiso-delta-')), 'delta.bundle');
+    const file = join(makeOwnedTempDir('delta'), 'delta.bundle');
     return { file, ref: await pool.bundle(identity.repoUrl, to, file, from) };
   }
 }

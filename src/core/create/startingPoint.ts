@@ -8,12 +8,14 @@ export interface BaseQuery {
   /** '' for the remote's default branch. */
   readonly baseBranch: string;
   readonly report: ReportProgress;
+  /** Stops the fetch (when no other create waits for it). */
+  readonly signal?: AbortSignal;
 }
 
 /** Brings the host's mirror up to date and reads the base branch's commit from it. */
 export async function fetchBase(pool: Pick<ObjectPool, 'sync' | 'resolve'>, query: BaseQuery): Promise<ResolvedBase> {
   query.report('fetching', `fetching ${redactCredentials(query.repoUrl)} into the pool`);
-  await pool.sync(query.repoUrl);
+  await pool.sync(query.repoUrl, query.signal);
   return pool.resolve(query.repoUrl, query.baseBranch || undefined);
 }
 

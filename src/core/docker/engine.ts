@@ -330,6 +330,18 @@ export class Engine {
     return (await this.docker.getContainer(containerId).attach({ stream: true, stdout: true, stderr: true })) as unknown as Duplex;
   }
 
+  /**
+   * Attaches to a container's stdin and holds it open until `release`, or
+   * until this process ends, however it ends: a container made with OpenStdin
+   * and StdinOnce whose command reads its stdin then ends with its creator.
+   */
+  async holdStdin(containerId: string): Promise<{ release(): void }> {
+    const stream = (await this.docker.getContainer(containerId).attach({ stream: true, stdin: true, hijack: true })) as unknown as Duplex;
+    // The engine closes it when the container goes: expected, not an error.
+    stream.on('error', () => undefined);
+    return { release: () => stream.destroy() };
+  }
+
   exec(containerId: string, argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
     return execInContainer(this, containerId, argv, options);
   }

@@ -1,5 +1,4 @@
-import { simpleGit, type SimpleGit } from 'simple-git';
-import { PROTOCOL_CONFIG } from './cloneArgs';
+import { hostGit } from './nonInteractiveGit';
 
 export interface GitIdentity {
   readonly name?: string;
@@ -8,7 +7,7 @@ export interface GitIdentity {
 
 /** The host user's git identity, so commits made in agents are theirs. */
 export async function readHostIdentity(cwd?: string): Promise<GitIdentity> {
-  const git = simpleGit(cwd && cwd.length > 0 ? { baseDir: cwd } : {});
+  const git = await hostGit(cwd && cwd.length > 0 ? { baseDir: cwd } : {});
   const [name, email] = await Promise.all([git.getConfig('user.name'), git.getConfig('user.email')]).catch(() => [undefined, undefined]);
   return { name: name?.value ?? undefined, email: email?.value ?? undefined };
 }
@@ -23,13 +22,4 @@ export function identityConfig(identity: GitIdentity): Record<string, string> {
     config['user.email'] = identity.email;
   }
   return config;
-}
-
-/**
- * The host's git for anything that may talk to a remote: it uses only the
- * allowed transports (PROTOCOL_CONFIG) whatever URL reaches it. simple-git
- * refuses protocol settings unless told they are meant.
- */
-export function hostGit(baseDir?: string): SimpleGit {
-  return simpleGit({ ...(baseDir ? { baseDir } : {}), config: [...PROTOCOL_CONFIG], unsafe: { allowUnsafeProtocolOverride: true } });
 }

@@ -24,7 +24,9 @@ export async function runSetupCommand(engine: Pick<Engine, 'exec'>, run: { reado
     return undefined;
   }
   const tail = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-ERROR_TAIL_LINES).join(' ').trim();
-  return redactCredentials(`'${command}' exited with ${result.exitCode}${tail ? `: ${tail}` : ''}`);
+  // 137 is SIGKILL: within a container's limits, almost always the kernel's out-of-memory killer.
+  const killed = result.exitCode === 137 ? ' (killed: out of memory?)' : '';
+  return redactCredentials(`'${command}' exited with ${result.exitCode}${killed}${tail ? `: ${tail}` : ''}`);
 }
 
 /** Logs output a line at a time, however the chunks fall. */

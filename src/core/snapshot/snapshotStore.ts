@@ -1,17 +1,23 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { WORKSPACE } from '../agent';
 import { confinement } from '../docker/containerSpec';
+import { throwIfAborted, withTimeout } from '../base/abort';
+import { SharedTasks } from '../base/sharedTask';
+import { DEFAULT_INSTALL_TIMEOUT_SECONDS } from '../defaults';
 import { statusCode, type ContainerCreateOptions, type Engine } from '../docker/engine';
-import { SnapshotBuildError, describeCause } from '../errors';
+import { SnapshotBuildError, TimeoutError, describeCause } from '../errors';
 import { gitFailure } from '../git/gitFailure';
 import type { ObjectPool, ResolvedBase } from '../git/objectPool';
-import { redactCredentials, type Logger } from '../logger';
+import { DEFAULT_LIMITS, type AgentLimits } from '../limits/agentLimits';
+import { redactCredentials, silentLogger, type Logger } from '../logger';
 import type { AgentNetwork } from '../network/agentNetwork';
+import { formatOwner, liveness, OWNER_LABEL } from '../ownership';
+import { makeOwnedTempDir } from '../tempDir';
 import { GITISO_VERSION } from '../version';
 import { runSetupCommand } from '../setup/setupCommand';
+import { BUILD_ALLOWANCE_MS, deadlineLabels, isBuilderAbandoned, watchdogCommand } from './builderLifetime';
 import { snapshotsToPrune } from './pruneChoice';
 
 export const SNAPSHOT_REPO = 'gitiso-snapshot';
@@ -55,6 +61,40 @@ export interface SnapshotSetup {
 }
 
 const NO_SETUP: SnapshotSetup = { key: '' };
+
+/** A snapshot to have: of `base`, with `setup`, from `baseImage`. */
+export interface SnapshotRequest {
+  readonly repoUrl: string;
+  readonly baseImage: string;
+  readonly base: ResolvedBase;
+  readonly setup?: SnapshotSetup;
+  /** Stops the build when no other create waits for it. */
+  readonly signal?: AbortSignal;
+}
+
+/** What the snapshot images ask of the engine. */
+export type SnapshotEngine = Pick<
+  Engine,
+  'imageId' | 'inspectImage' | 'listImages' | 'listContainers' | 'removeImage' | 'createContainer' | 'inspectContainer' | 'removeContainer' | 'startContainer' | 'holdStdin' | 'putHostFile' | 'exec' | 'commitContainer'
+>;
+
+export interface SnapshotStoreOptions {
+  readonly engine: SnapshotEngine;
+  readonly pool: Pick<ObjectPool, 'bundle' | 'isAncestor'>;
+  readonly log?: Logger;
+  /**
+   * Where a build with an install runs (it may need a package registry): the
+   * agents' network, so a repository's install can no more reach an agent
+   * than an agent can. Builds without an install have none.
+   */
+  readonly network: Pick<AgentNetwork, 'resolve'>;
+  /** The builder's limits: those of the agents (it runs the repository's own install). */
+  readonly builderLimits?: () => Promise<AgentLimits>;
+  /** How long the repository's install may run. */
+  readonly installTimeoutMs?: number;
+}
+
+const WAIT_POLL_MS = 250;
 
 export interface SnapshotIdentity {
   readonly repoUrl: string;
@@ -103,34 +143,30 @@ rm -f "$1"`;
  * is only what it changes). Concurrent requests for one snapshot share a build.
  */
 export class SnapshotStore {
-  private readonly building = new Map<string, Promise<Snapshot>>();
+  private readonly building = new SharedTasks<Snapshot>();
+  private readonly engine: SnapshotEngine;
+  private readonly pool: Pick<ObjectPool, 'bundle' | 'isAncestor'>;
+  private readonly log: Logger;
+  private readonly installTimeoutMs: number;
 
-  /**
-   * `network`: where a build with an install runs (it may need a package
-   * registry): the agents' network, so a repository's install can no more
-   * reach an agent than an agent can. Builds without an install have none.
-   */
-  constructor(
-    private readonly engine: Engine,
-    private readonly pool: ObjectPool,
-    private readonly log: Logger,
-    private readonly network: Pick<AgentNetwork, 'resolve'>,
-  ) {}
+  constructor(private readonly options: SnapshotStoreOptions) {
+    this.engine = options.engine;
+    this.pool = options.pool;
+    this.log = options.log ?? silentLogger;
+    this.installTimeoutMs = options.installTimeoutMs ?? DEFAULT_INSTALL_TIMEOUT_SECONDS * 1000;
+  }
 
   /** The snapshot for exactly this commit (and setup), built now when missing. */
-  async ensure(repoUrl: string, baseImage: string, base: ResolvedBase, setup: SnapshotSetup = NO_SETUP): Promise<Snapshot> {
+  async ensure(request: SnapshotRequest): Promise<Snapshot> {
+    const { repoUrl, baseImage, base, setup = NO_SETUP, signal } = request;
     const baseImageId = await this.engine.imageId(baseImage);
     const key = snapshotKey({ repoUrl, baseImageId, commit: base.commit, setupKey: setup.key });
     const existing = await this.inspect(`${SNAPSHOT_REPO}:${key}`);
     if (existing) {
       return existing;
     }
-    let build = this.building.get(key);
-    if (!build) {
-      build = this.build({ key, repoUrl, baseImage, baseImageId, base, setup }).finally(() => this.building.delete(key));
-      this.building.set(key, build);
-    }
-    return build;
+    const plan = { key, repoUrl, baseImage, baseImageId, base, setup };
+    return this.building.run({ key, what: `snapshot build of ${redactCredentials(repoUrl)}`, signal }, (shared) => this.build(plan, shared));
   }
 
   /** The snapshot of exactly this commit and setup, if it exists. */
@@ -156,8 +192,8 @@ export class SnapshotStore {
   }
 
   /** Builds the snapshot for `base` unless it exists or is being built; errors are logged, not thrown. */
-  refreshInBackground(repoUrl: string, baseImage: string, base: ResolvedBase, setup: SnapshotSetup = NO_SETUP): void {
-    void this.ensure(repoUrl, baseImage, base, setup).catch((error: unknown) => this.log.warn(`background snapshot of ${redactCredentials(repoUrl)} failed: ${describeCause(error)}`));
+  refreshInBackground(request: Omit<SnapshotRequest, 'signal'>): void {
+    void this.ensure(request).catch((error: unknown) => this.log.warn(`background snapshot of ${redactCredentials(request.repoUrl)} failed: ${describeCause(error)}`));
   }
 
   async list(): Promise<Snapshot[]> {
@@ -169,13 +205,12 @@ export class SnapshotStore {
   }
 
   /**
-   * Removes snapshots no container uses when a newer one of their family
-   * (image, repository, base branch and setup: pruneChoice.ts) replaces them,
-   * or when they are older than `graceMs` (the newest of each is kept that
-   * long: it is what the next agent starts from). `prune(0)` removes every
-   * unused snapshot. Returns what it removed.
+   * Snapshots no container uses that a newer one of their family (image,
+   * repository, base branch and setup: pruneChoice.ts) replaces, or older
+   * than `graceMs` (the newest of each is kept that long: it is what the next
+   * agent starts from). With 0: every unused one.
    */
-  async prune(graceMs: number): Promise<Snapshot[]> {
+  async unused(graceMs: number): Promise<{ readonly id: string; readonly snapshot: Snapshot }[]> {
     const containers = await this.engine.listContainers();
     const inUse = new Set(containers.flatMap((c) => [c.ImageID, c.Image]));
     const images = await this.engine.listImages(SNAPSHOT_LABEL.key);
@@ -183,8 +218,13 @@ export class SnapshotStore {
       const snapshot = fromLabels(info.Labels, info.RepoTags?.[0] ?? info.Id, info.Size);
       return snapshot ? [{ id: info.Id, snapshot }] : [];
     });
+    return snapshotsToPrune({ snapshots, inUse, now: Date.now(), graceMs });
+  }
+
+  /** Removes what `unused(graceMs)` names (`prune(0)`: every unused snapshot). Returns what it removed. */
+  async prune(graceMs: number): Promise<Snapshot[]> {
     const removed: Snapshot[] = [];
-    for (const { id, snapshot } of snapshotsToPrune({ snapshots, inUse, now: Date.now(), graceMs })) {
+    for (const { id, snapshot } of await this.unused(graceMs)) {
       try {
         await this.engine.removeImage(id);
         removed.push(snapshot);
@@ -203,19 +243,35 @@ export class SnapshotStore {
     void this.prune(SNAPSHOT_GRACE_MS).catch((error: unknown) => this.log.debug(`snapshot pruning failed: ${describeCause(error)}`));
   }
 
-  /** Another process builds this snapshot: wait for its image (or for its builder to go, then fail clearly). */
-  private async awaitOtherBuild(key: string, image: string): Promise<Snapshot> {
-    for (let waited = 0; waited < 10 * 60_000; waited += 250) {
-      const snapshot = await this.inspect(image);
+  /**
+   * Creates the builder, named after the snapshot so one build runs across
+   * processes. When another's builder exists: its image is waited for while
+   * its creator lives and its deadline holds; an abandoned one (its creator
+   * ended, or its time is up) is removed and the build taken over.
+   */
+  private async claimBuilder(plan: BuildPlan, spec: ContainerCreateOptions, signal: AbortSignal): Promise<{ builder: string } | { snapshot: Snapshot }> {
+    const image = `${SNAPSHOT_REPO}:${plan.key}`;
+    for (let attempt = 0; ; attempt++) {
+      throwIfAborted(signal, `snapshot build of ${redactCredentials(plan.repoUrl)}`);
+      // After a wait, the other build may have finished (and its builder gone): its image, not a second build.
+      const snapshot = attempt > 0 ? await this.inspect(image) : undefined;
       if (snapshot) {
-        return snapshot;
+        return { snapshot };
       }
-      if (!(await this.engine.inspectContainer(`${BUILDER_PREFIX}${key}`))) {
-        break;
+      try {
+        return { builder: await this.engine.createContainer(spec) };
+      } catch (error) {
+        if (statusCode(error) !== 409) {
+          throw error;
+        }
       }
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      const other = await this.engine.inspectContainer(`${BUILDER_PREFIX}${plan.key}`);
+      if (other && isBuilderAbandoned(other.Config.Labels ?? undefined, liveness())) {
+        this.log.warn(`snapshot ${image}: its builder was abandoned by ${other.Config.Labels?.[OWNER_LABEL] ?? 'an older gitiso'}; building it again`);
+        await this.engine.removeContainer(other.Id).catch((error: unknown) => this.log.debug(`removing the abandoned builder: ${describeCause(error)}`));
+      }
+      await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
     }
-    throw new SnapshotBuildError(`another build of snapshot ${image} did not finish: try again`);
   }
 
   private async inspect(image: string): Promise<Snapshot | undefined> {
@@ -227,11 +283,20 @@ export class SnapshotStore {
    * Runs the repository's install in the builder, once for every agent of the
    * snapshot; its output goes to the log. A failed install does not fail the
    * build: the snapshot carries the error, and its agents are ready but marked.
+   * One that outlasts its time limit fails the build (the builder goes, and
+   * with it whatever the install started).
    */
-  private async install(builder: string, command: string): Promise<string | undefined> {
+  private async install(builder: string, run: { readonly command: string; readonly signal: AbortSignal }): Promise<string | undefined> {
+    const { command, signal } = run;
     const started = Date.now();
     this.log.info(`snapshot setup: ${command}`);
-    const result = await runSetupCommand(this.engine, { containerId: builder, command, log: this.log });
+    const result = await runSetupCommand(this.engine, { containerId: builder, command, log: this.log, signal: withTimeout(signal, this.installTimeoutMs) }).catch((error: unknown) => {
+      if (error instanceof TimeoutError && !signal.aborted) {
+        const seconds = Math.round(this.installTimeoutMs / 1000);
+        throw new SnapshotBuildError(`the repository's install '${command}' did not finish within ${seconds} s: fix it, or allow it longer (gitiso.setup.installTimeoutSeconds, --install-timeout)`);
+      }
+      throw error;
+    });
     if (result) {
       this.log.warn(`snapshot setup failed: ${result}`);
     } else {
@@ -240,31 +305,34 @@ export class SnapshotStore {
     return result;
   }
 
-  private async build(plan: BuildPlan): Promise<Snapshot> {
+  private async build(plan: BuildPlan, signal: AbortSignal): Promise<Snapshot> {
     const { key, repoUrl, base, setup } = plan;
     const started = Date.now();
     const image = `${SNAPSHOT_REPO}:${key}`;
-    const scratch = mkdtempSync(join(tmpdir(), 'gitiso-bundle-'));
+    const scratch = makeOwnedTempDir('bundle');
     const bundleFile = join(scratch, 'base.bundle');
     let builder: string | undefined;
+    let hold: { release(): void } | undefined;
     try {
       const bundleRef = await this.pool.bundle(repoUrl, base.commit, bundleFile);
-      try {
-        const network = setup.install ? await this.network.resolve() : 'none';
-        builder = await this.engine.createContainer(builderSpec(plan, network));
-      } catch (error) {
-        if (statusCode(error) === 409) {
-          return await this.awaitOtherBuild(key, image);
-        }
-        throw error;
+      const network = setup.install ? await this.options.network.resolve() : 'none';
+      const limits = (await this.options.builderLimits?.()) ?? DEFAULT_LIMITS;
+      const limitMs = (setup.install ? this.installTimeoutMs : 0) + BUILD_ALLOWANCE_MS;
+      const claimed = await this.claimBuilder(plan, builderSpec(plan, { network, limits, limitMs }), signal);
+      if ('snapshot' in claimed) {
+        return claimed.snapshot;
       }
+      builder = claimed.builder;
+      // Held before the start: from then on the builder ends with this process.
+      hold = await this.engine.holdStdin(builder);
       await this.engine.startContainer(builder);
       await this.engine.putHostFile(builder, bundleFile, '/tmp/gitiso-base.bundle');
-      const result = await this.engine.exec(builder, ['sh', '-c', BUILD_SCRIPT, 'gitiso-snapshot', '/tmp/gitiso-base.bundle', bundleRef, base.branch, base.commit, repoUrl]);
+      const result = await this.engine.exec(builder, ['sh', '-c', BUILD_SCRIPT, 'gitiso-snapshot', '/tmp/gitiso-base.bundle', bundleRef, base.branch, base.commit, repoUrl], { signal });
       if (result.exitCode !== 0) {
         throw new SnapshotBuildError(`could not build the snapshot of ${redactCredentials(repoUrl)}: ${gitFailure(result.stderr)}`);
       }
-      const setupError = setup.install ? await this.install(builder, setup.install) : undefined;
+      const setupError = setup.install ? await this.install(builder, { command: setup.install, signal }) : undefined;
+      throwIfAborted(signal, `snapshot build of ${redactCredentials(repoUrl)}`);
       await this.engine.commitContainer(builder, SNAPSHOT_REPO, key, setupError ? { [SNAPSHOT_LABEL.setupError]: setupError } : {});
       this.log.info(`snapshot ${image} of ${redactCredentials(repoUrl)} at ${base.commit.slice(0, 12)} built in ${Date.now() - started} ms`);
       const snapshot = await this.inspect(image);
@@ -276,6 +344,7 @@ export class SnapshotStore {
       if (builder) {
         await this.engine.removeContainer(builder).catch(() => undefined);
       }
+      hold?.release();
       rmSync(scratch, { recursive: true, force: true });
     }
   }
@@ -291,10 +360,20 @@ interface BuildPlan {
   readonly setup: SnapshotSetup;
 }
 
-function builderSpec({ key, repoUrl, baseImage, baseImageId, base, setup }: BuildPlan, network: string): ContainerCreateOptions {
+/**
+ * The builder: the agents' limits (it runs the repository's own install),
+ * labels that say who made it and until when it may run, and a command that
+ * ends with its creator or at that deadline (see builderLifetime.ts), after
+ * which the engine removes it.
+ */
+function builderSpec({ key, repoUrl, baseImage, baseImageId, base, setup }: BuildPlan, run: { readonly network: string; readonly limits: AgentLimits; readonly limitMs: number }): ContainerCreateOptions {
+  const { network, limits, limitMs } = run;
+  const now = Date.now();
   return {
     Image: baseImage,
-    Cmd: ['sleep', 'infinity'],
+    Cmd: watchdogCommand(limitMs),
+    OpenStdin: true,
+    StdinOnce: true,
     WorkingDir: WORKSPACE,
     // Committed with the container: these become the snapshot image's labels.
     name: `${BUILDER_PREFIX}${key}`,
@@ -305,10 +384,21 @@ function builderSpec({ key, repoUrl, baseImage, baseImageId, base, setup }: Buil
       [SNAPSHOT_LABEL.baseCommit]: base.commit,
       [SNAPSHOT_LABEL.baseImage]: baseImageId,
       [SNAPSHOT_LABEL.setupKey]: setup.key,
-      [SNAPSHOT_LABEL.created]: new Date().toISOString(),
+      [SNAPSHOT_LABEL.created]: new Date(now).toISOString(),
       [SNAPSHOT_LABEL.version]: GITISO_VERSION,
+      [OWNER_LABEL]: formatOwner(),
+      ...deadlineLabels(now, limitMs),
     },
-    HostConfig: { Init: true, NetworkMode: network, ...confinement() },
+    HostConfig: {
+      Init: true,
+      AutoRemove: true,
+      NetworkMode: network,
+      Memory: limits.memoryBytes,
+      MemorySwap: limits.memoryBytes,
+      NanoCpus: Math.round(limits.cpus * 1e9),
+      PidsLimit: limits.pids,
+      ...confinement(),
+    },
   };
 }
 

@@ -3,6 +3,7 @@ import type { CommandContext } from './context';
 import { copyBranchName } from './copyBranchName';
 import { createAgent } from './createAgent';
 import { createAgents } from './createAgents';
+import { findLeftovers } from './findLeftovers';
 import { runGitShortcut } from './gitShortcuts';
 import { openTerminal } from './openTerminal';
 import { pruneSnapshots } from './pruneSnapshots';
@@ -34,6 +35,7 @@ export const COMMANDS: Record<string, Handler> = {
   'gitiso.syncAgent': syncAgent,
   'gitiso.copyBranchName': copyBranchName,
   'gitiso.pruneSnapshots': pruneSnapshots,
+  'gitiso.doctor': findLeftovers,
   'gitiso.startDevServer': (ctx, target: never) => startDevServer(ctx, target),
   'gitiso.restartDevServer': (ctx, target: never) => startDevServer(ctx, target, true),
   'gitiso.stopDevServer': stopDevServer,

@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { describe, it } from 'node:test';
+import { abortError } from '../../src/core/base/abort';
+import type { ContainerCreateOptions } from '../../src/core/docker/engine';
+import type { ExecOptions } from '../../src/core/docker/exec';
+import { CancelledError, SnapshotBuildError } from '../../src/core/errors';
+import { formatOwner, OWNER_LABEL } from '../../src/core/ownership';
+import { BUILDER_DEADLINE_LABEL } from '../../src/core/snapshot/builderLifetime';
+import { BUILDER_PREFIX, SNAPSHOT_LABEL, snapshotKey, SnapshotStore } from '../../src/core/snapshot/snapshotStore';
+import { MemoryEngine } from '../support/memoryEngine';
+
+const REPO = 'git://server/repo.git';
+const BASE = { branch: 'main', commit: 'c1' };
+const LIMITS = { memoryBytes: 300 * 1024 ** 2, cpus: 1.5, pids: 99 };
+const KEY = snapshotKey({ repoUrl: REPO, baseImageId: 'sha256:img', commit: 'c1', setupKey: '' });
+const INSTALL_KEY = snapshotKey({ repoUrl: REPO, baseImageId: 'sha256:img', commit: 'c1', setupKey: 'k' });
+
+const pool = {
+  bundle: async (_url: string, _commit: string, file: string): Promise<string> => {
+    writeFileSync(file, 'bundle');
+    return 'refs/gitiso/bundle/x';
+  },
+  isAncestor: async (): Promise<boolean> => false,
+};
+
+function store(engine: MemoryEngine, installTimeoutMs = 60_000): SnapshotStore {
+  return new SnapshotStore({ engine, pool, network: { resolve: async () => 'gitiso' }, builderLimits: async () => LIMITS, installTimeoutMs });
+}
+
+/** The pid of a process that has ended. */
+function deadPid(): number {
+  return spawnSync(process.execPath, ['-e', '']).pid as number;
+}
+
+/** A builder of snapshot `key` that another process made. */
+async function otherBuilder(engine: MemoryEngine, key: string, owner: string): Promise<string> {
+  const now = Date.now();
+  const labels = { [SNAPSHOT_LABEL.key]: key, [SNAPSHOT_LABEL.repo]: REPO, [SNAPSHOT_LABEL.created]: new Date(now).toISOString(), [OWNER_LABEL]: owner, [BUILDER_DEADLINE_LABEL]: new Date(now + 3_600_000).toISOString() };
+  const id = await engine.createContainer({ name: `${BUILDER_PREFIX}${key}`, Image: 'img', Labels: labels });
+  await engine.startContainer(id);
+  return id;
+}
+
+/** An exec that runs until its signal fires (an install that never ends), as the real one fails then. */
+function hangUntilAborted(_argv: readonly string[], options?: ExecOptions): Promise<never> {
+  return new Promise((_resolve, reject) => {
+    const signal = options?.signal;
+    // A real exec's stream keeps the process alive; a timeout signal alone does not.
+    const alive = setInterval(() => undefined, 1_000);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearInterval(alive);
+        reject(abortError(signal, 'install'));
+      },
+      { once: true },
+    );
+  });
+}
+
+const isInstall = (argv: readonly string[]): boolean => argv[2] === 'make deps';
+
+describe('SnapshotStore builds', () => {
+  it('take over a builder whose creator has ended instead of waiting for it', async () => {
+    const engine = new MemoryEngine();
+    const stale = await otherBuilder(engine, KEY, `${deadPid()}@${hostname()}`);
+    const started = Date.now();
+    const snapshot = await store(engine).ensure({ repoUrl: REPO, baseImage: 'img', base: BASE });
+    assert.ok(Date.now() - started < 5_000, 'no long wait');
+    assert.equal(snapshot.image, `gitiso-snapshot:${KEY}`);
+    assert.ok(engine.removed.includes(stale), 'the abandoned builder was removed');
+  });
+
+  it('wait for the builder of a live process and use its image', async () => {
+    const engine = new MemoryEngine();
+    const other = await otherBuilder(engine, KEY, formatOwner());
+    setTimeout(() => {
+      void engine.commitContainer(other, 'gitiso-snapshot', KEY).then(() => engine.removeContainer(other));
+    }, 400);
+    const snapshot = await store(engine).ensure({ repoUrl: REPO, baseImage: 'img', base: BASE });
+    assert.equal(snapshot.image, `gitiso-snapshot:${KEY}`);
+    assert.equal(engine.execs.length, 0, 'nothing was built here');
+  });
+
+  it('give the builder the agents\' limits, a deadline, its owner, and a command that ends with its creator', async () => {
+    const engine = new MemoryEngine();
+    let spec: ContainerCreateOptions | undefined;
+    let heldAtStart = false;
+    const create = engine.createContainer.bind(engine);
+    engine.createContainer = async (options) => {
+      spec = options;
+      return create(options);
+    };
+    const start = engine.startContainer.bind(engine);
+    engine.startContainer = async (id) => {
+      heldAtStart = engine.held.has(id);
+      return start(id);
+    };
+    await store(engine).ensure({ repoUrl: REPO, baseImage: 'img', base: BASE });
+    assert.ok(spec);
+    assert.doesNotMatch(JSON.stringify(spec.Cmd), /infinity/);
+    assert.deepEqual({ open: spec.OpenStdin, once: spec.StdinOnce, heldAtStart }, { open: true, once: true, heldAtStart: true });
+    const host = spec.HostConfig ?? {};
+    assert.deepEqual(
+      { memory: host.Memory, swap: host.MemorySwap, cpus: host.NanoCpus, pids: host.PidsLimit, autoRemove: host.AutoRemove },
+      { memory: LIMITS.memoryBytes, swap: LIMITS.memoryBytes, cpus: 1.5e9, pids: 99, autoRemove: true },
+    );
+    assert.equal(spec.Labels?.[OWNER_LABEL], formatOwner());
+    assert.ok(Date.parse(spec.Labels?.[BUILDER_DEADLINE_LABEL] ?? '') > Date.now());
+    assert.equal(engine.containers.size, 0, 'the builder is gone');
+    assert.equal(engine.held.size, 0, 'its stdin is let go');
+  });
+
+  it('fail with a clear error when the install outlasts its time limit, and remove the builder', async () => {
+    const engine = new MemoryEngine();
+    engine.onExec = (argv, options) => (isInstall(argv) ? hangUntilAborted(argv, options) : { exitCode: 0, stdout: '', stderr: '' });
+    const started = Date.now();
+    await assert.rejects(
+      store(engine, 1_000).ensure({ repoUrl: REPO, baseImage: 'img', base: BASE, setup: { key: 'k', install: 'make deps' } }),
+      (error) => error instanceof SnapshotBuildError && /install 'make deps' did not finish within 1 s: .*installTimeoutSeconds/.test(error.message),
+    );
+    assert.ok(Date.now() - started < 5_000);
+    assert.equal(engine.containers.size, 0, 'the builder (and the install in it) is gone');
+    assert.ok(!engine.images.has(`gitiso-snapshot:${INSTALL_KEY}`));
+  });
+
+  it('stop the build when its only create is cancelled, but not while another waits', async () => {
+    const engine = new MemoryEngine();
+    engine.onExec = (argv, options) => (isInstall(argv) ? hangUntilAborted(argv, options) : { exitCode: 0, stdout: '', stderr: '' });
+    const snapshots = store(engine);
+    const request = { repoUrl: REPO, baseImage: 'img', base: BASE, setup: { key: 'k', install: 'make deps' } };
+    const first = new AbortController();
+    const second = new AbortController();
+    const one = snapshots.ensure({ ...request, signal: first.signal });
+    const two = snapshots.ensure({ ...request, signal: second.signal });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    first.abort();
+    await assert.rejects(one, CancelledError);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(engine.containers.size, 1, 'the build goes on for the other create');
+    second.abort();
+    await assert.rejects(two, CancelledError);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(engine.containers.size, 0, 'the builder went with the last create');
+  });
+});
