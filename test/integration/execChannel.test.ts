@@ -77,14 +77,15 @@ describe('exec channel: what the host reads from agents', () => {
     // A slow pre-commit hook keeps the commit in flight while its channel's shell is killed.
     await inAgent(agentId, 'printf "#!/bin/sh\\nsleep 2\\n" > .git/hooks/pre-commit && chmod +x .git/hooks/pre-commit');
     const before = await commitCount(agentId);
-    const commit = core.exec.git(agentId, ['commit', '--allow-empty', '-q', '-m', 'exactly once']);
-    await sleep(800);
-    // The channel's shell is the parent of the running git.
-    await inAgent(agentId, 'g=$(pgrep -o -x git) && s=$(ps -o ppid= -p "$g" | tr -d " ") && grep -q gitiso-channel "/proc/$s/cmdline" && kill -KILL "$s"');
-    const outcome = await commit.then(
+    // Its outcome is taken at once: the kill below can reject it before the next line awaits it.
+    const settled = core.exec.git(agentId, ['commit', '--allow-empty', '-q', '-m', 'exactly once']).then(
       () => 'succeeded',
       (error: Error) => error.name,
     );
+    await sleep(800);
+    // The channel's shell is the parent of the running git.
+    await inAgent(agentId, 'g=$(pgrep -o -x git) && s=$(ps -o ppid= -p "$g" | tr -d " ") && grep -q gitiso-channel "/proc/$s/cmdline" && kill -KILL "$s"');
+    const outcome = await settled;
     await sleep(2_500); // anything still running (a hook, a repeat) has finished by now
     await inAgent(agentId, 'rm -f .git/hooks/pre-commit');
     const made = (await commitCount(agentId)) - before;

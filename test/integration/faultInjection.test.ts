@@ -13,7 +13,8 @@ import { waitFor } from '../support/waitFor';
 
 // The bundled CLI, as users run it (built by `npm run build`).
 const CLI = join(__dirname, '..', '..', '..', 'dist', 'cli.js');
-const LIMITS = ['--memory', '256m', '--cpus', '1'];
+// The tests' repositories ask for installs: the user allows them (--trust-setup), as consent requires.
+const LIMITS = ['--memory', '256m', '--cpus', '1', '--trust-setup'];
 
 interface Finished {
   readonly code: number | null;

@@ -107,7 +107,8 @@ export class GitServer {
 }
 
 /** A port free on `address` now (the daemon takes it a moment later; another process could too, rarely). */
-function freePort(address: string): Promise<number> {
+/** A port free on `address` just now. */
+export function freePort(address: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);

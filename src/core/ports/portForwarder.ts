@@ -15,7 +15,7 @@ export interface ForwardTarget {
 export class PortForwarder {
   private readonly sockets = new Set<Socket>();
 
-  private constructor(private readonly server: Server, readonly hostPort: number, readonly target: ForwardTarget) {
+  private constructor(private readonly server: Server, readonly hostPort: number, private current: ForwardTarget) {
     server.on('connection', (client) => this.relay(client));
   }
 
@@ -42,12 +42,21 @@ export class PortForwarder {
     throw new NoFreePortError();
   }
 
+  get target(): ForwardTarget {
+    return this.current;
+  }
+
+  /** Sends new connections elsewhere (the agent's container came back with another address); open ones stay as they are. */
+  retarget(target: ForwardTarget): void {
+    this.current = target;
+  }
+
   get url(): string {
     return `http://127.0.0.1:${this.hostPort}`;
   }
 
   private relay(client: Socket): void {
-    const upstream = connect({ host: this.target.host, port: this.target.port });
+    const upstream = connect({ host: this.current.host, port: this.current.port });
     for (const socket of [client, upstream]) {
       this.sockets.add(socket);
       socket.setNoDelay(true);
