@@ -86,6 +86,9 @@ export interface DevStartOptions {
   readonly timeoutMs?: number;
 }
 
+/** How long a dev server's start may wait to read the agent's setup files. */
+const START_READ_TIMEOUT_MS = 30_000;
+
 /**
  * Each agent's dev server: the project's dev command (its `.gitiso.json`, the
  * settings, else `npm run dev`, else `npm start`) run in the agent with PORT
@@ -196,7 +199,8 @@ export class DevServers {
   }
 
   private async readWorkspaceFile(agentId: string, name: string): Promise<string | undefined> {
-    const result = await this.exec.probe(agentId, ['cat', `${WORKSPACE}/${name}`]);
+    // Part of a start the user asked for: on a busy machine (the soak's 20 agents on 2 cores) slow beats failed.
+    const result = await this.exec.probe(agentId, ['cat', `${WORKSPACE}/${name}`], { timeoutMs: START_READ_TIMEOUT_MS });
     return result.exitCode === 0 && !result.truncated ? result.stdout : undefined;
   }
 }
