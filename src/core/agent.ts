@@ -112,6 +112,11 @@ export interface AgentStateFile {
   readonly setupError?: string;
 }
 
+/** The state file of an agent made ready now, on `baseBranch` at `baseCommit` (with why its setup failed, if it did). */
+export function readyStateFile(base: { readonly branch: string; readonly commit: string }, setupError?: string): AgentStateFile {
+  return { state: 'ready', baseBranch: base.branch, baseCommit: base.commit, readyAt: new Date().toISOString(), ...(setupError ? { setupError } : {}) };
+}
+
 export const STATE_DIR = '/etc/gitiso';
 export const STATE_FILE = `${STATE_DIR}/state.json`;
 export const WORKSPACE = '/workspace';

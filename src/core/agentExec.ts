@@ -52,21 +52,8 @@ export class AgentExec implements Disposable {
    * one that never started goes to a fresh channel.
    */
   async run(id: string, argv: readonly string[], options: RunOptions = {}): Promise<ExecResult> {
-    const full = { workdir: WORKSPACE, ...options };
-    for (let attempt = 0; ; attempt++) {
-      const channel = await this.channel(id, 'commands');
-      if (!channel) {
-        return this.engine.exec(await this.runningContainer(id), argv, full);
-      }
-      try {
-        return await channel.run(argv, full);
-      } catch (error) {
-        if (!(error instanceof ChannelClosedError) || attempt > 0) {
-          throw error;
-        }
-        // Never started (the channel had closed: the agent restarted?): a fresh one may run it.
-      }
-    }
+    // Only a command that never started (its channel had closed: the agent restarted?) goes to a fresh channel.
+    return this.onLane(id, argv, { lane: 'commands', options: { workdir: WORKSPACE, ...options }, mayRetry: (error) => error instanceof ChannelClosedError });
   }
 
   /**
@@ -81,15 +68,20 @@ export class AgentExec implements Disposable {
       signal: withTimeout(options.signal, options.timeoutMs ?? PROBE_TIMEOUT_MS),
       maxOutputBytes: options.maxOutputBytes ?? PROBE_MAX_OUTPUT_BYTES,
     };
+    return this.onLane(id, argv, { lane: 'probes', options: full, mayRetry: (error) => error instanceof ChannelClosedError || error instanceof OutcomeUnknownError });
+  }
+
+  /** Runs `argv` on the lane's channel (a plain exec when none opens); after a failure `mayRetry` allows, once more on a fresh channel. */
+  private async onLane(id: string, argv: readonly string[], how: { readonly lane: Lane; readonly options: ExecOptions; readonly mayRetry: (error: unknown) => boolean }): Promise<ExecResult> {
     for (let attempt = 0; ; attempt++) {
-      const channel = await this.channel(id, 'probes');
+      const channel = await this.channel(id, how.lane);
       if (!channel) {
-        return this.engine.exec(await this.runningContainer(id), argv, full);
+        return this.engine.exec(await this.runningContainer(id), argv, how.options);
       }
       try {
-        return await channel.run(argv, full);
+        return await channel.run(argv, how.options);
       } catch (error) {
-        if (!(error instanceof ChannelClosedError || error instanceof OutcomeUnknownError) || attempt > 0) {
+        if (attempt > 0 || !how.mayRetry(error)) {
           throw error;
         }
       }

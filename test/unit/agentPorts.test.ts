@@ -5,17 +5,8 @@ import type { AgentExec } from '../../src/core/agentExec';
 import type { Engine } from '../../src/core/docker/engine';
 import { containerNameFor } from '../../src/core/names';
 import { AgentPorts } from '../../src/core/ports/agentPorts';
+import { freePort } from '../support/gitServer';
 import { httpGet } from '../support/http';
-
-/** A port free on 127.0.0.1 just now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  assert.ok(address && typeof address === 'object');
-  return address.port;
-}
 
 /** Every connection the dev servers accepted, so the suite can end them all. */
 const accepted = new Set<Socket>();
@@ -43,7 +34,7 @@ describe('agent ports: a host port belongs to one agent', () => {
 
   before(async () => {
     // The same container port in both agents, free on 127.0.0.1: the host port each forward would like.
-    port = await freePort();
+    port = await freePort('127.0.0.1');
     servers.push(await devServer('127.0.0.2', port, 'one'), await devServer('127.0.0.3', port, 'two'));
   });
 

@@ -1,5 +1,5 @@
 import { throwIfAborted } from '../base/abort';
-import { WORKSPACE } from '../agent';
+import { readyStateFile, WORKSPACE } from '../agent';
 import { CreateFailedError } from '../errors';
 import { gitFailure } from '../git/gitFailure';
 import { sessionBranchFor } from '../names';
@@ -53,7 +53,7 @@ export class PoolCloneStarter implements AgentStarter {
         if (clone.exitCode !== 0) {
           throw new CreateFailedError(`could not clone from the pool (the pool strategy needs a local engine): ${gitFailure(clone.stderr)}`);
         }
-        return { state: 'ready', baseBranch: identity.baseBranch, baseCommit: base.commit, readyAt: new Date().toISOString() };
+        return readyStateFile({ branch: identity.baseBranch, commit: base.commit });
       },
     });
   }

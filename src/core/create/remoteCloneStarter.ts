@@ -1,4 +1,4 @@
-import { WORKSPACE } from '../agent';
+import { readyStateFile, WORKSPACE } from '../agent';
 import { CancelledError, CreateFailedError, isCancellation } from '../errors';
 import { cloneArgs } from '../git/cloneArgs';
 import { CloneProgressParser } from '../git/cloneProgress';
@@ -60,6 +60,6 @@ export class RemoteCloneStarter implements AgentStarter {
     if (head.exitCode !== 0 || checkout.exitCode !== 0) {
       throw new CreateFailedError(`could not create branch ${sessionBranch}: ${gitFailure(head.stderr + checkout.stderr)}`);
     }
-    return { state: 'ready' as const, baseBranch: plan.baseBranch || resolvedBase, baseCommit, readyAt: new Date().toISOString() };
+    return readyStateFile({ branch: plan.baseBranch || resolvedBase, commit: baseCommit });
   }
 }

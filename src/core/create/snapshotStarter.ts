@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { type AgentIdentity, type AgentStateFile, WORKSPACE } from '../agent';
+import { type AgentIdentity, readyStateFile, WORKSPACE } from '../agent';
 import { throwIfAborted } from '../base/abort';
 import { CreateFailedError, describeCause } from '../errors';
 import { gitFailure } from '../git/gitFailure';
@@ -34,10 +34,6 @@ interface SnapshotStart {
   readonly setup: RepoSetup;
   /** The fetched base, when the agent started from the pool's copy (it may have moved on). */
   readonly latest?: Promise<ResolvedBase>;
-}
-
-function readyState(baseBranch: string, baseCommit: string, setupError?: string): AgentStateFile {
-  return { state: 'ready', baseBranch, baseCommit, readyAt: new Date().toISOString(), ...(setupError ? { setupError } : {}) };
 }
 
 /**
@@ -93,7 +89,7 @@ export class SnapshotStarter implements AgentStarter {
         await startAndAwaitBoot(engine, containerId, plan.signal);
         const commit = await this.catchUp(start, { containerId, commit: baseCommit });
         await copySetupFiles(engine, log, { containerId, setup: start.setup, from: plan.request.copyFrom });
-        states.remember(containerId, readyState(identity.baseBranch, commit, snapshot.setupError));
+        states.remember(containerId, readyStateFile({ branch: identity.baseBranch, commit }, snapshot.setupError));
         // Other windows and CLIs learn of the agent's readiness from the engine's events.
         await engine.announce(containerId);
       });
@@ -157,7 +153,7 @@ function setupArgs(start: SnapshotStart, commit: string, bundle?: Delta): SetupA
     bundleRef: bundle?.ref ?? '',
     baseBranch: identity.baseBranch,
     baseCommit: commit,
-    stateJson: JSON.stringify(readyState(identity.baseBranch, commit, snapshot.setupError)),
+    stateJson: JSON.stringify(readyStateFile({ branch: identity.baseBranch, commit }, snapshot.setupError)),
   };
 }
 
