@@ -68,11 +68,24 @@ try {
   const palette = async (command) => {
     // Focus the workbench first: keys pressed while a preview's page has focus go to that page.
     await page.locator('.part.sidebar .composite.title').click();
-    await page.keyboard.press('F1');
     const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill(`>${command}`);
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: command }).first().waitFor();
+    const listed = page.locator('.quick-input-list .monaco-list-row', { hasText: command }).first();
+    // The palette filters once, as it opens: a command whose `when` turns true just after (isWorkspaceTrusted
+    // right after the window loads) shows only when it is opened again, as a user would.
+    for (let attempt = 1; ; attempt++) {
+      await page.keyboard.press('F1');
+      await input.waitFor({ state: 'visible' });
+      await input.fill(`>${command}`);
+      try {
+        await listed.waitFor({ timeout: 10_000 });
+        break;
+      } catch (error) {
+        if (attempt === 3) {
+          throw error;
+        }
+        await page.keyboard.press('Escape');
+      }
+    }
     await page.keyboard.press('Enter');
   };
   const quickInput = page.locator('.quick-input-widget');
