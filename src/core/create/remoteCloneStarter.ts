@@ -3,6 +3,7 @@ import { CancelledError, CreateFailedError, isCancellation } from '../errors';
 import { cloneArgs } from '../git/cloneArgs';
 import { CloneProgressParser } from '../git/cloneProgress';
 import { gitFailure } from '../git/gitFailure';
+import { isMissingLogin } from '../git/missingLogin';
 import { identityConfig } from '../git/hostGit';
 import { redactCredentials } from '../logger';
 import { sessionBranchFor } from '../names';
@@ -15,7 +16,12 @@ export interface RemoteCloneOptions {
   readonly filter?: string;
 }
 
-/** Each agent clones from the remote inside its own container; the base is what the clone checked out. */
+/**
+ * Each agent clones from the remote inside its own container; the base is
+ * what the clone checked out. The agent has no credentials, so this reaches
+ * public remotes only: a remote that wants a login fails with a pointer to
+ * the strategies that fetch on the host.
+ */
 export class RemoteCloneStarter implements AgentStarter {
   constructor(
     private readonly deps: StarterDeps,
@@ -38,6 +44,8 @@ export class RemoteCloneStarter implements AgentStarter {
     const clone = await engine
       .exec(containerId, ['git', ...args], {
         workdir: WORKSPACE,
+        // No terminal is attached anyway; this makes a login prompt fail at once whatever the image's git does.
+        env: { GIT_TERMINAL_PROMPT: '0' },
         signal: plan.signal,
         onStderr: (chunk) => {
           for (const step of parser.push(chunk.toString())) {
@@ -48,6 +56,12 @@ export class RemoteCloneStarter implements AgentStarter {
       .catch((error: unknown) => {
         throw isCancellation(error) ? new CancelledError(`creation of agent '${plan.id}'`) : error;
       });
+    if (clone.exitCode !== 0 && isMissingLogin(clone.stderr)) {
+      throw new CreateFailedError(
+        `could not clone ${url} inside the agent: the remote wants a login, and agents hold no credentials. ` +
+          `Create it with the snapshot or pool strategy (setting gitiso.createStrategy, or --strategy snapshot on the command line): they fetch on the host with its own credentials.`,
+      );
+    }
     if (clone.exitCode !== 0) {
       throw new CreateFailedError(`could not clone ${url}${plan.baseBranch ? ` at '${plan.baseBranch}'` : ''}: ${gitFailure(clone.stderr)}`);
     }
