@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const image = process.env.GITISO_TEST_IMAGE || execFileSync('bash', ['scripts/build-test-image.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop();
+// The authenticated git servers' image (apache2, openssh-server): the test image plus one layer.
+const serverImage = process.env.GITISO_TEST_SERVER_IMAGE || execFileSync('bash', ['scripts/build-server-image.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop();
 
 // Leftovers of an interrupted run: test-made containers and test agents (ids "t-…").
 const leftovers = execFileSync('docker', ['ps', '-aq', '--filter', 'label=gitiso.test'], { encoding: 'utf8' }).split('\n').filter(Boolean);
@@ -33,7 +35,7 @@ const tiers = [
 ];
 const scratch = mkdtempSync(join(tmpdir(), 'gitiso-tests-'));
 // The tests' object pool lives in this run's scratch folder, not the user's.
-const env = { ...process.env, GITISO_TEST_IMAGE: image, GITISO_HOME: join(scratch, 'home') };
+const env = { ...process.env, GITISO_TEST_IMAGE: image, GITISO_TEST_SERVER_IMAGE: serverImage, GITISO_HOME: join(scratch, 'home') };
 let passed = 0;
 let failed = 0;
 for (const tier of tiers) {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Engine } from '../../src/core/docker/engine';
 import { ensureNetwork, git, makeTempDir, removeDir, TEST_LABEL } from './testEnv';
 
@@ -55,28 +55,7 @@ export class GitServer {
    * ones) and a `feature` branch one commit ahead; returns their commits.
    */
   createRepo(name: string, files: Record<string, string | Buffer> = {}): { main: string; feature: string } {
-    const work = makeTempDir('repo');
-    try {
-      git(work, 'init', '-q', '-b', 'main');
-      writeFileSync(join(work, 'README.md'), `# ${name}\n`);
-      for (const [path, content] of Object.entries(files)) {
-        mkdirSync(dirname(join(work, path)), { recursive: true });
-        writeFileSync(join(work, path), content);
-      }
-      git(work, 'add', '-A');
-      git(work, 'commit', '-q', '-m', 'first commit');
-      const main = git(work, 'rev-parse', 'HEAD');
-      git(work, 'checkout', '-q', '-b', 'feature');
-      writeFileSync(join(work, 'feature.txt'), 'feature\n');
-      git(work, 'add', '-A');
-      git(work, 'commit', '-q', '-m', 'feature commit');
-      const feature = git(work, 'rev-parse', 'HEAD');
-      git(work, 'checkout', '-q', 'main');
-      git(this.root, 'clone', '-q', '--bare', work, this.barePath(name));
-      return { main, feature };
-    } finally {
-      removeDir(work);
-    }
+    return seedBareRepo(this.barePath(name), files);
   }
 
   /** The commit a branch points at on the server, or undefined. */
@@ -106,8 +85,56 @@ export class GitServer {
   }
 }
 
+/**
+ * Makes a bare repository at `barePath` with a `main` branch (files: README.md
+ * and the given ones) and a `feature` branch one commit ahead; returns their commits.
+ */
+export function seedBareRepo(barePath: string, files: Record<string, string | Buffer> = {}): { main: string; feature: string } {
+  const work = makeTempDir('repo');
+  try {
+    git(work, 'init', '-q', '-b', 'main');
+    writeFileSync(join(work, 'README.md'), `# ${basename(barePath, '.git')}\n`);
+    writeFiles(work, files);
+    git(work, 'add', '-A');
+    git(work, 'commit', '-q', '-m', 'first commit');
+    const main = git(work, 'rev-parse', 'HEAD');
+    git(work, 'checkout', '-q', '-b', 'feature');
+    writeFileSync(join(work, 'feature.txt'), 'feature\n');
+    git(work, 'add', '-A');
+    git(work, 'commit', '-q', '-m', 'feature commit');
+    const feature = git(work, 'rev-parse', 'HEAD');
+    git(work, 'checkout', '-q', 'main');
+    mkdirSync(dirname(barePath), { recursive: true });
+    git(work, 'clone', '-q', '--bare', work, barePath);
+    return { main, feature };
+  } finally {
+    removeDir(work);
+  }
+}
+
+/** Adds a commit with `files` on `branch` of the bare repository at `barePath`, as someone pushing to the server would; returns it. */
+export function commitToBareRepo(barePath: string, change: { readonly branch: string; readonly files: Record<string, string>; readonly message: string }): string {
+  const work = makeTempDir('commit');
+  try {
+    git(work, 'clone', '-q', '--branch', change.branch, barePath, '.');
+    writeFiles(work, change.files);
+    git(work, 'add', '-A');
+    git(work, 'commit', '-q', '-m', change.message);
+    git(work, 'push', '-q', 'origin', `HEAD:refs/heads/${change.branch}`);
+    return git(work, 'rev-parse', 'HEAD');
+  } finally {
+    removeDir(work);
+  }
+}
+
+function writeFiles(root: string, files: Record<string, string | Buffer>): void {
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), content);
+  }
+}
+
 /** A port free on `address` now (the daemon takes it a moment later; another process could too, rarely). */
-/** A port free on `address` just now. */
 export function freePort(address: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();

@@ -37,6 +37,15 @@ export function testImage(): string {
   return image;
 }
 
+/** The image of the authenticated git servers (scripts/build-server-image.sh: the test image plus apache2 and openssh-server), named by the runner. */
+export function testServerImage(): string {
+  const image = process.env.GITISO_TEST_SERVER_IMAGE;
+  if (!image) {
+    throw new Error('GITISO_TEST_SERVER_IMAGE is not set: run the tests with `npm test` (scripts/run-tests.mjs builds the image)');
+  }
+  return image;
+}
+
 /** A short prefix unique to this test process, for agent ids. */
 export function idPrefix(name: string): string {
   return `t-${name}-${process.pid.toString(36)}`;
