@@ -31,8 +31,9 @@ export class HttpGitServer {
     const gateway = await ensureNetwork(engine);
     const address = `${gateway}:${await freePort(gateway)}`;
     const dirs = { root: makeTempDir('http-git-root'), conf: makeTempDir('http-git-conf') };
-    // apache's children run as www-data: the repositories must be theirs to write.
+    // apache's children run as www-data: the repositories must be theirs to write, the htpasswd file theirs to read.
     chmodSync(dirs.root, 0o777);
+    chmodSync(dirs.conf, 0o755);
     // Random per run, so a scan for it means something.
     const password = randomBytes(18).toString('base64url');
     const htpasswdLine = `${USER}:${execFileSync('openssl', ['passwd', '-apr1', '-stdin'], { input: password, encoding: 'utf8' }).trim()}`;

@@ -52,6 +52,8 @@ const ENV_IS_OURS = {
   allowUnsafePager: true,
   allowUnsafeConfigPaths: true,
   allowUnsafeConfigEnvCount: true,
+  // A credential helper the user gives through GIT_CONFIG_* (as CI systems do) is how the pool reaches private remotes.
+  allowUnsafeCredentialHelper: true,
   allowUnsafeDiffExternal: true,
   allowUnsafeGitProxy: true,
   allowUnsafeTemplateDir: true,
