@@ -9,37 +9,43 @@ import { OBJECT_ID } from './bundleHeader';
  * makes a commit of the working tree (tracked and untracked files, on top of
  * the branch's tip) with a copy of the index, so the agent's own index and
  * files stay as they are; names it with TEMPREF (a bundle names refs, not
- * commits), deleted on exit; prints `gitiso-export HEAD WORKTREE` on stderr,
- * then the bundle of both, without what the EXCLUDE commits hold, on stdout
+ * commits), deleted on exit, unless the tree is clean (then WORKTREE is the
+ * tip and only the branch is sent); prints `gitiso-export HEAD WORKTREE` on
+ * stderr, then the bundle, without what the EXCLUDE commits hold, on stdout
  * (nothing when there is nothing new). Exclusions the agent lacks are dropped.
  * Every value is a positional argument: none is ever part of the script.
  */
 const EXPORT_SCRIPT = `set -eu
 branch=$1; ref=$2; shift 2
-head=$(git rev-parse --verify --quiet "refs/heads/$branch^{commit}") || { echo "fatal: the agent has no branch $branch" >&2; exit 3; }
-scratch=$(mktemp -d "$(git rev-parse --git-dir)/gitiso-export.XXXXXX")
-cleanup() { rm -rf "$scratch"; git update-ref -d "$ref" 2>/dev/null || true; }
-trap cleanup EXIT
-index=$(git rev-parse --git-path index)
-if [ -f "$index" ]; then cp "$index" "$scratch/index"; fi
-export GIT_AUTHOR_NAME=gitiso GIT_AUTHOR_EMAIL=gitiso@localhost GIT_COMMITTER_NAME=gitiso GIT_COMMITTER_EMAIL=gitiso@localhost
-GIT_INDEX_FILE="$scratch/index" git add -A
-tree=$(GIT_INDEX_FILE="$scratch/index" git write-tree)
-if [ "$tree" = "$(git rev-parse "$head^{tree}")" ]; then
-  worktree=$head
-else
-  worktree=$(echo "gitiso: uncommitted work" | git commit-tree "$tree" -p "$head")
+nl='
+'
+# One git for the index's path and the tip (every process costs here).
+said=$(git rev-parse --git-path index --verify --quiet "refs/heads/$branch^{commit}") || { echo "fatal: the agent has no branch $branch" >&2; exit 3; }
+index=\${said%%"$nl"*}; head=\${said#*"$nl"}
+# The exclusions the agent has, as ^COMMIT (one git for all; a missing one prints "NAME missing").
+exclude=
+if [ "$#" -gt 0 ]; then
+  for word in $(for commit in "$@"; do printf '%s^{commit}\\n' "$commit"; done | git cat-file --batch-check='^%(objectname)'); do
+    case "$word" in ^*) exclude="$exclude $word" ;; esac
+  done
 fi
-git update-ref "$ref" "$worktree"
-count=$#
-for commit in "$@"; do
-  if git cat-file -e "$commit^{commit}" 2>/dev/null; then set -- "$@" "^$commit"; fi
-done
-shift "$count"
+copy="$index.gitiso-export.$$"
+worktree=$head
+cleanup() { rm -f "$copy" "$copy.err"; [ "$worktree" = "$head" ] || git update-ref -d "$ref" 2>/dev/null || true; }
+trap cleanup EXIT
+if [ -f "$index" ]; then cp "$index" "$copy"; fi
+GIT_INDEX_FILE="$copy" git add -A
+tree=$(GIT_INDEX_FILE="$copy" git write-tree)
+set -- "refs/heads/$branch"
+if [ "$tree" != "$(git rev-parse "$head^{tree}")" ]; then
+  worktree=$(echo "gitiso: uncommitted work" | GIT_AUTHOR_NAME=gitiso GIT_AUTHOR_EMAIL=gitiso@localhost GIT_COMMITTER_NAME=gitiso GIT_COMMITTER_EMAIL=gitiso@localhost git commit-tree "$tree" -p "$head")
+  git update-ref "$ref" "$worktree"
+  set -- "$@" "$ref"
+fi
 printf 'gitiso-export %s %s\\n' "$head" "$worktree" >&2
-if [ -n "$(git rev-list -n 1 "$worktree" "$head" "$@")" ]; then
-  git bundle create -q - "refs/heads/$branch" "$ref" "$@"
-fi`;
+# Nothing new makes git refuse the bundle: the host reads an empty stdout as that.
+# shellcheck disable=SC2086
+git bundle create -q - "$@" $exclude 2>"$copy.err" || grep -q 'empty bundle' "$copy.err" || { cat "$copy.err" >&2; exit 1; }`;
 
 export interface ExportRequest {
   /** The agent's session branch (without refs/heads/). */

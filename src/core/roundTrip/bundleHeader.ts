@@ -36,10 +36,10 @@ export function parseBundleHeader(start: Buffer): BundleHeader {
     const ref = /^(\S+) (\S+)$/.exec(line);
     if (prerequisite?.[1] && OBJECT_ID.test(prerequisite[1])) {
       prerequisites.push(prerequisite[1]);
-    } else if (ref?.[1] && ref[2] && OBJECT_ID.test(ref[1])) {
+    } else if (ref?.[1] && ref[2] && OBJECT_ID.test(ref[1]) && !refs.has(ref[2])) {
       refs.set(ref[2], ref[1]);
     } else {
-      throw new InvalidInputError('what the agent sent is not a git bundle (a header line is neither a prerequisite nor a ref)');
+      throw new InvalidInputError('what the agent sent is not a git bundle (a header line is neither a prerequisite nor a ref, or names a ref twice)');
     }
   }
   return { prerequisites, refs };

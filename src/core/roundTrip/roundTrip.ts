@@ -74,38 +74,34 @@ export class RoundTrip {
     const poolPath = await this.mirrorOf(agent.repoUrl, options.signal);
     const git = await hostGit({ baseDir: poolPath, signal: options.signal });
     const refs = workRefs(id);
-    const baseTip = await commitOf(git, agent.baseBranch ? `refs/heads/${agent.baseBranch}` : 'HEAD');
-    const known = await Promise.all([commitOf(git, refs.head), commitOf(git, refs.worktree)]);
-    const exclude = [...new Set([agent.baseCommit, baseTip, ...known].filter((commit): commit is string => commit !== undefined && OBJECT_ID.test(commit)))];
+    const baseRef = agent.baseBranch ? `refs/heads/${agent.baseBranch}` : 'HEAD';
+    // One git for what the pool has: the base branch's tip and this agent's refs of an earlier bring-home.
+    const before = await readRefs(git, [baseRef, refs.head, refs.worktree, refs.base]);
+    const baseTip = before.get(baseRef) ?? (await commitOf(git, baseRef));
+    const exclude = [...new Set([agent.baseCommit, baseTip, before.get(refs.head), before.get(refs.worktree)].filter((commit): commit is string => commit !== undefined && OBJECT_ID.test(commit)))];
 
     const scratch = makeOwnedTempDir('bundle');
     try {
       const file = join(scratch, 'work.bundle');
       // Unique per call: two bring-homes of one agent at once must not share it.
       const tempRef = `refs/gitiso-export/${randomBytes(6).toString('hex')}`;
-      let sent = await this.export(agent, { file, tempRef, exclude, signal: options.signal });
-      let header = sent.bytes > 0 ? readBundleHeader(file) : undefined;
-      if (header && !(await hasCommits(git, header.prerequisites))) {
-        // The pool lacks what the bundle builds on (a commit it was thought to have is gone): all of it, then.
+      const branchRef = `refs/heads/${agent.sessionBranch}`;
+      const request = { file, tempRef, signal: options.signal };
+      let sent = await this.export(agent, { ...request, exclude });
+      let fetched = await this.fetchSent(git, { id, file, sent, refspecs: [[branchRef, refs.head], [tempRef, refs.worktree]] });
+      if (fetched === 'missing-prerequisites') {
+        // The pool lacks what the bundle builds on (a commit thought known is gone): all of it, then.
         this.log.debug(`round trip: the pool lacks the prerequisites of '${id}''s bundle; asking for all of it`);
-        sent = await this.export(agent, { file, tempRef, exclude: [], signal: options.signal });
-        header = sent.bytes > 0 ? readBundleHeader(file) : undefined;
+        sent = await this.export(agent, { ...request, exclude: [] });
+        fetched = await this.fetchSent(git, { id, file, sent, refspecs: [[branchRef, refs.head], [tempRef, refs.worktree]] });
       }
-      // Only the two refs we asked for, into this agent's namespace; a ref the bundle lacks was left out as known.
-      const wanted: [string, string][] = [
-        [`refs/heads/${agent.sessionBranch}`, refs.head],
-        [tempRef, refs.worktree],
-      ];
-      const refspecs = wanted.filter(([source]) => header?.refs.has(source)).map(([source, destination]) => `+${source}:${destination}`);
-      if (header && refspecs.length > 0) {
-        await fetchBundle(git, file, refspecs).catch((error: unknown) => {
-          throw new BringHomeError(`agent '${id}' sent a bundle the host refused: ${gitFailure(asError(error).message)}`, { cause: error });
-        });
-      }
-      const head = await this.settle(git, { ref: refs.head, said: sent.head, fetched: header?.refs.has(wanted[0][0]) ?? false, known: exclude });
-      const worktree = await this.settle(git, { ref: refs.worktree, said: sent.worktree, fetched: header?.refs.has(tempRef) ?? false, known: exclude });
+      const got = fetched === 'missing-prerequisites' ? new Map<string, string>() : fetched;
+      const head = got.get(branchRef) ?? (await this.believe(git, { ref: refs.head, commit: sent.head, known: exclude, current: before.get(refs.head) }));
+      const worktree =
+        got.get(tempRef) ??
+        (sent.worktree === head ? await this.pointAt(git, refs.worktree, head, before.get(refs.worktree)) : await this.believe(git, { ref: refs.worktree, commit: sent.worktree, known: exclude, current: before.get(refs.worktree) }));
       const base = (baseTip && (await mergeBase(git, head, baseTip))) || agent.baseCommit || baseTip || head;
-      await git.raw(['update-ref', refs.base, base]);
+      await this.pointAt(git, refs.base, base, before.get(refs.base));
       this.log.info(`round trip: brought '${id}' home (${sent.bytes} bytes) in ${Date.now() - started} ms`);
       return { id, repoUrl: agent.repoUrl, poolPath, base, head, worktree, bytes: sent.bytes };
     } catch (error) {
@@ -235,21 +231,55 @@ git rev-parse --verify --quiet "refs/heads/$1" || echo none
   }
 
   /**
-   * The commit a work ref ends at. Fetched from the bundle: what the pool now
-   * has under the ref. Left out of the bundle: what the agent said, believed
-   * only if the pool already has it in the history it shared with the agent.
+   * Fetches what the agent sent into the pool, through the given refspecs
+   * (source in the bundle, destination in the pool) of the refs the bundle
+   * holds; returns what each fetched source now is. Nothing sent, nothing
+   * fetched. `missing-prerequisites` when the pool lacks what the bundle
+   * builds on.
    */
-  private async settle(git: SimpleGit, what: { ref: string; said: string; fetched: boolean; known: readonly string[] }): Promise<string> {
-    if (what.fetched) {
-      const commit = await commitOf(git, what.ref);
-      if (commit) {
-        return commit;
-      }
-    } else if (await isInHistoryOf(git, what.said, what.known)) {
-      await git.raw(['update-ref', what.ref, what.said]);
-      return what.said;
+  private async fetchSent(git: SimpleGit, what: { id: string; file: string; sent: ExportResult; refspecs: readonly [string, string][] }): Promise<Map<string, string> | 'missing-prerequisites'> {
+    const got = new Map<string, string>();
+    if (what.sent.bytes === 0) {
+      return got;
     }
-    throw new BringHomeError(`the agent's bundle does not hold ${what.said.slice(0, 12)}, nor does the host know it`);
+    const header = readBundleHeader(what.file);
+    const wanted = what.refspecs.filter(([source]) => header.refs.has(source));
+    if (wanted.length === 0) {
+      return got;
+    }
+    try {
+      await fetchBundle(git, what.file, wanted.map(([source, destination]) => `+${source}:${destination}`));
+    } catch (error) {
+      if (!(await hasCommits(git, header.prerequisites))) {
+        return 'missing-prerequisites';
+      }
+      throw new BringHomeError(`agent '${what.id}' sent a bundle the host refused: ${gitFailure(asError(error).message)}`, { cause: error });
+    }
+    // The fetch wrote each destination from the bundle's own header: those are the commits now in the pool.
+    for (const [source] of wanted) {
+      got.set(source, header.refs.get(source) ?? '');
+    }
+    return got;
+  }
+
+  /**
+   * A commit the agent said its ref is at but left out of the bundle (as one
+   * the pool has): believed only if it is in the history the pool shared
+   * with the agent, so an agent cannot point its refs at another's work.
+   */
+  private async believe(git: SimpleGit, what: { ref: string; commit: string; known: readonly string[]; current?: string }): Promise<string> {
+    if (what.commit !== what.current && !(await isInHistoryOf(git, what.commit, what.known))) {
+      throw new BringHomeError(`the agent's bundle does not hold ${what.commit.slice(0, 12)}, nor does the host know it`);
+    }
+    return this.pointAt(git, what.ref, what.commit, what.current);
+  }
+
+  /** Points a ref of the pool at a commit, unless it is there already. */
+  private async pointAt(git: SimpleGit, ref: string, commit: string, current: string | undefined): Promise<string> {
+    if (current !== commit) {
+      await git.raw(['update-ref', ref, commit]);
+    }
+    return commit;
   }
 }
 
@@ -272,6 +302,20 @@ async function isInHistoryOf(git: SimpleGit, commit: string, tips: readonly stri
     }
   }
   return false;
+}
+
+/** Where each of these refs points (peeled to commits); refs that do not exist are absent. */
+async function readRefs(git: SimpleGit, refs: readonly string[]): Promise<Map<string, string>> {
+  const listed = await git.raw(['for-each-ref', '--format=%(refname) %(objectname) %(*objectname)', ...refs.filter((ref) => ref.startsWith('refs/'))]);
+  const found = new Map<string, string>();
+  for (const line of listed.split('\n')) {
+    const [name, object, peeled] = line.split(' ');
+    const commit = peeled || object;
+    if (name && commit && refs.includes(name) && OBJECT_ID.test(commit)) {
+      found.set(name, commit);
+    }
+  }
+  return found;
 }
 
 function allMirrors(root: string): string[] {
