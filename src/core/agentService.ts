@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Agent, agentState, type ContainerFacts, creationAbandoned, identityFromLabels, LABEL } from './agent';
 import type { AgentExec, RunOptions } from './agentExec';
@@ -6,7 +6,7 @@ import { inspectAgent } from './agentLookup';
 import { DELTA_PATH } from './create/snapshotStarter';
 import { LIMIT_LABEL } from './docker/containerSpec';
 import type { Engine } from './docker/engine';
-import { AgentNotFoundError, AgentNotRunningError, SyncFailedError } from './errors';
+import { AgentNotFoundError, AgentNotRunningError, describeCause, SyncFailedError } from './errors';
 import { gitFailure } from './git/gitFailure';
 import type { ObjectPool } from './git/objectPool';
 import type { Admission } from './limits/admission';
@@ -16,6 +16,7 @@ import type { ReadyStates } from './readyStates';
 import type { SnapshotStore } from './snapshot/snapshotStore';
 import { makeOwnedTempDir } from './tempDir';
 import { liveness } from './ownership';
+import { deleteWorkRefs } from './roundTrip/poolRefs';
 
 export interface AgentServiceOptions {
   readonly engine: Engine;
@@ -77,7 +78,17 @@ export class AgentService {
     await this.engine.removeContainer(info.Id);
     this.states.forget(info.Id);
     this.log.info(`removed agent '${id}'`);
+    await this.forgetWork(id, identityFromLabels(info.Config.Labels)?.repoUrl);
     this.options.snapshots.pruneInBackground();
+  }
+
+  /** Its work brought home (`refs/gitiso/<id>/*` in the pool) goes with it; best effort: a pool that cannot be written keeps them. */
+  private async forgetWork(id: string, repoUrl: string | undefined): Promise<void> {
+    const mirror = repoUrl ? this.options.pool.pathFor(repoUrl) : undefined;
+    if (!mirror || !existsSync(join(mirror, 'HEAD'))) {
+      return;
+    }
+    await deleteWorkRefs(mirror, id).catch((error: unknown) => this.log.warn(`could not delete the refs of '${id}' in the pool: ${describeCause(error)}`));
   }
 
   async stop(id: string): Promise<void> {

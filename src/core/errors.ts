@@ -73,6 +73,26 @@ export class SyncFailedError extends GitisoError {
   override readonly name = 'SyncFailedError';
 }
 
+/** An agent's work could not be brought to the host's pool; the pool's other refs are as they were. */
+export class BringHomeError extends GitisoError {
+  override readonly name = 'BringHomeError';
+}
+
+/** The host's git could not log in to a remote; the message says how to give the host a credential (gitiso never prompts). */
+export class RemoteLoginError extends GitisoError {
+  override readonly name = 'RemoteLoginError';
+}
+
+/** A push from the host failed before the remote answered (not a login: the network, a bad URL). */
+export class PushFailedError extends GitisoError {
+  override readonly name = 'PushFailedError';
+}
+
+/** Taking an agent's work into the user's repository was refused or failed; the user's files are as they were unless the message says otherwise. */
+export class WorkspaceGitError extends GitisoError {
+  override readonly name = 'WorkspaceGitError';
+}
+
 /** An agent's exec channel closed under a command (the agent stopped, or its shell died). */
 export class ChannelClosedError extends GitisoError {
   override readonly name = 'ChannelClosedError';

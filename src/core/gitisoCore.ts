@@ -19,6 +19,8 @@ import { silentLogger, type Logger } from './logger';
 import { AgentNetwork } from './network/agentNetwork';
 import { AgentPorts } from './ports/agentPorts';
 import { ReadyStates } from './readyStates';
+import { RoundTrip } from './roundTrip/roundTrip';
+import { WorkspaceGit } from './roundTrip/workspaceGit';
 import type { SetupSettings } from './setup/repoSetup';
 import type { SetupConsent } from './setup/setupProposal';
 import { SnapshotStore } from './snapshot/snapshotStore';
@@ -61,6 +63,8 @@ export interface CoreOptions {
   readonly keep?: Pick<GitisoCore, 'exec' | 'ports'>;
   /** How long a repository's install may run; DEFAULT_INSTALL_TIMEOUT_SECONDS when absent. */
   readonly installTimeoutMs?: number;
+  /** The most an agent may send the host when its work is brought home; DEFAULT_MAX_BUNDLE_BYTES (1 GiB) when absent. */
+  readonly maxBundleBytes?: number;
 }
 
 /** The core, wired: what the CLI and VS Code both work through. */
@@ -79,6 +83,10 @@ export interface GitisoCore extends Disposable {
   readonly devServers: DevServers;
   /** What crashes left behind: found, and removed. */
   readonly doctor: Doctor;
+  /** Agents' work brought into the pool: changes, file contents, push from the host. */
+  readonly roundTrip: RoundTrip;
+  /** Agents' work taken into a repository of the user's (fetch, check out, merge, apply). */
+  readonly workspaceGit: WorkspaceGit;
 }
 
 /** The one composition root of the core (hand-wired: constructor injection, no container). */
@@ -116,6 +124,8 @@ export function createCore(options: CoreOptions): GitisoCore {
   // A kept AgentPorts lists agents through the earlier core's service: listing needs only the engine.
   const ports = options.keep?.ports ?? new AgentPorts({ exec, agents, engine, log });
   const devServers = new DevServers({ exec, ports, settings: options.setup });
+  const roundTrip = new RoundTrip({ exec, agents, pool, log, maxBundleBytes: options.maxBundleBytes });
+  const workspaceGit = new WorkspaceGit(roundTrip, log);
   return {
     engine,
     pool,
@@ -127,6 +137,8 @@ export function createCore(options: CoreOptions): GitisoCore {
     ports,
     devServers,
     doctor,
+    roundTrip,
+    workspaceGit,
     dispose: () => {
       ports.dispose();
       exec.dispose();
