@@ -34,6 +34,8 @@ describe('private repositories: HTTP with a login, ssh:// and scp-like, on real 
   let core: GitisoCore;
   let remotes: Remote[];
   let main: Map<Remote['server'], string>;
+  /** The servers' main after the sync case's commits. */
+  let next: Map<Remote['server'], string>;
   let scratch: string;
   const savedEnv = new Map<string, string | undefined>();
   const logLines: string[] = [];
@@ -142,7 +144,7 @@ describe('private repositories: HTTP with a login, ssh:// and scp-like, on real 
   });
 
   it('sync brings a commit made on each server into the agents of each remote', async () => {
-    const next = new Map<Remote['server'], string>([
+    next = new Map<Remote['server'], string>([
       [http, http.commit('private', { branch: 'main', files: { 'src/app.txt': 'app 2\n' }, message: 'second commit' })],
       [ssh, ssh.commit('private', { branch: 'main', files: { 'src/app.txt': 'app 2\n' }, message: 'second commit' })],
     ]);
@@ -186,6 +188,25 @@ describe('private repositories: HTTP with a login, ssh:// and scp-like, on real 
         assert.equal(remote.server.branchCommit('private', `from-${remote.name}`), undefined);
       }),
     );
+  });
+
+  it("a push from the host puts each agent's commit on its server with the host's credentials; a non-fast-forward push is refused", async () => {
+    const started = Date.now();
+    await Promise.all(
+      remotes.map(async (remote) => {
+        const agentId = id(remote, 'snapshot');
+        const head = (await core.exec.git(agentId, ['rev-parse', 'HEAD'])).stdout.trim();
+        const pushed = await core.roundTrip.push(agentId);
+        assert.equal(pushed.kind, 'created', pushed.sentence);
+        assert.equal(remote.server.branchCommit('private', `gitiso/${agentId}`), head, `${agentId}: the agent's commit is on the server`);
+        // The agent's branch starts before the server's second commit on main.
+        const refused = await core.roundTrip.push(agentId, { to: 'main' });
+        assert.equal(refused.kind, 'rejected', refused.sentence);
+        assert.match(refused.sentence, /has commits the agent's lacks/);
+        assert.equal(remote.server.branchCommit('private', 'main'), next.get(remote.server), `${agentId}: main on the server is unchanged`);
+      }),
+    );
+    console.log(`three pushes and three refusals from the host in ${Date.now() - started} ms`);
   });
 
   it('no password, private key or htpasswd line in any agent, snapshot, image history or log line', async () => {

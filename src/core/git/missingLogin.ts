@@ -1,22 +1,14 @@
-/**
- * What git (and ssh under it) print when a remote wants a login the caller
- * cannot give: HTTPS asking for a user name or refusing one, ssh without a
- * key the server accepts, without the server's host key, or with no ssh
- * program at all. An agent holds no credentials, so from inside one these
- * mean "only the host can reach this remote".
- */
-const MISSING_LOGIN = [
-  /could not read (Username|Password) for/i,
-  /terminal prompts disabled/i,
-  /Authentication failed for/i,
-  /The requested URL returned error: 401/i,
-  /Permission denied \((publickey|password|keyboard-interactive)/i,
-  /Host key verification failed/i,
-  /cannot run ssh/i,
-  /ssh: not found/i,
-];
+import { loginFailure } from '../roundTrip/remoteLogin';
 
-/** Whether git's stderr says the remote wanted a login that was not there. */
+/** git in an image without an ssh client, asked for an ssh remote. */
+const NO_SSH_PROGRAM = /cannot run ssh|ssh: not found/i;
+
+/**
+ * Whether git's stderr says the remote wanted a login that was not there: a
+ * login failure (remoteLogin.ts), or no ssh program to log in with. An agent
+ * holds no credentials, so from inside one this means "only the host can
+ * reach this remote".
+ */
 export function isMissingLogin(stderr: string): boolean {
-  return MISSING_LOGIN.some((pattern) => pattern.test(stderr));
+  return loginFailure(stderr) !== undefined || NO_SSH_PROGRAM.test(stderr);
 }
