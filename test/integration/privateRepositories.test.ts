@@ -190,6 +190,19 @@ describe('private repositories: HTTP with a login, ssh:// and scp-like, on real 
     );
   });
 
+  it('an agent with an ssh client that accepts any host key still cannot push over ssh: no key, no ssh-agent of the host in it', async () => {
+    // The servers' image has an ssh client; the test image has none.
+    const agentId = `${prefix}-ssh-client`;
+    await core.creator.create({ id: agentId, repoUrl: ssh.url('private'), image: testServerImage() });
+    const sshCommand = `ssh -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -p ${ssh.port}`;
+    const push = await core.exec.git(agentId, ['-c', `core.sshCommand=${sshCommand}`, 'push', 'origin', 'HEAD:refs/heads/from-ssh-client'], { timeoutMs: 60_000 });
+    assert.notEqual(push.exitCode, 0);
+    assert.match(push.stderr, /Permission denied \(publickey\)/);
+    assert.equal(ssh.branchCommit('private', 'from-ssh-client'), undefined);
+    const socket = await core.exec.run(agentId, ['sh', '-c', 'echo "${SSH_AUTH_SOCK:-none}"']);
+    assert.equal(socket.stdout.trim(), 'none');
+  });
+
   it("a push from the host puts each agent's commit on its server with the host's credentials; a non-fast-forward push is refused", async () => {
     const started = Date.now();
     await Promise.all(
@@ -232,7 +245,7 @@ describe('private repositories: HTTP with a login, ssh:// and scp-like, on real 
     assert.ok(control.includes(http.htpasswdLine), 'the scan does not find the htpasswd line in the server, where it is');
 
     const ours = (await engine.listContainers(LABEL.agent)).filter((c) => c.Labels[LABEL.agent]?.startsWith(prefix));
-    assert.equal(ours.length, 6);
+    assert.equal(ours.length, 7);
     const images = new Set<string>();
     for (const container of ours) {
       const name = container.Labels[LABEL.agent] ?? container.Id;
@@ -245,7 +258,7 @@ describe('private repositories: HTTP with a login, ssh:// and scp-like, on real 
     }
     const urls = new Set(remotes.map((remote) => remote.url));
     const snapshots = (await core.snapshots.list()).filter((snapshot) => urls.has(snapshot.repoUrl));
-    assert.ok(snapshots.length >= 3, `one snapshot per remote at least, found ${snapshots.length}`);
+    assert.ok(snapshots.length >= 4, `one snapshot per remote and image at least, found ${snapshots.length}`);
     for (const snapshot of snapshots) {
       images.add(snapshot.image);
       // A container made from the snapshot (never started) shows its files as the snapshot holds them.
