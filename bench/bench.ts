@@ -3,11 +3,14 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../src/core/docker/engine';
 import { formatResults, runCreateBench } from './createBench';
+import { formatRoundTripResults, runRoundTripBench } from './roundTripBench';
 
 /**
  * `npm run bench`: gitiso against the usual ways, on a generated repository
  * (about 5,000 files, 2,000 commits), one ten times larger, and BENCH_REPO
- * when it names a repository URL. BENCH_SMOKE=1 runs a tiny version.
+ * when it names a repository URL; then bringing an agent's work home against a
+ * plain git fetch of the same commits. BENCH_ONLY=create|roundtrip runs one
+ * part; BENCH_SMOKE=1 runs a tiny version.
  */
 async function main(): Promise<void> {
   const image = process.env.GITISO_TEST_IMAGE;
@@ -24,20 +27,24 @@ async function main(): Promise<void> {
         { name: 'large', shape: { files: 50_000, commits: 2_000 } },
         ...(process.env.BENCH_REPO ? [{ name: 'BENCH_REPO', url: process.env.BENCH_REPO }] : []),
       ];
-  const results = await runCreateBench({
+  const only = process.env.BENCH_ONLY;
+  const repetitions = smoke ? 1 : Number(process.env.BENCH_REPS ?? 5);
+  const results = only === 'roundtrip' ? [] : await runCreateBench({
     engine,
     image,
     repos,
-    repetitions: smoke ? 1 : Number(process.env.BENCH_REPS ?? 5),
+    repetitions,
     concurrency: smoke ? [1, 2] : [1, 5, 10, 20],
     gitStatusRuns: smoke ? 3 : 20,
     log: (line) => console.error(line),
   });
   console.log(formatResults(results));
+  const roundTrip = only === 'create' ? [] : await runRoundTripBench({ engine, image, repos, repetitions, manyFiles: smoke ? 20 : 1_000, log: (line) => console.error(line) });
+  console.log(formatRoundTripResults(roundTrip));
   const dir = join(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `create-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ machine: { cores: cpus().length }, results }, null, 2));
+  writeFileSync(file, JSON.stringify({ machine: { cores: cpus().length }, results, roundTrip }, null, 2));
   console.log(`\nresults: ${file}`);
 }
 

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # npm run bench[:forward|:stats|:network]: starts an engine if needed, builds, builds the
 # test image, then runs one benchmark:
-#   create  (default) gitiso against the usual ways (bench/bench.ts). BENCH_REPO=<url>
-#           adds a repository of yours; BENCH_REPS sets the repetitions (default 5).
+#   create  (default) gitiso against the usual ways, then bringing an agent's work home
+#           against a plain git fetch (bench/bench.ts). BENCH_REPO=<url> adds a
+#           repository of yours; BENCH_REPS sets the repetitions (default 5);
+#           BENCH_ONLY=create|roundtrip runs one of the two.
+#   roundtrip only the bring-home part (bench/roundTripBench.ts).
 #   forward the port forwarder against direct access (bench/forwardBench.ts);
 #           BENCH_REPS rounds (default 3) of BENCH_FORWARD_SECONDS (default 5).
 #   stats   what keeping 1, 10, 20 agents' stats current costs (bench/statsBench.ts);
@@ -17,11 +20,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-create}" in
   create) entry=out/bench/bench.js ;;
+  roundtrip) entry=out/bench/bench.js; export BENCH_ONLY=roundtrip ;;
   forward) entry=out/bench/forwardBench.js ;;
   stats) entry=out/bench/statsBench.js ;;
   soak) entry=out/bench/soak.js; npm run build --silent ;;
   network) entry=out/bench/networkBench.js ;;
-  *) echo "usage: scripts/bench.sh [create|forward|stats|network|soak]" >&2; exit 2 ;;
+  *) echo "usage: scripts/bench.sh [create|roundtrip|forward|stats|network|soak]" >&2; exit 2 ;;
 esac
 bash scripts/ensure-docker.sh >&2
 [ -d node_modules ] || npm ci

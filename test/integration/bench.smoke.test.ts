@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { formatResults, runCreateBench } from '../../bench/createBench';
+import { formatRoundTripResults, runRoundTripBench } from '../../bench/roundTripBench';
 import { ensureNetwork, testEngine, testImage } from '../support/testEnv';
 
 // A tiny run of `npm run bench`, so the benchmark cannot rot. Its figures are printed, never asserted.
@@ -18,6 +19,20 @@ describe('benchmark (smoke run)', () => {
     assert.deepEqual(result.concurrent.map((c) => c.n), [1, 2]);
     const table = formatResults(results);
     assert.match(table, /\(b\) gitiso snapshot \| \d+ ms/);
+    console.log(table);
+  });
+
+  it('brings a one-file and a many-file change home and fetches the same from a plain remote', async () => {
+    const engine = await testEngine();
+    await ensureNetwork(engine);
+    const results = await runRoundTripBench({ engine, image: testImage(), repos: [{ name: 'smoke-rt', shape: { files: 30, commits: 3 } }], repetitions: 2, manyFiles: 20 });
+    assert.deepEqual(results.map((r) => r.change), ['one commit, one file', 'one commit, 20 files']);
+    for (const r of results) {
+      assert.ok(r.firstMs > 0 && r.bringHomeMs.median > 0 && r.fetchMs.median > 0, JSON.stringify(r));
+      assert.ok(r.bytes > 0, `${r.change}: the bundle was empty`);
+    }
+    const table = formatRoundTripResults(results);
+    assert.match(table, /\| smoke-rt \| one commit, 20 files \| \d+ ms \/ \d+ ms \|/);
     console.log(table);
   });
 });
