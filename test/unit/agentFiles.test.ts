@@ -4,7 +4,7 @@ import type { ExecResult } from '../../src/core/docker/exec';
 import { AgentNotFoundError } from '../../src/core/errors';
 import { AgentFileError } from '../../src/core/files/agentFileError';
 import { FILE_TYPE, linkStat, parseDirectory, parsePathList, parseStat, problemOf } from '../../src/core/files/agentFileParsing';
-import { AgentFiles, asFileError } from '../../src/core/files/agentFiles';
+import { AgentFiles, asFileError, MAX_INLINE_WRITE_BYTES } from '../../src/core/files/agentFiles';
 import { agentPath, uriPathOf } from '../../src/core/files/agentPath';
 
 const problem = (expected: string) => (error: unknown) => error instanceof AgentFileError && error.problem === expected;
@@ -63,10 +63,12 @@ describe('agent file parsing', () => {
     ]);
     assert.equal(parseDirectory('ff \0').type, FILE_TYPE.file);
     assert.throws(() => parseDirectory(''), problem('other'));
+    assert.throws(() => parseDirectory('lN \0'), problem('not-found'), 'a link to nothing is no folder');
   });
 
   it('names the problem in a failed command\'s message', () => {
     assert.equal(problemOf("stat: cannot statx '/workspace/x': No such file or directory"), 'not-found');
+    assert.equal(problemOf('sh: 1: cannot create /workspace/no/x: Directory nonexistent'), 'not-found');
     assert.equal(problemOf("ls: cannot access '/workspace/f/x': Not a directory"), 'not-directory');
     assert.equal(problemOf("head: error reading '/workspace/d': Is a directory"), 'is-directory');
     assert.equal(problemOf("mkdir: cannot create directory '/workspace/d': File exists"), 'exists');
@@ -125,9 +127,15 @@ describe('agent files over an agent\'s channels', () => {
     const missing = fakeAgent((argv) => (argv[0] === 'stat' ? MISSING : {}));
     await assert.rejects(missing.files.writeFile('a1', '/new', new Uint8Array(1), { create: false, overwrite: true }), problem('not-found'));
     const folder = fakeAgent(() => A_FOLDER);
-    await assert.rejects(folder.files.writeFile('a1', '/src', new Uint8Array(1), { create: true, overwrite: true }), problem('is-directory'));
+    await assert.rejects(folder.files.writeFile('a1', '/src', new Uint8Array(1), { create: false, overwrite: true }), problem('is-directory'));
 
-    await missing.files.writeFile('a1', '/new $(x).txt', new Uint8Array([1, 2]), { create: true, overwrite: false });
+    await missing.files.writeFile('a1', '/small $(x).txt', Buffer.from('small'), { create: true, overwrite: false });
+    const inline = missing.ran.at(-1);
+    assert.equal(inline?.lane, 'run');
+    assert.deepEqual(inline?.argv.slice(3), ['gitiso-write', '/workspace/small $(x).txt', Buffer.from('small').toString('base64')]);
+    assert.ok(!inline?.argv[2]?.includes('/workspace'), 'the script names no path');
+
+    await missing.files.writeFile('a1', '/new $(x).txt', new Uint8Array(MAX_INLINE_WRITE_BYTES + 1), { create: true, overwrite: false });
     const [archive, write] = missing.ran.slice(-2);
     assert.equal(archive?.lane, 'archive');
     assert.match(archive?.argv[0] ?? '', /^\/tmp\/gitiso-writes\/[0-9a-f-]{36}$/);

@@ -80,6 +80,9 @@ export function parseDirectory(output: string): DirectoryListing {
     const target = record[1] ?? '';
     const name = record.slice(3);
     if (name === '') {
+      if (target === 'N') {
+        throw new AgentFileError('not-found', 'the folder is a link that points to nothing in the agent');
+      }
       type ??= findType(target);
       continue;
     }
@@ -96,7 +99,7 @@ export function parseDirectory(output: string): DirectoryListing {
 
 /** The problem a failed command's stderr names (coreutils' wording), 'other' when it names none of them. */
 export function problemOf(stderr: string): AgentFileProblem {
-  if (/No such file or directory/.test(stderr)) {
+  if (/No such file or directory|Directory nonexistent/.test(stderr)) {
     return 'not-found';
   }
   if (/Not a directory/.test(stderr)) {
