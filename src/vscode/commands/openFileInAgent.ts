@@ -35,7 +35,13 @@ async function pickFile(ctx: CommandContext, agentId: string): Promise<string> {
   pick.busy = true;
   const loading = new AbortController();
   const chosen = new Promise<string | undefined>((resolve) => {
-    pick.onDidAccept(() => resolve(pick.selectedItems[0]?.path));
+    pick.onDidAccept(() => {
+      // Enter while the list loads, or on no match, keeps the pick open.
+      const path = pick.selectedItems[0]?.path;
+      if (path !== undefined) {
+        resolve(path);
+      }
+    });
     pick.onDidHide(() => {
       loading.abort();
       resolve(undefined);
