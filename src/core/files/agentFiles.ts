@@ -183,7 +183,8 @@ export class AgentFiles {
       return ['sh', '-c', WRITE_INLINE_SCRIPT, 'gitiso-write', target, ...chunks];
     }
     const waiting = `${WRITES_DIR}/${randomUUID()}`;
-    await this.deps.engine.putFile(await this.runningContainer(id), waiting, content, 0o600);
+    // Readable by the agent's user, whoever runs its commands: the archive API writes as root.
+    await this.deps.engine.putFile(await this.runningContainer(id), waiting, content, 0o644);
     return ['sh', '-c', WRITE_WAITING_SCRIPT, 'gitiso-write', waiting, target];
   }
 
