@@ -152,6 +152,19 @@ describe('agent files: an agent\'s /workspace for an editor', () => {
     await inAgent(agentId, 'rm big.bin');
   });
 
+  it('reads and writes only regular files: a FIFO or a link to a device is refused at once', async () => {
+    const agentId = id('a');
+    await inAgent(agentId, 'mkfifo pipe && ln -s /dev/zero zeros');
+    for (const path of ['/pipe', '/zeros']) {
+      const started = Date.now();
+      await assert.rejects(files.readFile(agentId, path), /not a regular file/);
+      await assert.rejects(files.writeFile(agentId, path, Buffer.from('x'), { create: true, overwrite: true }), /not a regular file/);
+      await assert.rejects(files.writeFile(agentId, path, Buffer.alloc(MAX_INLINE_WRITE_BYTES + 1), { create: true, overwrite: true }), /not a regular file/);
+      assert.ok(Date.now() - started < 5_000, `${path} held the channel`);
+    }
+    await inAgent(agentId, 'rm pipe zeros && test -z "$(ls -A /tmp/gitiso-writes)"');
+  });
+
   it('lists the agent\'s files for a pick: tracked and untracked, not ignored', async () => {
     const agentId = id('a');
     await inAgent(agentId, 'mkdir -p sub && echo x > sub/untracked.txt && echo ignored.log > .gitignore && echo y > ignored.log');

@@ -16,7 +16,17 @@ export const MAX_READ_BYTES = 50 * 1024 * 1024;
 export const MAX_LISTING_BYTES = 8 * 1024 * 1024;
 /** How many of an agent's files a pick offers. */
 export const MAX_PICK_FILES = 20_000;
+/** A read, a write or a change (a recursive delete of a large folder) that takes longer is given up, so the agent's command channel is free again. */
 const READ_TIMEOUT_MS = 60_000;
+const CHANGE_TIMEOUT_MS = 120_000;
+/**
+ * Only regular files are read or written: a FIFO or a device (an agent's
+ * link to /dev/zero, say) would hold the agent's command channel or feed it
+ * without end. `$1` is the path, an argument; the messages use coreutils'
+ * words, which problemOf() knows.
+ */
+const REGULAR_ONLY = 'if [ -d "$1" ]; then echo "Is a directory" >&2; exit 1; fi; if [ -e "$1" ] && [ ! -f "$1" ]; then echo "not a regular file: gitiso reads and writes only regular files" >&2; exit 1; fi; ';
+const READ_SCRIPT = `${REGULAR_ONLY}exec head -c "$2" -- "$1"`;
 const LIST_TIMEOUT_MS = 30_000;
 /** Where a write's content waits in the container before it goes into the file. */
 const WRITES_DIR = '/tmp/gitiso-writes';
@@ -34,8 +44,8 @@ const INLINE_CHUNK_CHARS = 60_000;
  * keeps its inode, mode and links. The path and the content are the scripts'
  * arguments; nothing is ever put into the scripts themselves.
  */
-const WRITE_INLINE_SCRIPT = 'target=$1; shift; printf %s "$@" | base64 -d > "$target"';
-const WRITE_WAITING_SCRIPT = 'cat -- "$1" > "$2"; status=$?; rm -f -- "$1"; exit $status';
+const WRITE_INLINE_SCRIPT = `${REGULAR_ONLY}target=$1; shift; printf %s "$@" | base64 -d > "$target"`;
+const WRITE_WAITING_SCRIPT = `waiting=$2; trap 'rm -f -- "$waiting"' EXIT; ${REGULAR_ONLY}cat -- "$waiting" > "$1"`;
 
 export type FileEntry = readonly [name: string, type: number];
 
@@ -83,7 +93,7 @@ export class AgentFiles {
       const target = agentPath(path);
       const chunks: Buffer[] = [];
       let size = 0;
-      const result = await this.deps.exec.run(id, ['head', '-c', String(MAX_READ_BYTES + 1), '--', target], {
+      const result = await this.deps.exec.run(id, ['sh', '-c', READ_SCRIPT, 'gitiso-read', target, String(MAX_READ_BYTES + 1)], {
         timeoutMs: READ_TIMEOUT_MS,
         maxOutputBytes: 64 * 1024, // stderr's message; stdout is taken whole below
         onStdout: (chunk) => {
@@ -185,7 +195,7 @@ export class AgentFiles {
     const waiting = `${WRITES_DIR}/${randomUUID()}`;
     // Readable by the agent's user, whoever runs its commands: the archive API writes as root.
     await this.deps.engine.putFile(await this.runningContainer(id), waiting, content, 0o644);
-    return ['sh', '-c', WRITE_WAITING_SCRIPT, 'gitiso-write', waiting, target];
+    return ['sh', '-c', WRITE_WAITING_SCRIPT, 'gitiso-write', target, waiting];
   }
 
   private async statIn(id: string, target: string): Promise<AgentFileStat> {
@@ -213,7 +223,7 @@ export class AgentFiles {
   }
 
   private async change(id: string, argv: string[], what: string): Promise<void> {
-    const result = await this.deps.exec.run(id, argv);
+    const result = await this.deps.exec.run(id, argv, { timeoutMs: CHANGE_TIMEOUT_MS });
     if (result.exitCode !== 0) {
       throw failure(result, what);
     }
