@@ -16,9 +16,10 @@ export const MAX_READ_BYTES = 50 * 1024 * 1024;
 export const MAX_LISTING_BYTES = 8 * 1024 * 1024;
 /** How many of an agent's files a pick offers. */
 export const MAX_PICK_FILES = 20_000;
-/** A read, a write or a change (a recursive delete of a large folder) that takes longer is given up, so the agent's command channel is free again. */
+/** A read, or a change (a write, a recursive delete of a large folder), that takes longer is given up: the agent's command channel is free again. */
 const READ_TIMEOUT_MS = 60_000;
 const CHANGE_TIMEOUT_MS = 120_000;
+const LIST_TIMEOUT_MS = 30_000;
 /**
  * Only regular files are read or written: a FIFO or a device (an agent's
  * link to /dev/zero, say) would hold the agent's command channel or feed it
@@ -26,8 +27,8 @@ const CHANGE_TIMEOUT_MS = 120_000;
  * words, which problemOf() knows.
  */
 const REGULAR_ONLY = 'if [ -d "$1" ]; then echo "Is a directory" >&2; exit 1; fi; if [ -e "$1" ] && [ ! -f "$1" ]; then echo "not a regular file: gitiso reads and writes only regular files" >&2; exit 1; fi; ';
+/** Reads at most `$2` bytes: one more than MAX_READ_BYTES says the file is too large. */
 const READ_SCRIPT = `${REGULAR_ONLY}exec head -c "$2" -- "$1"`;
-const LIST_TIMEOUT_MS = 30_000;
 /** Where a write's content waits in the container before it goes into the file. */
 const WRITES_DIR = '/tmp/gitiso-writes';
 /**
