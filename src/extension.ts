@@ -3,6 +3,7 @@ import { GITISO_VERSION } from './core/version';
 import { AgentOutputChannels } from './vscode/agentOutput';
 import { registerCommands } from './vscode/commands/registerCommands';
 import { Gitiso } from './vscode/composition';
+import { AgentFileSystem } from './vscode/files/agentFileSystem';
 import { setupConsentPrompt } from './vscode/setupConsent';
 import { ContextKeysController } from './vscode/controllers/contextKeysController';
 import { ForwardRevealController } from './vscode/controllers/forwardRevealController';
@@ -38,6 +39,7 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
   const gitiso = new Gitiso(log, setupConsentPrompt(context.globalState));
 
   const outputs = new AgentOutputChannels();
+  const agentFiles = new AgentFileSystem(gitiso);
   const tree = new AgentsTreeProvider(gitiso);
   const view = vscode.window.createTreeView('gitiso.agents', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: false });
   const status = new AgentsStatusItem(gitiso);
@@ -62,7 +64,7 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
 
   const commands = registerCommands({ gitiso, log, outputs, previews, statsPanels });
 
-  context.subscriptions.push(gitiso, outputs, tree, view, status, statsPanels, previews, previews.register(), ...controllers, ...commands);
+  context.subscriptions.push(gitiso, outputs, agentFiles, tree, view, status, statsPanels, previews, previews.register(), ...controllers, ...commands);
 
   const activatedInMs = Math.round(performance.now() - started);
   log.info(`gitiso ${GITISO_VERSION} activated in ${activatedInMs} ms`);

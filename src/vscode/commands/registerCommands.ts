@@ -5,6 +5,7 @@ import { createAgent } from './createAgent';
 import { createAgents } from './createAgents';
 import { findLeftovers } from './findLeftovers';
 import { runGitShortcut } from './gitShortcuts';
+import { openFileInAgent } from './openFileInAgent';
 import { openTerminal } from './openTerminal';
 import { pruneSnapshots } from './pruneSnapshots';
 import { pushBranch } from './pushBranch';
@@ -31,6 +32,7 @@ export const COMMANDS: Record<string, Handler> = {
   'gitiso.gitLog': (ctx, target: never) => runGitShortcut(ctx, 'log', target),
   'gitiso.gitDiff': (ctx, target: never) => runGitShortcut(ctx, 'diff', target),
   'gitiso.openTerminal': openTerminal,
+  'gitiso.openFileInAgent': openFileInAgent,
   'gitiso.pushBranch': pushBranch,
   'gitiso.syncAgent': syncAgent,
   'gitiso.copyBranchName': copyBranchName,
