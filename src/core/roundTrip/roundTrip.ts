@@ -17,6 +17,7 @@ import { OBJECT_ID } from './bundleHeader';
 import { parseChangedFiles } from './changedFiles';
 import { commitOf, deleteWorkRefs, fetchBundle, hasCommits, isAncestor, readBundleHeader, workRefs } from './poolRefs';
 import { parsePushPorcelain } from './pushOutcome';
+import { ensureWorkRepo, workRepoPath } from './workRepo';
 import { loginAdvice, loginFailure } from './remoteLogin';
 import type { AgentWork, ChangedFile, PushOutcome } from './roundTripTypes';
 
@@ -52,7 +53,8 @@ export interface FileAt {
 /**
  * An agent's work comes home through the host: its session branch and its
  * uncommitted files come out of the container as a bundle (one command on its
- * channel), and go into the host's pool under `refs/gitiso/<id>/`. From there
+ * channel), and go into the host's work repository under `refs/gitiso/<id>/`
+ * (beside the pool's mirror, borrowing its objects: workRepo.ts). From there
  * the host reads the changes, pushes with its own credentials, and hands them
  * to the user's repository (workspaceGit.ts). The agent is untrusted: only
  * its own two refs come in, whatever the bundle says; its size is bounded; the
@@ -71,13 +73,13 @@ export class RoundTrip {
   async bringHome(id: string, options: { readonly signal?: AbortSignal } = {}): Promise<AgentWork> {
     const started = Date.now();
     const agent = await this.options.agents.get(id);
-    const poolPath = await this.mirrorOf(agent.repoUrl, options.signal);
+    const mirror = await hostGit({ baseDir: await this.mirrorOf(agent.repoUrl, options.signal), signal: options.signal });
+    const poolPath = await ensureWorkRepo(this.options.pool, agent.repoUrl);
     const git = await hostGit({ baseDir: poolPath, signal: options.signal });
     const refs = workRefs(id);
     const baseRef = agent.baseBranch ? `refs/heads/${agent.baseBranch}` : 'HEAD';
-    // One git for what the pool has: the base branch's tip and this agent's refs of an earlier bring-home.
-    const before = await readRefs(git, [baseRef, refs.head, refs.worktree, refs.base]);
-    const baseTip = before.get(baseRef) ?? (await commitOf(git, baseRef));
+    // What the host has: the base branch's tip in the mirror, this agent's refs of an earlier bring-home in the work repository.
+    const [baseTip, before] = await Promise.all([commitOf(mirror, baseRef), readRefs(git, [refs.head, refs.worktree, refs.base])]);
     const exclude = [...new Set([agent.baseCommit, baseTip, before.get(refs.head), before.get(refs.worktree)].filter((commit): commit is string => commit !== undefined && OBJECT_ID.test(commit)))];
 
     const scratch = makeOwnedTempDir('bundle');
@@ -167,7 +169,8 @@ git rev-parse --verify --quiet "refs/heads/$1" || echo none
     const agent = await this.options.agents.get(id);
     const branch = validateBranchName(options.to ?? agent.sessionBranch);
     const git = await hostGit({ baseDir: work.poolPath, signal: options.signal });
-    const lease = options.forceWithLease ? [`--force-with-lease=refs/heads/${branch}:${(await commitOf(git, `refs/heads/${branch}`)) ?? ''}`] : [];
+    const mirror = await hostGit({ baseDir: this.options.pool.pathFor(agent.repoUrl), signal: options.signal });
+    const lease = options.forceWithLease ? [`--force-with-lease=refs/heads/${branch}:${(await commitOf(mirror, `refs/heads/${branch}`)) ?? ''}`] : [];
     let stdout = '';
     let stderr = '';
     git.outputHandler((_command, out, err) => {
@@ -181,7 +184,7 @@ git rev-parse --verify --quiet "refs/heads/$1" || echo none
         }
       });
     });
-    // The mirror's origin is a mirror remote (`git push origin` would push every ref): push to the URL itself.
+    // To the URL itself: the work repository has no remote, and the host's credential helpers key on the URL.
     const push = ['push', '--porcelain', ...(options.onProgress ? ['--progress'] : []), ...lease, '--', agent.repoUrl, `${workRefs(id).head}:refs/heads/${branch}`];
     let failure: unknown;
     await git.raw(push).catch((error: unknown) => (failure = error));
@@ -196,10 +199,7 @@ git rev-parse --verify --quiet "refs/heads/$1" || echo none
       }
       throw new PushFailedError(`could not push agent '${id}''s branch: ${gitFailure(stderr || asError(failure).message)}`, { cause: failure });
     }
-    if (outcome.kind !== 'rejected') {
-      // The remote has it now: so does the mirror (what a later --force-with-lease expects).
-      await git.raw(['update-ref', `refs/heads/${branch}`, work.head]).catch(() => undefined);
-    }
+    // The mirror learns of the push at its next sync (it must not point at objects only the work repository holds).
     this.log.info(`round trip: push of '${id}': ${outcome.sentence}`);
     return outcome;
   }
@@ -207,7 +207,7 @@ git rev-parse --verify --quiet "refs/heads/$1" || echo none
   /** Deletes the agent's refs from the pool: its mirror's when the URL is known, else every mirror's. */
   async forget(id: string, repoUrl?: string): Promise<void> {
     const url = repoUrl ?? (await this.options.agents.get(id).then((agent) => agent.repoUrl, () => undefined));
-    const mirrors = url ? [this.options.pool.pathFor(url)] : allMirrors(join(this.options.pool.root, 'pool'));
+    const mirrors = url ? [workRepoPath(this.options.pool, url)] : allMirrors(join(this.options.pool.root, 'work'));
     for (const mirror of mirrors.filter((path) => existsSync(join(path, 'HEAD')))) {
       await deleteWorkRefs(mirror, id).catch((error: unknown) => this.log.warn(`round trip: could not forget '${id}''s refs in ${mirror}: ${describeCause(error)}`));
     }
