@@ -31,8 +31,13 @@ export async function ensureWorkRepo(pool: PoolPaths, repoUrl: string): Promise<
     // The mirror never collects (gc.auto 0); this one neither, as objects it borrows must stay.
     await git.addConfig('gc.auto', '0');
     await git.addConfig('core.logAllRefUpdates', 'false');
-    if (!existsSync(join(path, 'HEAD'))) {
+    try {
       renameSync(temp, path);
+    } catch (error) {
+      // Another process made it meanwhile: theirs is as good.
+      if (!existsSync(join(path, 'HEAD'))) {
+        throw error;
+      }
     }
   } finally {
     rmSync(temp, { recursive: true, force: true });
