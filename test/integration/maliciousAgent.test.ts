@@ -32,6 +32,7 @@ describe('a malicious agent\'s work on the host', () => {
   let poolPath = '';
   let victimHead = '';
   let poolMain = '';
+  let mirrorPath = '';
 
   before(async () => {
     engine = await testEngine();
@@ -45,7 +46,8 @@ describe('a malicious agent\'s work on the host', () => {
     const work = await core.roundTrip.bringHome(victim);
     poolPath = work.poolPath;
     victimHead = work.head;
-    poolMain = git(poolPath, 'rev-parse', 'refs/heads/main');
+    mirrorPath = core.pool.pathFor(server.url('evil'));
+    poolMain = git(mirrorPath, 'rev-parse', 'refs/heads/main');
   });
 
   after(async () => {
@@ -75,10 +77,10 @@ describe('a malicious agent\'s work on the host', () => {
     return [tmpdir(), '/tmp'].flatMap((dir) => readdirSync(dir).filter((entry) => entry.startsWith(name)));
   }
 
-  /** The pool's refs other than the given agent's own: what no agent may change. */
+  /** The host's refs (work repository and mirror) other than the given agent's own: what no agent may change. */
   function othersRefs(except: string): string {
-    return git(poolPath, 'for-each-ref', '--format=%(refname) %(objectname)')
-      .split('\n')
+    return [poolPath, mirrorPath]
+      .flatMap((repo) => git(repo, 'for-each-ref', '--format=%(refname) %(objectname)').split('\n'))
       .filter((line) => !line.startsWith(`refs/gitiso/${except}/`) && !line.startsWith('refs/heads/gitiso/'))
       .join('\n');
   }
@@ -142,9 +144,10 @@ echo uncommitted >> a.txt`,
     // Its own session branch is its to say; nothing else moved.
     assert.equal(work.head, forged);
     assert.equal(othersRefs(faker), before);
-    assert.equal(git(poolPath, 'rev-parse', 'refs/heads/main'), poolMain);
+    assert.equal(git(mirrorPath, 'rev-parse', 'refs/heads/main'), poolMain);
     assert.equal(git(poolPath, 'rev-parse', `refs/gitiso/${victim}/head`), victimHead);
-    assert.equal(git(poolPath, 'tag', '--list', 'evil'), '');
+    assert.equal(git(poolPath, 'for-each-ref', 'refs/heads/', 'refs/tags/'), '');
+    assert.equal(git(mirrorPath, 'tag', '--list', 'evil'), '');
   });
 
   it('refuses garbage, and a bundle whose objects are broken, with a clear error and no refs', async () => {
