@@ -85,6 +85,31 @@ describe('ObjectPool', () => {
     assert.equal((await pool.resolve(`file://${bare}`)).branch, 'feature');
   });
 
+  it('tells an ancestor from a commit of another line of history', async () => {
+    const work = join(dir, 'ancestry-work');
+    git(dir, 'init', '-q', '-b', 'main', work);
+    writeFileSync(join(work, 'a.txt'), 'a\n');
+    git(work, 'add', '-A');
+    git(work, 'commit', '-q', '-m', 'first');
+    const first = git(work, 'rev-parse', 'HEAD');
+    writeFileSync(join(work, 'a.txt'), 'b\n');
+    git(work, 'commit', '-q', '-am', 'second');
+    const second = git(work, 'rev-parse', 'HEAD');
+    git(work, 'checkout', '-q', '-b', 'side', first);
+    writeFileSync(join(work, 'a.txt'), 'c\n');
+    git(work, 'commit', '-q', '-am', 'side');
+    const side = git(work, 'rev-parse', 'HEAD');
+    const pool = new ObjectPool(join(dir, 'root-ancestry'), undefined, 0);
+    const url = `file://${work}`;
+    await pool.sync(url);
+    assert.equal(await pool.isAncestor(url, first, second), true);
+    assert.equal(await pool.isAncestor(url, second, second), true);
+    // merge-base --is-ancestor says no with its exit code alone, which simple-git took for a yes.
+    assert.equal(await pool.isAncestor(url, second, side), false);
+    assert.equal(await pool.isAncestor(url, side, second), false);
+    assert.equal(await pool.isAncestor(url, '0'.repeat(40), second), false);
+  });
+
   it('fails fast with a clear error where git would ask for credentials', { timeout: 20_000 }, async () => {
     const server = createHttpServer((_request, response) => {
       response.writeHead(401, { 'WWW-Authenticate': 'Basic realm="x"' });

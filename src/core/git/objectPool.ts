@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { SimpleGit } from 'simple-git';
 import { SharedTasks } from '../base/sharedTask';
 import { asError, InvalidInputError, isCancellation, PoolError } from '../errors';
+import { isAncestor } from './ancestry';
 import { gitFailure } from './gitFailure';
 import { hostGit } from './nonInteractiveGit';
 import { PoolLock } from './poolLock';
@@ -99,14 +100,9 @@ export class ObjectPool {
     return this.resolve(url, branch).catch(() => undefined);
   }
 
-  /** Is `ancestor` in the history of `commit`? */
+  /** Is `ancestor` (a full object id) in the history of `commit`? */
   async isAncestor(url: string, ancestor: string, commit: string): Promise<boolean> {
-    try {
-      await (await this.git(url)).raw(['merge-base', '--is-ancestor', ancestor, commit]);
-      return true;
-    } catch {
-      return false;
-    }
+    return isAncestor(await this.git(url), ancestor, commit);
   }
 
   /** The files at the root of the commit's tree, with their blob ids (a blob id names the content). */

@@ -67,12 +67,3 @@ export async function deleteWorkRefs(poolPath: string, id: string): Promise<numb
   }
   return refs.length;
 }
-
-/**
- * Is `ancestor` in the history of `commit`? (From merge-base's answer, not its
- * exit code: simple-git reports a failure only when git also wrote to stderr.)
- */
-export async function isAncestor(git: SimpleGit, ancestor: string, commit: string): Promise<boolean> {
-  const base = await git.raw(['merge-base', '--end-of-options', ancestor, commit]).catch(() => '');
-  return base.trim() === ancestor;
-}

@@ -6,7 +6,8 @@ import { gitFailure } from '../git/gitFailure';
 import { hostGit } from '../git/nonInteractiveGit';
 import { silentLogger, type Logger } from '../logger';
 import { makeOwnedTempDir } from '../tempDir';
-import { commitOf, isAncestor, workRefs } from './poolRefs';
+import { isAncestor } from '../git/ancestry';
+import { commitOf, workRefs } from './poolRefs';
 import type { RoundTrip } from './roundTrip';
 import type { AgentWork, ApplyOutcome, MergeOutcome } from './roundTripTypes';
 
