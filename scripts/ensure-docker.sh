@@ -29,9 +29,11 @@ if [ ! -x /usr/sbin/dockerd ] || ! command -v debootstrap >/dev/null 2>&1; then
 fi
 
 echo "starting dockerd in the background (log: /tmp/gitiso-dockerd.log)…"
+# In a session of its own (setsid): whoever ends this script's process group
+# (a job control, a runner's timeout) must not take the engine with it.
 # Descriptors 3-9 closed: run under `flock` (as the tests' heavy lock), dockerd
 # would inherit the lock and hold it for as long as it runs.
-nohup /usr/sbin/dockerd >/tmp/gitiso-dockerd.log 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
+setsid -f /usr/sbin/dockerd </dev/null >/tmp/gitiso-dockerd.log 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
 for _ in $(seq 1 60); do
   if /usr/bin/docker version >/dev/null 2>&1 || docker version >/dev/null 2>&1; then
     echo "docker engine: $(docker version --format '{{.Server.Version}}') started"
