@@ -8,6 +8,8 @@ import { runGitShortcut } from './gitShortcuts';
 import { openTerminal } from './openTerminal';
 import { pruneSnapshots } from './pruneSnapshots';
 import { pushBranch } from './pushBranch';
+import { reviewChanges } from './reviewChanges';
+import { applyChanges, checkOutLocally, fetchIntoWorkspace, mergeIntoCurrentBranch } from './workspaceCommands';
 import { removeAgent } from './removeAgent';
 import { runGitCommand } from './runGitCommand';
 import { syncAgent } from './syncAgent';
@@ -31,7 +33,12 @@ export const COMMANDS: Record<string, Handler> = {
   'gitiso.gitLog': (ctx, target: never) => runGitShortcut(ctx, 'log', target),
   'gitiso.gitDiff': (ctx, target: never) => runGitShortcut(ctx, 'diff', target),
   'gitiso.openTerminal': openTerminal,
+  'gitiso.reviewChanges': reviewChanges,
   'gitiso.pushBranch': pushBranch,
+  'gitiso.fetchIntoWorkspace': fetchIntoWorkspace,
+  'gitiso.checkOutLocally': checkOutLocally,
+  'gitiso.mergeIntoCurrentBranch': mergeIntoCurrentBranch,
+  'gitiso.applyChanges': applyChanges,
   'gitiso.syncAgent': syncAgent,
   'gitiso.copyBranchName': copyBranchName,
   'gitiso.pruneSnapshots': pruneSnapshots,
