@@ -32,6 +32,8 @@ export interface GitisoApi {
   changedFileItems(agentId: string): Promise<(ChangedFileTreeItem | ChangesMessageItem)[]>;
   /** The agents whose Changes are being watched now (expanded, in a visible view, in a focused window). */
   watchedChanges(): string[];
+  /** Shows the view and opens an agent's Changes node, as a user's click does. */
+  expandChanges(agentId: string): Promise<void>;
   readonly previews: PreviewPanels;
   readonly statsPanels: StatsPanels;
   statusBar(): { text: string; tooltip: string; warning: boolean; shown: boolean };
@@ -73,8 +75,9 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
     changesRefresh,
   ];
 
-  const commands = registerCommands({ gitiso, log, outputs, previews, statsPanels, changes });
-  const reviewProviders = [new ObjectContentProvider(gitiso, changes).register(), new ChangeDecorations().register()];
+  const objects = new ObjectContentProvider(gitiso, changes, log);
+  const commands = registerCommands({ gitiso, log, outputs, previews, statsPanels, changes, objects });
+  const reviewProviders = [objects.register(), new ChangeDecorations().register()];
 
   context.subscriptions.push(gitiso, outputs, changes, ...reviewProviders, tree, view, status, statsPanels, previews, previews.register(), ...controllers, ...commands);
 
@@ -88,6 +91,12 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
     forwardItems: (agentId) => tree.forwardItems(agentId),
     changedFileItems: (agentId) => tree.changedFiles(agentId),
     watchedChanges: () => changesRefresh.watched,
+    expandChanges: async (agentId) => {
+      const node = tree.changesItem(agentId);
+      if (node) {
+        await view.reveal(node, { expand: true, select: false, focus: false });
+      }
+    },
     previews,
     statsPanels,
     statusBar: () => ({

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import type { GitisoApi } from '../../src/extension';
 import { Engine } from '../../src/core/docker/engine';
-import type { MergeOutcome } from '../../src/core/roundTrip/roundTripTypes';
+import type { MergeOutcome, PushOutcome } from '../../src/core/roundTrip/roundTripTypes';
 import type { GitShortcutResult } from '../../src/vscode/commands/gitShortcuts';
 import type { ReviewOpened } from '../../src/vscode/commands/reviewChanges';
 import type { ChangedFileTreeItem } from '../../src/vscode/views/changedFileTreeItem';
@@ -126,6 +126,28 @@ describe('reviewing an agent’s work in VS Code', () => {
     assert.equal((await vscode.workspace.openTextDocument(forged)).getText(), '');
   });
 
+  it('keeps an open Changes node current when the agent’s working tree changes', async () => {
+    await vscode.commands.executeCommand('workbench.view.extension.gitiso');
+    await api.expandChanges(id('one'));
+    await waitFor(`the Changes node of ${id('one')} to be watched (watched: ${api.watchedChanges().join(', ')})`, () => api.watchedChanges().includes(id('one')));
+    await inAgent(api, id('one'), 'printf "later\\n" > later.txt');
+    const paths = async (): Promise<string[]> => (await api.changedFileItems(id('one'))).filter((item): item is ChangedFileTreeItem => 'file' in item).map((item) => item.file.path);
+    const started = Date.now();
+    // The rows are the cache's: only the poll (every 5 s) can have brought the new file.
+    await waitFor('the new file under Changes', async () => (await paths()).includes('later.txt'), 15_000);
+    console.log(`      a new file showed under Changes ${Date.now() - started} ms after it was written`);
+  });
+
+  it('pushes the agent’s branch from the host, not from the agent', async () => {
+    const outcome = await vscode.commands.executeCommand<PushOutcome>('gitiso.pushBranch', id('one'));
+    const head = (await api.gitiso.exec.git(id('one'), ['rev-parse', 'HEAD'])).stdout.trim();
+    assert.equal(outcome.kind, 'created', outcome.sentence);
+    assert.equal(server.branchCommit('review', `gitiso/${id('one')}`), head);
+    // The agent ran no push: it has no upstream and no remote-tracking branch of its own.
+    const tracking = await api.gitiso.exec.git(id('one'), ['rev-parse', '--verify', '--quiet', `refs/remotes/origin/gitiso/${id('one')}`]);
+    assert.notEqual(tracking.exitCode, 0, 'the agent has a remote-tracking branch: it pushed');
+  });
+
   it('fetches the agent’s branch into the workspace’s repository as refs/remotes/gitiso/<id>', async () => {
     const ref = await vscode.commands.executeCommand<string>('gitiso.fetchIntoWorkspace', id('one'));
     assert.equal(ref, `refs/remotes/gitiso/${id('one')}`);
@@ -154,6 +176,22 @@ describe('reviewing an agent’s work in VS Code', () => {
     await waitFor(`a tab titled "${title}"`, () => tabs().some((tab) => tab.label.startsWith(title)));
     const ms = Math.round(performance.now() - started);
     assert.equal(opened?.files.length, 50);
-    console.log(`      Review Changes listed 50 changed files in ${ms} ms`);
+    console.log(`      Review Changes listed 50 changed files in ${ms} ms (bring home and list ${opened?.loadMs} ms, vscode.changes ${opened?.openMs} ms)`);
+  });
+
+  it('shows what an agent made too large or binary without reading it into the editor', async () => {
+    // The agent chooses sizes and contents: a 6 MB file and a binary one.
+    await inAgent(api, id('many'), 'head -c 6000000 /dev/zero | tr "\\0" a > big.txt && printf "\\000\\001\\002" > blob.bin');
+    const opened = await vscode.commands.executeCommand<ReviewOpened | undefined>('gitiso.reviewChanges', id('many'));
+    assert.equal(opened?.files.length, 52);
+    const items = (await api.changedFileItems(id('many'))).filter((item): item is ChangedFileTreeItem => 'file' in item);
+    assert.equal(items.find((item) => item.file.path === 'blob.bin')?.description, 'binary');
+    assert.equal(items.find((item) => item.file.path === 'big.txt')?.description, '+1 −0');
+    // The sides Review Changes opened: the files at the agent's work in the pool.
+    const work = await api.gitiso.roundTrip.bringHome(id('many'));
+    const atWork = (path: string): vscode.Uri => vscode.Uri.from({ scheme: 'gitiso-object', authority: id('many'), path: `/${path}`, query: work.worktree });
+    assert.equal((await vscode.workspace.openTextDocument(atWork('big.txt'))).getText(), '(not shown: larger than 5 MB)');
+    assert.equal((await vscode.workspace.openTextDocument(atWork('blob.bin'))).getText(), '(binary file, 3 B)');
+    assert.equal((await vscode.workspace.openTextDocument(atWork('many/f1.txt'))).getText(), 'file 1\n');
   });
 });

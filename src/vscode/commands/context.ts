@@ -3,6 +3,7 @@ import type { AgentOutputChannels } from '../agentOutput';
 import type { Gitiso } from '../composition';
 import type { PreviewPanels } from '../preview/previewPanels';
 import type { AgentChangesCache } from '../review/agentChanges';
+import type { ObjectContentProvider } from '../review/objectContentProvider';
 import type { StatsPanels } from '../stats/statsPanels';
 
 /** What every command handler gets. */
@@ -14,4 +15,6 @@ export interface CommandContext {
   readonly statsPanels: StatsPanels;
   /** The window's last look at each agent's changes (the tree shows it). */
   readonly changes: AgentChangesCache;
+  /** The read-only sides of reviews, read from the pool. */
+  readonly objects: ObjectContentProvider;
 }

@@ -9,6 +9,9 @@ import { pickAgent, type AgentTarget } from './pickAgents';
 export interface ReviewOpened {
   readonly title: string;
   readonly files: readonly string[];
+  /** Milliseconds to bring the work home, list it and read it, then for the editor to open. */
+  readonly loadMs: number;
+  readonly openMs: number;
 }
 
 /**
@@ -18,21 +21,28 @@ export interface ReviewOpened {
  */
 export async function reviewChanges(ctx: CommandContext, target?: AgentTarget): Promise<ReviewOpened | undefined> {
   const agent = await pickAgent(ctx.gitiso, target, 'Review Changes', isRunning);
-  const { work, files } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Bringing ${agent.id}'s work home`, cancellable: true }, (_progress, token) => {
+  const started = performance.now();
+  const { work, files } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Bringing ${agent.id}'s work home`, cancellable: true }, async (_progress, token) => {
     const abort = new AbortController();
     token.onCancellationRequested(() => abort.abort());
-    return ctx.changes.load(agent.id, abort.signal);
+    const changes = await ctx.changes.load(agent.id, abort.signal);
+    // Both sides of every file in a few git processes, before the editor asks for them one by one.
+    await ctx.objects.prefetch(changes.work, changes.files, abort.signal);
+    return changes;
   });
   const against = baseName(agent.baseBranch, work.base);
   if (files.length === 0) {
     void vscode.window.showInformationMessage(`${agent.id} has no changes against ${against}`);
     return undefined;
   }
+  const loaded = performance.now();
   const title = `${agent.id}: ${filesChanged(files.length)} against ${against}`;
   const resources = files.map((file) => {
     const sides = reviewSidesOf(work, file);
     return [sides.resource, sides.left, sides.right];
   });
   await vscode.commands.executeCommand('vscode.changes', title, resources);
-  return { title, files: files.map((file) => file.path) };
+  const timings = { loadMs: Math.round(loaded - started), openMs: Math.round(performance.now() - loaded) };
+  ctx.log.info(`Review Changes of ${agent.id}: ${files.length} files brought home and listed in ${timings.loadMs} ms, editor opened in ${timings.openMs} ms`);
+  return { title, files: files.map((file) => file.path), ...timings };
 }

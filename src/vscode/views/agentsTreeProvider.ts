@@ -109,6 +109,12 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
     }
   }
 
+  /** The Changes node of a running agent the tree shows (to reveal it). */
+  changesItem(agentId: string): ChangesTreeItem | undefined {
+    const agent = this.agentItems().find((row) => row.agent.id === agentId)?.agent;
+    return agent && isRunning(agent) ? this.changesNodeOf(agent) : undefined;
+  }
+
   private changesNodeOf(agent: Agent): ChangesTreeItem {
     let node = this.changesNodes.get(agent.id);
     if (!node) {
