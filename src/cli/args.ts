@@ -26,6 +26,8 @@ const OPTIONS = {
   cpus: { type: 'string' },
   pids: { type: 'string' },
   force: { type: 'boolean' },
+  to: { type: 'string' },
+  'force-with-lease': { type: 'boolean' },
   'trust-setup': { type: 'boolean' },
   fix: { type: 'boolean' },
   'install-timeout': { type: 'string' },

@@ -14,6 +14,16 @@ Usage:
   gitiso git ID -- ARGS…  run git ARGS… in the agent's clone; exits with git's code
   gitiso rm ID…           remove agents and everything they own
   gitiso sync ID…         bring the remote's new commits into agents (origin/BASE)
+  gitiso changes ID [--json]
+                          the files the agent changed against its base (committed and
+                          uncommitted), read from the host's pool
+  gitiso push ID [--to BRANCH] [--force-with-lease]
+                          push the agent's branch from the host, with the host's
+                          credentials (default: to its session branch gitiso/ID)
+  gitiso fetch ID         the agent's branch into this folder's repository as gitiso/ID
+  gitiso checkout ID      ... checked out as a local branch gitiso/ID
+  gitiso merge ID         ... merged into the current branch
+  gitiso apply ID         its changes (committed and uncommitted) as uncommitted changes here
   gitiso ports ID         the TCP ports the agent's processes listen on
   gitiso forward ID PORT  forward the agent's PORT to 127.0.0.1 until Ctrl-C
   gitiso dev start|stop|restart|status|logs ID

@@ -17,6 +17,7 @@ import type { SnapshotStore } from './snapshot/snapshotStore';
 import { makeOwnedTempDir } from './tempDir';
 import { liveness } from './ownership';
 import { deleteWorkRefs } from './roundTrip/poolRefs';
+import { workRepoPath } from './roundTrip/workRepo';
 
 export interface AgentServiceOptions {
   readonly engine: Engine;
@@ -84,7 +85,7 @@ export class AgentService {
 
   /** Its work brought home (`refs/gitiso/<id>/*` in the pool) goes with it; best effort: a pool that cannot be written keeps them. */
   private async forgetWork(id: string, repoUrl: string | undefined): Promise<void> {
-    const mirror = repoUrl ? this.options.pool.pathFor(repoUrl) : undefined;
+    const mirror = repoUrl ? workRepoPath(this.options.pool, repoUrl) : undefined;
     if (!mirror || !existsSync(join(mirror, 'HEAD'))) {
       return;
     }

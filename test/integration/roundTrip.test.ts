@@ -57,7 +57,7 @@ describe('an agent\'s work comes home through the host', () => {
     return dir;
   }
 
-  it('brings a commit, an uncommitted edit and an untracked file into the pool, leaving the agent\'s status and index as they were', async () => {
+  it('brings a commit, an uncommitted edit and an untracked file to the host (not into the mirror agents can see), leaving the agent\'s status and index as they were', async () => {
     await inAgent(id, 'printf "one\\nTWO\\nthree\\nfour\\n" > a.txt && git mv "old name.txt" "new name.txt" && git commit -qam "agent work"');
     await inAgent(id, 'printf "# rt\\nedited\\n" > README.md && printf "new\\nfile\\n" > "untracked file.txt" && printf "\\0\\1\\2" > blob.bin');
     const state = 'git status --porcelain=v1 -uall && sha256sum .git/index';
@@ -72,6 +72,10 @@ describe('an agent\'s work comes home through the host', () => {
     assert.equal(pool('rev-parse', `refs/gitiso/${id}/worktree`), work.worktree);
     assert.equal(pool('rev-parse', `refs/gitiso/${id}/base`), work.base);
     assert.equal(pool('rev-parse', `${work.worktree}^`), work.head, 'the worktree commit sits on the branch');
+    // The pool's mirror (which the pool strategy mounts into agents) holds none of it: another agent could read it there.
+    const mirror = core.pool.pathFor(server.url('rt'));
+    assert.equal(git(mirror, 'for-each-ref', 'refs/gitiso/'), '');
+    assert.throws(() => git(mirror, 'cat-file', '-e', work.worktree), 'the mirror has the agent\'s uncommitted work');
     // No temporary ref is left in the agent.
     assert.equal((await inAgent(id, 'git for-each-ref refs/gitiso-export')).trim(), '');
 

@@ -193,5 +193,7 @@ describe('reviewing an agent’s work in VS Code', () => {
     assert.equal((await vscode.workspace.openTextDocument(atWork('big.txt'))).getText(), '(not shown: larger than 5 MB)');
     assert.equal((await vscode.workspace.openTextDocument(atWork('blob.bin'))).getText(), '(binary file, 3 B)');
     assert.equal((await vscode.workspace.openTextDocument(atWork('many/f1.txt'))).getText(), 'file 1\n');
+    // A file no review read ahead (unchanged) is read alone from the agent's work.
+    assert.equal((await vscode.workspace.openTextDocument(atWork('README.md'))).getText(), '# review\n');
   });
 });

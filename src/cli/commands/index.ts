@@ -1,12 +1,18 @@
+import { applyCommand } from './apply';
+import { changesCommand } from './changes';
+import { checkoutCommand } from './checkout';
 import type { CliCommand } from './command';
 import { createCommand } from './create';
 import { devCommand } from './dev';
 import { doctorCommand } from './doctor';
+import { fetchCommand } from './fetch';
 import { forwardCommand } from './forward';
 import { gitCommand } from './git';
 import { limitsCommand } from './limits';
 import { lsCommand } from './ls';
+import { mergeCommand } from './merge';
 import { portsCommand } from './ports';
+import { pushCommand } from './push';
 import { rmCommand } from './rm';
 import { snapshotsCommand } from './snapshots';
 import { statsCommand } from './stats';
@@ -19,6 +25,12 @@ export const COMMANDS: readonly CliCommand[] = [
   gitCommand,
   rmCommand,
   syncCommand,
+  changesCommand,
+  pushCommand,
+  fetchCommand,
+  checkoutCommand,
+  mergeCommand,
+  applyCommand,
   portsCommand,
   forwardCommand,
   devCommand,

@@ -33,6 +33,7 @@ copy="$index.gitiso-export.$$"
 worktree=$head
 cleanup() { rm -f "$copy" "$copy.err"; [ "$worktree" = "$head" ] || git update-ref -d "$ref" 2>/dev/null || true; }
 trap cleanup EXIT
+trap 'exit 143' HUP INT TERM
 if [ -f "$index" ]; then cp "$index" "$copy"; fi
 GIT_INDEX_FILE="$copy" git add -A
 tree=$(GIT_INDEX_FILE="$copy" git write-tree)

@@ -5,7 +5,7 @@ import type { SimpleGit } from 'simple-git';
 import type { Agent } from '../agent';
 import type { AgentExec } from '../agentExec';
 import type { AgentService } from '../agentService';
-import { asError, BringHomeError, describeCause, InvalidInputError, isCancellation, PushFailedError, RemoteLoginError, TooLargeError } from '../errors';
+import { asError, BringHomeError, describeCause, InvalidInputError, isCancellation, TooLargeError } from '../errors';
 import { gitFailure } from '../git/gitFailure';
 import { hostGit } from '../git/nonInteractiveGit';
 import type { ObjectPool } from '../git/objectPool';
@@ -16,8 +16,8 @@ import { exportWork, type ExportResult } from './agentExport';
 import { OBJECT_ID } from './bundleHeader';
 import { parseChangedFiles } from './changedFiles';
 import { commitOf, deleteWorkRefs, fetchBundle, hasCommits, isAncestor, readBundleHeader, workRefs } from './poolRefs';
-import { parsePushPorcelain } from './pushOutcome';
-import { loginAdvice, loginFailure } from './remoteLogin';
+import { pushFromHost } from './hostPush';
+import { ensureWorkRepo, workRepoPath } from './workRepo';
 import type { AgentWork, ChangedFile, PushOutcome } from './roundTripTypes';
 
 /** The most an agent may send the host in one bring-home, unless CoreOptions say otherwise. */
@@ -52,7 +52,8 @@ export interface FileAt {
 /**
  * An agent's work comes home through the host: its session branch and its
  * uncommitted files come out of the container as a bundle (one command on its
- * channel), and go into the host's pool under `refs/gitiso/<id>/`. From there
+ * channel), and go into the host's work repository under `refs/gitiso/<id>/`
+ * (beside the pool's mirror, borrowing its objects: workRepo.ts). From there
  * the host reads the changes, pushes with its own credentials, and hands them
  * to the user's repository (workspaceGit.ts). The agent is untrusted: only
  * its own two refs come in, whatever the bundle says; its size is bounded; the
@@ -71,13 +72,13 @@ export class RoundTrip {
   async bringHome(id: string, options: { readonly signal?: AbortSignal } = {}): Promise<AgentWork> {
     const started = Date.now();
     const agent = await this.options.agents.get(id);
-    const poolPath = await this.mirrorOf(agent.repoUrl, options.signal);
+    const mirror = await hostGit({ baseDir: await this.mirrorOf(agent.repoUrl, options.signal), signal: options.signal });
+    const poolPath = await ensureWorkRepo(this.options.pool, agent.repoUrl);
     const git = await hostGit({ baseDir: poolPath, signal: options.signal });
     const refs = workRefs(id);
     const baseRef = agent.baseBranch ? `refs/heads/${agent.baseBranch}` : 'HEAD';
-    // One git for what the pool has: the base branch's tip and this agent's refs of an earlier bring-home.
-    const before = await readRefs(git, [baseRef, refs.head, refs.worktree, refs.base]);
-    const baseTip = before.get(baseRef) ?? (await commitOf(git, baseRef));
+    // What the host has: the base branch's tip in the mirror, this agent's refs of an earlier bring-home in the work repository.
+    const [baseTip, before] = await Promise.all([commitOf(mirror, baseRef), readRefs(git, [refs.head, refs.worktree, refs.base])]);
     const exclude = [...new Set([agent.baseCommit, baseTip, before.get(refs.head), before.get(refs.worktree)].filter((commit): commit is string => commit !== undefined && OBJECT_ID.test(commit)))];
 
     const scratch = makeOwnedTempDir('bundle');
@@ -166,50 +167,28 @@ git rev-parse --verify --quiet "refs/heads/$1" || echo none
     const work = await this.bringHome(id, { signal: options.signal });
     const agent = await this.options.agents.get(id);
     const branch = validateBranchName(options.to ?? agent.sessionBranch);
-    const git = await hostGit({ baseDir: work.poolPath, signal: options.signal });
-    const lease = options.forceWithLease ? [`--force-with-lease=refs/heads/${branch}:${(await commitOf(git, `refs/heads/${branch}`)) ?? ''}`] : [];
-    let stdout = '';
-    let stderr = '';
-    git.outputHandler((_command, out, err) => {
-      out.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      err.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        for (const line of chunk.toString().split(/[\r\n]+/)) {
-          if (line.trim()) {
-            options.onProgress?.(line.trim());
-          }
-        }
-      });
+    const mirror = await hostGit({ baseDir: this.options.pool.pathFor(agent.repoUrl), signal: options.signal });
+    // The lease: where the remote's branch was when the mirror last fetched (nowhere, if it did not exist).
+    const lease = options.forceWithLease ? ((await commitOf(mirror, `refs/heads/${branch}`)) ?? '') : undefined;
+    const outcome = await pushFromHost({
+      repoPath: work.poolPath,
+      url: agent.repoUrl,
+      source: workRefs(id).head,
+      target: { branch, commit: work.head, id },
+      lease,
+      signal: options.signal,
+      onProgress: options.onProgress,
     });
-    // The mirror's origin is a mirror remote (`git push origin` would push every ref): push to the URL itself.
-    const push = ['push', '--porcelain', ...(options.onProgress ? ['--progress'] : []), ...lease, '--', agent.repoUrl, `${workRefs(id).head}:refs/heads/${branch}`];
-    let failure: unknown;
-    await git.raw(push).catch((error: unknown) => (failure = error));
-    if (isCancellation(failure)) {
-      throw failure;
-    }
-    const outcome = parsePushPorcelain(stdout, { branch, commit: work.head, id });
-    if (!outcome) {
-      const login = loginFailure(stderr || describeCause(failure));
-      if (login) {
-        throw new RemoteLoginError(`could not push agent '${id}''s branch: ${loginAdvice(login)}`, { cause: failure });
-      }
-      throw new PushFailedError(`could not push agent '${id}''s branch: ${gitFailure(stderr || asError(failure).message)}`, { cause: failure });
-    }
-    if (outcome.kind !== 'rejected') {
-      // The remote has it now: so does the mirror (what a later --force-with-lease expects).
-      await git.raw(['update-ref', `refs/heads/${branch}`, work.head]).catch(() => undefined);
-    }
     this.log.info(`round trip: push of '${id}': ${outcome.sentence}`);
     return outcome;
   }
 
-  /** Deletes the agent's refs from the pool: its mirror's when the URL is known, else every mirror's. */
+  /** Deletes the agent's refs on the host: in its repository's work repository when the URL is known, else in every one. */
   async forget(id: string, repoUrl?: string): Promise<void> {
     const url = repoUrl ?? (await this.options.agents.get(id).then((agent) => agent.repoUrl, () => undefined));
-    const mirrors = url ? [this.options.pool.pathFor(url)] : allMirrors(join(this.options.pool.root, 'pool'));
-    for (const mirror of mirrors.filter((path) => existsSync(join(path, 'HEAD')))) {
-      await deleteWorkRefs(mirror, id).catch((error: unknown) => this.log.warn(`round trip: could not forget '${id}''s refs in ${mirror}: ${describeCause(error)}`));
+    const repos = url ? [workRepoPath(this.options.pool, url)] : allWorkRepos(join(this.options.pool.root, 'work'));
+    for (const repo of repos.filter((path) => existsSync(join(path, 'HEAD')))) {
+      await deleteWorkRefs(repo, id).catch((error: unknown) => this.log.warn(`round trip: could not forget '${id}''s refs in ${repo}: ${describeCause(error)}`));
     }
   }
 
@@ -318,7 +297,7 @@ async function readRefs(git: SimpleGit, refs: readonly string[]): Promise<Map<st
   return found;
 }
 
-function allMirrors(root: string): string[] {
+function allWorkRepos(root: string): string[] {
   try {
     return readdirSync(root).filter((name) => name.endsWith('.git')).map((name) => join(root, name));
   } catch {

@@ -8,7 +8,11 @@
 export interface AgentWork {
   readonly id: string;
   readonly repoUrl: string;
-  /** The bare mirror that now holds the agent's objects and refs. */
+  /**
+   * The host repository that now holds the agent's objects and refs: a bare
+   * repository beside the pool's mirror that borrows its objects (never the
+   * mirror itself, which the pool strategy mounts into agents).
+   */
   readonly poolPath: string;
   /** What the changes are measured against: the merge base of `head` and the pool's base branch (else the agent's base commit). */
   readonly base: string;

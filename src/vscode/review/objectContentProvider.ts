@@ -3,6 +3,7 @@ import { describeCause, TooLargeError } from '../../core/errors';
 import { formatBytes } from '../../core/limits/agentLimits';
 import { readFilesAtCommit, type FileAtCommit } from '../../core/roundTrip/filesAtCommit';
 import type { AgentWork, ChangedFile } from '../../core/roundTrip/roundTripTypes';
+import { workRepoPath } from '../../core/roundTrip/workRepo';
 import type { Gitiso } from '../composition';
 import type { AgentChangesCache } from './agentChanges';
 import { reviewSidesOf } from './reviewSides';
@@ -75,12 +76,14 @@ export class ObjectContentProvider implements vscode.TextDocumentContentProvider
     if (kept !== undefined) {
       return kept;
     }
-    const repoUrl = this.changes.get(target.agentId)?.work.repoUrl ?? this.gitiso.model.agents.find((agent) => agent.id === target.agentId)?.repoUrl;
+    const work = this.changes.get(target.agentId)?.work;
+    const repoUrl = work?.repoUrl ?? this.gitiso.model.agents.find((agent) => agent.id === target.agentId)?.repoUrl;
     if (!repoUrl) {
       return `(agent ${target.agentId} is gone: its work is no longer known)`;
     }
     try {
-      const poolPath = this.gitiso.pool.pathFor(repoUrl);
+      // Agents' work is kept beside the pool's mirror, never in it (workRepo.ts).
+      const poolPath = work?.poolPath ?? workRepoPath(this.gitiso.pool, repoUrl);
       const content = await this.gitiso.roundTrip.readFileAt({ poolPath, commit: target.commit, path: target.path, maxBytes: MAX_SHOWN_BYTES });
       return textOf(content ?? 'missing');
     } catch (error) {
