@@ -9,6 +9,12 @@ import { ContextKeysController } from './vscode/controllers/contextKeysControlle
 import { ForwardRevealController } from './vscode/controllers/forwardRevealController';
 import { PreviewLifecycleController } from './vscode/controllers/previewLifecycleController';
 import { SamplingController } from './vscode/controllers/samplingController';
+import { ChangesRefreshController } from './vscode/controllers/changesRefreshController';
+import { AgentChangesCache } from './vscode/review/agentChanges';
+import { ObjectContentProvider } from './vscode/review/objectContentProvider';
+import { ChangeDecorations } from './vscode/views/changeDecorations';
+import type { ChangedFileTreeItem } from './vscode/views/changedFileTreeItem';
+import type { ChangesMessageItem } from './vscode/views/changesTreeItem';
 import { AgentsStatusItem } from './vscode/statusBar/agentsStatusItem';
 import { AgentsTreeProvider, type TreeRefreshCounts } from './vscode/views/agentsTreeProvider';
 import type { AgentTreeItem } from './vscode/views/agentTreeItem';
@@ -23,6 +29,12 @@ export interface GitisoApi {
   readonly activatedInMs: number;
   treeItems(): AgentTreeItem[];
   forwardItems(agentId: string): ForwardTreeItem[];
+  /** The rows under an agent's Changes node, loaded if they were not. */
+  changedFileItems(agentId: string): Promise<(ChangedFileTreeItem | ChangesMessageItem)[]>;
+  /** The agents whose Changes are being watched now (expanded, in a visible view, in a focused window). */
+  watchedChanges(): string[];
+  /** Shows the view and opens an agent's Changes node, as a user's click does. */
+  expandChanges(agentId: string): Promise<void>;
   readonly previews: PreviewPanels;
   readonly statsPanels: StatsPanels;
   statusBar(): { text: string; tooltip: string; warning: boolean; shown: boolean };
@@ -40,7 +52,8 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
 
   const outputs = new AgentOutputChannels();
   const agentFiles = new AgentFileSystem(gitiso);
-  const tree = new AgentsTreeProvider(gitiso);
+  const changes = new AgentChangesCache(() => gitiso.roundTrip);
+  const tree = new AgentsTreeProvider(gitiso, changes);
   const view = vscode.window.createTreeView('gitiso.agents', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: false });
   const status = new AgentsStatusItem(gitiso);
   const statsPanels = new StatsPanels(context.extensionUri, gitiso);
@@ -55,16 +68,20 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
   });
 
   const contextKeys = new ContextKeysController(gitiso, view);
+  const changesRefresh = new ChangesRefreshController(gitiso, changes, view);
   const controllers = [
     contextKeys,
     new PreviewLifecycleController(gitiso, previews),
     new ForwardRevealController(gitiso, tree, view),
     new SamplingController({ gitiso, view, status, statsPanels }),
+    changesRefresh,
   ];
 
-  const commands = registerCommands({ gitiso, log, outputs, previews, statsPanels });
+  const objects = new ObjectContentProvider(gitiso, changes, log);
+  const commands = registerCommands({ gitiso, log, outputs, previews, statsPanels, changes, objects });
+  const reviewProviders = [objects.register(), new ChangeDecorations().register()];
 
-  context.subscriptions.push(gitiso, outputs, agentFiles, tree, view, status, statsPanels, previews, previews.register(), ...controllers, ...commands);
+  context.subscriptions.push(gitiso, outputs, agentFiles, changes, ...reviewProviders, tree, view, status, statsPanels, previews, previews.register(), ...controllers, ...commands);
 
   const activatedInMs = Math.round(performance.now() - started);
   log.info(`gitiso ${GITISO_VERSION} activated in ${activatedInMs} ms`);
@@ -73,7 +90,15 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
     gitiso,
     activatedInMs,
     treeItems: () => tree.agentItems(),
-    forwardItems: (agentId) => tree.getChildren(tree.agentItems().find((item) => item.agent.id === agentId)).filter((node): node is ForwardTreeItem => node instanceof ForwardTreeItem),
+    forwardItems: (agentId) => tree.forwardItems(agentId),
+    changedFileItems: (agentId) => tree.changedFiles(agentId),
+    watchedChanges: () => changesRefresh.watched,
+    expandChanges: async (agentId) => {
+      const node = tree.changesItem(agentId);
+      if (node) {
+        await view.reveal(node, { expand: true, select: false, focus: false });
+      }
+    },
     previews,
     statsPanels,
     statusBar: () => ({

@@ -74,6 +74,11 @@ export class Gitiso implements vscode.Disposable {
     return this.current.core.admission;
   }
 
+  /** The host's object pool (one bare mirror per repository). */
+  get pool(): GitisoCore['pool'] {
+    return this.current.core.pool;
+  }
+
   get snapshots(): GitisoCore['snapshots'] {
     return this.current.core.snapshots;
   }
@@ -94,6 +99,16 @@ export class Gitiso implements vscode.Disposable {
 
   get devServers(): GitisoCore['devServers'] {
     return this.current.core.devServers;
+  }
+
+  /** An agent's work brought to the host: review, push, and into the workspace. */
+  get roundTrip(): GitisoCore['roundTrip'] {
+    return this.current.core.roundTrip;
+  }
+
+  /** An agent's work into a repository of the user's: fetch, check out, merge, apply. */
+  get workspaceGit(): GitisoCore['workspaceGit'] {
+    return this.current.core.workspaceGit;
   }
 
   /** The running agents' CPU, memory and disk; the window turns it on while someone can see them. */

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { simpleGit } from 'simple-git';
+import { CancelledError } from '../core/errors';
 import { hostGit } from '../core/git/nonInteractiveGit';
 
 export interface WorkspaceRepo {
@@ -58,4 +59,46 @@ export async function listRemoteBranches(url: string): Promise<string[]> {
     .split('\n')
     .map((line) => /\trefs\/heads\/(.+)$/.exec(line)?.[1])
     .filter((name): name is string => Boolean(name));
+}
+
+/**
+ * The open folder's repository an agent's work goes into, at its top: the
+ * one with a remote fetching from the agent's repository; else the only
+ * repository open; else the user picks. Undefined when no folder is one.
+ */
+export async function workspaceRepoFor(repoUrl: string, title: string): Promise<string | undefined> {
+  const repos: { top: string; remotes: string[] }[] = [];
+  for (const folder of vscode.workspace.workspaceFolders ?? []) {
+    if (folder.uri.scheme !== 'file') {
+      continue;
+    }
+    try {
+      const git = simpleGit({ baseDir: folder.uri.fsPath });
+      if (await git.checkIsRepo()) {
+        const top = (await git.revparse(['--show-toplevel'])).trim() || folder.uri.fsPath;
+        repos.push({ top, remotes: (await git.getRemotes(true)).map((remote) => remote.refs.fetch) });
+      }
+    } catch {
+      // Not a repository we can read.
+    }
+  }
+  const same = (url: string): boolean => sameRepository(url, repoUrl);
+  const matching = repos.find((repo) => repo.remotes.some(same));
+  if (matching || repos.length <= 1) {
+    return (matching ?? repos[0])?.top;
+  }
+  const picked = await vscode.window.showQuickPick(
+    repos.map((repo) => ({ label: repo.top, description: repo.remotes[0] ?? 'no remote' })),
+    { title, placeHolder: 'No open repository fetches from the agent’s: pick the one to use' },
+  );
+  if (!picked) {
+    throw new CancelledError(title);
+  }
+  return picked.label;
+}
+
+/** Two remote URLs naming the same repository, whatever a trailing `.git` or `/`. */
+function sameRepository(a: string, b: string): boolean {
+  const plain = (url: string): string => url.trim().replace(/\/+$/, '').replace(/\.git$/, '');
+  return plain(a) === plain(b);
 }

@@ -195,6 +195,37 @@ try {
     throw new Error(`previews show ${JSON.stringify(seen)}, expected ${JSON.stringify(expected)}`);
   };
 
+  await step('see what the agent changed under its row, with line counts', async () => {
+    const work = [
+      'cd /workspace',
+      'mkdir -p lib',
+      'printf "export const answer = 42;\\n" > lib/answer.js',
+      'git add lib/answer.js',
+      'git -c user.name=ui -c user.email=ui@example.com commit -q -m "an answer"',
+      'printf "# notes\\nnot committed yet\\n" > notes.md',
+    ].join(' && ');
+    const made = await engine.exec(`gitiso-${agentId}`, ['sh', '-c', work]);
+    if (made.exitCode !== 0) {
+      throw new Error(`could not change the agent's files: ${made.stderr}`);
+    }
+    await row.click(); // a running agent's row opens onto its Changes
+    const changes = page.locator(`.monaco-list-row[aria-label="changes of ${agentId}"]`);
+    await changes.waitFor({ timeout: 15_000 });
+    await changes.click();
+    await page.locator('.monaco-list-row[aria-label="lib/answer.js, added, +1 −0"]').waitFor({ timeout: 30_000 });
+    await page.locator('.monaco-list-row[aria-label="notes.md, added, +2 −0"]').waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(artifacts, 'changes-node.png') });
+  });
+
+  await step('review the agent\'s changes in the multi-file diff editor', async () => {
+    await palette('gitiso: Review Changes');
+    await pickAgentIn(agentId);
+    await page.locator('.tab', { hasText: `${agentId}: 2 files changed against main` }).waitFor({ timeout: 30_000 });
+    await page.getByText('export const answer = 42;').first().waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(artifacts, 'review-changes.png') });
+    await palette('View: Close All Editors');
+  });
+
   await step('start the dev servers of two agents and see their forwarded ports in the tree', async () => {
     cli('create', otherId, '--repo', gitServer.url('webapp'));
     await page.locator(`.monaco-list-row[aria-label="agent ${otherId}, ready, branch gitiso/${otherId}"]`).waitFor({ timeout: 30_000 });

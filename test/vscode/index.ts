@@ -8,7 +8,10 @@ import Mocha from 'mocha';
  */
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: 120_000, color: false, reporter: 'spec' });
-  for (const file of readdirSync(__dirname).filter((name) => name.endsWith('.test.js')).sort()) {
+  // GITISO_VSCODE_TESTS=review,stats runs only those suites (a helper working on one feature); all of them otherwise.
+  const only = (process.env.GITISO_VSCODE_TESTS ?? '').split(',').filter(Boolean);
+  const chosen = (name: string): boolean => only.length === 0 || only.includes(name.replace(/\.test\.js$/, ''));
+  for (const file of readdirSync(__dirname).filter((name) => name.endsWith('.test.js') && chosen(name)).sort()) {
     mocha.addFile(join(__dirname, file));
   }
   return new Promise((resolve, reject) => {

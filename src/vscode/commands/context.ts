@@ -2,6 +2,8 @@ import type * as vscode from 'vscode';
 import type { AgentOutputChannels } from '../agentOutput';
 import type { Gitiso } from '../composition';
 import type { PreviewPanels } from '../preview/previewPanels';
+import type { AgentChangesCache } from '../review/agentChanges';
+import type { ObjectContentProvider } from '../review/objectContentProvider';
 import type { StatsPanels } from '../stats/statsPanels';
 
 /** What every command handler gets. */
@@ -11,4 +13,8 @@ export interface CommandContext {
   readonly outputs: AgentOutputChannels;
   readonly previews: PreviewPanels;
   readonly statsPanels: StatsPanels;
+  /** The window's last look at each agent's changes (the tree shows it). */
+  readonly changes: AgentChangesCache;
+  /** The read-only sides of reviews, read from the pool. */
+  readonly objects: ObjectContentProvider;
 }

@@ -1,20 +1,26 @@
 import * as vscode from 'vscode';
-import { gitFailure } from '../../core/git/gitFailure';
-import { GitisoError } from '../../core/errors';
+import { isRunning } from '../../core/agent';
+import type { PushOutcome } from '../../core/roundTrip/roundTripTypes';
 import type { CommandContext } from './context';
 import { pickAgent, type AgentTarget } from './pickAgents';
 
-/** Push Branch: pushes the agent's session branch to its origin and sets it as upstream. */
-export async function pushBranch(ctx: CommandContext, target?: AgentTarget): Promise<void> {
-  const agent = await pickAgent(ctx.gitiso, target, 'Push Branch', (a) => a.state === 'ready');
-  const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Pushing ${agent.sessionBranch}`, cancellable: true }, (_progress, token) => {
+/**
+ * Push Branch: the host pushes the agent's branch, brought home into the
+ * pool, to the agent's origin with the host's own credentials (the agent has
+ * none). A missing credential is an error that says how to give the host one.
+ */
+export async function pushBranch(ctx: CommandContext, target?: AgentTarget): Promise<PushOutcome> {
+  const agent = await pickAgent(ctx.gitiso, target, 'Push Branch', isRunning);
+  const outcome = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Pushing ${agent.sessionBranch} from this machine`, cancellable: true }, (progress, token) => {
     const abort = new AbortController();
     token.onCancellationRequested(() => abort.abort());
-    return ctx.gitiso.exec.git(agent.id, ['push', '--set-upstream', 'origin', agent.sessionBranch], { signal: abort.signal });
+    return ctx.gitiso.roundTrip.push(agent.id, { signal: abort.signal, onProgress: (message: string) => progress.report({ message }) });
   });
-  ctx.outputs.get(agent.id).append(result.stderr + result.stdout);
-  if (result.exitCode !== 0) {
-    throw new GitisoError(`push of ${agent.sessionBranch} failed: ${gitFailure(result.stderr)}`);
+  ctx.outputs.get(agent.id).appendLine(`push: ${outcome.sentence}`);
+  if (outcome.kind === 'rejected') {
+    void vscode.window.showWarningMessage(outcome.sentence);
+  } else {
+    void vscode.window.showInformationMessage(outcome.sentence);
   }
-  void vscode.window.showInformationMessage(`Pushed ${agent.sessionBranch} to origin.`);
+  return outcome;
 }

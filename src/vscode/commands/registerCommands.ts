@@ -9,6 +9,8 @@ import { openFileInAgent } from './openFileInAgent';
 import { openTerminal } from './openTerminal';
 import { pruneSnapshots } from './pruneSnapshots';
 import { pushBranch } from './pushBranch';
+import { reviewChanges } from './reviewChanges';
+import { applyChanges, checkOutLocally, fetchIntoWorkspace, mergeIntoCurrentBranch } from './workspaceCommands';
 import { removeAgent } from './removeAgent';
 import { runGitCommand } from './runGitCommand';
 import { syncAgent } from './syncAgent';
@@ -33,7 +35,12 @@ export const COMMANDS: Record<string, Handler> = {
   'gitiso.gitDiff': (ctx, target: never) => runGitShortcut(ctx, 'diff', target),
   'gitiso.openTerminal': openTerminal,
   'gitiso.openFileInAgent': openFileInAgent,
+  'gitiso.reviewChanges': reviewChanges,
   'gitiso.pushBranch': pushBranch,
+  'gitiso.fetchIntoWorkspace': fetchIntoWorkspace,
+  'gitiso.checkOutLocally': checkOutLocally,
+  'gitiso.mergeIntoCurrentBranch': mergeIntoCurrentBranch,
+  'gitiso.applyChanges': applyChanges,
   'gitiso.syncAgent': syncAgent,
   'gitiso.copyBranchName': copyBranchName,
   'gitiso.pruneSnapshots': pruneSnapshots,

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { Agent, AgentState } from '../../core/agent';
+import { isRunning, type Agent, type AgentState } from '../../core/agent';
 import type { CreateProgress } from '../../core/create/createRequest';
 import { formatBytes } from '../../core/limits/agentLimits';
 import type { AgentStats } from '../../core/stats/statsSampler';
@@ -53,8 +53,8 @@ export class AgentTreeItem extends vscode.TreeItem {
 
   private render(): void {
     const { agent, progress, forwardCount, stats } = this.state;
-    // Expanded when it has forwarded ports: they are what the user came to open.
-    this.collapsibleState = forwardCount > 0 ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None;
+    // Expanded when it has forwarded ports: they are what the user came to open. A running agent has its Changes beneath.
+    this.collapsibleState = forwardCount > 0 ? vscode.TreeItemCollapsibleState.Expanded : isRunning(agent) ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None;
     const step = progress && agent.state === 'creating' ? ` · ${progress.message}${progress.percent === undefined ? '' : ` ${progress.percent}%`}` : '';
     const oom = stats?.oomKills ? ` · out of memory (${stats.oomKills} killed)` : '';
     const cost = stats ? ` · ${stats.cpuPercent.toFixed(0)}% · ${formatBytes(stats.memoryBytes)}${oom}` : '';

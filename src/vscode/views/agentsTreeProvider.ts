@@ -1,10 +1,14 @@
 import * as vscode from 'vscode';
-import type { Agent } from '../../core/agent';
+import { isRunning, type Agent } from '../../core/agent';
+import { describeCause } from '../../core/errors';
 import type { Gitiso } from '../composition';
+import type { AgentChangesCache } from '../review/agentChanges';
 import { AgentTreeItem, type AgentRowState } from './agentTreeItem';
+import { ChangedFileTreeItem } from './changedFileTreeItem';
+import { ChangesMessageItem, ChangesTreeItem } from './changesTreeItem';
 import { ForwardTreeItem } from './forwardTreeItem';
 
-export type AgentsTreeNode = AgentTreeItem | ForwardTreeItem;
+export type AgentsTreeNode = AgentTreeItem | ForwardTreeItem | ChangesTreeItem | ChangedFileTreeItem | ChangesMessageItem;
 
 /** How often the provider asked the view to refresh, and how (the extension-host tests read it). */
 export interface TreeRefreshCounts {
@@ -15,9 +19,10 @@ export interface TreeRefreshCounts {
 }
 
 /**
- * Renders the model's agents and this window's forwards of their ports; owns
- * no data and shows no notifications. A change of agents refreshes the whole
- * tree; a forward or a stats sample refreshes only the rows it touches.
+ * Renders the model's agents, this window's forwards of their ports and each
+ * running agent's changes; owns no data and shows no notifications. A change
+ * of agents refreshes the whole tree; a forward or a stats sample refreshes
+ * only the rows it touches, new changes only that agent's Changes node.
  */
 export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<AgentsTreeNode[] | undefined>();
@@ -25,11 +30,17 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
   private readonly subscriptions: vscode.Disposable[];
   /** The rows handed out, by agent id: the view refreshes a row only by the same object. */
   private readonly rows = new Map<string, AgentTreeItem>();
+  /** The Changes nodes handed out, by agent id, for the same reason. */
+  private readonly changesNodes = new Map<string, ChangesTreeItem>();
   private fullRefreshes = 0;
   private rowRefreshes = 0;
 
-  constructor(private readonly gitiso: Gitiso) {
+  constructor(
+    private readonly gitiso: Gitiso,
+    private readonly changes: AgentChangesCache,
+  ) {
     this.subscriptions = [
+      changes.onDidChange((agentId) => this.refreshChanges(agentId)),
       gitiso.onDidChangeAgents(() => this.refreshAll()),
       gitiso.onDidChangeForwards((agentId) => this.refreshRows((row) => row.agent.id === agentId)),
       // A row that loses its figures (its agent stopped) is refreshed too.
@@ -45,28 +56,82 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
     return item;
   }
 
-  getChildren(parent?: AgentsTreeNode): AgentsTreeNode[] {
+  getChildren(parent?: AgentsTreeNode): AgentsTreeNode[] | Promise<AgentsTreeNode[]> {
     if (parent instanceof AgentTreeItem) {
-      return this.gitiso.ports.forwards(parent.agent.id).map((forward) => new ForwardTreeItem(forward));
+      const forwards: AgentsTreeNode[] = this.forwardItems(parent.agent.id);
+      return isRunning(parent.agent) ? [...forwards, this.changesNodeOf(parent.agent)] : forwards;
     }
-    if (parent) {
-      return [];
+    if (parent instanceof ChangesTreeItem) {
+      return this.changedFiles(parent.agent.id);
     }
+    return parent ? [] : this.agentItems();
+  }
+
+  getParent(node: AgentsTreeNode): AgentsTreeNode | undefined {
+    if (node instanceof ForwardTreeItem) {
+      return this.rows.get(node.forward.agentId);
+    }
+    if (node instanceof ChangesTreeItem) {
+      return this.rows.get(node.agent.id);
+    }
+    if (node instanceof ChangedFileTreeItem) {
+      return this.changesNodes.get(node.agentId);
+    }
+    return undefined;
+  }
+
+  /** Agent rows (the root of the tree; tests and the API read them too). */
+  agentItems(): AgentTreeItem[] {
     const agents = this.gitiso.model.agents;
     const ids = new Set(agents.map((agent) => agent.id));
     for (const id of [...this.rows.keys()].filter((id) => !ids.has(id))) {
       this.rows.delete(id);
+      this.changesNodes.delete(id);
     }
+    this.changes.forgetAllBut(ids);
     return agents.map((agent) => this.rowOf(agent));
   }
 
-  getParent(node: AgentsTreeNode): AgentsTreeNode | undefined {
-    return node instanceof ForwardTreeItem ? this.agentItems().find((item) => item.agent.id === node.forward.agentId) : undefined;
+  forwardItems(agentId: string): ForwardTreeItem[] {
+    return this.gitiso.ports.forwards(agentId).map((forward) => new ForwardTreeItem(forward));
   }
 
-  /** Agent rows only (tests and the API). */
-  agentItems(): AgentTreeItem[] {
-    return this.getChildren().filter((node): node is AgentTreeItem => node instanceof AgentTreeItem);
+  /** The files under an agent's Changes node, loaded when none were yet; a failure becomes a line in the tree, not a notification. */
+  async changedFiles(agentId: string): Promise<(ChangedFileTreeItem | ChangesMessageItem)[]> {
+    try {
+      const changes = this.changes.get(agentId) ?? (await this.changes.load(agentId));
+      if (changes.files.length === 0) {
+        return [new ChangesMessageItem(agentId, 'no changes', false)];
+      }
+      return changes.files.map((file) => new ChangedFileTreeItem(agentId, file, changes));
+    } catch (error) {
+      return [new ChangesMessageItem(agentId, `could not read the changes: ${describeCause(error)}`, true)];
+    }
+  }
+
+  /** The Changes node of a running agent the tree shows (to reveal it). */
+  changesItem(agentId: string): ChangesTreeItem | undefined {
+    const agent = this.agentItems().find((row) => row.agent.id === agentId)?.agent;
+    return agent && isRunning(agent) ? this.changesNodeOf(agent) : undefined;
+  }
+
+  private changesNodeOf(agent: Agent): ChangesTreeItem {
+    let node = this.changesNodes.get(agent.id);
+    if (!node) {
+      node = new ChangesTreeItem(agent);
+      this.changesNodes.set(agent.id, node);
+    }
+    node.update(agent, this.changes.get(agent.id));
+    return node;
+  }
+
+  /** New changes of one agent: only its Changes node is redrawn. */
+  private refreshChanges(agentId: string): void {
+    const node = this.changesNodes.get(agentId);
+    if (node) {
+      node.update(node.agent, this.changes.get(agentId));
+      this.changed.fire([node]);
+    }
   }
 
   /** The agent's row, the same object as before when it had one, showing the agent now. */
