@@ -16,20 +16,24 @@ network=gitiso-demo-net
 server=gitiso-demo-git
 repos="${GITISO_CACHE:-$HOME/.cache/gitiso}/demo-repos"
 docker network inspect "$network" >/dev/null 2>&1 || docker network create "$network" >/dev/null
-if [ ! -d "$repos/demo.git" ]; then
+# The demo repository is scripts/demo-repo (a small web app with a .gitiso.json),
+# remade when that folder changes.
+recipe=$(cd scripts/demo-repo && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)
+if [ ! -d "$repos/demo.git" ] || [ "$(cat "$repos/demo.recipe" 2>/dev/null)" != "$recipe" ]; then
   work=$(mktemp -d)
   git -C "$work" init -q -b main
-  printf '# demo\n\nA small repository for trying gitiso.\n' >"$work/README.md"
-  printf 'console.log("hello from the demo");\n' >"$work/index.js"
+  cp -R scripts/demo-repo/. "$work/"
   git -C "$work" add -A
-  git -C "$work" -c user.name=gitiso -c user.email=demo@gitiso.invalid commit -q -m "demo: first commit"
+  git -C "$work" -c user.name=gitiso -c user.email=demo@gitiso.invalid commit -q -m "demo: a small web app"
   git -C "$work" checkout -q -b feature
-  printf 'export const feature = true;\n' >"$work/feature.js"
+  sed -i 's/Hello from the demo/Hello from the feature branch/' "$work/index.html"
   git -C "$work" add -A
   git -C "$work" -c user.name=gitiso -c user.email=demo@gitiso.invalid commit -q -m "demo: a feature"
   git -C "$work" checkout -q main
   mkdir -p "$repos"
+  rm -rf "$repos/demo.git"
   git clone -q --bare "$work" "$repos/demo.git"
+  echo "$recipe" >"$repos/demo.recipe"
   rm -rf "$work"
 fi
 if [ "$(docker inspect -f '{{.State.Running}}' "$server" 2>/dev/null)" != true ]; then
