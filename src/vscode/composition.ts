@@ -8,6 +8,7 @@ import { createCore, type GitisoCore } from '../core/gitisoCore';
 import type { SetupConsent } from '../core/setup/setupProposal';
 import { StatsSampler } from '../core/stats/statsSampler';
 import { affectsEngine, affectsService, readSettings } from './config';
+import { showErrorWithSettings } from './showError';
 
 /**
  * The window's composition: the core (src/core/gitisoCore.ts, shared with the
@@ -163,7 +164,7 @@ export class Gitiso implements vscode.Disposable {
       // A malformed address: say so, and use the default engine rather than none.
       const message = `gitiso.dockerHost: ${describeCause(error)}; using the default engine`;
       this.log.error(message);
-      void vscode.window.showErrorMessage(message);
+      void showErrorWithSettings(message);
       return new Engine(undefined, this.log);
     }
   }

@@ -167,7 +167,7 @@ export class DevServers {
     const file = parseSetupFile(setupFile);
     const command = (file.dev ?? this.settings.dev)?.trim() || fallbackDevCommand(packageJson);
     if (!command) {
-      throw new GitisoError(`agent '${agentId}' has no dev command: set "dev" in ${SETUP_FILE} or the gitiso.devCommand setting, or add a "dev" or "start" script to package.json`);
+      throw new GitisoError(`agent '${agentId}' has no dev command: set "dev" in ${SETUP_FILE} or the gitiso.devServer.command setting, or add a "dev" or "start" script to package.json`);
     }
     return { command, port: file.port ?? this.settings.port ?? DEFAULT_DEV_PORT };
   }
