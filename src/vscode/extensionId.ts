@@ -2,4 +2,4 @@
 export const EXTENSION_ID = 'gitiso.gitiso';
 
 /** The getting-started walkthrough's id, as `contributes.walkthroughs` declares it. */
-export const WALKTHROUGH_ID = 'gitiso.gettingStarted';
+export const WALKTHROUGH_ID = 'gettingStarted';

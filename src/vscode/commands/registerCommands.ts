@@ -4,6 +4,7 @@ import { copyBranchName } from './copyBranchName';
 import { createAgent } from './createAgent';
 import { createAgents } from './createAgents';
 import { findLeftovers } from './findLeftovers';
+import { getStarted } from './getStarted';
 import { runGitShortcut } from './gitShortcuts';
 import { openFileInAgent } from './openFileInAgent';
 import { openTerminal } from './openTerminal';
@@ -58,6 +59,7 @@ export const COMMANDS: Record<string, Handler> = {
   'gitiso.changeLimits': changeLimits,
   'gitiso.refresh': (ctx) => ctx.gitiso.model.refresh(),
   'gitiso.showLog': (ctx) => ctx.log.show(),
+  'gitiso.getStarted': getStarted,
 };
 
 /**
