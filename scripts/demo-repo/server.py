@@ -10,6 +10,14 @@ PORT = int(os.environ.get("PORT", "3000"))
 
 
 def branch():
+    """The checked-out branch (gitiso/<agent-id> in an agent), read from .git/HEAD, else asked of git."""
+    try:
+        with open(os.path.join(ROOT, ".git", "HEAD"), encoding="utf-8") as head:
+            ref = head.read().strip()
+        if ref.startswith("ref: refs/heads/"):
+            return ref[len("ref: refs/heads/"):]
+    except OSError:
+        pass
     result = subprocess.run(["git", "-C", ROOT, "symbolic-ref", "--short", "HEAD"], capture_output=True, text=True)
     return result.stdout.strip() or "(no branch)"
 
