@@ -16,6 +16,7 @@ import { ChangeDecorations } from './vscode/views/changeDecorations';
 import type { ChangedFileTreeItem } from './vscode/views/changedFileTreeItem';
 import type { ChangesMessageItem } from './vscode/views/changesTreeItem';
 import { AgentsStatusItem } from './vscode/statusBar/agentsStatusItem';
+import { DevServerStates } from './vscode/devServerStates';
 import { AgentsTreeProvider, type TreeRefreshCounts } from './vscode/views/agentsTreeProvider';
 import type { AgentTreeItem } from './vscode/views/agentTreeItem';
 import { ForwardTreeItem } from './vscode/views/forwardTreeItem';
@@ -53,7 +54,8 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
   const outputs = new AgentOutputChannels();
   const agentFiles = new AgentFileSystem(gitiso);
   const changes = new AgentChangesCache(() => gitiso.roundTrip);
-  const tree = new AgentsTreeProvider(gitiso, changes);
+  const devStates = new DevServerStates(gitiso);
+  const tree = new AgentsTreeProvider(gitiso, changes, devStates);
   const view = vscode.window.createTreeView('gitiso.agents', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: false });
   const status = new AgentsStatusItem(gitiso);
   const statsPanels = new StatsPanels(context.extensionUri, gitiso);
@@ -78,10 +80,10 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
   ];
 
   const objects = new ObjectContentProvider(gitiso, changes, log);
-  const commands = registerCommands({ gitiso, log, outputs, previews, statsPanels, changes, objects });
+  const commands = registerCommands({ gitiso, log, outputs, previews, statsPanels, changes, objects, devStates });
   const reviewProviders = [objects.register(), new ChangeDecorations().register()];
 
-  context.subscriptions.push(gitiso, outputs, agentFiles, changes, ...reviewProviders, tree, view, status, statsPanels, previews, previews.register(), ...controllers, ...commands);
+  context.subscriptions.push(gitiso, outputs, agentFiles, changes, ...reviewProviders, devStates, tree, view, status, statsPanels, previews, previews.register(), ...controllers, ...commands);
 
   const activatedInMs = Math.round(performance.now() - started);
   log.info(`gitiso ${GITISO_VERSION} activated in ${activatedInMs} ms`);

@@ -182,6 +182,9 @@ export interface ContainerFacts {
   readonly creatorGone?: boolean;
 }
 
+/** The reason of an agent whose container the engine killed at its memory limit. */
+export const OOM_KILLED_REASON = 'killed by the engine: out of memory';
+
 /** The reason of an agent whose creator ended before it was ready. */
 export const INTERRUPTED_REASON = 'its creation was interrupted (the process creating it ended): remove it and create it again';
 
@@ -207,7 +210,7 @@ export function isHalfMade(container: ContainerFacts, stateFile: AgentStateFile 
 
 export function agentState(container: ContainerFacts, stateFile: AgentStateFile | undefined): { state: AgentState; reason?: string } {
   if (container.oomKilled) {
-    return { state: 'error', reason: 'killed by the engine: out of memory' };
+    return { state: 'error', reason: OOM_KILLED_REASON };
   }
   if (isHalfMade(container, stateFile)) {
     return { state: 'error', reason: INTERRUPTED_REASON };
