@@ -7,7 +7,7 @@ import { AgentFileSystem } from './vscode/files/agentFileSystem';
 import { setupConsentPrompt } from './vscode/setupConsent';
 import { ContextKeysController } from './vscode/controllers/contextKeysController';
 import { ForwardRevealController } from './vscode/controllers/forwardRevealController';
-import { PreviewLifecycleController } from './vscode/controllers/previewLifecycleController';
+import { PanelLifecycleController } from './vscode/controllers/panelLifecycleController';
 import { SamplingController } from './vscode/controllers/samplingController';
 import { ChangesRefreshController } from './vscode/controllers/changesRefreshController';
 import { AgentChangesCache } from './vscode/review/agentChanges';
@@ -73,7 +73,7 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
   const changesRefresh = new ChangesRefreshController(gitiso, changes, view);
   const controllers = [
     contextKeys,
-    new PreviewLifecycleController(gitiso, previews),
+    new PanelLifecycleController(gitiso, { previews, statsPanels }),
     new ForwardRevealController(gitiso, tree, view),
     new SamplingController({ gitiso, view, status, statsPanels }),
     changesRefresh,
