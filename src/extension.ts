@@ -80,7 +80,7 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
   ];
 
   const objects = new ObjectContentProvider(gitiso, changes, log);
-  const commands = registerCommands({ gitiso, log, outputs, previews, statsPanels, changes, objects, devStates });
+  const commands = registerCommands({ gitiso, log, outputs, previews, statsPanels, changes, objects, devStates, workspaceState: context.workspaceState });
   const reviewProviders = [objects.register(), new ChangeDecorations().register()];
 
   context.subscriptions.push(gitiso, outputs, agentFiles, changes, ...reviewProviders, devStates, tree, view, status, statsPanels, previews, previews.register(), ...controllers, ...commands);

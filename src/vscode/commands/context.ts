@@ -20,4 +20,6 @@ export interface CommandContext {
   readonly objects: ObjectContentProvider;
   /** Whether each agent's dev server runs, for the rows' menus: the dev server commands tell it. */
   readonly devStates: DevServerStates;
+  /** The workspace's memory (the last choices of multi-step inputs). */
+  readonly workspaceState: vscode.Memento;
 }
