@@ -40,6 +40,8 @@ export interface GitisoApi {
   readonly statsPanels: StatsPanels;
   statusBar(): { text: string; tooltip: string; warning: boolean; shown: boolean };
   contextKeys(): Record<string, unknown>;
+  /** The view's badge: the agents that need attention, or none. */
+  badge(): { value: number; tooltip: string } | undefined;
   /** How often the tree asked for a full refresh and for row refreshes (a stats sample must not redraw the whole tree). */
   treeRefreshes(): TreeRefreshCounts;
 }
@@ -110,6 +112,7 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
       shown: status.shown,
     }),
     contextKeys: () => contextKeys.snapshot(),
+    badge: () => (view.badge ? { value: view.badge.value, tooltip: view.badge.tooltip } : undefined),
     treeRefreshes: () => tree.refreshCounts,
   };
 }

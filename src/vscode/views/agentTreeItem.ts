@@ -63,7 +63,7 @@ export class AgentTreeItem extends vscode.TreeItem {
     this.iconPath = STATUS_ICONS[status];
     this.contextValue = contextValueOf(agent, { devRunning: this.state.devRunning, forwarded: forwardCount > 0 });
     this.tooltip = tooltipOf(agent, stats, progress);
-    this.accessibilityInformation = { label: `agent ${agent.id}, ${this.description}, branch ${agent.sessionBranch}` };
+    this.accessibilityInformation = { label: `agent ${agent.id}, ${statusWord(status)}, branch ${agent.sessionBranch}` };
   }
 }
 
