@@ -215,6 +215,10 @@ export function agentState(container: ContainerFacts, stateFile: AgentStateFile 
   if (isHalfMade(container, stateFile)) {
     return { state: 'error', reason: INTERRUPTED_REASON };
   }
+  // Made but not started yet, by a process that is still at it (another window, the CLI): being created, not stopped.
+  if (!container.running && container.neverStarted && container.creatorGone === false && !stateFile) {
+    return { state: 'creating' };
+  }
   if (!container.running) {
     return { state: 'stopped', reason: container.status };
   }
