@@ -26,7 +26,7 @@ export async function createAgent(ctx: CommandContext, given?: Partial<CreateReq
   if (!given?.repoUrl) {
     const repoPlace = place();
     steps.push(async () => {
-      const chosen = await askRepository(repoPlace);
+      const chosen = await askRepository(repoPlace, repoUrl);
       repoUrl = chosen === BACK ? repoUrl : chosen;
       return chosen;
     });

@@ -56,7 +56,7 @@ export async function createAgents(ctx: CommandContext, given: CreateAgentsOptio
   if (given.repoUrl === undefined) {
     const repoAt = place();
     steps.push(async () => {
-      const chosen = await askRepository(repoAt);
+      const chosen = await askRepository(repoAt, repoUrl);
       repoUrl = chosen === BACK ? repoUrl : chosen;
       return chosen;
     });

@@ -18,14 +18,14 @@ export function requireTrustedWorkspace(): void {
 /** Where Create Agent's steps are by default. */
 const CREATE_AGENT_STEPS = 3;
 
-/** The repository, defaulting to the open folder's origin (Create Agent's step 1). */
-export async function askRepository(place: StepPlace = { title: TITLE, step: 1, totalSteps: CREATE_AGENT_STEPS }): Promise<StepResult<string>> {
+/** The repository, defaulting to what was typed before (back from a later step), else the open folder's origin (Create Agent's step 1). */
+export async function askRepository(place: StepPlace = { title: TITLE, step: 1, totalSteps: CREATE_AGENT_STEPS }, typed = ''): Promise<StepResult<string>> {
   const repo = await readWorkspaceRepo();
   const url = await inputStep(
     { ...place, title: `${place.title}: Repository` },
     {
       prompt: 'URL of the repository the agent clones (https, ssh or git). Credentials stay on this machine.',
-      value: repo?.originUrl ?? '',
+      value: typed || (repo?.originUrl ?? ''),
       placeholder: 'https://example.com/team/project.git',
       validate: (value) => messageOf(() => validateRepoUrl(value)),
     },
