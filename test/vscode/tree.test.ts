@@ -126,7 +126,7 @@ describe('the agents tree in a real VS Code', () => {
     for (const order of seen) {
       assert.deepEqual(order, ids.filter((agentId) => order.includes(agentId)), `an order seen during the creates: ${order.join(', ')}`);
     }
-    assert.ok(!states.has('stopped'), `states seen: ${[...states].join(', ')}`);
+    assert.ok(states.has('creating') && !states.has('stopped'), `states seen: ${[...states].join(', ')}`);
     const all = api.treeItems().map((row) => row.agent.id);
     assert.deepEqual(all.filter((agentId) => ids.includes(agentId)), ids);
   });
