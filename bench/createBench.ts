@@ -59,7 +59,8 @@ export function figures(values: readonly number[]): Figures {
   return { median, min: sorted[0] ?? Number.NaN, max: sorted.at(-1) ?? Number.NaN };
 }
 
-async function timed<T>(body: () => Promise<T>): Promise<[number, T]> {
+/** How long `body` took, and what it gave. */
+export async function timed<T>(body: () => Promise<T>): Promise<[number, T]> {
   const started = performance.now();
   const value = await body();
   return [performance.now() - started, value];

@@ -6,7 +6,7 @@ import type { Engine } from '../src/core/docker/engine';
 import { createCore } from '../src/core/gitisoCore';
 import { GitServer } from '../test/support/gitServer';
 import { TEST_LIMITS, TEST_NETWORK } from '../test/support/testEnv';
-import { figures, type Figures } from './createBench';
+import { figures, timed, type Figures } from './createBench';
 import { generateRepo, type RepoShape } from './generateRepo';
 
 export interface RoundTripBenchOptions {
@@ -36,12 +36,6 @@ interface Change {
   readonly name: string;
   /** A shell script run in the agent's /workspace; $1 is the repetition. */
   readonly script: string;
-}
-
-async function timed<T>(body: () => Promise<T>): Promise<[number, T]> {
-  const started = performance.now();
-  const value = await body();
-  return [performance.now() - started, value];
 }
 
 /**

@@ -7,7 +7,7 @@ import { AgentFileSystem } from './vscode/files/agentFileSystem';
 import { setupConsentPrompt } from './vscode/setupConsent';
 import { ContextKeysController } from './vscode/controllers/contextKeysController';
 import { ForwardRevealController } from './vscode/controllers/forwardRevealController';
-import { PreviewLifecycleController } from './vscode/controllers/previewLifecycleController';
+import { PanelLifecycleController } from './vscode/controllers/panelLifecycleController';
 import { SamplingController } from './vscode/controllers/samplingController';
 import { ChangesRefreshController } from './vscode/controllers/changesRefreshController';
 import { AgentChangesCache } from './vscode/review/agentChanges';
@@ -16,6 +16,7 @@ import { ChangeDecorations } from './vscode/views/changeDecorations';
 import type { ChangedFileTreeItem } from './vscode/views/changedFileTreeItem';
 import type { ChangesMessageItem } from './vscode/views/changesTreeItem';
 import { AgentsStatusItem } from './vscode/statusBar/agentsStatusItem';
+import { DevServerStates } from './vscode/devServerStates';
 import { AgentsTreeProvider, type TreeRefreshCounts } from './vscode/views/agentsTreeProvider';
 import type { AgentTreeItem } from './vscode/views/agentTreeItem';
 import { ForwardTreeItem } from './vscode/views/forwardTreeItem';
@@ -39,6 +40,8 @@ export interface GitisoApi {
   readonly statsPanels: StatsPanels;
   statusBar(): { text: string; tooltip: string; warning: boolean; shown: boolean };
   contextKeys(): Record<string, unknown>;
+  /** The view's badge: the agents that need attention, or none. */
+  badge(): { value: number; tooltip: string } | undefined;
   /** How often the tree asked for a full refresh and for row refreshes (a stats sample must not redraw the whole tree). */
   treeRefreshes(): TreeRefreshCounts;
 }
@@ -53,7 +56,8 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
   const outputs = new AgentOutputChannels();
   const agentFiles = new AgentFileSystem(gitiso);
   const changes = new AgentChangesCache(() => gitiso.roundTrip);
-  const tree = new AgentsTreeProvider(gitiso, changes);
+  const devStates = new DevServerStates(gitiso);
+  const tree = new AgentsTreeProvider(gitiso, changes, devStates);
   const view = vscode.window.createTreeView('gitiso.agents', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: false });
   const status = new AgentsStatusItem(gitiso);
   const statsPanels = new StatsPanels(context.extensionUri, gitiso);
@@ -71,17 +75,17 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
   const changesRefresh = new ChangesRefreshController(gitiso, changes, view);
   const controllers = [
     contextKeys,
-    new PreviewLifecycleController(gitiso, previews),
+    new PanelLifecycleController(gitiso, { previews, statsPanels }),
     new ForwardRevealController(gitiso, tree, view),
     new SamplingController({ gitiso, view, status, statsPanels }),
     changesRefresh,
   ];
 
   const objects = new ObjectContentProvider(gitiso, changes, log);
-  const commands = registerCommands({ gitiso, log, outputs, previews, statsPanels, changes, objects });
+  const commands = registerCommands({ gitiso, log, outputs, previews, statsPanels, changes, objects, devStates, workspaceState: context.workspaceState });
   const reviewProviders = [objects.register(), new ChangeDecorations().register()];
 
-  context.subscriptions.push(gitiso, outputs, agentFiles, changes, ...reviewProviders, tree, view, status, statsPanels, previews, previews.register(), ...controllers, ...commands);
+  context.subscriptions.push(gitiso, outputs, agentFiles, changes, ...reviewProviders, devStates, tree, view, status, statsPanels, previews, previews.register(), ...controllers, ...commands);
 
   const activatedInMs = Math.round(performance.now() - started);
   log.info(`gitiso ${GITISO_VERSION} activated in ${activatedInMs} ms`);
@@ -108,6 +112,7 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
       shown: status.shown,
     }),
     contextKeys: () => contextKeys.snapshot(),
+    badge: () => (view.badge ? { value: view.badge.value, tooltip: view.badge.tooltip } : undefined),
     treeRefreshes: () => tree.refreshCounts,
   };
 }

@@ -182,6 +182,9 @@ export interface ContainerFacts {
   readonly creatorGone?: boolean;
 }
 
+/** The reason of an agent whose container the engine killed at its memory limit. */
+export const OOM_KILLED_REASON = 'killed by the engine: out of memory';
+
 /** The reason of an agent whose creator ended before it was ready. */
 export const INTERRUPTED_REASON = 'its creation was interrupted (the process creating it ended): remove it and create it again';
 
@@ -207,10 +210,14 @@ export function isHalfMade(container: ContainerFacts, stateFile: AgentStateFile 
 
 export function agentState(container: ContainerFacts, stateFile: AgentStateFile | undefined): { state: AgentState; reason?: string } {
   if (container.oomKilled) {
-    return { state: 'error', reason: 'killed by the engine: out of memory' };
+    return { state: 'error', reason: OOM_KILLED_REASON };
   }
   if (isHalfMade(container, stateFile)) {
     return { state: 'error', reason: INTERRUPTED_REASON };
+  }
+  // Made but not started yet, by a process that is still at it (another window, the CLI): being created, not stopped.
+  if (!container.running && container.neverStarted && container.creatorGone === false && !stateFile) {
+    return { state: 'creating' };
   }
   if (!container.running) {
     return { state: 'stopped', reason: container.status };

@@ -7,6 +7,7 @@ import { ContainerEventsWatcher } from './docker/events';
 import type { Engine } from './docker/engine';
 import { CreateFailedError, describeCause, EngineUnavailableError } from './errors';
 import { LABEL } from './agent';
+import { mergeCreating, sortAgents } from './agentOrder';
 import { sessionBranchFor } from './names';
 import { silentLogger, type Logger } from './logger';
 
@@ -24,6 +25,11 @@ export class AgentsModel implements Disposable {
   private engineAgents: Agent[] = [];
   private readonly pending = new Map<string, Agent>();
   private readonly progress = new Map<string, CreateProgress>();
+  /**
+   * When the creates this process ran started, by agent id: they keep their place in the list while and after they run.
+   * Kept for the model's life (a list read before a create settled may lack its agent); a create again of the same id sets it anew.
+   */
+  private readonly startedAt = new Map<string, number>();
   private status: EngineStatus = { kind: 'unknown' };
   private inFlight: Promise<void> | undefined;
   private again = false;
@@ -51,9 +57,11 @@ export class AgentsModel implements Disposable {
     void this.refresh();
   }
 
+  /** The agents, oldest first (see sortAgents); one being created here shows as creating until its create settles. */
   get agents(): readonly Agent[] {
     const known = new Set(this.engineAgents.map((agent) => agent.id));
-    return [...this.engineAgents, ...[...this.pending.values()].filter((agent) => !known.has(agent.id))];
+    const listed = this.engineAgents.map((agent) => (this.pending.has(agent.id) ? mergeCreating(agent) : agent));
+    return sortAgents([...listed, ...[...this.pending.values()].filter((agent) => !known.has(agent.id))], this.startedAt);
   }
 
   get engineStatus(): EngineStatus {
@@ -95,8 +103,10 @@ export class AgentsModel implements Disposable {
    * whole burst is thrown; each agent's own failure is in its outcome.
    */
   async createMany(requests: readonly CreateRequest[], hooks: CreateManyHooks = {}): Promise<CreateOutcome[]> {
+    const started = Date.now();
     for (const request of requests) {
       this.pending.set(request.id, placeholder(request));
+      this.startedAt.set(request.id, started);
     }
     this.changed.fire();
     try {
@@ -111,6 +121,8 @@ export class AgentsModel implements Disposable {
           // Its row now comes from the engine (or goes, when it failed).
           this.pending.delete(outcome.id);
           this.progress.delete(outcome.id);
+          // Until the refresh lands, the engine's last word may be the container before it started.
+          this.engineAgents = 'agent' in outcome ? [...this.engineAgents.filter((agent) => agent.id !== outcome.id), outcome.agent] : this.engineAgents.filter((agent) => agent.id !== outcome.id);
           hooks.onSettled?.(outcome);
           void this.refresh();
         },

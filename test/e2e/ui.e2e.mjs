@@ -118,10 +118,10 @@ try {
     await row.waitFor({ timeout: 60_000 });
   });
 
-  await step('see the row appear with its branch, ready', async () => {
+  await step('see the row appear, ready (its branch in the tooltip and the screen reader\'s label)', async () => {
     await page.locator(`.monaco-list-row[aria-label="agent ${agentId}, ready, branch gitiso/${agentId}"]`).waitFor({ timeout: 60_000 });
     const description = await row.locator('.label-description').innerText();
-    if (!description.startsWith(`gitiso/${agentId} · ready`)) {
+    if (!/^ready( · \d+% · [\d.]+[BKMG])?$/.test(description)) {
       throw new Error(`row description is '${description}'`);
     }
     const status = (await page.locator('.statusbar-item', { hasText: /\bagents?\b/ }).first().innerText()).trim();

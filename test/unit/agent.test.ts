@@ -35,6 +35,14 @@ describe('agent state', () => {
     assert.deepEqual(agentState({ running: true, status: 'running' }, { ...ready, state: 'error', error: 'install failed' }), { state: 'error', reason: 'install failed' });
   });
 
+  it('calls a container not started yet creating while its creator lives, never stopped', () => {
+    assert.deepEqual(agentState({ running: false, status: 'created', neverStarted: true, creatorGone: false }, undefined), { state: 'creating' });
+    assert.equal(agentState({ running: false, status: 'created', neverStarted: true, creatorGone: true }, undefined).state, 'error');
+    // One that ran and stopped is stopped, whoever made it.
+    assert.equal(agentState({ running: false, status: 'exited', creatorGone: false }, undefined).state, 'stopped');
+    assert.equal(agentState({ running: false, status: 'created', neverStarted: true, creatorGone: false }, ready).state, 'stopped');
+  });
+
   it('reads a torn state file as not ready', () => {
     assert.equal(parseStateFile('{"state":"rea'), undefined);
     assert.equal(parseStateFile(''), undefined);

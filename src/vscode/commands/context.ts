@@ -1,6 +1,7 @@
 import type * as vscode from 'vscode';
 import type { AgentOutputChannels } from '../agentOutput';
 import type { Gitiso } from '../composition';
+import type { DevServerStates } from '../devServerStates';
 import type { PreviewPanels } from '../preview/previewPanels';
 import type { AgentChangesCache } from '../review/agentChanges';
 import type { ObjectContentProvider } from '../review/objectContentProvider';
@@ -17,4 +18,8 @@ export interface CommandContext {
   readonly changes: AgentChangesCache;
   /** The read-only sides of reviews, read from the pool. */
   readonly objects: ObjectContentProvider;
+  /** Whether each agent's dev server runs, for the rows' menus: the dev server commands tell it. */
+  readonly devStates: DevServerStates;
+  /** The workspace's memory (the last choices of multi-step inputs). */
+  readonly workspaceState: vscode.Memento;
 }

@@ -6,6 +6,7 @@ import type { CommandContext } from './context';
 import { admitOrConfirm } from './admitAgents';
 import { askAgentId, askBaseBranch, askRepository, requireTrustedWorkspace } from './createInputs';
 import { folderOfRepository } from '../workspaceRepo';
+import { BACK, runSteps, type StepPlace, type StepResult } from './multiStepInput';
 
 /**
  * Create Agent: asks for the repository, base branch and id (or takes them as
@@ -15,9 +16,36 @@ import { folderOfRepository } from '../workspaceRepo';
 export async function createAgent(ctx: CommandContext, given?: Partial<CreateRequest>): Promise<Agent> {
   requireTrustedWorkspace();
   const { model } = ctx.gitiso;
-  const repoUrl = given?.repoUrl ?? (await askRepository());
-  const baseBranch = given?.repoUrl ? given.baseBranch : await askBaseBranch(repoUrl);
-  const id = given?.id ?? (await askAgentId(model.agents));
+  let repoUrl = given?.repoUrl ?? '';
+  let baseBranch = given?.baseBranch;
+  let id = given?.id ?? '';
+  // Only what was not given is asked, numbered among what is asked, with Back between the steps.
+  const steps: (() => Promise<StepResult<unknown>>)[] = [];
+  const totalSteps = (given?.repoUrl ? 0 : 2) + (given?.id ? 0 : 1);
+  const place = (): StepPlace => ({ title: 'Create Agent', step: steps.length + 1, totalSteps });
+  if (!given?.repoUrl) {
+    const repoPlace = place();
+    steps.push(async () => {
+      const chosen = await askRepository(repoPlace, repoUrl);
+      repoUrl = chosen === BACK ? repoUrl : chosen;
+      return chosen;
+    });
+    const branchPlace = place();
+    steps.push(async () => {
+      const chosen = await askBaseBranch(repoUrl, branchPlace);
+      baseBranch = chosen === BACK ? baseBranch : chosen;
+      return chosen;
+    });
+  }
+  if (!given?.id) {
+    const idPlace = place();
+    steps.push(async () => {
+      const chosen = await askAgentId(model.agents, idPlace);
+      id = chosen === BACK ? id : chosen;
+      return chosen;
+    });
+  }
+  await runSteps(steps);
   const copyFrom = await folderOfRepository(repoUrl);
   const request: CreateRequest = { id, repoUrl, baseBranch, image: given?.image ?? readSettings().image, env: given?.env, copyFrom };
 

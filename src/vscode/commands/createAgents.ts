@@ -1,12 +1,13 @@
 import * as vscode from 'vscode';
 import type { Agent } from '../../core/agent';
-import { CancelledError, isCancellation, describeCause } from '../../core/errors';
+import { isCancellation, describeCause } from '../../core/errors';
 import { validateAgentId } from '../../core/names';
 import { readSettings } from '../config';
 import type { CommandContext } from './context';
 import { admitOrConfirm } from './admitAgents';
 import { askBaseBranch, askRepository, freeIds, requireTrustedWorkspace } from './createInputs';
 import { folderOfRepository } from '../workspaceRepo';
+import { BACK, inputStep, runSteps, type StepPlace, type StepResult } from './multiStepInput';
 
 export interface CreateAgentsOptions {
   readonly count?: number;
@@ -18,17 +19,56 @@ export interface CreateAgentsOptions {
 const TITLE = 'Create Several Agents';
 
 /**
- * Create Several Agents: a count and a prefix; the agents are created
+ * Create Several Agents: a count, a prefix, the repository and its base
+ * branch, in numbered steps with Back (the count and prefix of the last
+ * burst in this workspace offered first); the agents are created
  * concurrently (gitiso.createConcurrency at a time), every row appears at once
  * in the creating state, and one failure does not stop the others.
  */
 export async function createAgents(ctx: CommandContext, given: CreateAgentsOptions = {}): Promise<Agent[]> {
   requireTrustedWorkspace();
   const { model } = ctx.gitiso;
-  const count = given.count ?? (await askCount());
-  const prefix = given.prefix ?? (await askPrefix());
-  const repoUrl = given.repoUrl ?? (await askRepository(TITLE));
-  const baseBranch = given.repoUrl ? given.baseBranch : await askBaseBranch(repoUrl, TITLE);
+  const remembered = ctx.workspaceState.get<Partial<RememberedChoices>>(REMEMBERED_KEY) ?? {};
+  let count = given.count ?? remembered.count ?? 3;
+  let prefix = given.prefix ?? remembered.prefix ?? 'agent';
+  let repoUrl = given.repoUrl ?? '';
+  let baseBranch = given.baseBranch;
+  // Only what was not given is asked, numbered among what is asked, with Back between the steps.
+  const steps: (() => Promise<StepResult<unknown>>)[] = [];
+  const totalSteps = (given.count === undefined ? 1 : 0) + (given.prefix === undefined ? 1 : 0) + (given.repoUrl === undefined ? 2 : 0);
+  const place = (): StepPlace => ({ title: TITLE, step: steps.length + 1, totalSteps });
+  if (given.count === undefined) {
+    const at = place();
+    steps.push(async () => {
+      const chosen = await askCount(at, count);
+      count = chosen === BACK ? count : chosen;
+      return chosen;
+    });
+  }
+  if (given.prefix === undefined) {
+    const at = place();
+    steps.push(async () => {
+      const chosen = await askPrefix(at, prefix);
+      prefix = chosen === BACK ? prefix : chosen;
+      return chosen;
+    });
+  }
+  if (given.repoUrl === undefined) {
+    const repoAt = place();
+    steps.push(async () => {
+      const chosen = await askRepository(repoAt, repoUrl);
+      repoUrl = chosen === BACK ? repoUrl : chosen;
+      return chosen;
+    });
+    const branchAt = place();
+    steps.push(async () => {
+      const chosen = await askBaseBranch(repoUrl, branchAt);
+      baseBranch = chosen === BACK ? baseBranch : chosen;
+      return chosen;
+    });
+  }
+  await runSteps(steps);
+  await ctx.workspaceState.update(REMEMBERED_KEY, { count, prefix } satisfies RememberedChoices);
   const settings = readSettings();
   const ids = freeIds(new Set(model.agents.map((agent) => agent.id)), prefix, count);
   const copyFrom = await folderOfRepository(repoUrl);
@@ -74,36 +114,36 @@ export async function createAgents(ctx: CommandContext, given: CreateAgentsOptio
   });
 }
 
-async function askCount(): Promise<number> {
-  const value = await vscode.window.showInputBox({
-    title: `${TITLE}: How many?`,
-    value: '3',
-    ignoreFocusOut: true,
-    validateInput: (text) => (/^\d+$/.test(text) && Number(text) >= 1 && Number(text) <= 20 ? undefined : 'a number from 1 to 20'),
-  });
-  if (value === undefined) {
-    throw new CancelledError(TITLE);
-  }
-  return Number(value);
+/** What the next Create Several Agents offers first: the last count and prefix used in this workspace. */
+interface RememberedChoices {
+  readonly count: number;
+  readonly prefix: string;
 }
 
-async function askPrefix(): Promise<string> {
-  const value = await vscode.window.showInputBox({
-    title: `${TITLE}: Id prefix`,
-    prompt: 'Agents are named PREFIX-1, PREFIX-2, …',
-    value: 'agent',
-    ignoreFocusOut: true,
-    validateInput: (text) => {
-      try {
-        validateAgentId(`${text}-1`);
-        return undefined;
-      } catch (error) {
-        return describeCause(error);
-      }
+const REMEMBERED_KEY = 'gitiso.createAgents.last';
+
+async function askCount(place: StepPlace, count: number): Promise<StepResult<number>> {
+  const value = await inputStep(
+    { ...place, title: `${place.title}: How many?` },
+    { value: String(count), validate: (text) => (/^\d+$/.test(text) && Number(text) >= 1 && Number(text) <= 20 ? undefined : 'a number from 1 to 20') },
+  );
+  return value === BACK ? BACK : Number(value);
+}
+
+async function askPrefix(place: StepPlace, prefix: string): Promise<StepResult<string>> {
+  return inputStep(
+    { ...place, title: `${place.title}: Id prefix` },
+    {
+      prompt: 'Agents are named PREFIX-1, PREFIX-2, …',
+      value: prefix,
+      validate: (text) => {
+        try {
+          validateAgentId(`${text}-1`);
+          return undefined;
+        } catch (error) {
+          return describeCause(error);
+        }
+      },
     },
-  });
-  if (value === undefined) {
-    throw new CancelledError(TITLE);
-  }
-  return value;
+  );
 }

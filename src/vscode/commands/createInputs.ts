@@ -3,6 +3,7 @@ import type { Agent } from '../../core/agent';
 import { CancelledError, GitisoError, describeCause } from '../../core/errors';
 import { validateAgentId, validateRepoUrl } from '../../core/names';
 import { readSettings } from '../config';
+import { BACK, inputStep, placeInput, type StepPlace, type StepResult } from './multiStepInput';
 import { listRemoteBranches, readWorkspaceRepo } from '../workspaceRepo';
 
 const TITLE = 'Create Agent';
@@ -14,31 +15,31 @@ export function requireTrustedWorkspace(): void {
   }
 }
 
-/** Step 1: the repository, defaulting to the open folder's origin. */
-export async function askRepository(title = TITLE): Promise<string> {
+/** Where Create Agent's steps are by default. */
+const CREATE_AGENT_STEPS = 3;
+
+/** The repository, defaulting to what was typed before (back from a later step), else the open folder's origin (Create Agent's step 1). */
+export async function askRepository(place: StepPlace = { title: TITLE, step: 1, totalSteps: CREATE_AGENT_STEPS }, typed = ''): Promise<StepResult<string>> {
   const repo = await readWorkspaceRepo();
-  const url = await vscode.window.showInputBox({
-    title: `${title} (1/3): Repository`,
-    prompt: 'URL of the repository the agent clones (https, ssh or git). Credentials stay on this machine.',
-    value: repo?.originUrl ?? '',
-    placeHolder: 'https://example.com/team/project.git',
-    ignoreFocusOut: true,
-    validateInput: (value) => messageOf(() => validateRepoUrl(value)),
-  });
-  if (url === undefined) {
-    throw new CancelledError(title);
-  }
-  return url.trim();
+  const url = await inputStep(
+    { ...place, title: `${place.title}: Repository` },
+    {
+      prompt: 'URL of the repository the agent clones (https, ssh or git). Credentials stay on this machine.',
+      value: typed || (repo?.originUrl ?? ''),
+      placeholder: 'https://example.com/team/project.git',
+      validate: (value) => messageOf(() => validateRepoUrl(value)),
+    },
+  );
+  return url === BACK ? BACK : url.trim();
 }
 
-/** Step 2: the base branch, picked from the remote's branches; anything typed is accepted too. */
-export async function askBaseBranch(repoUrl: string, title = TITLE): Promise<string | undefined> {
+/** The base branch, picked from the remote's branches; anything typed is accepted too; undefined for the remote's default (Create Agent's step 2). */
+export async function askBaseBranch(repoUrl: string, place: StepPlace = { title: TITLE, step: 2, totalSteps: CREATE_AGENT_STEPS }): Promise<StepResult<string | undefined>> {
   const repo = await readWorkspaceRepo();
   const preferred = readSettings().defaultBaseBranch || (repo?.originUrl === repoUrl ? repo.currentBranch : undefined);
   const pick = vscode.window.createQuickPick<vscode.QuickPickItem>();
-  pick.title = `${title} (2/3): Base branch`;
+  placeInput(pick, { ...place, title: `${place.title}: Base branch` });
   pick.placeholder = 'Branch the agent starts from (type a name, or leave empty for the remote default)';
-  pick.ignoreFocusOut = true;
   pick.busy = true;
   const remoteDefault: vscode.QuickPickItem = { label: '$(star) remote default', description: "the remote's HEAD" };
   pick.items = preferred ? [{ label: preferred, description: 'current branch' }, remoteDefault] : [remoteDefault];
@@ -53,35 +54,32 @@ export async function askBaseBranch(repoUrl: string, title = TITLE): Promise<str
     },
   );
   pick.show();
-  const chosen = await new Promise<string | undefined | null>((resolve) => {
+  const chosen = await new Promise<StepResult<string | undefined> | null>((resolve) => {
+    pick.onDidTriggerButton((button) => button === vscode.QuickInputButtons.Back && resolve(BACK));
     pick.onDidAccept(() => {
       const item = pick.selectedItems[0];
       resolve(item ? (item === remoteDefault || item.label === remoteDefault.label ? undefined : item.label) : pick.value.trim() || undefined);
-      pick.hide();
     });
     pick.onDidHide(() => resolve(null));
   });
   pick.dispose();
   if (chosen === null) {
-    throw new CancelledError(title);
+    throw new CancelledError(place.title);
   }
   return chosen;
 }
 
-/** Step 3: the agent id, a free `agent-N` suggested, checked as it is typed. */
-export async function askAgentId(agents: readonly Agent[], title = TITLE): Promise<string> {
+/** The agent id, a free `agent-N` suggested, checked as it is typed (Create Agent's step 3). */
+export async function askAgentId(agents: readonly Agent[], place: StepPlace = { title: TITLE, step: 3, totalSteps: CREATE_AGENT_STEPS }): Promise<StepResult<string>> {
   const taken = new Set(agents.map((agent) => agent.id));
-  const id = await vscode.window.showInputBox({
-    title: `${title} (3/3): Agent id`,
-    prompt: 'Names the container (gitiso-ID) and the branch (gitiso/ID)',
-    value: freeIds(taken, 'agent', 1)[0],
-    ignoreFocusOut: true,
-    validateInput: (value) => (taken.has(value) ? `agent '${value}' already exists` : messageOf(() => validateAgentId(value))),
-  });
-  if (id === undefined) {
-    throw new CancelledError(title);
-  }
-  return id;
+  return inputStep(
+    { ...place, title: `${place.title}: Agent id` },
+    {
+      prompt: 'Names the container (gitiso-ID) and the branch (gitiso/ID)',
+      value: freeIds(taken, 'agent', 1)[0] ?? 'agent-1',
+      validate: (value) => (taken.has(value) ? `agent '${value}' already exists` : messageOf(() => validateAgentId(value))),
+    },
+  );
 }
 
 /** `count` ids `prefix-N` that are not taken, lowest N first. */

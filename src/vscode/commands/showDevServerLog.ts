@@ -2,6 +2,7 @@ import type * as vscode from 'vscode';
 import { DEV_LOG } from '../../core/dev/devServers';
 import { createAgentTerminal } from '../terminal/agentTerminal';
 import type { CommandContext } from './context';
+import { stillRuns } from './openTerminal';
 import { isRunning, pickAgent, type AgentTarget } from './pickAgents';
 
 /** Show Dev Server Log: the log, followed live, in a terminal (colours and all); closing it stops only the view. */
@@ -12,6 +13,7 @@ export async function showDevServerLog(ctx: CommandContext, target?: AgentTarget
     containerId: agent.containerId,
     name: `dev: ${agent.id}`,
     command: ['tail', '-n', '500', '-F', DEV_LOG],
+    stillRuns: () => stillRuns(ctx, agent),
   });
   terminal.show();
   return terminal;

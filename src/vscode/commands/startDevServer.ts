@@ -25,6 +25,7 @@ export async function startDevServer(ctx: CommandContext, target?: AgentTarget, 
       }
     },
   );
+  ctx.devStates.set(agent.id, true);
   ctx.log.info(`dev server of '${agent.id}': ${result.command} on ${result.port}${result.forward ? ` → ${result.forward.url}` : ''}`);
   if (restart) {
     ctx.previews.reload(agent.id);

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { Gitiso } from '../composition';
 import { ContextKeys } from '../contextKeys';
+import { attentionBadge } from '../views/agentRowText';
 import type { AgentsTreeNode } from '../views/agentsTreeProvider';
 import { readWorkspaceRepo } from '../workspaceRepo';
 
@@ -13,7 +14,12 @@ export class ContextKeysController implements vscode.Disposable {
     private readonly gitiso: Gitiso,
     private readonly view: vscode.TreeView<AgentsTreeNode>,
   ) {
-    this.subscriptions = [gitiso.onDidChangeAgents(() => this.updateAgentKeys()), vscode.workspace.onDidChangeWorkspaceFolders(() => this.updateRepositoryKey())];
+    this.subscriptions = [
+      gitiso.onDidChangeAgents(() => this.updateAgentKeys()),
+      // A process killed at the memory limit shows in the stats, not in the agent's state.
+      gitiso.onDidChangeStats(() => this.updateBadge()),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.updateRepositoryKey()),
+    ];
     this.updateAgentKeys();
     this.updateRepositoryKey();
   }
@@ -29,7 +35,15 @@ export class ContextKeysController implements vscode.Disposable {
     const count = model.agents.length;
     this.keys.set('gitiso.engineState', kind === 'unknown' ? 'connecting' : kind);
     this.keys.set('gitiso.agentCount', count);
-    this.view.badge = count > 0 ? { value: count, tooltip: count === 1 ? '1 agent' : `${count} agents` } : undefined;
+    this.updateBadge();
+  }
+
+  /** Set only when it changes: stats come every few seconds. */
+  private updateBadge(): void {
+    const badge = attentionBadge(this.gitiso.model.agents, (agentId) => this.gitiso.stats.current.get(agentId));
+    if (badge?.value !== this.view.badge?.value || badge?.tooltip !== this.view.badge?.tooltip) {
+      this.view.badge = badge;
+    }
   }
 
   private updateRepositoryKey(): void {

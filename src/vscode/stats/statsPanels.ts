@@ -73,6 +73,11 @@ ${scriptTag(webview.asWebviewUri(webviewScriptUri(this.extensionUri, 'stats.js')
     return panel;
   }
 
+  /** Closes an agent's panel (its agent stopped or went: its chart would only freeze). */
+  closeFor(agentId: string): void {
+    this.panels.get(agentId)?.dispose();
+  }
+
   private pushAll(): void {
     for (const [agentId, panel] of this.panels) {
       this.push(agentId, panel);

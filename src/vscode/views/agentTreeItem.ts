@@ -1,17 +1,18 @@
 import * as vscode from 'vscode';
-import { isRunning, type Agent, type AgentState } from '../../core/agent';
+import { isRunning, type Agent } from '../../core/agent';
 import type { CreateProgress } from '../../core/create/createRequest';
 import { formatBytes } from '../../core/limits/agentLimits';
 import type { AgentStats } from '../../core/stats/statsSampler';
+import { contextValueOf, rowDescription, rowStatusOf, statusWord, type RowStatus } from './agentRowText';
 
-const STATE_ICONS: Record<AgentState, vscode.ThemeIcon> = {
+const STATUS_ICONS: Record<RowStatus, vscode.ThemeIcon> = {
   creating: new vscode.ThemeIcon('loading~spin'),
   ready: new vscode.ThemeIcon('vm-running', new vscode.ThemeColor('testing.iconPassed')),
   stopped: new vscode.ThemeIcon('debug-stop', new vscode.ThemeColor('disabledForeground')),
   error: new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground')),
+  'oom-killed': new vscode.ThemeIcon('flame', new vscode.ThemeColor('errorForeground')),
+  'install-failed': new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')),
 };
-
-const WARNING_ICON = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
 
 /** What an agent's row shows. */
 export interface AgentRowState {
@@ -19,6 +20,8 @@ export interface AgentRowState {
   readonly progress?: CreateProgress;
   readonly forwardCount: number;
   readonly stats?: AgentStats;
+  /** A dev server runs in it, as far as this window knows. */
+  readonly devRunning?: boolean;
 }
 
 /**
@@ -55,28 +58,19 @@ export class AgentTreeItem extends vscode.TreeItem {
     const { agent, progress, forwardCount, stats } = this.state;
     // Expanded when it has forwarded ports: they are what the user came to open. A running agent has its Changes beneath.
     this.collapsibleState = forwardCount > 0 ? vscode.TreeItemCollapsibleState.Expanded : isRunning(agent) ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None;
-    const step = progress && agent.state === 'creating' ? ` · ${progress.message}${progress.percent === undefined ? '' : ` ${progress.percent}%`}` : '';
-    const oom = stats?.oomKills ? ` · out of memory (${stats.oomKills} killed)` : '';
-    const cost = stats ? ` · ${stats.cpuPercent.toFixed(0)}% · ${formatBytes(stats.memoryBytes)}${oom}` : '';
-    this.description = `${agent.sessionBranch} · ${agent.state}${step}${cost}`;
-    this.iconPath = agent.state === 'ready' && (agent.setupError || stats?.oomKills) ? WARNING_ICON : STATE_ICONS[agent.state];
-    this.contextValue = contextValueOf(agent);
-    this.tooltip = tooltipOf(agent, stats);
-    this.accessibilityInformation = { label: `agent ${agent.id}, ${agent.state}, branch ${agent.sessionBranch}` };
+    const status = rowStatusOf(agent, stats);
+    this.description = rowDescription({ agent, progress, stats });
+    this.iconPath = STATUS_ICONS[status];
+    this.contextValue = contextValueOf(agent, { devRunning: this.state.devRunning, forwarded: forwardCount > 0 });
+    this.tooltip = tooltipOf(agent, stats, progress);
+    this.accessibilityInformation = { label: `agent ${agent.id}, ${statusWord(status)}, branch ${agent.sessionBranch}` };
   }
 }
 
-/** `;`-joined flags, matched in package.json with `viewItem =~ /;running;/`. */
-export function contextValueOf(agent: Agent): string {
-  const flags = ['agent', agent.state];
-  if (agent.state === 'ready' || agent.state === 'error') {
-    flags.push('running');
-  }
-  return `;${flags.join(';')};`;
-}
-
-function tooltipOf(agent: Agent, stats: AgentStats | undefined): vscode.MarkdownString {
+/** Everything the description leaves out; plain Markdown, never trusted (the agent's reason and labels are its own words). */
+function tooltipOf(agent: Agent, stats: AgentStats | undefined, progress: CreateProgress | undefined): vscode.MarkdownString {
   const rows: [string, string][] = [
+    ['Step', agent.state === 'creating' && progress ? `${progress.message}${progress.percent === undefined ? '' : ` ${progress.percent}%`}` : ''],
     ['Repository', agent.repoUrl],
     ['Base branch', agent.baseBranch || '(remote default)'],
     ['Session branch', agent.sessionBranch],
@@ -102,9 +96,11 @@ function tooltipOf(agent: Agent, stats: AgentStats | undefined): vscode.Markdown
   if (agent.reason) {
     rows.push([agent.state === 'error' ? 'Error' : 'Status', agent.reason]);
   }
-  const markdown = new vscode.MarkdownString(`**${escape(agent.id)}** · ${agent.state}\n\n| | |\n|---|---|\n`);
+  const markdown = new vscode.MarkdownString(`**${escape(agent.id)}** · ${statusWord(rowStatusOf(agent, stats))}\n\n| | |\n|---|---|\n`);
+  markdown.isTrusted = false;
+  markdown.supportHtml = false;
   for (const [name, value] of rows.filter(([, value]) => value)) {
-    markdown.appendMarkdown(`| ${name} | \`${value.replace(/[|`]/g, '')}\` |\n`);
+    markdown.appendMarkdown(`| ${name} | \`${value.replace(/[|`]/g, '').replace(/\s+/g, ' ')}\` |\n`);
   }
   return markdown;
 }

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { isRunning, type Agent } from '../../core/agent';
 import { describeCause } from '../../core/errors';
 import type { Gitiso } from '../composition';
+import type { DevServerStates } from '../devServerStates';
 import type { AgentChangesCache } from '../review/agentChanges';
 import { AgentTreeItem, type AgentRowState } from './agentTreeItem';
 import { ChangedFileTreeItem } from './changedFileTreeItem';
@@ -38,8 +39,10 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
   constructor(
     private readonly gitiso: Gitiso,
     private readonly changes: AgentChangesCache,
+    private readonly devStates: DevServerStates,
   ) {
     this.subscriptions = [
+      devStates.onDidChange((agentId) => this.refreshRows((row) => row.agent.id === agentId)),
       changes.onDidChange((agentId) => this.refreshChanges(agentId)),
       gitiso.onDidChangeAgents(() => this.refreshAll()),
       gitiso.onDidChangeForwards((agentId) => this.refreshRows((row) => row.agent.id === agentId)),
@@ -149,7 +152,7 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
 
   private rowStateOf(agent: Agent): AgentRowState {
     const { model, ports, stats } = this.gitiso;
-    return { agent, progress: model.progressOf(agent.id), forwardCount: ports.forwards(agent.id).length, stats: stats.current.get(agent.id) };
+    return { agent, progress: model.progressOf(agent.id), forwardCount: ports.forwards(agent.id).length, stats: stats.current.get(agent.id), devRunning: this.devStates.isRunning(agent.id) };
   }
 
   private refreshAll(): void {
