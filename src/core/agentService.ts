@@ -8,6 +8,7 @@ import { LIMIT_LABEL } from './docker/containerSpec';
 import type { Engine } from './docker/engine';
 import { AgentNotFoundError, AgentNotRunningError, describeCause, SyncFailedError } from './errors';
 import { gitFailure } from './git/gitFailure';
+import { OBJECT_ID } from './git/objectId';
 import type { ObjectPool } from './git/objectPool';
 import type { Admission } from './limits/admission';
 import { BUDGET_FILE, budgetJson, DEFAULT_LIMITS, type AgentLimits } from './limits/agentLimits';
@@ -142,7 +143,7 @@ export class AgentService {
     const tracking = `refs/remotes/origin/${latest.branch}`;
     // What the agent's git prints goes into the host's git: only an object id, else unknown (the whole history is sent).
     const printed = (await this.exec.git(id, ['rev-parse', '--verify', '--quiet', tracking], options)).stdout.trim();
-    const current = /^[0-9a-f]{40}$|^[0-9a-f]{64}$/.test(printed) ? printed : '';
+    const current = OBJECT_ID.test(printed) ? printed : '';
     if (current === latest.commit) {
       return { branch: latest.branch, from: current, to: current };
     }

@@ -2,7 +2,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import type { AgentExec } from '../agentExec';
 import { BringHomeError, TooLargeError } from '../errors';
 import { gitFailure } from '../git/gitFailure';
-import { OBJECT_ID } from './bundleHeader';
+import { OBJECT_ID } from '../git/objectId';
 
 /**
  * Run in the agent as `sh -c SCRIPT gitiso-export BRANCH TEMPREF EXCLUDE…`:

@@ -1,7 +1,6 @@
 import { InvalidInputError } from '../errors';
+import { OBJECT_ID } from '../git/objectId';
 
-/** An object id as git prints it: SHA-1 or SHA-256, lower-case hex. */
-export const OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
 /** The header of a git bundle: which commits it needs the receiver to have, and which refs it says it holds. */
 export interface BundleHeader {

@@ -1,5 +1,5 @@
 import * as tar from 'tar-stream';
-import { InvalidInputError } from '../errors';
+import { checkedCommit } from '../git/objectId';
 import { hostGit } from '../git/nonInteractiveGit';
 
 /** Many files at one commit of a mirror. */
@@ -17,7 +17,6 @@ export interface FilesAt {
 /** A file's content; `too-large` past maxBytes; `missing` when the commit has no regular file there. */
 export type FileAtCommit = Buffer | 'too-large' | 'missing';
 
-const OBJECT_ID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 /** Paths per `git archive`: well inside any command-line limit. */
 const PATHS_PER_ARCHIVE = 200;
 
@@ -30,9 +29,7 @@ const PATHS_PER_ARCHIVE = 200;
  * in a bare mirror), so `export-subst` or `export-ignore` cannot change what is shown.
  */
 export async function readFilesAtCommit(at: FilesAt): Promise<Map<string, FileAtCommit>> {
-  if (!OBJECT_ID.test(at.commit)) {
-    throw new InvalidInputError(`'${at.commit.slice(0, 80)}' is not a commit id`);
-  }
+  checkedCommit(at.commit);
   const git = await hostGit({ baseDir: at.poolPath, signal: at.signal });
   const wanted = [...new Set(at.paths.map((path) => path.replace(/^\/+/, '')).filter(Boolean))];
   const result = new Map<string, FileAtCommit>();
@@ -58,7 +55,7 @@ export async function readFilesAtCommit(at: FilesAt): Promise<Map<string, FileAt
   }
   for (let start = 0; start < toRead.length; start += PATHS_PER_ARCHIVE) {
     const chunk = toRead.slice(start, start + PATHS_PER_ARCHIVE);
-    const archived = await archiveOf(await hostGit({ baseDir: at.poolPath, signal: at.signal }), at.commit, chunk);
+    const archived = await archiveOf(git, at.commit, chunk);
     const asked = new Set(chunk);
     for (const [path, content] of await filesOfTar(archived)) {
       if (asked.has(path)) {

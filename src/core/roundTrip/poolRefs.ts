@@ -1,7 +1,8 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { SimpleGit } from 'simple-git';
 import { hostGit } from '../git/nonInteractiveGit';
-import { MAX_BUNDLE_HEADER_BYTES, OBJECT_ID, parseBundleHeader, type BundleHeader } from './bundleHeader';
+import { OBJECT_ID } from '../git/objectId';
+import { MAX_BUNDLE_HEADER_BYTES, parseBundleHeader, type BundleHeader } from './bundleHeader';
 
 /** Where an agent's work lives in the pool: `refs/gitiso/<id>/{head,worktree,base}`. */
 export function workRefs(id: string): { head: string; worktree: string; base: string; prefix: string } {

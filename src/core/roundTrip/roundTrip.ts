@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SimpleGit } from 'simple-git';
 import type { Agent } from '../agent';
 import type { AgentExec } from '../agentExec';
 import type { AgentService } from '../agentService';
-import { asError, BringHomeError, describeCause, InvalidInputError, isCancellation, TooLargeError } from '../errors';
+import { asError, BringHomeError, describeCause, isCancellation, TooLargeError } from '../errors';
 import { gitFailure } from '../git/gitFailure';
 import { hostGit } from '../git/nonInteractiveGit';
 import type { ObjectPool } from '../git/objectPool';
@@ -13,12 +13,12 @@ import { silentLogger, type Logger } from '../logger';
 import { validateBranchName } from '../names';
 import { makeOwnedTempDir } from '../tempDir';
 import { exportWork, type ExportResult } from './agentExport';
-import { OBJECT_ID } from './bundleHeader';
+import { checkedCommit, OBJECT_ID } from '../git/objectId';
 import { parseChangedFiles } from './changedFiles';
 import { isAncestor } from '../git/ancestry';
-import { commitOf, deleteWorkRefs, fetchBundle, hasCommits, readBundleHeader, workRefs } from './poolRefs';
+import { commitOf, fetchBundle, hasCommits, readBundleHeader, workRefs } from './poolRefs';
 import { pushFromHost } from './hostPush';
-import { ensureWorkRepo, workRepoPath } from './workRepo';
+import { ensureWorkRepo } from './workRepo';
 import type { AgentWork, ChangedFile, PushOutcome } from './roundTripTypes';
 
 /** The most an agent may send the host in one bring-home, unless CoreOptions say otherwise. */
@@ -184,15 +184,6 @@ git rev-parse --verify --quiet "refs/heads/$1" || echo none
     return outcome;
   }
 
-  /** Deletes the agent's refs on the host: in its repository's work repository when the URL is known, else in every one. */
-  async forget(id: string, repoUrl?: string): Promise<void> {
-    const url = repoUrl ?? (await this.options.agents.get(id).then((agent) => agent.repoUrl, () => undefined));
-    const repos = url ? [workRepoPath(this.options.pool, url)] : allWorkRepos(join(this.options.pool.root, 'work'));
-    for (const repo of repos.filter((path) => existsSync(join(path, 'HEAD')))) {
-      await deleteWorkRefs(repo, id).catch((error: unknown) => this.log.warn(`round trip: could not forget '${id}''s refs in ${repo}: ${describeCause(error)}`));
-    }
-  }
-
   /** The mirror's path, made first when there is none yet (an agent cloned from the remote). */
   private async mirrorOf(repoUrl: string, signal: AbortSignal | undefined): Promise<string> {
     const path = this.options.pool.pathFor(repoUrl);
@@ -263,13 +254,6 @@ git rev-parse --verify --quiet "refs/heads/$1" || echo none
   }
 }
 
-function checkedCommit(commit: string): string {
-  if (!OBJECT_ID.test(commit)) {
-    throw new InvalidInputError(`'${commit.slice(0, 80)}' is not a commit id`);
-  }
-  return commit;
-}
-
 async function mergeBase(git: SimpleGit, a: string, b: string): Promise<string | undefined> {
   const base = (await git.raw(['merge-base', a, b]).catch(() => '')).trim();
   return OBJECT_ID.test(base) ? base : undefined;
@@ -296,12 +280,4 @@ async function readRefs(git: SimpleGit, refs: readonly string[]): Promise<Map<st
     }
   }
   return found;
-}
-
-function allWorkRepos(root: string): string[] {
-  try {
-    return readdirSync(root).filter((name) => name.endsWith('.git')).map((name) => join(root, name));
-  } catch {
-    return [];
-  }
 }

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { OBJECT_ID } from '../../core/git/objectId';
 
 /** Read-only blobs of an agent's work in the host's pool: `gitiso-object://<agent>/<path>?<commit>`. */
 export const OBJECT_SCHEME = 'gitiso-object';
@@ -6,8 +7,6 @@ export const OBJECT_SCHEME = 'gitiso-object';
 export const AGENT_SCHEME = 'gitiso-agent';
 /** A changed file's row in the tree, carrying its status for the decorations: `gitiso-change://<agent>/<path>?<status>`. */
 export const CHANGE_SCHEME = 'gitiso-change';
-
-const COMMIT = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 
 /** A file as it is at `commit` in the agent's work on the host. */
 export function objectUri(agentId: string, commit: string, path: string): vscode.Uri {
@@ -17,7 +16,7 @@ export function objectUri(agentId: string, commit: string, path: string): vscode
 /** What an object URI names; undefined for one gitiso did not make (the commit must be a full object id). */
 export function parseObjectUri(uri: vscode.Uri): { agentId: string; commit: string; path: string } | undefined {
   const path = uri.path.replace(/^\//, '');
-  if (uri.scheme !== OBJECT_SCHEME || !uri.authority || !COMMIT.test(uri.query) || !path) {
+  if (uri.scheme !== OBJECT_SCHEME || !uri.authority || !OBJECT_ID.test(uri.query) || !path) {
     return undefined;
   }
   return { agentId: uri.authority, commit: uri.query, path };
