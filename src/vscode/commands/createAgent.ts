@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { Agent } from '../../core/agent';
 import type { CreatePhase, CreateRequest } from '../../core/create/createRequest';
 import { readSettings } from '../config';
+import { withCancellableProgress } from '../progress';
 import type { CommandContext } from './context';
 import { admitOrConfirm } from './admitAgents';
 import { askAgentId, askBaseBranch, askRepository, requireTrustedWorkspace } from './createInputs';
@@ -50,29 +51,20 @@ export async function createAgent(ctx: CommandContext, given?: Partial<CreateReq
   const request: CreateRequest = { id, repoUrl, baseBranch, image: given?.image ?? readSettings().image, env: given?.env, copyFrom };
 
   await admitOrConfirm(ctx, [request]);
-  const agent = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Creating agent ${id}`, cancellable: true },
-    async (progress, token) => {
-      const abort = new AbortController();
-      const cancel = token.onCancellationRequested(() => abort.abort());
-      let reported = 0;
-      try {
-        return await model.create(request, {
-          signal: abort.signal,
-          force: true, // admitted, or confirmed by the user, just now
-          onProgress: (step) => {
-            // Notification progress adds increments; report git's percentage as a share of the bar.
-            const target = step.phase === 'cloning' && step.percent !== undefined ? 10 + Math.round(step.percent * 0.8) : PHASE_SHARE[step.phase];
-            const increment = Math.max(0, target - reported);
-            reported = Math.max(reported, target);
-            progress.report({ message: `${step.message}${step.percent === undefined ? '' : ` ${step.percent}%`}`, increment });
-          },
-        });
-      } finally {
-        cancel.dispose();
-      }
-    },
-  );
+  const agent = await withCancellableProgress({ title: `Creating agent ${id}` }, (signal, progress) => {
+    let reported = 0;
+    return model.create(request, {
+      signal,
+      force: true, // admitted, or confirmed by the user, just now
+      onProgress: (step) => {
+        // Notification progress adds increments; report git's percentage as a share of the bar.
+        const target = step.phase === 'cloning' && step.percent !== undefined ? 10 + Math.round(step.percent * 0.8) : PHASE_SHARE[step.phase];
+        const increment = Math.max(0, target - reported);
+        reported = Math.max(reported, target);
+        progress.report({ message: `${step.message}${step.percent === undefined ? '' : ` ${step.percent}%`}`, increment });
+      },
+    });
+  });
   ctx.log.info(`agent '${agent.id}' is ready on ${agent.sessionBranch}`);
   void vscode.window.showInformationMessage(`Agent ${agent.id} is ready on ${agent.sessionBranch}.`, 'Open Terminal').then((choice) => {
     if (choice === 'Open Terminal') {

@@ -3,6 +3,7 @@ import type { Agent } from '../../core/agent';
 import { isCancellation, describeCause } from '../../core/errors';
 import { validateAgentId } from '../../core/names';
 import { readSettings } from '../config';
+import { withCancellableProgress } from '../progress';
 import type { CommandContext } from './context';
 import { admitOrConfirm } from './admitAgents';
 import { askBaseBranch, askRepository, freeIds, requireTrustedWorkspace } from './createInputs';
@@ -75,39 +76,33 @@ export async function createAgents(ctx: CommandContext, given: CreateAgentsOptio
 
   // The burst is admitted (or confirmed) as a whole, before anything is made.
   await admitOrConfirm(ctx, ids.map((id) => ({ id, repoUrl })));
-  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Creating ${count} agents`, cancellable: true }, async (progress, token) => {
-    const abort = new AbortController();
-    const cancel = token.onCancellationRequested(() => abort.abort());
+  return withCancellableProgress({ title: `Creating ${count} agents` }, async (signal, progress) => {
     const created: Agent[] = [];
     const failed: string[] = [];
-    try {
-      await model.createMany(
-        ids.map((id) => ({ id, repoUrl, baseBranch, image: settings.image, copyFrom })),
-        {
-          signal: abort.signal,
-          force: true, // admitted, or confirmed by the user, just now
-          concurrency: settings.createConcurrency,
-          onSettled: (outcome) => {
-            if ('agent' in outcome) {
-              created.push(outcome.agent);
-            } else if (!isCancellation(outcome.error)) {
-              failed.push(`${outcome.id}: ${describeCause(outcome.error)}`);
-              ctx.log.error(`agent '${outcome.id}' could not be created: ${describeCause(outcome.error)}`);
-            }
-            progress.report({ message: `${created.length} of ${count} ready${failed.length ? `, ${failed.length} failed` : ''}`, increment: 100 / count });
-          },
+    await model.createMany(
+      ids.map((id) => ({ id, repoUrl, baseBranch, image: settings.image, copyFrom })),
+      {
+        signal,
+        force: true, // admitted, or confirmed by the user, just now
+        concurrency: settings.createConcurrency,
+        onSettled: (outcome) => {
+          if ('agent' in outcome) {
+            created.push(outcome.agent);
+          } else if (!isCancellation(outcome.error)) {
+            failed.push(`${outcome.id}: ${describeCause(outcome.error)}`);
+            ctx.log.error(`agent '${outcome.id}' could not be created: ${describeCause(outcome.error)}`);
+          }
+          progress.report({ message: `${created.length} of ${count} ready${failed.length ? `, ${failed.length} failed` : ''}`, increment: 100 / count });
         },
-      );
-    } finally {
-      cancel.dispose();
-    }
+      },
+    );
     if (failed.length > 0) {
       void vscode.window.showErrorMessage(`gitiso: ${failed.length} of ${count} agents could not be created: ${failed.join('; ')}`, 'Show Log').then((choice) => {
         if (choice === 'Show Log') {
           ctx.log.show();
         }
       });
-    } else if (!abort.signal.aborted) {
+    } else if (!signal.aborted) {
       void vscode.window.showInformationMessage(`${created.length} agents are ready: ${created.map((agent) => agent.id).join(', ')}.`);
     }
     return created;

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { isRunning } from '../../core/agent';
 import type { PushOutcome } from '../../core/roundTrip/roundTripTypes';
+import { withCancellableProgress } from '../progress';
 import type { CommandContext } from './context';
 import { pickAgent, type AgentTarget } from './pickAgents';
 
@@ -11,11 +12,9 @@ import { pickAgent, type AgentTarget } from './pickAgents';
  */
 export async function pushBranch(ctx: CommandContext, target?: AgentTarget): Promise<PushOutcome> {
   const agent = await pickAgent(ctx.gitiso, target, 'Push Branch', isRunning);
-  const outcome = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Pushing ${agent.sessionBranch} from this machine`, cancellable: true }, (progress, token) => {
-    const abort = new AbortController();
-    token.onCancellationRequested(() => abort.abort());
-    return ctx.gitiso.roundTrip.push(agent.id, { signal: abort.signal, onProgress: (message: string) => progress.report({ message }) });
-  });
+  const outcome = await withCancellableProgress({ title: `Pushing ${agent.sessionBranch} from this machine` }, (signal, progress) =>
+    ctx.gitiso.roundTrip.push(agent.id, { signal, onProgress: (message: string) => progress.report({ message }) }),
+  );
   ctx.outputs.get(agent.id).appendLine(`push: ${outcome.sentence}`);
   if (outcome.kind === 'rejected') {
     void vscode.window.showWarningMessage(outcome.sentence);

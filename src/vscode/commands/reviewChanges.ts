@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { isRunning } from '../../core/agent';
 import { baseName, filesChanged } from '../review/changeStatus';
 import { reviewSidesOf } from '../review/reviewSides';
+import { withCancellableProgress } from '../progress';
 import type { CommandContext } from './context';
 import { pickAgent, type AgentTarget } from './pickAgents';
 
@@ -22,12 +23,10 @@ export interface ReviewOpened {
 export async function reviewChanges(ctx: CommandContext, target?: AgentTarget): Promise<ReviewOpened | undefined> {
   const agent = await pickAgent(ctx.gitiso, target, 'Review Changes', isRunning);
   const started = performance.now();
-  const { work, files } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Bringing ${agent.id}'s work home`, cancellable: true }, async (_progress, token) => {
-    const abort = new AbortController();
-    token.onCancellationRequested(() => abort.abort());
-    const changes = await ctx.changes.load(agent.id, abort.signal);
+  const { work, files } = await withCancellableProgress({ title: `Bringing ${agent.id}'s work home` }, async (signal) => {
+    const changes = await ctx.changes.load(agent.id, signal);
     // Both sides of every file in a few git processes, before the editor asks for them one by one.
-    await ctx.objects.prefetch(changes.work, changes.files, abort.signal);
+    await ctx.objects.prefetch(changes.work, changes.files, signal);
     return changes;
   });
   const against = baseName(agent.baseBranch, work.base);

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { ExecResult } from '../../core/docker/exec';
 import { CancelledError, describeCause } from '../../core/errors';
 import { splitCommandLine } from '../../core/commandLine';
+import { withCancellableProgress } from '../progress';
 import type { CommandContext } from './context';
 import { pickAgent, type AgentTarget } from './pickAgents';
 
@@ -43,15 +44,13 @@ export async function runGitInAgent(ctx: CommandContext, agentId: string, args: 
   const channel = ctx.outputs.get(agentId);
   channel.show(true);
   channel.appendLine(`$ git ${args.map(quote).join(' ')}`);
-  const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `git ${args[0] ?? ''} in ${agentId}`, cancellable: true }, (_progress, token) => {
-    const abort = new AbortController();
-    token.onCancellationRequested(() => abort.abort());
-    return ctx.gitiso.exec.git(agentId, args, {
-      signal: abort.signal,
+  const result = await withCancellableProgress({ title: `git ${args[0] ?? ''} in ${agentId}`, location: vscode.ProgressLocation.Window }, (signal) =>
+    ctx.gitiso.exec.git(agentId, args, {
+      signal,
       onStdout: (chunk) => channel.append(chunk.toString('utf8')),
       onStderr: (chunk) => channel.append(chunk.toString('utf8')),
-    });
-  });
+    }),
+  );
   channel.appendLine(`[exit code ${result.exitCode}]`);
   channel.appendLine('');
   return result;

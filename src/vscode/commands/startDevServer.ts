@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { DevStartResult } from '../../core/dev/devServers';
+import { withCancellableProgress } from '../progress';
 import type { CommandContext } from './context';
 import { isRunning, pickAgent, type AgentTarget } from './pickAgents';
 
@@ -11,20 +12,11 @@ import { isRunning, pickAgent, type AgentTarget } from './pickAgents';
 export async function startDevServer(ctx: CommandContext, target?: AgentTarget, restart = false): Promise<DevStartResult> {
   const title = restart ? 'Restart Dev Server' : 'Start Dev Server';
   const agent = await pickAgent(ctx.gitiso, target, title, isRunning);
-  const result = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `${restart ? 'Restarting' : 'Starting'} the dev server of ${agent.id}`, cancellable: true },
-    async (progress, token) => {
-      const abort = new AbortController();
-      const cancel = token.onCancellationRequested(() => abort.abort());
-      try {
-        progress.report({ message: 'waiting for its port…' });
-        const servers = ctx.gitiso.devServers;
-        return await (restart ? servers.restart(agent.id, { forward: true, signal: abort.signal }) : servers.start(agent.id, { forward: true, signal: abort.signal }));
-      } finally {
-        cancel.dispose();
-      }
-    },
-  );
+  const result = await withCancellableProgress({ title: `${restart ? 'Restarting' : 'Starting'} the dev server of ${agent.id}` }, async (signal, progress) => {
+    progress.report({ message: 'waiting for its port…' });
+    const servers = ctx.gitiso.devServers;
+    return restart ? servers.restart(agent.id, { forward: true, signal }) : servers.start(agent.id, { forward: true, signal });
+  });
   ctx.devStates.set(agent.id, true);
   ctx.log.info(`dev server of '${agent.id}': ${result.command} on ${result.port}${result.forward ? ` → ${result.forward.url}` : ''}`);
   if (restart) {

@@ -4,6 +4,7 @@ import { isRunning, type Agent } from '../../core/agent';
 import { GitisoError } from '../../core/errors';
 import type { ApplyOutcome, MergeOutcome } from '../../core/roundTrip/roundTripTypes';
 import { workspaceRepoFor } from '../workspaceRepo';
+import { withCancellableProgress } from '../progress';
 import type { CommandContext } from './context';
 import { pickAgent, type AgentTarget } from './pickAgents';
 
@@ -19,11 +20,7 @@ async function intoWorkspace<T>(ctx: CommandContext, target: AgentTarget, how: {
     throw new GitisoError(`${how.title}: no open folder is a git repository; open a checkout of ${agent.repoUrl} first`);
   }
   // The core brings the agent's latest work home first, then takes it from the pool.
-  const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `${how.doing} ${agent.id}'s work`, cancellable: true }, (_progress, token) => {
-    const abort = new AbortController();
-    token.onCancellationRequested(() => abort.abort());
-    return how.run(agent, dir, abort.signal);
-  });
+  const result = await withCancellableProgress({ title: `${how.doing} ${agent.id}'s work` }, (signal) => how.run(agent, dir, signal));
   refreshSourceControl(dir);
   return { agent, dir, result };
 }
