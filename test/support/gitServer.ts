@@ -60,11 +60,7 @@ export class GitServer {
 
   /** The commit a branch points at on the server, or undefined. */
   branchCommit(name: string, branch: string): string | undefined {
-    try {
-      return git(this.barePath(name), 'rev-parse', '--verify', '--quiet', `refs/heads/${branch}`);
-    } catch {
-      return undefined;
-    }
+    return branchCommitOf(this.barePath(name), branch);
   }
 
   async stop(): Promise<void> {
@@ -144,4 +140,13 @@ export function freePort(address: string): Promise<number> {
       probe.close(() => resolve(port));
     });
   });
+}
+
+/** The commit a branch points at in a bare repository on disk, or undefined. */
+export function branchCommitOf(barePath: string, branch: string): string | undefined {
+  try {
+    return git(barePath, 'rev-parse', '--verify', '--quiet', `refs/heads/${branch}`);
+  } catch {
+    return undefined;
+  }
 }

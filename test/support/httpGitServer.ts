@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Engine } from '../../src/core/docker/engine';
-import { commitToBareRepo, freePort, seedBareRepo } from './gitServer';
+import { branchCommitOf, commitToBareRepo, freePort, seedBareRepo } from './gitServer';
 import { ensureNetwork, git, makeTempDir, removeDir, TEST_LABEL } from './testEnv';
 
 const USER = 'gitiso-test';
@@ -103,11 +103,7 @@ export class HttpGitServer {
   }
 
   branchCommit(name: string, branch: string): string | undefined {
-    try {
-      return git(this.barePath(name), 'rev-parse', '--verify', '--quiet', `refs/heads/${branch}`);
-    } catch {
-      return undefined;
-    }
+    return branchCommitOf(this.barePath(name), branch);
   }
 
   async stop(): Promise<void> {

@@ -3,8 +3,8 @@ import { connect } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Engine } from '../../src/core/docker/engine';
-import { commitToBareRepo, freePort, seedBareRepo } from './gitServer';
-import { ensureNetwork, git, makeTempDir, removeDir, TEST_LABEL } from './testEnv';
+import { branchCommitOf, commitToBareRepo, freePort, seedBareRepo } from './gitServer';
+import { ensureNetwork, makeTempDir, removeDir, TEST_LABEL } from './testEnv';
 
 /**
  * The server's start: a host key of its own, then sshd in the foreground,
@@ -96,11 +96,7 @@ export class SshGitServer {
   }
 
   branchCommit(name: string, branch: string): string | undefined {
-    try {
-      return git(this.barePath(name), 'rev-parse', '--verify', '--quiet', `refs/heads/${branch}`);
-    } catch {
-      return undefined;
-    }
+    return branchCommitOf(this.barePath(name), branch);
   }
 
   async stop(): Promise<void> {
