@@ -71,11 +71,15 @@ export class RoundTrip {
 
   /** Brings the agent's session branch and working tree into the pool; the agent's files and index are left as they are. */
   async bringHome(id: string, options: { readonly signal?: AbortSignal } = {}): Promise<AgentWork> {
+    return this.bringHomeOf(await this.options.agents.get(id), options.signal);
+  }
+
+  private async bringHomeOf(agent: Agent, signal: AbortSignal | undefined): Promise<AgentWork> {
     const started = Date.now();
-    const agent = await this.options.agents.get(id);
-    const mirror = await hostGit({ baseDir: await this.mirrorOf(agent.repoUrl, options.signal), signal: options.signal });
+    const { id } = agent;
+    const mirror = await hostGit({ baseDir: await this.mirrorOf(agent.repoUrl, signal), signal });
     const poolPath = await ensureWorkRepo(this.options.pool, agent.repoUrl);
-    const git = await hostGit({ baseDir: poolPath, signal: options.signal });
+    const git = await hostGit({ baseDir: poolPath, signal });
     const refs = workRefs(id);
     const baseRef = agent.baseBranch ? `refs/heads/${agent.baseBranch}` : 'HEAD';
     // What the host has: the base branch's tip in the mirror, this agent's refs of an earlier bring-home in the work repository.
@@ -88,7 +92,7 @@ export class RoundTrip {
       // Unique per call: two bring-homes of one agent at once must not share it.
       const tempRef = `refs/gitiso-export/${randomBytes(6).toString('hex')}`;
       const branchRef = `refs/heads/${agent.sessionBranch}`;
-      const request = { file, tempRef, signal: options.signal };
+      const request = { file, tempRef, signal };
       let sent = await this.export(agent, { ...request, exclude });
       let fetched = await this.fetchSent(git, { id, file, sent, refspecs: [[branchRef, refs.head], [tempRef, refs.worktree]] });
       if (fetched === 'missing-prerequisites') {
@@ -165,8 +169,8 @@ git rev-parse --verify --quiet "refs/heads/$1" || echo none
    * (the agent never pushes, and never sees a credential).
    */
   async push(id: string, options: PushOptions = {}): Promise<PushOutcome> {
-    const work = await this.bringHome(id, { signal: options.signal });
     const agent = await this.options.agents.get(id);
+    const work = await this.bringHomeOf(agent, options.signal);
     const branch = validateBranchName(options.to ?? agent.sessionBranch);
     const mirror = await hostGit({ baseDir: this.options.pool.pathFor(agent.repoUrl), signal: options.signal });
     // The lease: where the remote's branch was when the mirror last fetched (nowhere, if it did not exist).
