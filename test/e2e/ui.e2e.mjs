@@ -396,10 +396,21 @@ try {
   });
 
   await step('remove it through the palette with the modal confirmation', async () => {
-    await palette('gitiso: Remove Agent');
     const item = quickInput.locator('.monaco-list-row', { hasText: agentId }).first();
-    await item.waitFor();
-    await item.click();
+    // The pick can close under the click when the window moves focus (a preview's frame reloading): open it again, as a user would.
+    for (let attempt = 1; ; attempt++) {
+      await palette('gitiso: Remove Agent');
+      await item.waitFor();
+      try {
+        await item.click({ timeout: 10_000 });
+        break;
+      } catch (error) {
+        if (attempt === 3) {
+          throw error;
+        }
+        await page.keyboard.press('Escape');
+      }
+    }
     await quickInput.getByText('1 Selected').waitFor({ timeout: 5_000 });
     await page.keyboard.press('Enter');
     const remove = page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Remove' });
