@@ -32,6 +32,7 @@ const tiers = [
   // Inside a real VS Code (code-server): the extension-host suites, then the UI end to end.
   { name: 'vscode extension host', script: 'scripts/vscode/run-extension-tests.mjs' },
   { name: 'vscode ui end-to-end', script: 'test/e2e/ui.e2e.mjs' },
+  { name: 'vscode newcomer walk', script: 'test/e2e/newcomer.e2e.mjs' },
 ];
 const scratch = mkdtempSync(join(tmpdir(), 'gitiso-tests-'));
 // The tests' object pool lives in this run's scratch folder, not the user's.

@@ -16,3 +16,6 @@ export class ContextKeys {
     return Object.fromEntries(this.values);
   }
 }
+
+/** Set by *Check the Docker Engine* once the engine answered: the walkthrough's first step completes on it. */
+export const ENGINE_CHECKED_KEY = 'gitiso.engineChecked';

@@ -2,29 +2,20 @@
 // in headless Chromium through the activity bar, the command palette and the
 // quick inputs. Saves a screenshot of each step in test-artifacts/ui/.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, installExtension, startCodeServer } from '../../scripts/vscode/codeServer.mjs';
+import { join } from 'node:path';
 import gitServerModule from '../../out/test/support/gitServer.js';
 import engineModule from '../../out/src/core/docker/engine.js';
+import { openBrowser, paletteOf, repoRoot, startWorkbench, stepRunner, testImage } from './workbench.mjs';
 
 const { GitServer } = gitServerModule;
 const { Engine } = engineModule;
-const repoRoot = resolve(import.meta.dirname, '..', '..');
 const artifacts = join(repoRoot, 'test-artifacts', 'ui');
-mkdirSync(artifacts, { recursive: true });
-const image = process.env.GITISO_TEST_IMAGE;
-if (!image) {
-  throw new Error('GITISO_TEST_IMAGE is not set: run the tests with npm test');
-}
+const image = testImage();
 const agentId = `t-ui-${process.pid.toString(36)}`;
 // A second agent, made from the CLI, so that two previews sit side by side.
 const otherId = `${agentId}-b`;
-
-const home = execFileSync('bash', [join(repoRoot, 'scripts/vscode/install-code-server.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop();
-execFileSync('npx', ['vsce', 'package', '--no-dependencies', '--out', 'gitiso.vsix'], { cwd: repoRoot, stdio: 'ignore' });
 
 const engine = new Engine();
 const gitServer = await GitServer.start(engine, image);
@@ -38,56 +29,17 @@ gitServer.createRepo('webapp', {
 const workspace = join(mkdtempSync(join(tmpdir(), 'gitiso-ui-')), 'webapp');
 execFileSync('git', ['clone', '-q', gitServer.url('webapp'), workspace]);
 
-const server = await startCodeServer({
-  home,
-  settings: { 'gitiso.image': image, 'gitiso.limits.memory': '256m' },
-  beforeStart: (extensionsDir) => installExtension(home, extensionsDir, join(repoRoot, 'gitiso.vsix')),
-});
-let passed = 0;
-let failed = 0;
+const server = await startWorkbench({ settings: { 'gitiso.image': image, 'gitiso.limits.memory': '256m' } });
+let counts = { passed: 0, failed: 0 };
 let browser;
 try {
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-  const page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
-  let stepNumber = 0;
-  const step = async (name, body) => {
-    stepNumber++;
-    const started = Date.now();
-    try {
-      await body();
-      passed++;
-      console.log(`✔ ${name} (${Date.now() - started} ms)`);
-    } catch (error) {
-      failed++;
-      console.log(`✖ ${name}: ${error.message}`);
-      throw error;
-    } finally {
-      await page.screenshot({ path: join(artifacts, `${String(stepNumber).padStart(2, '0')}-${name.replace(/\W+/g, '-')}.png`) }).catch(() => undefined);
-    }
-  };
-  const palette = async (command) => {
-    // Focus the workbench first: keys pressed while a preview's page has focus go to that page.
-    await page.locator('.part.sidebar .composite.title').click();
-    const input = page.locator('.quick-input-widget input');
-    const listed = page.locator('.quick-input-list .monaco-list-row', { hasText: command }).first();
-    // The palette filters once, as it opens: a command whose `when` turns true just after (isWorkspaceTrusted
-    // right after the window loads) shows only when it is opened again, as a user would.
-    for (let attempt = 1; ; attempt++) {
-      await page.keyboard.press('F1');
-      await input.waitFor({ state: 'visible' });
-      await input.fill(`>${command}`);
-      try {
-        await listed.waitFor({ timeout: 10_000 });
-        break;
-      } catch (error) {
-        if (attempt === 3) {
-          throw error;
-        }
-        await page.keyboard.press('Escape');
-      }
-    }
-    await page.keyboard.press('Enter');
-  };
+  const opened = await openBrowser();
+  browser = opened.browser;
+  const { page } = opened;
+  const runner = stepRunner(page, artifacts);
+  const { step } = runner;
+  counts = runner.counts;
+  const palette = paletteOf(page);
   const quickInput = page.locator('.quick-input-widget');
   const quickInputTitle = (text) => quickInput.locator('.quick-input-title', { hasText: text }).waitFor({ timeout: 15_000 });
   const row = page.locator(`.monaco-list-row[aria-label^="agent ${agentId},"]`);
@@ -424,8 +376,8 @@ try {
     }
   });
 } catch (error) {
-  if (failed === 0) {
-    failed++;
+  if (counts.failed === 0) {
+    counts.failed++;
     console.log(`✖ ui end-to-end: ${error.message}`);
   }
 } finally {
@@ -436,5 +388,5 @@ try {
   await gitServer.stop();
 }
 console.log(`screenshots: ${artifacts}`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed > 0 ? 1 : 0);
+console.log(`${counts.passed} passed, ${counts.failed} failed`);
+process.exit(counts.failed > 0 ? 1 : 0);

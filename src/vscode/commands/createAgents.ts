@@ -9,6 +9,7 @@ import { admitOrConfirm } from './admitAgents';
 import { askBaseBranch, askRepository, freeIds, requireTrustedWorkspace } from './createInputs';
 import { folderOfRepository } from '../workspaceRepo';
 import { BACK, inputStep, runSteps, type StepPlace, type StepResult } from './multiStepInput';
+import { showErrorWithSettings } from '../showError';
 
 export interface CreateAgentsOptions {
   readonly count?: number;
@@ -97,7 +98,7 @@ export async function createAgents(ctx: CommandContext, given: CreateAgentsOptio
       },
     );
     if (failed.length > 0) {
-      void vscode.window.showErrorMessage(`gitiso: ${failed.length} of ${count} agents could not be created: ${failed.join('; ')}`, 'Show Log').then((choice) => {
+      void showErrorWithSettings(`gitiso: ${failed.length} of ${count} agents could not be created: ${failed.join('; ')}`, 'Show Log').then((choice) => {
         if (choice === 'Show Log') {
           ctx.log.show();
         }

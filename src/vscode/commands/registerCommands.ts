@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { CommandContext } from './context';
+import { checkEngine } from './checkEngine';
 import { copyBranchName } from './copyBranchName';
 import { createAgent } from './createAgent';
 import { createAgents } from './createAgents';
@@ -60,6 +61,7 @@ export const COMMANDS: Record<string, Handler> = {
   'gitiso.refresh': (ctx) => ctx.gitiso.model.refresh(),
   'gitiso.showLog': (ctx) => ctx.log.show(),
   'gitiso.getStarted': getStarted,
+  'gitiso.checkEngine': checkEngine,
 };
 
 /**

@@ -5,6 +5,7 @@ import type { FrameTarget } from '../../webview/protocol/previewOrigin';
 import { makeNonce, mediaUri, webviewResourceRoots, webviewScriptUri } from '../webview/webviewHtml';
 import { PREVIEW_ADDRESS_SETTING, browserAddress, openInBrowser } from './previewAddress';
 import { previewHtml } from './previewHtml';
+import { showErrorWithSettings } from '../showError';
 
 export const PREVIEW_VIEW_TYPE = 'gitiso.preview';
 
@@ -273,7 +274,7 @@ export class PreviewPanels implements vscode.Disposable {
   private fail(what: string, error: unknown): void {
     const message = `${what}: ${describeCause(error)}`;
     this.log.warn(message);
-    void vscode.window.showErrorMessage(`gitiso: ${message}`);
+    void showErrorWithSettings(`gitiso: ${message}`);
   }
 
   private post(entry: Entry, message: ToWebview): void {
