@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import gitServerModule from '../../out/test/support/gitServer.js';
 import engineModule from '../../out/src/core/docker/engine.js';
-import { openBrowser, paletteOf, repoRoot, startWorkbench, stepRunner, testImage, watchErrorNotifications } from './workbench.mjs';
+import { answerCreateAgent, openBrowser, paletteOf, repoRoot, startWorkbench, stepRunner, testImage, watchErrorNotifications } from './workbench.mjs';
 
 const { GitServer } = gitServerModule;
 const { Engine } = engineModule;
@@ -81,18 +81,7 @@ try {
 
   await step('create the first agent from the welcome view, accepting what it offers', async () => {
     await welcome.locator('.monaco-button', { hasText: /^Create Agent$/ }).click();
-    await quickInputTitle('Repository');
-    const offered = await quickInput.locator('input').inputValue();
-    if (offered !== gitServer.url('demo')) {
-      throw new Error(`the repository offered is '${offered}', not the workspace's origin`);
-    }
-    await page.keyboard.press('Enter');
-    await quickInputTitle('Base branch');
-    await quickInput.locator('.monaco-list-row', { hasText: 'main' }).first().waitFor();
-    await page.keyboard.press('Enter');
-    await quickInputTitle('Agent id');
-    await quickInput.locator('input').fill(first);
-    await page.keyboard.press('Enter');
+    await answerCreateAgent(page, { offeredRepo: gitServer.url('demo'), id: first });
     await readyRowOf(first).waitFor({ timeout: 90_000 });
   });
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import gitServerModule from '../../out/test/support/gitServer.js';
 import engineModule from '../../out/src/core/docker/engine.js';
-import { openBrowser, paletteOf, repoRoot, startWorkbench, stepRunner, testImage } from './workbench.mjs';
+import { answerCreateAgent, openBrowser, paletteOf, repoRoot, startWorkbench, stepRunner, testImage } from './workbench.mjs';
 
 const { GitServer } = gitServerModule;
 const { Engine } = engineModule;
@@ -41,7 +41,6 @@ try {
   counts = runner.counts;
   const palette = paletteOf(page);
   const quickInput = page.locator('.quick-input-widget');
-  const quickInputTitle = (text) => quickInput.locator('.quick-input-title', { hasText: text }).waitFor({ timeout: 15_000 });
   const row = page.locator(`.monaco-list-row[aria-label^="agent ${agentId},"]`);
 
   await step('open the gitiso view and see the welcome content', async () => {
@@ -55,18 +54,7 @@ try {
 
   await step('create an agent through the palette and the quick inputs', async () => {
     await palette('gitiso: Create Agent');
-    await quickInputTitle('Repository');
-    const value = await quickInput.locator('input').inputValue();
-    if (value !== gitServer.url('webapp')) {
-      throw new Error(`repository was not prefilled from origin: '${value}'`);
-    }
-    await page.keyboard.press('Enter');
-    await quickInputTitle('Base branch');
-    await quickInput.locator('.monaco-list-row', { hasText: 'main' }).first().waitFor();
-    await page.keyboard.press('Enter');
-    await quickInputTitle('Agent id');
-    await quickInput.locator('input').fill(agentId);
-    await page.keyboard.press('Enter');
+    await answerCreateAgent(page, { offeredRepo: gitServer.url('webapp'), id: agentId });
     await row.waitFor({ timeout: 60_000 });
   });
 

@@ -119,3 +119,25 @@ export async function watchErrorNotifications(page) {
   });
   return seen;
 }
+
+/**
+ * Answers Create Agent's quick inputs as a newcomer does: the repository it
+ * offers (which must be `offeredRepo`, the workspace's origin), the base
+ * branch main, then `id`.
+ */
+export async function answerCreateAgent(page, { offeredRepo, id }) {
+  const quickInput = page.locator('.quick-input-widget');
+  const title = (text) => quickInput.locator('.quick-input-title', { hasText: text }).waitFor({ timeout: 15_000 });
+  await title('Repository');
+  const offered = await quickInput.locator('input').inputValue();
+  if (offered !== offeredRepo) {
+    throw new Error(`the repository offered is '${offered}', not the workspace's origin ${offeredRepo}`);
+  }
+  await page.keyboard.press('Enter');
+  await title('Base branch');
+  await quickInput.locator('.monaco-list-row', { hasText: 'main' }).first().waitFor();
+  await page.keyboard.press('Enter');
+  await title('Agent id');
+  await quickInput.locator('input').fill(id);
+  await page.keyboard.press('Enter');
+}
