@@ -1,18 +1,19 @@
 import type { Engine } from '../src/core/docker/engine';
-import { measureLoad, median, type Endpoint, type LoadFigures } from './httpLoad';
+import { measureInterleaved, measureLoad, median, type Endpoint, type LatencyFigures, type LoadFigures } from './httpLoad';
 import { startForwardServer, processCpuMicros, type ForwardServer } from './forwardServer';
 import { startRelayProcess, type RelayProcess } from './relayProcess';
 import { RELAY_DESCRIPTIONS, RELAY_KINDS, type RelayKind } from './relayVariants';
-import { measureEcho, type EchoFigures } from './wsEcho';
+import { measureEchoes } from './wsEcho';
 
 /**
  * The ways to reach a dev server in a container from 127.0.0.1, measured in
  * one run against direct access to the container's address: the engine
  * publishing the port at create time (127.0.0.1 and a host port the engine
  * picks), and relays in a process of their own (gitiso's, as it was, and
- * the alternatives). Each round takes every way in turn, in an order that
- * rotates, so drift on a shared machine hits them alike; ratios are taken
- * within a round, then their median.
+ * the alternatives). Each round loads every way in turn, in an order that
+ * rotates, then measures latencies (HTTP, WebSocket echo) one request per
+ * way in turn, so drift on a shared machine hits them alike; ratios are
+ * taken within a round, then their median.
  */
 
 export const FORWARD_TARGETS = { throughputLossPercent: 10, addedMsPerRequest: 0.1 } as const;
@@ -37,8 +38,8 @@ export interface ForwardBenchOptions {
 interface RoundFigures {
   readonly keepAlive: LoadFigures;
   readonly perConnection: LoadFigures;
-  readonly sequential: LoadFigures;
-  readonly echo: EchoFigures;
+  readonly sequential: LatencyFigures;
+  readonly echo: LatencyFigures;
   /** CPU time of whatever carries the bytes (relay process, the engine's proxy), per keep-alive request. */
   readonly cpuMicrosPerRequest?: number;
 }
@@ -91,10 +92,16 @@ export async function runForwardBench(options: ForwardBenchOptions): Promise<For
     const figures = new Map<ForwardWay, RoundFigures[]>(ways.map((way) => [way.way, []]));
     for (let round = 0; round < rounds; round++) {
       const order = ways.map((_, i) => ways[(i + round) % ways.length] as WayUnderTest);
+      const loads = new Map<ForwardWay, Omit<RoundFigures, 'sequential' | 'echo'>>();
       for (const way of order) {
-        const measured = await measureWay(way, options);
+        loads.set(way.way, await measureLoads(way, options));
+      }
+      const sequential = await measureInterleaved(order.map((way) => way.endpoint), options.sequentialRequests);
+      const echoes = await measureEchoes(order.map((way) => way.endpoint), options.echoMessages);
+      for (const [index, way] of order.entries()) {
+        const measured = { ...(loads.get(way.way) as Omit<RoundFigures, 'sequential' | 'echo'>), sequential: sequential[index] as LatencyFigures, echo: echoes[index] as LatencyFigures };
         figures.get(way.way)?.push(measured);
-        log(`forward round ${round + 1} ${way.way}: ${measured.keepAlive.requestsPerSecond.toFixed(0)} req/s, sequential ${measured.sequential.medianMs.toFixed(3)} ms, echo p50 ${measured.echo.p50Ms.toFixed(3)} ms`);
+        log(`forward round ${round + 1} ${way.way}: ${measured.keepAlive.requestsPerSecond.toFixed(0)} req/s, sequential ${measured.sequential.medianMs.toFixed(3)} ms, echo p50 ${measured.echo.medianMs.toFixed(3)} ms`);
       }
     }
     const settings = { image: options.image, rounds, seconds, sequentialRequests: options.sequentialRequests, echoMessages: options.echoMessages, chosen: options.chosen };
@@ -119,17 +126,16 @@ function waysUnderTest(server: ForwardServer, relays: readonly RelayProcess[]): 
   ];
 }
 
-async function measureWay(way: WayUnderTest, options: ForwardBenchOptions): Promise<RoundFigures> {
+/** Load on one way: keep-alive (with the CPU time of what carries the bytes), then a new connection per request. */
+async function measureLoads(way: WayUnderTest, options: ForwardBenchOptions): Promise<Omit<RoundFigures, 'sequential' | 'echo'>> {
   const { seconds } = options;
   await measureLoad(way.endpoint, { connections: KEEP_ALIVE_CONNECTIONS, keepAlive: true, seconds: Math.min(0.5, seconds / 2) });
   const cpuBefore = await way.cpuMicros?.();
   const keepAlive = await measureLoad(way.endpoint, { connections: KEEP_ALIVE_CONNECTIONS, keepAlive: true, seconds });
   const cpuAfter = await way.cpuMicros?.();
   const perConnection = await measureLoad(way.endpoint, { connections: KEEP_ALIVE_CONNECTIONS, keepAlive: false, seconds: seconds / 2 });
-  const sequential = await measureLoad(way.endpoint, { connections: 1, keepAlive: true, requestLimit: options.sequentialRequests });
-  const echo = await measureEcho(way.endpoint, options.echoMessages);
   const cpuMicrosPerRequest = cpuBefore === undefined || cpuAfter === undefined ? undefined : (cpuAfter - cpuBefore) / keepAlive.requests;
-  return { keepAlive, perConnection, sequential, echo, ...(cpuMicrosPerRequest === undefined ? {} : { cpuMicrosPerRequest }) };
+  return { keepAlive, perConnection, ...(cpuMicrosPerRequest === undefined ? {} : { cpuMicrosPerRequest }) };
 }
 
 function summarize(way: WayUnderTest, figures: ReadonlyMap<ForwardWay, readonly RoundFigures[]>): ForwardWayResult {
@@ -144,13 +150,13 @@ function summarize(way: WayUnderTest, figures: ReadonlyMap<ForwardWay, readonly 
     perConnectionRps: median(mine.map((r) => r.perConnection.requestsPerSecond)),
     sequentialMedianMs: median(mine.map((r) => r.sequential.medianMs)),
     sequentialP90Ms: median(mine.map((r) => r.sequential.p90Ms)),
-    echoP50Ms: median(mine.map((r) => r.echo.p50Ms)),
+    echoP50Ms: median(mine.map((r) => r.echo.medianMs)),
     echoP99Ms: median(mine.map((r) => r.echo.p99Ms)),
     ...(cpu.length ? { cpuMicrosPerRequest: median(cpu) } : {}),
     keepAliveLossPercent: against((r, d) => (1 - r.keepAlive.requestsPerSecond / d.keepAlive.requestsPerSecond) * 100),
     perConnectionLossPercent: against((r, d) => (1 - r.perConnection.requestsPerSecond / d.perConnection.requestsPerSecond) * 100),
     addedMsPerRequest: against((r, d) => r.sequential.medianMs - d.sequential.medianMs),
-    echoAddedP50Ms: against((r, d) => r.echo.p50Ms - d.echo.p50Ms),
+    echoAddedP50Ms: against((r, d) => r.echo.medianMs - d.echo.medianMs),
     rounds: mine,
   };
 }

@@ -87,6 +87,39 @@ export async function measureLoad(endpoint: Endpoint, shape: LoadShape): Promise
   };
 }
 
+export interface LatencyFigures {
+  readonly medianMs: number;
+  readonly p90Ms: number;
+  readonly p99Ms: number;
+}
+
+export function latencyFigures(latencies: number[]): LatencyFigures {
+  latencies.sort((a, b) => a - b);
+  return { medianMs: percentile(latencies, 0.5), p90Ms: percentile(latencies, 0.9), p99Ms: percentile(latencies, 0.99) };
+}
+
+/**
+ * One request at a time over one keep-alive connection per endpoint, taking
+ * the endpoints in turn (`requests` each): a drift of the machine's load
+ * reaches every endpoint's latencies alike.
+ */
+export async function measureInterleaved(endpoints: readonly Endpoint[], requests: number): Promise<LatencyFigures[]> {
+  const agents = endpoints.map(() => new Agent({ keepAlive: true, maxSockets: 1 }));
+  const latencies = endpoints.map((): number[] => []);
+  try {
+    for (let i = 0; i < requests; i++) {
+      for (const [index, endpoint] of endpoints.entries()) {
+        const sent = performance.now();
+        await get(agents[index] as Agent, endpoint);
+        latencies[index]?.push(performance.now() - sent);
+      }
+    }
+  } finally {
+    agents.forEach((agent) => agent.destroy());
+  }
+  return latencies.map(latencyFigures);
+}
+
 /** Polls until the endpoint answers, for at most `timeoutMs`. */
 export async function waitUntilAnswering(endpoint: Endpoint, timeoutMs: number): Promise<void> {
   const agent = new Agent({ keepAlive: false });

@@ -1,38 +1,42 @@
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
-import { percentile, type Endpoint } from './httpLoad';
-
-export interface EchoFigures {
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-}
+import { latencyFigures, type Endpoint, type LatencyFigures } from './httpLoad';
 
 const MESSAGE = 'x'.repeat(64);
 
-/** Round trips of a small WebSocket message, one after another, over one connection (as hot reload uses it). */
-export async function measureEcho(endpoint: Endpoint, messages: number): Promise<EchoFigures> {
-  const socket = new WebSocket(`ws://${endpoint.host}:${endpoint.port}/`, { perMessageDeflate: false, handshakeTimeout: 5_000 });
+/**
+ * Round trips of a small WebSocket message (as hot reload sends), one at a
+ * time over one connection per endpoint, taking the endpoints in turn
+ * (`messages` each), so a drift of the machine's load reaches all alike.
+ */
+export async function measureEchoes(endpoints: readonly Endpoint[], messages: number): Promise<LatencyFigures[]> {
+  const sockets = endpoints.map((endpoint) => new WebSocket(`ws://${endpoint.host}:${endpoint.port}/`, { perMessageDeflate: false, handshakeTimeout: 5_000 }));
+  const roundTrips = endpoints.map((): number[] => []);
   try {
-    await new Promise<void>((resolve, reject) => {
+    await Promise.all(sockets.map((socket) => new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
       socket.once('error', reject);
-    });
-    const roundTrips: number[] = [];
+    })));
     for (let i = 0; i < messages; i++) {
-      const sent = performance.now();
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('no echo within 5 s')), 5_000);
-        socket.once('message', (data) => {
-          clearTimeout(timer);
-          return String(data) === MESSAGE ? resolve() : reject(new Error('the echo differed'));
-        });
-        socket.send(MESSAGE);
-      });
-      roundTrips.push(performance.now() - sent);
+      for (const [index, socket] of sockets.entries()) {
+        const sent = performance.now();
+        await echo(socket);
+        roundTrips[index]?.push(performance.now() - sent);
+      }
     }
-    roundTrips.sort((a, b) => a - b);
-    return { p50Ms: percentile(roundTrips, 0.5), p99Ms: percentile(roundTrips, 0.99) };
   } finally {
-    socket.terminate();
+    sockets.forEach((socket) => socket.terminate());
   }
+  return roundTrips.map(latencyFigures);
+}
+
+function echo(socket: WebSocket): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no echo within 5 s')), 5_000);
+    socket.once('message', (data) => {
+      clearTimeout(timer);
+      return String(data) === MESSAGE ? resolve() : reject(new Error('the echo differed'));
+    });
+    socket.send(MESSAGE);
+  });
 }
