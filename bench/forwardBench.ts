@@ -30,7 +30,7 @@ export interface ForwardBenchOptions {
   readonly seconds: number;
   readonly sequentialRequests: number;
   readonly echoMessages: number;
-  /** What gitiso uses for a dev port (see src/core/ports/forwardChoice.ts), named in the report. */
+  /** What gitiso uses for a dev port (its PortForwarder: see the closing note of issue 13), marked in the report. */
   readonly chosen: readonly ForwardWay[];
   readonly log?: (line: string) => void;
 }
