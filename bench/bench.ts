@@ -3,13 +3,15 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../src/core/docker/engine';
 import { formatResults, runCreateBench } from './createBench';
+import { formatForwardResults, runForwardBench } from './forwardBench';
 import { formatRoundTripResults, runRoundTripBench } from './roundTripBench';
 
 /**
  * `npm run bench`: gitiso against the usual ways, on a generated repository
  * (about 5,000 files, 2,000 commits), one ten times larger, and BENCH_REPO
  * when it names a repository URL; then bringing an agent's work home against a
- * plain git fetch of the same commits. BENCH_ONLY=create|roundtrip runs one
+ * plain git fetch of the same commits; then the ways of forwarding a dev
+ * port against direct access. BENCH_ONLY=create|roundtrip|forward runs one
  * part; BENCH_SMOKE=1 runs a tiny version.
  */
 async function main(): Promise<void> {
@@ -28,8 +30,9 @@ async function main(): Promise<void> {
         ...(process.env.BENCH_REPO ? [{ name: 'BENCH_REPO', url: process.env.BENCH_REPO }] : []),
       ];
   const only = process.env.BENCH_ONLY;
+  const runs = (part: string): boolean => !only || only === part;
   const repetitions = smoke ? 1 : Number(process.env.BENCH_REPS ?? 5);
-  const results = only === 'roundtrip' ? [] : await runCreateBench({
+  const results = !runs('create') ? [] : await runCreateBench({
     engine,
     image,
     repos,
@@ -38,13 +41,30 @@ async function main(): Promise<void> {
     gitStatusRuns: smoke ? 3 : 20,
     log: (line) => console.error(line),
   });
-  console.log(formatResults(results));
-  const roundTrip = only === 'create' ? [] : await runRoundTripBench({ engine, image, repos, repetitions, manyFiles: smoke ? 20 : 1_000, log: (line) => console.error(line) });
-  console.log(formatRoundTripResults(roundTrip));
+  if (runs('create')) {
+    console.log(formatResults(results));
+  }
+  const roundTrip = !runs('roundtrip') ? [] : await runRoundTripBench({ engine, image, repos, repetitions, manyFiles: smoke ? 20 : 1_000, log: (line) => console.error(line) });
+  if (runs('roundtrip')) {
+    console.log(formatRoundTripResults(roundTrip));
+  }
+  const forward = !runs('forward') ? undefined : await runForwardBench({
+    engine,
+    image,
+    rounds: smoke ? 1 : Number(process.env.BENCH_REPS ?? 3),
+    seconds: smoke ? 0.3 : Number(process.env.BENCH_FORWARD_SECONDS ?? 3),
+    sequentialRequests: smoke ? 30 : 500,
+    echoMessages: smoke ? 30 : 500,
+    chosen: ['gitiso'],
+    log: (line) => console.error(line),
+  });
+  if (forward) {
+    console.log(formatForwardResults(forward));
+  }
   const dir = join(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `create-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ machine: { cores: cpus().length }, results, roundTrip }, null, 2));
+  writeFileSync(file, JSON.stringify({ machine: { cores: cpus().length }, results, roundTrip, forward }, null, 2));
   console.log(`\nresults: ${file}`);
 }
 

@@ -1,335 +1,195 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
-import { cpus } from 'node:os';
-import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { Engine } from '../src/core/docker/engine';
-import { PortForwarder } from '../src/core/ports/portForwarder';
-import { ensureNetwork, TEST_LABEL, TEST_NETWORK } from '../test/support/testEnv';
+import type { Engine } from '../src/core/docker/engine';
+import { measureInterleaved, measureLoad, median, type Endpoint, type LatencyFigures, type LoadFigures } from './httpLoad';
+import { startForwardServer, processCpuMicros, type ForwardServer } from './forwardServer';
+import { startRelayProcess, type RelayProcess } from './relayProcess';
+import { RELAY_DESCRIPTIONS, RELAY_KINDS, type RelayKind } from './relayVariants';
+import { measureEchoes } from './wsEcho';
 
 /**
- * `npm run bench:forward`: HTTP requests to a server in a container, straight
- * to the container's address and through gitiso's PortForwarder on 127.0.0.1,
- * alternated over several rounds. BENCH_REPS rounds (default 3) of
- * BENCH_FORWARD_SECONDS (default 5); BENCH_SMOKE=1 runs a tiny version.
+ * The ways to reach a dev server in a container from 127.0.0.1, measured in
+ * one run against direct access to the container's address: the engine
+ * publishing the port at create time (127.0.0.1 and a host port the engine
+ * picks), and relays in a process of their own (gitiso's, as it was, and
+ * the alternatives). Each round loads every way in turn, in an order that
+ * rotates, then measures latencies (HTTP, WebSocket echo) one request per
+ * way in turn, so drift on a shared machine hits them alike; ratios are
+ * taken within a round, then their median.
  */
 
-const SERVER_PORT = 3000;
-const CONNECTIONS = 8;
-const TARGET_THROUGHPUT_LOSS_PERCENT = 10;
-const TARGET_ADDED_MEDIAN_MS = 0.2;
-/** Argument that makes this file, forked, run only the forwarder (see runForwarderChild). */
-const FORWARDER_CHILD_ARG = '--forwarder-child';
+export const FORWARD_TARGETS = { throughputLossPercent: 10, addedMsPerRequest: 0.1 } as const;
 
-/**
- * Keep-alive HTTP/1.1 server answering every GET with the same few bytes, in
- * one write with Nagle off, so the server adds no delay of its own.
- */
-const SERVER_SCRIPT = `
-import http.server
-BODY = b'ok\\n'
-RESPONSE = b'HTTP/1.1 200 OK\\r\\nContent-Type: text/plain\\r\\nContent-Length: %d\\r\\n\\r\\n%s' % (len(BODY), BODY)
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = 'HTTP/1.1'
-    disable_nagle_algorithm = True
-    def do_GET(self):
-        self.wfile.write(RESPONSE)
-    def log_message(self, *args):
-        pass
-http.server.ThreadingHTTPServer.daemon_threads = True
-http.server.ThreadingHTTPServer(('0.0.0.0', ${SERVER_PORT}), Handler).serve_forever()
-`;
+const KEEP_ALIVE_CONNECTIONS = 8;
 
-interface Endpoint {
-  readonly host: string;
-  readonly port: number;
+export type ForwardWay = 'direct' | 'published' | RelayKind;
+
+export interface ForwardBenchOptions {
+  readonly engine: Engine;
+  readonly image: string;
+  readonly rounds: number;
+  /** Seconds of keep-alive load per way and round (half as long with a connection per request). */
+  readonly seconds: number;
+  readonly sequentialRequests: number;
+  readonly echoMessages: number;
+  /** What gitiso uses for a dev port (its PortForwarder: see the closing note of issue 13), marked in the report. */
+  readonly chosen: readonly ForwardWay[];
+  readonly log?: (line: string) => void;
 }
 
-interface LoadFigures {
-  readonly requestsPerSecond: number;
-  readonly medianMs: number;
-  readonly p90Ms: number;
+interface RoundFigures {
+  readonly keepAlive: LoadFigures;
+  readonly perConnection: LoadFigures;
+  readonly sequential: LatencyFigures;
+  readonly echo: LatencyFigures;
+  /** CPU time of whatever carries the bytes (relay process, the engine's proxy), per keep-alive request. */
+  readonly cpuMicrosPerRequest?: number;
 }
 
-interface RoundResult {
-  readonly way: Way;
-  readonly round: number;
-  readonly loaded: LoadFigures;
-  readonly sequential: LoadFigures;
-  /** CPU time (user + system) the forwarder process spent per request under load; forwarded only. */
-  readonly forwarderCpuMicrosPerRequest?: number;
+export interface ForwardWayResult {
+  readonly way: ForwardWay;
+  readonly description: string;
+  readonly keepAliveRps: number;
+  readonly perConnectionRps: number;
+  readonly sequentialMedianMs: number;
+  readonly sequentialP90Ms: number;
+  readonly echoP50Ms: number;
+  readonly echoP99Ms: number;
+  readonly cpuMicrosPerRequest?: number;
+  /** Medians over rounds of this way against direct access in the same round. */
+  readonly keepAliveLossPercent: number;
+  readonly perConnectionLossPercent: number;
+  readonly addedMsPerRequest: number;
+  readonly echoAddedP50Ms: number;
+  readonly rounds: readonly RoundFigures[];
 }
 
-type Way = 'direct' | 'forwarded';
-
-function percentile(sorted: readonly number[], fraction: number): number {
-  if (sorted.length === 0) {
-    return Number.NaN;
-  }
-  return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))] as number;
+export interface ForwardBenchResults {
+  readonly settings: Omit<ForwardBenchOptions, 'engine' | 'log'> & { readonly keepAliveConnections: number };
+  readonly ways: readonly ForwardWayResult[];
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+interface WayUnderTest {
+  readonly way: ForwardWay;
+  readonly description: string;
+  readonly endpoint: Endpoint;
+  readonly cpuMicros?: () => Promise<number>;
 }
 
-/** One GET over `agent`; resolves when the whole body has arrived. */
-function get(agent: Agent, endpoint: Endpoint): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: endpoint.host, port: endpoint.port, path: '/', agent, timeout: 5_000 }, (res) => {
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
-      res.on('error', reject);
-      res.resume();
-    });
-    req.on('timeout', () => req.destroy(new Error('request timed out')));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/**
- * `connections` keep-alive connections, each sending its next request as soon
- * as the last one is answered, for `seconds`; or, with `requestLimit`, one
- * request after another until that many are done.
- */
-async function measure(endpoint: Endpoint, connections: number, limit: { seconds?: number; requestLimit?: number }): Promise<LoadFigures> {
-  const agent = new Agent({ keepAlive: true, maxSockets: connections });
-  const latencies: number[] = [];
-  const started = performance.now();
-  const deadline = limit.seconds === undefined ? Number.POSITIVE_INFINITY : started + limit.seconds * 1000;
-  const requestLimit = limit.requestLimit ?? Number.POSITIVE_INFINITY;
-  try {
-    const worker = async (): Promise<void> => {
-      while (performance.now() < deadline && latencies.length < requestLimit) {
-        const sent = performance.now();
-        await get(agent, endpoint);
-        latencies.push(performance.now() - sent);
-      }
-    };
-    await Promise.all(Array.from({ length: connections }, worker));
-  } finally {
-    agent.destroy();
-  }
-  const elapsedSeconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  return { requestsPerSecond: latencies.length / elapsedSeconds, medianMs: percentile(latencies, 0.5), p90Ms: percentile(latencies, 0.9) };
-}
-
-/** Polls until the server answers, for at most `timeoutMs`. */
-async function waitUntilAnswering(endpoint: Endpoint, timeoutMs: number): Promise<void> {
-  const agent = new Agent({ keepAlive: false });
-  const deadline = Date.now() + timeoutMs;
-  try {
-    for (;;) {
-      try {
-        await get(agent, endpoint);
-        return;
-      } catch (error) {
-        if (Date.now() > deadline) {
-          throw new Error(`server at ${endpoint.host}:${endpoint.port} did not answer within ${timeoutMs} ms: ${(error as Error).message}`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
-  } finally {
-    agent.destroy();
-  }
-}
-
-/**
- * The forwarder runs in a process of its own, as it does in the extension
- * host, so it does not share an event loop with the load generator.
- */
-async function runForwarderChild(host: string, port: number): Promise<void> {
-  const forwarder = await PortForwarder.open({ host, port });
-  process.send?.({ hostPort: forwarder.hostPort });
-  // The parent asks for CPU time to learn what each relayed request costs.
-  process.on('message', () => process.send?.({ cpuMicros: cpuMicros() }));
-  // The parent going away (normally or not) ends the forwarder.
-  process.once('disconnect', () => {
-    void forwarder.close().finally(() => process.exit(0));
-  });
-}
-
-function cpuMicros(): number {
-  const usage = process.cpuUsage();
-  return usage.user + usage.system;
-}
-
-function forwarderCpuMicros(child: ChildProcess): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('forwarder did not report its CPU time within 5 s')), 5_000);
-    child.once('message', (message) => {
-      clearTimeout(timer);
-      resolve((message as { cpuMicros: number }).cpuMicros);
-    });
-    child.send('cpu');
-  });
-}
-
-async function startForwarderChild(target: Endpoint): Promise<{ child: ChildProcess; hostPort: number }> {
-  const child = fork(__filename, [FORWARDER_CHILD_ARG, target.host, String(target.port)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const hostPort = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('forwarder did not start within 10 s')), 10_000);
-    child.once('message', (message) => {
-      clearTimeout(timer);
-      resolve((message as { hostPort: number }).hostPort);
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`forwarder exited with ${code}`));
-    });
-  });
-  return { child, hostPort };
-}
-
-async function stopForwarderChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) {
-    return;
-  }
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.disconnect();
-  const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-async function startServerContainer(engine: Engine, image: string, name: string): Promise<Endpoint> {
-  await engine.removeContainer(name);
-  await ensureNetwork(engine);
-  const id = await engine.createContainer({
-    name,
-    Image: image,
-    Cmd: ['python3', '-c', SERVER_SCRIPT],
-    Labels: { [TEST_LABEL]: '1' },
-    HostConfig: { NetworkMode: TEST_NETWORK },
-  });
-  await engine.startContainer(id);
-  const ip = (await engine.inspectContainer(name))?.NetworkSettings.Networks[TEST_NETWORK]?.IPAddress;
-  if (!ip) {
-    throw new Error(`container ${name} has no address on ${TEST_NETWORK}`);
-  }
-  const endpoint = { host: ip, port: SERVER_PORT };
-  await waitUntilAnswering(endpoint, 15_000);
-  return endpoint;
-}
-
-const ms = (value: number): string => value.toFixed(3);
-
-function summarize(rounds: readonly RoundResult[], way: Way): { loaded: LoadFigures; sequential: LoadFigures } {
-  const of = rounds.filter((r) => r.way === way);
-  const pick = (kind: 'loaded' | 'sequential', key: keyof LoadFigures): number => median(of.map((r) => r[kind][key]));
-  const figuresOf = (kind: 'loaded' | 'sequential'): LoadFigures => ({
-    requestsPerSecond: pick(kind, 'requestsPerSecond'),
-    medianMs: pick(kind, 'medianMs'),
-    p90Ms: pick(kind, 'p90Ms'),
-  });
-  return { loaded: figuresOf('loaded'), sequential: figuresOf('sequential') };
-}
-
-async function main(): Promise<void> {
-  const image = process.env.GITISO_TEST_IMAGE;
-  if (!image) {
-    throw new Error('GITISO_TEST_IMAGE is not set: run `npm run bench:forward`, which builds the image');
-  }
-  const smoke = process.env.BENCH_SMOKE === '1';
-  const rounds = smoke ? 1 : Number(process.env.BENCH_REPS ?? 3);
-  const seconds = smoke ? 1 : Number(process.env.BENCH_FORWARD_SECONDS ?? 5);
-  const sequentialRequests = smoke ? 50 : 500;
-  const warmupSeconds = smoke ? 0.2 : 0.5;
+export async function runForwardBench(options: ForwardBenchOptions): Promise<ForwardBenchResults> {
+  const { engine, rounds, seconds } = options;
+  const log = options.log ?? (() => undefined);
   if (!(rounds >= 1 && seconds > 0)) {
-    throw new Error('BENCH_REPS must be at least 1 and BENCH_FORWARD_SECONDS above 0');
+    throw new Error('the forwarder benchmark needs at least one round of more than 0 seconds');
   }
-
-  const engine = new Engine();
-  await engine.ping();
   const name = `gitiso-bench-forward-${process.pid}`;
-  let forwarderChild: ChildProcess | undefined;
-  // Ctrl-C skips `finally`: remove the container on the way out all the same.
-  const onSignal = (): void => {
-    forwarderChild?.kill('SIGKILL');
-    void engine.removeContainer(name).finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const relays: RelayProcess[] = [];
   try {
-    const direct = await startServerContainer(engine, image, name);
-    const started = await startForwarderChild(direct);
-    forwarderChild = started.child;
-    const endpoints: Record<Way, Endpoint> = { direct, forwarded: { host: '127.0.0.1', port: started.hostPort } };
-    console.error(`server ${direct.host}:${direct.port}, forwarder 127.0.0.1:${started.hostPort}`);
-
-    const results: RoundResult[] = [];
-    for (let round = 1; round <= rounds; round++) {
-      // Alternate which way goes first, so drift on the machine hits both alike.
-      const order: Way[] = round % 2 ? ['direct', 'forwarded'] : ['forwarded', 'direct'];
+    const server = await startForwardServer(engine, options.image, name);
+    for (const kind of RELAY_KINDS) {
+      relays.push(await startRelayProcess(kind, server.direct));
+    }
+    const ways = waysUnderTest(server, relays);
+    log(`forward: server ${server.direct.host}:${server.direct.port}, published 127.0.0.1:${server.published.port}${server.proxyPid ? ` (docker-proxy ${server.proxyPid})` : ' (no userland proxy seen)'}`);
+    const figures = new Map<ForwardWay, RoundFigures[]>(ways.map((way) => [way.way, []]));
+    for (let round = 0; round < rounds; round++) {
+      const order = ways.map((_, i) => ways[(i + round) % ways.length] as WayUnderTest);
+      const loads = new Map<ForwardWay, Omit<RoundFigures, 'sequential' | 'echo'>>();
       for (const way of order) {
-        await measure(endpoints[way], CONNECTIONS, { seconds: warmupSeconds });
-        const cpuBefore = way === 'forwarded' ? await forwarderCpuMicros(started.child) : 0;
-        const loaded = await measure(endpoints[way], CONNECTIONS, { seconds });
-        const forwarderCpuMicrosPerRequest = way === 'forwarded' ? ((await forwarderCpuMicros(started.child)) - cpuBefore) / (loaded.requestsPerSecond * seconds) : undefined;
-        const sequential = await measure(endpoints[way], 1, { requestLimit: sequentialRequests });
-        results.push({ way, round, loaded, sequential, ...(forwarderCpuMicrosPerRequest === undefined ? {} : { forwarderCpuMicrosPerRequest }) });
-        console.error(`round ${round} ${way}: ${loaded.requestsPerSecond.toFixed(0)} req/s, sequential median ${ms(sequential.medianMs)} ms`);
+        loads.set(way.way, await measureLoads(way, options));
+      }
+      const sequential = await measureInterleaved(order.map((way) => way.endpoint), options.sequentialRequests);
+      const echoes = await measureEchoes(order.map((way) => way.endpoint), options.echoMessages);
+      for (const [index, way] of order.entries()) {
+        const measured = { ...(loads.get(way.way) as Omit<RoundFigures, 'sequential' | 'echo'>), sequential: sequential[index] as LatencyFigures, echo: echoes[index] as LatencyFigures };
+        figures.get(way.way)?.push(measured);
+        log(`forward round ${round + 1} ${way.way}: ${measured.keepAlive.requestsPerSecond.toFixed(0)} req/s, sequential ${measured.sequential.medianMs.toFixed(3)} ms, echo p50 ${measured.echo.medianMs.toFixed(3)} ms`);
       }
     }
-
-    const direct_ = summarize(results, 'direct');
-    const forwarded = summarize(results, 'forwarded');
-    const throughputLossPercent = (1 - forwarded.loaded.requestsPerSecond / direct_.loaded.requestsPerSecond) * 100;
-    const addedMedianMs = forwarded.sequential.medianMs - direct_.sequential.medianMs;
-    const addedLoadedMedianMs = forwarded.loaded.medianMs - direct_.loaded.medianMs;
-    const forwarderCpuMicrosPerRequest = median(results.flatMap((r) => (r.forwarderCpuMicrosPerRequest === undefined ? [] : [r.forwarderCpuMicrosPerRequest])));
-    const throughputMet = throughputLossPercent <= TARGET_THROUGHPUT_LOSS_PERCENT;
-    const latencyMet = addedMedianMs <= TARGET_ADDED_MEDIAN_MS;
-
-    const row = (way: string, f: { loaded: LoadFigures; sequential: LoadFigures }): string =>
-      `| ${way} | ${f.loaded.requestsPerSecond.toFixed(0)} | ${ms(f.loaded.medianMs)} | ${ms(f.loaded.p90Ms)} | ${ms(f.sequential.medianMs)} | ${ms(f.sequential.p90Ms)} |`;
-    console.log(`\nPort forwarder vs direct: ${CONNECTIONS} connections × ${seconds} s and ${sequentialRequests} sequential requests, ${rounds} round(s), medians of rounds\n`);
-    console.log(`| way | req/s (${CONNECTIONS} conns) | median ms | p90 ms | sequential median ms | sequential p90 ms |`);
-    console.log('|---|---:|---:|---:|---:|---:|');
-    console.log(row(`direct (${direct.host}:${direct.port})`, direct_));
-    console.log(row(`forwarded (127.0.0.1:${started.hostPort})`, forwarded));
-    console.log(`\nforwarder cost:`);
-    console.log(`  throughput loss       ${throughputLossPercent.toFixed(1)} %  (target ≤ ${TARGET_THROUGHPUT_LOSS_PERCENT} %: ${throughputMet ? 'met' : 'NOT met'})`);
-    console.log(`  added median latency  ${ms(addedMedianMs)} ms  sequential (target ≤ ${TARGET_ADDED_MEDIAN_MS} ms: ${latencyMet ? 'met' : 'NOT met'}); ${ms(addedLoadedMedianMs)} ms under load`);
-    console.log(`  forwarder CPU         ${forwarderCpuMicrosPerRequest.toFixed(0)} µs per request (its own process; on a machine whose cores are all busy this shows as lost throughput)`);
-
-    const dir = join(__dirname, '..', '..', 'bench', 'results');
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `forward-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-    const summary = {
-      machine: { cores: cpus().length, node: process.version },
-      settings: { rounds, seconds, connections: CONNECTIONS, sequentialRequests, warmupSeconds, smoke },
-      direct: direct_,
-      forwarded,
-      cost: { throughputLossPercent, addedMedianMs, addedLoadedMedianMs, forwarderCpuMicrosPerRequest },
-      targets: { throughputLossPercent: TARGET_THROUGHPUT_LOSS_PERCENT, addedMedianMs: TARGET_ADDED_MEDIAN_MS, throughputMet, latencyMet },
-      rounds: results,
-    };
-    writeFileSync(file, JSON.stringify(summary, null, 2));
-    console.log(`\nresults: ${file}`);
+    const settings = { image: options.image, rounds, seconds, sequentialRequests: options.sequentialRequests, echoMessages: options.echoMessages, chosen: options.chosen };
+    return { settings: { ...settings, keepAliveConnections: KEEP_ALIVE_CONNECTIONS }, ways: ways.map((way) => summarize(way, figures)) };
   } finally {
-    if (forwarderChild) {
-      await stopForwarderChild(forwarderChild);
-    }
+    await Promise.all(relays.map((relay) => relay.stop()));
     await engine.removeContainer(name);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
   }
 }
 
-if (process.argv[2] === FORWARDER_CHILD_ARG) {
-  runForwarderChild(process.argv[3] as string, Number(process.argv[4])).catch((error: unknown) => {
-    console.error(`forwarder: ${(error as Error).message}`);
-    process.exit(1);
-  });
-} else {
-  main().catch((error: unknown) => {
-    console.error(`bench:forward: ${(error as Error).message}`);
-    process.exitCode = 1;
-  });
+function waysUnderTest(server: ForwardServer, relays: readonly RelayProcess[]): WayUnderTest[] {
+  const { proxyPid } = server;
+  return [
+    { way: 'direct', description: `direct (container ${server.direct.host})`, endpoint: server.direct },
+    {
+      way: 'published',
+      description: `engine-published 127.0.0.1:${server.published.port}${proxyPid ? ' (docker-proxy)' : ''}`,
+      endpoint: server.published,
+      ...(proxyPid ? { cpuMicros: async () => processCpuMicros(proxyPid) } : {}),
+    },
+    ...relays.map((relay) => ({ way: relay.kind, description: RELAY_DESCRIPTIONS[relay.kind], endpoint: { host: '127.0.0.1', port: relay.hostPort }, cpuMicros: () => relay.cpuMicros() })),
+  ];
+}
+
+/** Load on one way: keep-alive (with the CPU time of what carries the bytes), then a new connection per request. */
+async function measureLoads(way: WayUnderTest, options: ForwardBenchOptions): Promise<Omit<RoundFigures, 'sequential' | 'echo'>> {
+  const { seconds } = options;
+  await measureLoad(way.endpoint, { connections: KEEP_ALIVE_CONNECTIONS, keepAlive: true, seconds: Math.min(0.5, seconds / 2) });
+  const cpuBefore = await way.cpuMicros?.();
+  const keepAlive = await measureLoad(way.endpoint, { connections: KEEP_ALIVE_CONNECTIONS, keepAlive: true, seconds });
+  const cpuAfter = await way.cpuMicros?.();
+  const perConnection = await measureLoad(way.endpoint, { connections: KEEP_ALIVE_CONNECTIONS, keepAlive: false, seconds: seconds / 2 });
+  const cpuMicrosPerRequest = cpuBefore === undefined || cpuAfter === undefined ? undefined : (cpuAfter - cpuBefore) / keepAlive.requests;
+  return { keepAlive, perConnection, ...(cpuMicrosPerRequest === undefined ? {} : { cpuMicrosPerRequest }) };
+}
+
+function summarize(way: WayUnderTest, figures: ReadonlyMap<ForwardWay, readonly RoundFigures[]>): ForwardWayResult {
+  const mine = figures.get(way.way) ?? [];
+  const direct = figures.get('direct') ?? [];
+  const against = (of: (round: RoundFigures, base: RoundFigures) => number): number => median(mine.map((round, i) => (direct[i] ? of(round, direct[i]) : Number.NaN)));
+  const cpu = mine.flatMap((round) => (round.cpuMicrosPerRequest === undefined ? [] : [round.cpuMicrosPerRequest]));
+  return {
+    way: way.way,
+    description: way.description,
+    keepAliveRps: median(mine.map((r) => r.keepAlive.requestsPerSecond)),
+    perConnectionRps: median(mine.map((r) => r.perConnection.requestsPerSecond)),
+    sequentialMedianMs: median(mine.map((r) => r.sequential.medianMs)),
+    sequentialP90Ms: median(mine.map((r) => r.sequential.p90Ms)),
+    echoP50Ms: median(mine.map((r) => r.echo.medianMs)),
+    echoP99Ms: median(mine.map((r) => r.echo.p99Ms)),
+    ...(cpu.length ? { cpuMicrosPerRequest: median(cpu) } : {}),
+    keepAliveLossPercent: against((r, d) => (1 - r.keepAlive.requestsPerSecond / d.keepAlive.requestsPerSecond) * 100),
+    perConnectionLossPercent: against((r, d) => (1 - r.perConnection.requestsPerSecond / d.perConnection.requestsPerSecond) * 100),
+    addedMsPerRequest: against((r, d) => r.sequential.medianMs - d.sequential.medianMs),
+    echoAddedP50Ms: against((r, d) => r.echo.medianMs - d.echo.medianMs),
+    rounds: mine,
+  };
+}
+
+export function formatForwardResults(results: ForwardBenchResults): string {
+  if (results.ways.length === 0) {
+    return '';
+  }
+  const { settings } = results;
+  const f3 = (value: number): string => value.toFixed(3);
+  const pct = (value: number): string => `${value >= 0 ? '−' : '+'}${Math.abs(value).toFixed(1)} %`;
+  const lines = [
+    `\nForwarding a dev server to 127.0.0.1 against direct access: ${settings.keepAliveConnections} keep-alive connections × ${settings.seconds} s, as many with a new connection per request × ${settings.seconds / 2} s, ${settings.sequentialRequests} sequential requests, ${settings.echoMessages} WebSocket echoes; ${settings.rounds} round(s), medians (ratios within a round)\n`,
+    '| way | keep-alive req/s | vs direct | added ms/request (sequential) | new connection per request req/s | vs direct | WS echo p50 / p99 ms | CPU µs/request |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const w of results.ways) {
+    const isDirect = w.way === 'direct';
+    const mark = settings.chosen.includes(w.way) ? ' **(gitiso)**' : '';
+    lines.push(
+      `| ${w.description}${mark} | ${w.keepAliveRps.toFixed(0)} | ${isDirect ? '' : pct(w.keepAliveLossPercent)} | ${isDirect ? `${f3(w.sequentialMedianMs)} ms (base)` : f3(w.addedMsPerRequest)} | ${w.perConnectionRps.toFixed(0)} | ${isDirect ? '' : pct(w.perConnectionLossPercent)} | ${f3(w.echoP50Ms)} / ${f3(w.echoP99Ms)} | ${w.cpuMicrosPerRequest === undefined ? '' : w.cpuMicrosPerRequest.toFixed(0)} |`,
+    );
+  }
+  for (const way of settings.chosen) {
+    const w = results.ways.find((candidate) => candidate.way === way);
+    if (!w) {
+      continue;
+    }
+    const lossMet = w.keepAliveLossPercent <= FORWARD_TARGETS.throughputLossPercent;
+    const addedMet = w.addedMsPerRequest <= FORWARD_TARGETS.addedMsPerRequest;
+    lines.push(
+      `\n${w.description}: ${Math.abs(w.keepAliveLossPercent).toFixed(1)} % ${w.keepAliveLossPercent >= 0 ? 'fewer' : 'more'} requests per second (target ≤ ${FORWARD_TARGETS.throughputLossPercent} %: ${lossMet ? 'met' : 'NOT met'}), ${f3(w.addedMsPerRequest)} ms added per request (target ≤ ${FORWARD_TARGETS.addedMsPerRequest} ms: ${addedMet ? 'met' : 'NOT met'}), WebSocket echo p50 ${w.echoAddedP50Ms >= 0 ? '+' : '−'}${f3(Math.abs(w.echoAddedP50Ms))} ms`,
+    );
+  }
+  return lines.join('\n');
 }

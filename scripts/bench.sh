@@ -4,10 +4,11 @@
 #   create  (default) gitiso against the usual ways, then bringing an agent's work home
 #           against a plain git fetch (bench/bench.ts). BENCH_REPO=<url> adds a
 #           repository of yours; BENCH_REPS sets the repetitions (default 5);
-#           BENCH_ONLY=create|roundtrip runs one of the two.
+#           BENCH_ONLY=create|roundtrip|forward runs one part.
 #   roundtrip only the bring-home part (bench/roundTripBench.ts).
-#   forward the port forwarder against direct access (bench/forwardBench.ts);
-#           BENCH_REPS rounds (default 3) of BENCH_FORWARD_SECONDS (default 5).
+#   forward the ways of forwarding a dev port (engine-published, relays) against direct
+#           access (bench/forwardBench.ts), also part of the default run;
+#           BENCH_REPS rounds (default 3) of BENCH_FORWARD_SECONDS (default 3).
 #   stats   what keeping 1, 10, 20 agents' stats current costs (bench/statsBench.ts);
 #           BENCH_STATS_SECONDS per window (default 60).
 #   soak    SOAK_AGENTS workers (default 20) repeating create, git, dev server, remove
@@ -21,7 +22,7 @@ cd "$(dirname "$0")/.."
 case "${1:-create}" in
   create) entry=out/bench/bench.js ;;
   roundtrip) entry=out/bench/bench.js; export BENCH_ONLY=roundtrip ;;
-  forward) entry=out/bench/forwardBench.js ;;
+  forward) entry=out/bench/bench.js; export BENCH_ONLY=forward ;;
   stats) entry=out/bench/statsBench.js ;;
   soak) entry=out/bench/soak.js; npm run build --silent ;;
   network) entry=out/bench/networkBench.js ;;

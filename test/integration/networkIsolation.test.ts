@@ -7,11 +7,10 @@ import { containerNameFor } from '../../src/core/names';
 import { GitServer } from '../support/gitServer';
 import { httpGet } from '../support/http';
 import { idPrefix, removeAgents, TEST_LIMITS, TEST_NETWORK, testEngine, testImage } from '../support/testEnv';
+import { TCP_PROBE_SCRIPT } from '../support/tcpProbe';
 import { waitFor } from '../support/waitFor';
 import { trustSetup } from '../../src/core/setup/setupProposal';
 
-/** Opens a TCP connection from inside a container; prints "open" or the reason it failed. Bounded by a 3 s timeout. */
-const CONNECT = 'import socket, sys\ntry:\n    socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3).close()\n    print("open")\nexcept OSError as error:\n    print("closed", error)\n    sys.exit(1)';
 
 /** A static server on every IPv6 address of the container. */
 const SERVE_IPV6 = 'import http.server, socket, sys\nclass Server(http.server.HTTPServer):\n    address_family = socket.AF_INET6\nServer(("::", int(sys.argv[1])), http.server.SimpleHTTPRequestHandler).serve_forever()';
@@ -61,7 +60,7 @@ describe('network isolation: agents cannot reach each other', () => {
   });
 
   async function connectFrom(agentId: string, address: string, port: number): Promise<{ exitCode: number; stdout: string }> {
-    return service.exec.run(agentId, ['python3', '-c', CONNECT, address, String(port)], { timeoutMs: 10_000 });
+    return service.exec.run(agentId, ['python3', '-c', TCP_PROBE_SCRIPT, address, String(port)], { timeoutMs: 10_000 });
   }
 
   it('lets the host reach agent A\'s server (what a forward does)', async () => {
@@ -96,7 +95,7 @@ describe('network isolation: agents cannot reach each other', () => {
 
   it('keeps a repository\'s install (run in the snapshot build) from reaching an agent, and confines it as an agent', async () => {
     // The install of an untrusted repository probes agent A and records what it found, and what it may do, in the snapshot.
-    const probe = `python3 -c '${CONNECT}' ${target.address} ${target.port} > probe.txt 2>&1; cat /proc/self/status > status.txt`;
+    const probe = `python3 -c '${TCP_PROBE_SCRIPT}' ${target.address} ${target.port} > probe.txt 2>&1; cat /proc/self/status > status.txt`;
     server.createRepo('probe', { '.gitiso.json': JSON.stringify({ install: probe }) });
     await service.creator.create({ id: id('probe'), repoUrl: server.url('probe') });
     const found = (await service.exec.run(id('probe'), ['cat', 'probe.txt'])).stdout;

@@ -6,7 +6,8 @@ import type { Engine } from '../../src/core/docker/engine';
 import { containerNameFor } from '../../src/core/names';
 import { AgentPorts } from '../../src/core/ports/agentPorts';
 import { GitServer } from '../support/gitServer';
-import { idPrefix, removeAgents, TEST_NETWORK, testEngine, testImage, TEST_LIMITS } from '../support/testEnv';
+import { ensureNetwork, idPrefix, removeAgents, TEST_NETWORK, testEngine, testImage, TEST_LIMITS } from '../support/testEnv';
+import { TCP_PROBE_SCRIPT } from '../support/tcpProbe';
 import { waitFor } from '../support/waitFor';
 import { httpGet } from '../support/http';
 
@@ -78,6 +79,26 @@ describe('ports: discovery in agents and forwards to 127.0.0.1', () => {
     const [pageOne, pageTwo] = await Promise.all([httpGet(`${one.url}/index.html`), httpGet(`${two.url}/index.html`)]);
     assert.equal(pageOne, '<h1>from main</h1>\n');
     assert.equal(pageTwo, '<h1>from two</h1>\n');
+  });
+
+  it('keeps a forward from other agents: it listens on 127.0.0.1 only, not on the address agents reach the host at', async () => {
+    const [two] = ports.forwards(id('two'));
+    assert.ok(two);
+    const gateway = await ensureNetwork(engine);
+    const probe = (port: number): Promise<{ exitCode: number; stdout: string }> => service.exec.run(id('one'), ['python3', '-c', TCP_PROBE_SCRIPT, gateway, String(port)], { timeoutMs: 10_000 });
+    // The probe's control: a host service on every address is what agents do reach there.
+    const open = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => open.listen(0, '0.0.0.0', resolve));
+    try {
+      const reached = await probe((open.address() as { port: number }).port);
+      assert.equal(reached.exitCode, 0, `the control failed, so the probe proves nothing: ${reached.stdout}`);
+    } finally {
+      open.close();
+    }
+    // The attacker's case: agent one goes for agent two's forward through the host.
+    const attempt = await probe(two.hostPort);
+    assert.notEqual(attempt.exitCode, 0, `agent one reached agent two's forward at ${gateway}:${two.hostPort}: ${attempt.stdout}`);
+    assert.equal(await httpGet(`${two.url}/index.html`), '<h1>from two</h1>\n', 'the forward itself still serves the host');
   });
 
   it('stops forwarding when the agent is removed', async () => {

@@ -26,7 +26,8 @@ export class PortForwarder {
    */
   static async open(target: ForwardTarget, preferred?: number): Promise<PortForwarder> {
     for (const port of preferred ? [preferred, 0] : [0]) {
-      const server = createServer();
+      // Half-open: a client that has sent all it will (a FIN) still gets its answer.
+      const server = createServer({ allowHalfOpen: true });
       const bound = await new Promise<number | undefined>((resolve) => {
         server.once('error', () => resolve(undefined));
         server.listen({ host: '127.0.0.1', port, exclusive: true }, () => {
@@ -55,20 +56,31 @@ export class PortForwarder {
     return `http://127.0.0.1:${this.hostPort}`;
   }
 
+  /**
+   * Copies each side's bytes to the other as they come (a write per read,
+   * Nagle off: a request's bytes leave at once), pausing a side whose peer
+   * cannot take more. A side that ends its writing (half-close) has that
+   * passed on, so a reply still in flight arrives; a side that closes has
+   * its peer finish what it was given, then close; an error ends both at
+   * once. No relay outlives its connections.
+   */
   private relay(client: Socket): void {
-    const upstream = connect({ host: this.current.host, port: this.current.port });
-    for (const socket of [client, upstream]) {
+    const upstream = connect({ host: this.current.host, port: this.current.port, noDelay: true, allowHalfOpen: true });
+    client.setNoDelay(true);
+    for (const [socket, peer] of [[client, upstream], [upstream, client]] as const) {
       this.sockets.add(socket);
-      socket.setNoDelay(true);
-      socket.on('close', () => this.sockets.delete(socket));
+      socket.on('error', () => {
+        socket.destroy();
+        peer.destroy();
+      });
+      socket.on('close', () => {
+        this.sockets.delete(socket);
+        if (!peer.destroyed) {
+          peer.end(() => peer.destroy());
+        }
+      });
+      copy(socket, peer);
     }
-    client.pipe(upstream);
-    upstream.pipe(client);
-    // One side failing or closing ends the other: no half-open relays left behind.
-    client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
   }
 
   close(): Promise<void> {
@@ -77,4 +89,15 @@ export class PortForwarder {
     }
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
+}
+
+/** One direction of a relay: what `from` sends goes to `to`, as fast as `to` takes it. */
+function copy(from: Socket, to: Socket): void {
+  from.on('data', (chunk: Buffer) => {
+    if (!to.write(chunk)) {
+      from.pause();
+    }
+  });
+  to.on('drain', () => from.resume());
+  from.on('end', () => to.end());
 }
