@@ -56,41 +56,59 @@ const VARIANTS: readonly Variant[] = [
   { way: 'refresh', label: 'index refreshed (update-index --refresh)', commands: [['update-index', '-q', '--refresh']] },
 ];
 
-/**
- * Prints one line per `git status --porcelain` run, its wall time in
- * microseconds, timed in the tree itself so no exec or channel is counted;
- * then the index's mtime before and after the first run.
- */
-function timingScript(runs: number): string {
-  return `cd "$1"
-before=$(stat -c %Y.%y .git/index)
-i=0
-while [ $i -lt ${runs} ]; do
-  s=$(date +%s%N); git status --porcelain >/dev/null; e=$(date +%s%N)
-  echo $(( (e - s) / 1000 ))
-  if [ $i -eq 0 ]; then after=$(stat -c %Y.%y .git/index); fi
-  i=$((i + 1))
-done
-[ "$before" = "$after" ] && echo same || echo written`;
+/** One `git status --porcelain` in the tree "$1", its wall time in microseconds, timed in the tree itself so no exec or channel is counted. */
+const TIMED_STATUS = 's=$(date +%s%N); cd "$1" && git status --porcelain >/dev/null; e=$(date +%s%N); echo $(( (e - s) / 1000 ))';
+/** The index's mtime, to tell whether a `git status` wrote it. */
+const INDEX_MTIME = 'stat -c %y "$1/.git/index"';
+
+/** A tree to time `git status` in: a shell script run with the tree as $1, there. */
+interface Tree {
+  readonly way: string;
+  readonly label: string;
+  sh(script: string): Promise<string>;
 }
 
-function rowFrom(way: string, label: string, output: string): StatusRow {
-  const lines = output.trim().split('\n');
-  const verdict = lines.pop();
-  const times = lines.map((line) => Number(line) / 1000);
-  if (times.length < 2 || times.some((t) => !Number.isFinite(t)) || (verdict !== 'same' && verdict !== 'written')) {
-    throw new Error(`${way}: unexpected timing output: ${output.slice(0, 300)}`);
+/**
+ * Times `git status` in every tree, alternating (one run in each, then the
+ * next round), so that what else the machine does falls on all of them alike.
+ */
+async function timeAlternating(trees: readonly Tree[], runs: number): Promise<StatusRow[]> {
+  const before = await Promise.all(trees.map((tree) => tree.sh(INDEX_MTIME)));
+  const times: number[][] = trees.map(() => []);
+  const written: boolean[] = [];
+  for (let run = 0; run < runs; run++) {
+    for (const [k, tree] of trees.entries()) {
+      const micros = Number((await tree.sh(TIMED_STATUS)).trim());
+      if (!Number.isFinite(micros) || micros <= 0) {
+        throw new Error(`${tree.way}: git status failed`);
+      }
+      times[k]?.push(micros / 1000);
+      if (run === 0) {
+        written[k] = (await tree.sh(INDEX_MTIME)) !== before[k];
+      }
+    }
   }
-  return { way, label, firstMs: times[0] as number, laterMs: figures(times.slice(1)), indexWritten: verdict === 'written' };
+  return trees.map((tree, k) => ({ way: tree.way, label: tree.label, firstMs: times[k]?.[0] as number, laterMs: figures(times[k]?.slice(1) ?? []), indexWritten: written[k] }));
+}
+
+/** Times each way as a caller sees it, alternating as timeAlternating does. */
+async function callAlternating(ways: readonly { readonly way: string; readonly label: string; call(): Promise<unknown> }[], runs: number): Promise<StatusRow[]> {
+  const times: number[][] = ways.map(() => []);
+  for (let run = 0; run < runs; run++) {
+    for (const [k, way] of ways.entries()) {
+      times[k]?.push((await timed(() => way.call()))[0]);
+    }
+  }
+  return ways.map((way, k) => ({ way: way.way, label: way.label, firstMs: times[k]?.[0] as number, laterMs: figures(times[k]?.slice(1) ?? []) }));
 }
 
 /**
  * `npm run bench` (BENCH_ONLY=status): `git status` on a large tree. Timed
- * inside the tree: the host's own clone, a container of the snapshot image as
- * gitiso builds it, and one of each variant set at build time (committed on
- * top of it, as a build would); then through gitiso: the agent's command
- * channel against a plain exec and a full clone in a container, with what the
- * channel and an exec cost running `true`.
+ * inside the tree: the host's own clone, a full clone in an agent's container,
+ * a container of the snapshot image as gitiso builds it, and one of each
+ * variant set at build time (committed on top of it, as a build would); then
+ * through gitiso: the agent's command channel against a plain exec and the
+ * full clone, with what the channel and an exec cost running `true`.
  */
 export async function runStatusBench(options: StatusBenchOptions): Promise<StatusResults> {
   const { engine, image, shape, runs } = options;
@@ -107,67 +125,64 @@ export async function runStatusBench(options: StatusBenchOptions): Promise<Statu
     mkdirSync(dirname(bare), { recursive: true });
     generateRepo(bare, shape);
     const url = server.url('status');
-    const inside: StatusRow[] = [];
 
     const hostClone = join(scratch, 'host-clone');
     execFileSync('git', ['clone', '-q', url, hostClone]);
-    inside.push(rowFrom('host', 'host: git status on a host clone', execFileSync('sh', ['-c', timingScript(runs), 'timing', hostClone], { encoding: 'utf8' })));
-
     const agentId = 'bench-status-snapshot';
     await snapshot.creator.create({ id: agentId, repoUrl: url });
     cleanups.push(() => snapshot.agents.remove(agentId));
+    const naiveId = 'bench-status-naive';
+    await naive.creator.create({ id: naiveId, repoUrl: url });
+    cleanups.push(() => naive.agents.remove(naiveId));
     const built = (await snapshot.snapshots.list()).find((s) => s.repoUrl === url);
     if (!built) {
       throw new Error('no snapshot image after the first create');
     }
-    log(`status: snapshot built (${shape.files} files)`);
+    log(`status: snapshot and full clone made (${shape.files} files)`);
 
-    // A container of an image with the agents' limits, timed inside.
-    const timeIn = async (imageName: string, way: string, label: string): Promise<StatusRow> => {
+    const inContainer = (id: string, way: string, label: string): Tree => ({
+      way,
+      label,
+      sh: async (script) => (await engine.exec(id, ['sh', '-c', script, 'timing', WORKSPACE])).stdout,
+    });
+    // A container of an image with the agents' limits.
+    const containerOf = async (imageName: string): Promise<string> => {
       const id = await engine.createContainer({
         Image: imageName,
         Cmd: ['sleep', 'infinity'],
         Labels: { [TEST_LABEL]: 'bench' },
         HostConfig: { Init: true, NetworkMode: TEST_NETWORK, Memory: TEST_LIMITS.memoryBytes, NanoCpus: TEST_LIMITS.cpus * 1e9 },
       });
-      try {
-        await engine.startContainer(id);
-        const result = await engine.exec(id, ['sh', '-c', timingScript(runs), 'timing', WORKSPACE]);
-        return rowFrom(way, label, result.stdout);
-      } finally {
-        await engine.removeContainer(id);
-      }
+      cleanups.push(() => engine.removeContainer(id));
+      await engine.startContainer(id);
+      return id;
     };
-    inside.push(await timeIn(built.image, 'snapshot', 'snapshot image as built'));
+    const trees: Tree[] = [
+      { way: 'host', label: 'host: a host clone', sh: async (script) => execFileSync('sh', ['-c', script, 'timing', hostClone], { encoding: 'utf8' }) },
+      inContainer(containerNameFor(naiveId), 'naive', 'full clone in an agent container'),
+      inContainer(await containerOf(built.image), 'snapshot', 'snapshot image as built'),
+    ];
     for (const variant of options.oneVariant ? VARIANTS.slice(0, 1) : VARIANTS) {
       const variantImage = await buildVariant(engine, built.image, variant);
-      try {
-        inside.push(await timeIn(variantImage, variant.way, `snapshot image + ${variant.label}`));
-      } finally {
-        await engine.removeImage(variantImage).catch(() => undefined);
-      }
-      log(`status: variant ${variant.way} measured`);
+      cleanups.push(() => engine.removeImage(variantImage));
+      trees.push(inContainer(await containerOf(variantImage), variant.way, `snapshot image + ${variant.label}`));
     }
+    log('status: variants built');
+    const inside = await timeAlternating(trees, runs);
 
     // Through gitiso, as a caller sees it.
     const container = containerNameFor(agentId);
-    const timesOf = async (way: string, label: string, body: () => Promise<unknown>): Promise<StatusRow> => {
-      const times: number[] = [];
-      for (let run = 0; run < runs; run++) {
-        times.push((await timed(body))[0]);
-      }
-      return { way, label, firstMs: times[0] as number, laterMs: figures(times.slice(1)) };
-    };
     const status = ['status', '--porcelain'];
-    const callers: StatusRow[] = [];
-    callers.push(await timesOf('channel', 'gitiso snapshot agent: git status via its channel', () => snapshot.exec.git(agentId, status)));
-    callers.push(await timesOf('exec', 'gitiso snapshot agent: git status via a plain exec', () => engine.exec(container, ['git', ...status], { workdir: WORKSPACE })));
-    callers.push(await timesOf('channel-true', '`true` via the channel', () => snapshot.exec.run(agentId, ['true'])));
-    callers.push(await timesOf('exec-true', '`true` via a plain exec', () => engine.exec(container, ['true'], { workdir: WORKSPACE })));
-    const naiveId = 'bench-status-naive';
-    await naive.creator.create({ id: naiveId, repoUrl: url });
-    cleanups.push(() => naive.agents.remove(naiveId));
-    callers.push(await timesOf('naive', 'full clone in a container: git status via its channel', () => naive.exec.git(naiveId, status)));
+    const callers = await callAlternating(
+      [
+        { way: 'channel', label: 'gitiso snapshot agent: git status via its channel', call: () => snapshot.exec.git(agentId, status) },
+        { way: 'exec', label: 'gitiso snapshot agent: git status via a plain exec', call: () => engine.exec(container, ['git', ...status], { workdir: WORKSPACE }) },
+        { way: 'naive', label: 'full clone in a container: git status via its channel', call: () => naive.exec.git(naiveId, status) },
+        { way: 'channel-true', label: '`true` via the channel', call: () => snapshot.exec.run(agentId, ['true']) },
+        { way: 'exec-true', label: '`true` via a plain exec', call: () => engine.exec(container, ['true'], { workdir: WORKSPACE }) },
+      ],
+      runs,
+    );
     return { shape, inside, callers };
   } finally {
     for (const cleanup of cleanups.reverse()) {
@@ -208,12 +223,13 @@ export function formatStatusResults(results: StatusResults | undefined): string 
   const ratio = (value: number, base: StatusRow | undefined): string => (base ? `${(value / base.laterMs.median).toFixed(2)}×` : '');
   const host = results.inside.find((r) => r.way === 'host');
   const naive = results.callers.find((r) => r.way === 'naive');
+  const naiveInside = results.inside.find((r) => r.way === 'naive');
   const lines = [
     '',
     `## git status on ${results.shape.files} files, timed inside the tree`,
-    '| tree | first | later: p50 (min–max) | vs host | first run wrote the index |',
-    '|---|---|---|---|---|',
-    ...results.inside.map((r) => `| ${r.label} | ${ms(r.firstMs)} | ${ms(r.laterMs.median)} (${ms(r.laterMs.min)}–${ms(r.laterMs.max)}) | ${ratio(r.laterMs.median, host)} | ${r.indexWritten ? 'yes' : 'no'} |`),
+    '| tree | first | later: p50 (min–max) | vs full clone | vs host | first run wrote the index |',
+    '|---|---|---|---|---|---|',
+    ...results.inside.map((r) => `| ${r.label} | ${ms(r.firstMs)} | ${ms(r.laterMs.median)} (${ms(r.laterMs.min)}–${ms(r.laterMs.max)}) | ${ratio(r.laterMs.median, naiveInside)} | ${ratio(r.laterMs.median, host)} | ${r.indexWritten ? 'yes' : 'no'} |`),
     '',
     '## git status as gitiso runs it',
     '| how | first | later: p50 (min–max) | vs full clone | vs host (inside) |',
