@@ -40,7 +40,7 @@ export interface StatusResults {
   readonly callers: StatusRow[];
 }
 
-/** A way of setting up the snapshot's clone at build time: git commands run in /workspace before the image is committed. */
+/** A way of setting up the snapshot's clone at build time: commands (argument arrays) run in /workspace before the image is committed. */
 interface Variant {
   readonly way: string;
   readonly label: string;
@@ -48,12 +48,12 @@ interface Variant {
 }
 
 const VARIANTS: readonly Variant[] = [
-  { way: 'untracked-cache', label: 'core.untrackedCache', commands: [['config', 'core.untrackedCache', 'true'], ['update-index', '--untracked-cache']] },
-  { way: 'index-v4', label: 'index.version 4', commands: [['config', 'index.version', '4'], ['update-index', '--index-version', '4']] },
-  { way: 'many-files', label: 'feature.manyFiles', commands: [['config', 'feature.manyFiles', 'true'], ['update-index', '--index-version', '4', '--untracked-cache']] },
-  { way: 'split-index', label: 'core.splitIndex', commands: [['config', 'core.splitIndex', 'true'], ['update-index', '--split-index']] },
-  { way: 'no-preload', label: 'core.preloadIndex false', commands: [['config', 'core.preloadIndex', 'false']] },
-  { way: 'refresh', label: 'index refreshed (update-index --refresh)', commands: [['update-index', '-q', '--refresh']] },
+  { way: 'no-cache-tree', label: 'its index written again without a cache tree (as built before)', commands: [['rm', '-f', '.git/index'], ['git', 'reset', '-q']] },
+  { way: 'untracked-cache', label: 'core.untrackedCache', commands: [['git', 'config', 'core.untrackedCache', 'true'], ['git', 'update-index', '--untracked-cache']] },
+  { way: 'index-v4', label: 'index.version 4', commands: [['git', 'config', 'index.version', '4'], ['git', 'update-index', '--index-version', '4']] },
+  { way: 'many-files', label: 'feature.manyFiles', commands: [['git', 'config', 'feature.manyFiles', 'true'], ['git', 'update-index', '--index-version', '4', '--untracked-cache']] },
+  { way: 'split-index', label: 'core.splitIndex', commands: [['git', 'config', 'core.splitIndex', 'true'], ['git', 'update-index', '--split-index']] },
+  { way: 'no-preload', label: 'core.preloadIndex false', commands: [['git', 'config', 'core.preloadIndex', 'false']] },
 ];
 
 /** One `git status --porcelain` in the tree "$1", its wall time in microseconds, timed in the tree itself so no exec or channel is counted. */
@@ -201,7 +201,7 @@ async function buildVariant(engine: Engine, base: string, variant: Variant): Pro
   const id = await engine.createContainer({ Image: base, Cmd: ['sleep', 'infinity'], Labels: { [TEST_LABEL]: 'bench' }, HostConfig: { Init: true, NetworkMode: TEST_NETWORK } });
   try {
     await engine.startContainer(id);
-    const script = [...variant.commands.map((args) => `git ${args.map((a) => `'${a}'`).join(' ')}`), 'sleep 1', 'git status --porcelain >/dev/null'].join(' && ');
+    const script = [...variant.commands.map((argv) => argv.map((word) => `'${word}'`).join(' ')), 'sleep 1', 'git status --porcelain >/dev/null'].join(' && ');
     const result = await engine.exec(id, ['sh', '-c', script], { workdir: WORKSPACE });
     if (result.exitCode !== 0) {
       throw new Error(`variant ${variant.way}: ${result.stderr}`);

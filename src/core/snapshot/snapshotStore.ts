@@ -118,7 +118,10 @@ export function snapshotKey(identity: SnapshotIdentity): string {
  * new as the index): git would re-read those files in every agent, and write
  * the index there, copying it into the agent's own layer. The stat settings
  * keep the index valid once the layer is shared: inode numbers and ctimes
- * differ between containers, content and mtimes do not.
+ * differ between containers, content and mtimes do not. \`git write-tree\`
+ * stores the cache tree in the index (a reset from no index leaves none):
+ * without it every \`git status\` in every agent reads all of the commit's
+ * trees to compare HEAD with the index (a third of its time on 50,000 files).
  * $1 bundle, $2 bundle ref, $3 base branch, $4 base commit, $5 origin URL.
  */
 const BUILD_SCRIPT = `set -e
@@ -135,6 +138,7 @@ git config "branch.$3.merge" "refs/heads/$3"
 sleep 1
 rm -f .git/index
 git reset -q
+git write-tree >/dev/null
 rm -f "$1"`;
 
 /**
