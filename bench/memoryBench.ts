@@ -1,8 +1,7 @@
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { createCore } from '../src/core/gitisoCore';
 import type { Engine } from '../src/core/docker/engine';
 import { GitServer } from '../test/support/gitServer';
@@ -36,19 +35,29 @@ export interface MemoryStep {
 
 export interface MemoryResults {
   readonly steps: MemoryStep[];
-  readonly idle: { readonly agents: number; readonly seconds: number; readonly start: ProbeReport['loaded']; readonly end: ProbeReport['loaded'] };
+  /** The idle run: from its start, every tenth of its length. */
+  readonly idle: { readonly agents: number; readonly seconds: number; readonly readings: readonly ProbeReport['loaded'][] };
 }
 
 /** The smallest limits an agent may have (agentLimits.ts), CPU aside: a tenth of a core makes creating 50 of them slow for nothing. */
 const SMALLEST = { memoryBytes: 64 * 1024 ** 2, cpus: 0.5, pids: 64 };
 const CREATE_CONCURRENCY = 4;
 
-const run = promisify(execFile);
-
-/** Runs the probe in a child process (its own heap, a forced GC) and returns its report. */
-async function probeChild(request: ProbeRequest): Promise<ProbeReport> {
-  const { stdout } = await run(process.execPath, ['--expose-gc', join(__dirname, 'memoryProbe.js'), JSON.stringify(request)], { maxBuffer: 16 * 1024 * 1024, timeout: (request.idleSeconds + 600) * 1000 });
-  return JSON.parse(stdout.trim().split('\n').pop() ?? '') as ProbeReport;
+/** Runs the probe in a child process (its own heap, a forced GC) and returns its report; its progress goes to stderr. */
+function probeChild(request: ProbeRequest): Promise<ProbeReport> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--expose-gc', join(__dirname, 'memoryProbe.js'), JSON.stringify(request)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) {
+        reject(new Error(`the memory probe exited with ${code}`));
+        return;
+      }
+      resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '') as ProbeReport);
+    });
+  });
 }
 
 /**
@@ -87,14 +96,19 @@ export async function runMemoryBench(options: MemoryBenchOptions): Promise<Memor
         throw new Error(`an idle agent could not be created: ${(failed as { error: Error }).error.message}`);
       }
     };
+    let idleReport: ProbeReport | undefined;
     for (const agents of options.steps) {
       await grow(agents);
       reports.push(await probeChild({ image, storageDir, agents, idleSeconds: 0, samples: 3 }));
       log(`memory: ${agents} agents measured`);
+      if (agents === options.idleAgents) {
+        idleReport = await probeChild({ image, storageDir, agents, idleSeconds: options.idleSeconds, samples: 3 });
+        log(`memory: idle run of ${options.idleSeconds} s measured`);
+      }
     }
-    await grow(Math.max(options.idleAgents, made.length));
-    const idleReport = await probeChild({ image, storageDir, agents: made.length, idleSeconds: options.idleSeconds, samples: 3 });
-    log(`memory: idle run of ${options.idleSeconds} s measured`);
+    if (!idleReport) {
+      throw new Error(`the idle run needs ${options.idleAgents} among the steps`);
+    }
 
     const base = reports.find((r) => r.agents === 0);
     const steps = reports.map((r): MemoryStep => {
@@ -109,7 +123,7 @@ export async function runMemoryBench(options: MemoryBenchOptions): Promise<Memor
         containerWithTerminalBytes: r.containerWithTerminalBytes.length > 0 ? figures(r.containerWithTerminalBytes) : undefined,
       };
     });
-    return { steps, idle: { agents: idleReport.agents, seconds: options.idleSeconds, start: idleReport.loaded, end: idleReport.idle ?? idleReport.loaded } };
+    return { steps, idle: { agents: idleReport.agents, seconds: options.idleSeconds, readings: [idleReport.loaded, ...idleReport.idle] } };
   } finally {
     for (let k = 0; k < made.length; k += CREATE_CONCURRENCY * 2) {
       await Promise.all(made.slice(k, k + CREATE_CONCURRENCY * 2).map((id) => core.agents.remove(id).catch(() => undefined)));
@@ -129,6 +143,13 @@ export function formatMemoryResults(results: MemoryResults | undefined): string 
   const mb = (bytes: number | undefined): string => (bytes === undefined ? '' : `${(bytes / 1024 ** 2).toFixed(2)} MB`);
   const range = (f: Figures | undefined): string => (f ? `${mb(f.median)} (${mb(f.min)}–${mb(f.max)})` : '');
   const { idle } = results;
+  const first = idle.readings[0];
+  const half = idle.readings.find((r) => first && r.atSeconds - first.atSeconds >= idle.seconds / 2);
+  const last = idle.readings.at(-1);
+  const change = (from: ProbeReport['loaded'] | undefined, to: ProbeReport['loaded'] | undefined): string =>
+    from && to ? `RSS ${mb(to.rssBytes - from.rssBytes)}, heap ${mb(to.heapUsedBytes - from.heapUsedBytes)}` : '';
+  const last50 = results.steps.at(-1);
+  const base = results.steps[0];
   return [
     '',
     '## memory: gitiso (a child process: listed, sampled, a terminal per agent; after a forced GC) and each idle agent',
@@ -136,6 +157,11 @@ export function formatMemoryResults(results: MemoryResults | undefined): string 
     '|---|---|---|---|---|---|---|',
     ...results.steps.map((s) => `| ${s.agents} | ${mb(s.rssBytes)} | ${mb(s.heapUsedBytes)} | ${mb(s.rssPerAgentBytes)} | ${mb(s.heapPerAgentBytes)} | ${range(s.containerBytes)} | ${range(s.containerWithTerminalBytes)} |`),
     '',
-    `idle run: ${idle.agents} agents for ${idle.seconds} s: RSS ${mb(idle.start.rssBytes)} → ${mb(idle.end.rssBytes)} (${mb(idle.end.rssBytes - idle.start.rssBytes)}), heap ${mb(idle.start.heapUsedBytes)} → ${mb(idle.end.heapUsedBytes)} (${mb(idle.end.heapUsedBytes - idle.start.heapUsedBytes)})`,
+    last50 && base && last50.agents > 0 ? `per agent from 0 to ${last50.agents}: RSS ${mb((last50.rssBytes - base.rssBytes) / last50.agents)}, heap ${mb((last50.heapUsedBytes - base.heapUsedBytes) / last50.agents)} (target ≤ 1 MB); container idle p50 at ${last50.agents}: ${mb(last50.containerBytes?.median)} (target ≤ 5 MB)` : '',
+    '',
+    `idle run, ${idle.agents} agents for ${idle.seconds} s: over the whole run ${change(first, last)}; over its second half ${change(half, last)}`,
+    '| at | gitiso RSS | heap used |',
+    '|---|---|---|',
+    ...idle.readings.map((r) => `| ${Math.round(r.atSeconds - (first?.atSeconds ?? 0))} s | ${mb(r.rssBytes)} | ${mb(r.heapUsedBytes)} |`),
   ].join('\n');
 }

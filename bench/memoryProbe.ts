@@ -37,8 +37,8 @@ export interface ProbeReport {
   readonly empty: ProcessMemory;
   /** Listed, sampled, terminals open. */
   readonly loaded: ProcessMemory;
-  /** After idleSeconds, still sampling with terminals open. */
-  readonly idle?: ProcessMemory;
+  /** Every tenth of idleSeconds, still sampling with terminals open (the stats' histories fill in their first 5 minutes, then stay as long). */
+  readonly idle: readonly ProcessMemory[];
   /** Each agent's memory (cgroup, page cache excluded), before and after its terminal opened. */
   readonly containerBytes: readonly number[];
   readonly containerWithTerminalBytes: readonly number[];
@@ -84,10 +84,12 @@ async function probe(request: ProbeRequest): Promise<ProbeReport> {
   }
   const containerWithTerminalBytes = await readContainers();
   const loaded = measure(started);
-  let idle: ProcessMemory | undefined;
-  if (request.idleSeconds > 0) {
-    await sleep(request.idleSeconds * 1000);
-    idle = measure(started);
+  const idle: ProcessMemory[] = [];
+  for (let k = 0; k < (request.idleSeconds > 0 ? 10 : 0); k++) {
+    await sleep(request.idleSeconds * 100);
+    idle.push(measure(started));
+    const last = idle.at(-1) as ProcessMemory;
+    console.error(`memory probe: idle ${Math.round(last.atSeconds)} s: RSS ${(last.rssBytes / 1024 ** 2).toFixed(2)} MB, heap ${(last.heapUsedBytes / 1024 ** 2).toFixed(2)} MB`);
   }
   sampler.dispose();
   for (const terminal of terminals) {

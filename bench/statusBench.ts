@@ -47,11 +47,11 @@ interface Variant {
   readonly commands: readonly (readonly string[])[];
 }
 
+const WITHOUT_UNTRACKED_CACHE = [['git', 'config', 'core.untrackedCache', 'false'], ['git', 'update-index', '--no-untracked-cache']];
 const VARIANTS: readonly Variant[] = [
-  { way: 'no-cache-tree', label: 'its index written again without a cache tree (as built before)', commands: [['rm', '-f', '.git/index'], ['git', 'reset', '-q']] },
-  { way: 'untracked-cache', label: 'core.untrackedCache', commands: [['git', 'config', 'core.untrackedCache', 'true'], ['git', 'update-index', '--untracked-cache']] },
-  { way: 'index-v4', label: 'index.version 4', commands: [['git', 'config', 'index.version', '4'], ['git', 'update-index', '--index-version', '4']] },
-  { way: 'many-files', label: 'feature.manyFiles', commands: [['git', 'config', 'feature.manyFiles', 'true'], ['git', 'update-index', '--index-version', '4', '--untracked-cache']] },
+  { way: 'before', label: 'as built before: no cache tree, no untracked cache', commands: [...WITHOUT_UNTRACKED_CACHE, ['rm', '-f', '.git/index'], ['git', 'reset', '-q']] },
+  { way: 'no-untracked-cache', label: 'without its untracked cache', commands: WITHOUT_UNTRACKED_CACHE },
+  { way: 'index-v4', label: 'index.version 4 (with the untracked cache: feature.manyFiles)', commands: [['git', 'config', 'index.version', '4'], ['git', 'update-index', '--index-version', '4']] },
   { way: 'split-index', label: 'core.splitIndex', commands: [['git', 'config', 'core.splitIndex', 'true'], ['git', 'update-index', '--split-index']] },
   { way: 'no-preload', label: 'core.preloadIndex false', commands: [['git', 'config', 'core.preloadIndex', 'false']] },
 ];
