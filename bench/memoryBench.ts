@@ -18,6 +18,8 @@ export interface MemoryBenchOptions {
   /** The idle run: this many agents for this long. */
   readonly idleAgents: number;
   readonly idleSeconds: number;
+  /** Stats samples (2 s apart) before each reading; 3 by default. */
+  readonly samples?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -99,10 +101,10 @@ export async function runMemoryBench(options: MemoryBenchOptions): Promise<Memor
     let idleReport: ProbeReport | undefined;
     for (const agents of options.steps) {
       await grow(agents);
-      reports.push(await probeChild({ image, storageDir, agents, idleSeconds: 0, samples: 3 }));
+      reports.push(await probeChild({ image, storageDir, agents, idleSeconds: 0, samples: options.samples ?? 3 }));
       log(`memory: ${agents} agents measured`);
       if (agents === options.idleAgents) {
-        idleReport = await probeChild({ image, storageDir, agents, idleSeconds: options.idleSeconds, samples: 3 });
+        idleReport = await probeChild({ image, storageDir, agents, idleSeconds: options.idleSeconds, samples: options.samples ?? 3 });
         log(`memory: idle run of ${options.idleSeconds} s measured`);
       }
     }
