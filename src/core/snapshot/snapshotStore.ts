@@ -323,6 +323,26 @@ export class SnapshotStore {
     return result;
   }
 
+  /**
+   * The index and its untracked cache written again after the install. The
+   * install may have left git config that runs commands (in the builder, as
+   * the install itself did), so this is bounded by the install's time limit;
+   * its failure costs only speed: each agent would refresh the index itself.
+   */
+  private async refreshAfterInstall(builder: string, signal: AbortSignal): Promise<void> {
+    try {
+      const result = await this.engine.exec(builder, REFRESH_AFTER_INSTALL, { workdir: WORKSPACE, signal: withTimeout(signal, this.installTimeoutMs) });
+      if (result.exitCode !== 0) {
+        this.log.warn(`snapshot: the index was not refreshed after the install: ${gitFailure(result.stderr)}`);
+      }
+    } catch (error) {
+      if (signal.aborted) {
+        throw error;
+      }
+      this.log.warn(`snapshot: the index was not refreshed after the install: ${describeCause(error)}`);
+    }
+  }
+
   private async build(plan: BuildPlan, signal: AbortSignal): Promise<Snapshot> {
     const { key, repoUrl, base, setup } = plan;
     const started = Date.now();
@@ -351,11 +371,7 @@ export class SnapshotStore {
       }
       const setupError = setup.install ? await this.install(builder, { command: setup.install, signal }) : undefined;
       if (setup.install) {
-        // Its failure costs only speed: the agents would refresh the index themselves.
-        const refreshed = await this.engine.exec(builder, REFRESH_AFTER_INSTALL, { workdir: WORKSPACE, signal });
-        if (refreshed.exitCode !== 0) {
-          this.log.debug(`snapshot: the index was not refreshed after the install: ${gitFailure(refreshed.stderr)}`);
-        }
+        await this.refreshAfterInstall(builder, signal);
       }
       throwIfAborted(signal, `snapshot build of ${redactCredentials(repoUrl)}`);
       await this.engine.commitContainer(builder, SNAPSHOT_REPO, key, setupError ? { [SNAPSHOT_LABEL.setupError]: setupError } : {});
