@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   console.log(formatRoundTripResults(roundTrip));
   const status = !wants('status') ? undefined : await runStatusBench({ engine, image, shape: smoke ? { files: 50, commits: 5 } : { files: 50_000, commits: 2_000 }, runs: smoke ? 3 : 20, oneVariant: smoke, log: (line) => console.error(line) });
   console.log(formatStatusResults(status));
-  const memory = !wants('memory') ? undefined : await runMemoryBench({ engine, image, steps: smoke ? [0, 2] : [0, 10, 20, 50], idleAgents: smoke ? 2 : 20, idleSeconds: Number(process.env.BENCH_IDLE_SECONDS ?? (smoke ? 2 : 600)), samples: smoke ? 1 : 3, log: (line) => console.error(line) });
+  const memory = !wants('memory') ? undefined : await runMemoryBench({ engine, image, steps: smoke ? [0, 2] : [0, 10, 20, 50], idleAgents: smoke ? 2 : 20, idleSeconds: Number(process.env.BENCH_IDLE_SECONDS ?? (smoke ? 2 : 600)), samples: smoke ? 1 : 3, settleSeconds: smoke ? 0 : 30, log: (line) => console.error(line) });
   console.log(formatMemoryResults(memory));
   const dir = join(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });

@@ -20,6 +20,8 @@ export interface MemoryBenchOptions {
   readonly idleSeconds: number;
   /** Stats samples (2 s apart) before each reading; 3 by default. */
   readonly samples?: number;
+  /** Then a wait before each reading (see ProbeRequest.settleSeconds); 30 s by default. */
+  readonly settleSeconds?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -101,10 +103,10 @@ export async function runMemoryBench(options: MemoryBenchOptions): Promise<Memor
     let idleReport: ProbeReport | undefined;
     for (const agents of options.steps) {
       await grow(agents);
-      reports.push(await probeChild({ image, storageDir, agents, idleSeconds: 0, samples: options.samples ?? 3 }));
+      reports.push(await probeChild({ image, storageDir, agents, idleSeconds: 0, samples: options.samples ?? 3, settleSeconds: options.settleSeconds ?? 30 }));
       log(`memory: ${agents} agents measured`);
       if (agents === options.idleAgents) {
-        idleReport = await probeChild({ image, storageDir, agents, idleSeconds: options.idleSeconds, samples: options.samples ?? 3 });
+        idleReport = await probeChild({ image, storageDir, agents, idleSeconds: options.idleSeconds, samples: options.samples ?? 3, settleSeconds: options.settleSeconds ?? 30 });
         log(`memory: idle run of ${options.idleSeconds} s measured`);
       }
     }

@@ -22,6 +22,12 @@ export interface ProbeRequest {
   readonly idleSeconds: number;
   /** Samples taken before the first reading. */
   readonly samples: number;
+  /**
+   * Then a wait, sampling on, before the reading: opening every channel and
+   * terminal at once leaves garbage that V8 and the allocator give back only
+   * some seconds later (20 agents read 82 MB at once, 68 MB a minute later).
+   */
+  readonly settleSeconds: number;
 }
 
 export interface ProcessMemory {
@@ -83,6 +89,7 @@ async function probe(request: ProbeRequest): Promise<ProbeReport> {
     await sleep(2_000);
   }
   const containerWithTerminalBytes = await readContainers();
+  await sleep(request.settleSeconds * 1000);
   const loaded = measure(started);
   const idle: ProcessMemory[] = [];
   for (let k = 0; k < (request.idleSeconds > 0 ? 10 : 0); k++) {
