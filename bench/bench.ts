@@ -4,15 +4,24 @@ import { join } from 'node:path';
 import { Engine } from '../src/core/docker/engine';
 import { formatResults, runCreateBench } from './createBench';
 import { formatForwardResults, runForwardBench } from './forwardBench';
+import { formatMemoryResults, runMemoryBench } from './memoryBench';
 import { formatRoundTripResults, runRoundTripBench } from './roundTripBench';
+import { formatStatusResults, runStatusBench } from './statusBench';
+
+/** One part of the run: measures, then says what it measured as a table. */
+interface Part {
+  readonly name: string;
+  run(): Promise<{ results: unknown; table: string }>;
+}
 
 /**
- * `npm run bench`: gitiso against the usual ways, on a generated repository
- * (about 5,000 files, 2,000 commits), one ten times larger, and BENCH_REPO
- * when it names a repository URL; then bringing an agent's work home against a
- * plain git fetch of the same commits; then the ways of forwarding a dev
- * port against direct access. BENCH_ONLY=create|roundtrip|forward runs one
- * part; BENCH_SMOKE=1 runs a tiny version.
+ * `npm run bench`: every part in one run, one after another (the machine has
+ * two cores: nothing else is timed meanwhile). gitiso against the usual ways
+ * on a generated repository (about 5,000 files, 2,000 commits), one ten times
+ * larger, and BENCH_REPO when it names a repository URL; bringing an agent's
+ * work home against a plain git fetch; the ways of forwarding a dev port
+ * against direct access; `git status` on a large tree; gitiso's memory as idle
+ * agents grow. BENCH_ONLY=<part> runs one part; BENCH_SMOKE=1 a tiny version.
  */
 async function main(): Promise<void> {
   const image = process.env.GITISO_TEST_IMAGE;
@@ -29,42 +38,77 @@ async function main(): Promise<void> {
         { name: 'large', shape: { files: 50_000, commits: 2_000 } },
         ...(process.env.BENCH_REPO ? [{ name: 'BENCH_REPO', url: process.env.BENCH_REPO }] : []),
       ];
-  const only = process.env.BENCH_ONLY;
-  const runs = (part: string): boolean => !only || only === part;
   const repetitions = smoke ? 1 : Number(process.env.BENCH_REPS ?? 5);
-  const results = !runs('create') ? [] : await runCreateBench({
-    engine,
-    image,
-    repos,
-    repetitions,
-    concurrency: smoke ? [1, 2] : [1, 5, 10, 20],
-    gitStatusRuns: smoke ? 3 : 20,
-    log: (line) => console.error(line),
-  });
-  if (runs('create')) {
-    console.log(formatResults(results));
+  const log = (line: string): void => console.error(line);
+  const parts: Part[] = [
+    {
+      name: 'create',
+      async run() {
+        const results = await runCreateBench({ engine, image, repos, repetitions, concurrency: smoke ? [1, 2] : [1, 5, 10, 20], gitStatusRuns: smoke ? 3 : 20, log });
+        return { results, table: formatResults(results) };
+      },
+    },
+    {
+      name: 'roundtrip',
+      async run() {
+        const results = await runRoundTripBench({ engine, image, repos, repetitions, manyFiles: smoke ? 20 : 1_000, log });
+        return { results, table: formatRoundTripResults(results) };
+      },
+    },
+    {
+      name: 'forward',
+      async run() {
+        const results = await runForwardBench({
+          engine,
+          image,
+          rounds: smoke ? 1 : Number(process.env.BENCH_REPS ?? 3),
+          seconds: smoke ? 0.3 : Number(process.env.BENCH_FORWARD_SECONDS ?? 3),
+          sequentialRequests: smoke ? 30 : 500,
+          echoMessages: smoke ? 30 : 500,
+          chosen: ['gitiso'],
+          log,
+        });
+        return { results, table: formatForwardResults(results) };
+      },
+    },
+    {
+      name: 'status',
+      async run() {
+        const results = await runStatusBench({ engine, image, shape: smoke ? { files: 50, commits: 5 } : { files: 50_000, commits: 2_000 }, runs: smoke ? 3 : 20, oneVariant: smoke, log });
+        return { results, table: formatStatusResults(results) };
+      },
+    },
+    {
+      name: 'memory',
+      async run() {
+        const results = await runMemoryBench({
+          engine,
+          image,
+          steps: smoke ? [0, 2] : [0, 10, 20, 50],
+          idleAgents: smoke ? 2 : 20,
+          idleSeconds: Number(process.env.BENCH_IDLE_SECONDS ?? (smoke ? 2 : 600)),
+          samples: smoke ? 1 : 3,
+          settleSeconds: smoke ? 0 : 30,
+          log,
+        });
+        return { results, table: formatMemoryResults(results) };
+      },
+    },
+  ];
+  const only = process.env.BENCH_ONLY;
+  if (only && !parts.some((part) => part.name === only)) {
+    throw new Error(`BENCH_ONLY=${only}: the parts are ${parts.map((part) => part.name).join(', ')}`);
   }
-  const roundTrip = !runs('roundtrip') ? [] : await runRoundTripBench({ engine, image, repos, repetitions, manyFiles: smoke ? 20 : 1_000, log: (line) => console.error(line) });
-  if (runs('roundtrip')) {
-    console.log(formatRoundTripResults(roundTrip));
-  }
-  const forward = !runs('forward') ? undefined : await runForwardBench({
-    engine,
-    image,
-    rounds: smoke ? 1 : Number(process.env.BENCH_REPS ?? 3),
-    seconds: smoke ? 0.3 : Number(process.env.BENCH_FORWARD_SECONDS ?? 3),
-    sequentialRequests: smoke ? 30 : 500,
-    echoMessages: smoke ? 30 : 500,
-    chosen: ['gitiso'],
-    log: (line) => console.error(line),
-  });
-  if (forward) {
-    console.log(formatForwardResults(forward));
+  const measured: Record<string, unknown> = {};
+  for (const part of parts.filter((p) => !only || p.name === only)) {
+    const { results, table } = await part.run();
+    measured[part.name] = results;
+    console.log(table);
   }
   const dir = join(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `create-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ machine: { cores: cpus().length }, results, roundTrip, forward }, null, 2));
+  const file = join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify({ machine: { cores: cpus().length }, ...measured }, null, 2));
   console.log(`\nresults: ${file}`);
 }
 

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { formatResults, runCreateBench } from '../../bench/createBench';
+import { formatMemoryResults, runMemoryBench } from '../../bench/memoryBench';
 import { formatRoundTripResults, runRoundTripBench } from '../../bench/roundTripBench';
+import { formatStatusResults, runStatusBench } from '../../bench/statusBench';
 import { ensureNetwork, testEngine, testImage } from '../support/testEnv';
 
 // A tiny run of `npm run bench`, so the benchmark cannot rot. Its figures are printed, never asserted.
@@ -33,6 +35,33 @@ describe('benchmark (smoke run)', () => {
     }
     const table = formatRoundTripResults(results);
     assert.match(table, /\| smoke-rt \| one commit, 20 files \| \d+ ms \/ \d+ ms \|/);
+    console.log(table);
+  });
+
+  it('times git status inside the trees and as gitiso runs it', async () => {
+    const engine = await testEngine();
+    await ensureNetwork(engine);
+    const results = await runStatusBench({ engine, image: testImage(), shape: { files: 30, commits: 3 }, runs: 3, oneVariant: true });
+    assert.deepEqual(results.inside.map((r) => r.way), ['host', 'naive', 'snapshot', 'before']);
+    assert.deepEqual(results.callers.map((r) => r.way), ['channel', 'exec', 'naive', 'channel-true', 'exec-true']);
+    for (const row of [...results.inside, ...results.callers]) {
+      assert.ok(row.firstMs > 0 && row.laterMs.median > 0, JSON.stringify(row));
+    }
+    const table = formatStatusResults(results);
+    assert.match(table, /\| snapshot image as built \| [\d.]+ ms \|/);
+    console.log(table);
+  });
+
+  it("measures gitiso's memory with 0 and 2 idle agents, each agent's, and an idle run", async () => {
+    const engine = await testEngine();
+    await ensureNetwork(engine);
+    const results = await runMemoryBench({ engine, image: testImage(), steps: [0, 2], idleAgents: 2, idleSeconds: 2, samples: 1, settleSeconds: 0 });
+    assert.equal(results.steps.length, 2);
+    const [, two] = results.steps;
+    assert.ok(two && two.agents >= 2 && two.rssBytes > 0 && (two.containerBytes?.median ?? 0) > 0, JSON.stringify(two));
+    assert.equal(results.idle.readings.length, 11);
+    const table = formatMemoryResults(results);
+    assert.match(table, /\| 2 \| [\d.]+ MB \|/);
     console.log(table);
   });
 });

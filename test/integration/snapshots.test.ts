@@ -66,6 +66,30 @@ describe('snapshots and the object pool', () => {
     assert.notEqual((await service.exec.git(id('burst-1'), ['cat-file', '-e', sha])).exitCode, 0);
   });
 
+  it('gives each agent an index with its cache tree and untracked cache, which its first git status uses as they are (no tree walk, no copy of the index)', async () => {
+    const agent = id('burst-2');
+    const container = containerNameFor(agent);
+    const index = await engine.readFile(container, '/workspace/.git/index');
+    assert.ok(index);
+    // The cache tree extension: "TREE", its size, then the root: an empty path (a NUL), its entry count (-1 when invalid), its subtrees.
+    const at = index.lastIndexOf('TREE');
+    assert.ok(at > 0 && index[at + 8] === 0, 'the index has no cache tree');
+    assert.match(index.subarray(at + 9, at + 40).toString('latin1'), /^\d+ \d+\n/, 'the index has no valid cache tree');
+    assert.ok(index.includes('UNTR'), 'the index has no untracked cache');
+    assert.equal((await service.exec.git(agent, ['config', 'core.untrackedCache'])).stdout.trim(), 'true');
+    const mtime = async (): Promise<string> => (await engine.exec(container, ['stat', '-c', '%y', '/workspace/.git/index'])).stdout;
+    const before = await mtime();
+    assert.equal((await service.exec.git(agent, ['status', '--porcelain'])).stdout, '');
+    assert.equal(await mtime(), before, 'the first git status wrote the index');
+    // Its output is git's as ever.
+    await service.exec.run(agent, ['sh', '-c', 'echo changed >> package.json && echo new > new.txt']);
+    assert.equal((await service.exec.git(agent, ['status', '--porcelain'])).stdout, ' M package.json\n?? new.txt\n');
+    // A file made in the same second as the last status (the untracked cache must not miss it), in a new folder too.
+    await service.exec.run(agent, ['sh', '-c', 'echo again > new2.txt && mkdir -p sub && echo deep > sub/deep.txt']);
+    assert.equal((await service.exec.git(agent, ['status', '--porcelain', '-uall'])).stdout, ' M package.json\n?? new.txt\n?? new2.txt\n?? sub/deep.txt\n');
+    assert.equal((await service.exec.git(agent, ['status', '--porcelain'])).stdout, ' M package.json\n?? new.txt\n?? new2.txt\n?? sub/\n');
+  });
+
   it('keeps the snapshot free of credentials and of the pool', async () => {
     const [snapshot] = (await service.snapshots.list()).filter((s) => s.repoUrl === server.url('app'));
     assert.ok(snapshot);

@@ -127,6 +127,26 @@ describe('SnapshotStore builds', () => {
     assert.ok(!engine.images.has(`gitiso-snapshot:${INSTALL_KEY}`));
   });
 
+  it('refresh the index after the install within its time limit, and build the snapshot even when that refresh hangs', { timeout: 10_000 }, async () => {
+    const engine = new MemoryEngine();
+    const isRefresh = (argv: readonly string[]): boolean => argv[0] === 'sh' && /^sleep 1 && git status/.test(argv[2] ?? '');
+    // The install planted git config that never returns (a hook of its own): the refresh hangs until its time is up.
+    engine.onExec = (argv, options) => (isRefresh(argv) ? hangUntilAborted(argv, options) : { exitCode: 0, stdout: '', stderr: '' });
+    const started = Date.now();
+    const snapshot = await store(engine, 1_000).ensure({ repoUrl: REPO, baseImage: 'img', base: BASE, setup: { key: 'k', install: 'make deps' } });
+    assert.ok(Date.now() - started < 5_000);
+    assert.equal(snapshot.image, `gitiso-snapshot:${INSTALL_KEY}`);
+    const order = engine.execs.map((e) => (isInstall(e.argv) ? 'install' : isRefresh(e.argv) ? 'refresh' : 'other'));
+    assert.deepEqual(order.filter((step) => step !== 'other'), ['install', 'refresh']);
+    assert.equal(engine.containers.size, 0, 'the builder is gone');
+  });
+
+  it('refresh nothing after a build without an install', async () => {
+    const engine = new MemoryEngine();
+    await store(engine).ensure({ repoUrl: REPO, baseImage: 'img', base: BASE });
+    assert.equal(engine.execs.length, 1, 'only the build script ran');
+  });
+
   it('stop the build when its only create is cancelled, but not while another waits', async () => {
     const engine = new MemoryEngine();
     engine.onExec = (argv, options) => (isInstall(argv) ? hangUntilAborted(argv, options) : { exitCode: 0, stdout: '', stderr: '' });

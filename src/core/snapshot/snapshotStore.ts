@@ -118,7 +118,14 @@ export function snapshotKey(identity: SnapshotIdentity): string {
  * new as the index): git would re-read those files in every agent, and write
  * the index there, copying it into the agent's own layer. The stat settings
  * keep the index valid once the layer is shared: inode numbers and ctimes
- * differ between containers, content and mtimes do not.
+ * differ between containers, content and mtimes do not. \`git write-tree\`
+ * stores the cache tree in the index (a reset from no index leaves none):
+ * without it every \`git status\` in every agent reads all of the commit's
+ * trees to compare HEAD with the index (a third of its time on 50,000 files).
+ * The untracked cache spares it reading every folder (measured: 0.87× the
+ * status time of a full clone on 50,000 files; index version 4, a split index
+ * or no preloading gained nothing); the last \`git status\` fills it, so each
+ * agent starts with it valid and never writes the index for it.
  * $1 bundle, $2 bundle ref, $3 base branch, $4 base commit, $5 origin URL.
  */
 const BUILD_SCRIPT = `set -e
@@ -127,6 +134,7 @@ cd "${WORKSPACE}"
 git config core.checkStat minimal
 git config core.trustctime false
 git config gc.auto 0
+git config core.untrackedCache true
 git fetch -q "$1" "+$2:refs/remotes/origin/$3"
 git checkout -q -B "$3" "$4"
 git remote add origin "$5"
@@ -135,7 +143,17 @@ git config "branch.$3.merge" "refs/heads/$3"
 sleep 1
 rm -f .git/index
 git reset -q
+git write-tree >/dev/null
+git status --porcelain >/dev/null
 rm -f "$1"`;
+
+/**
+ * After the repository's install: the index and its untracked cache again (a
+ * second later, so that nothing the install wrote is as new as the index),
+ * since the install changed folders: else every agent would find them
+ * changed, read them again and write the index into its own layer.
+ */
+const REFRESH_AFTER_INSTALL = ['sh', '-c', 'sleep 1 && git status --porcelain >/dev/null'];
 
 /**
  * Snapshot images: an image per base commit that holds a full clone as a layer
@@ -305,6 +323,26 @@ export class SnapshotStore {
     return result;
   }
 
+  /**
+   * The index and its untracked cache written again after the install. The
+   * install may have left git config that runs commands (in the builder, as
+   * the install itself did), so this is bounded by the install's time limit;
+   * its failure costs only speed: each agent would refresh the index itself.
+   */
+  private async refreshAfterInstall(builder: string, signal: AbortSignal): Promise<void> {
+    try {
+      const result = await this.engine.exec(builder, REFRESH_AFTER_INSTALL, { workdir: WORKSPACE, signal: withTimeout(signal, this.installTimeoutMs) });
+      if (result.exitCode !== 0) {
+        this.log.warn(`snapshot: the index was not refreshed after the install: ${gitFailure(result.stderr)}`);
+      }
+    } catch (error) {
+      if (signal.aborted) {
+        throw error;
+      }
+      this.log.warn(`snapshot: the index was not refreshed after the install: ${describeCause(error)}`);
+    }
+  }
+
   private async build(plan: BuildPlan, signal: AbortSignal): Promise<Snapshot> {
     const { key, repoUrl, base, setup } = plan;
     const started = Date.now();
@@ -332,6 +370,9 @@ export class SnapshotStore {
         throw new SnapshotBuildError(`could not build the snapshot of ${redactCredentials(repoUrl)}: ${gitFailure(result.stderr)}`);
       }
       const setupError = setup.install ? await this.install(builder, { command: setup.install, signal }) : undefined;
+      if (setup.install) {
+        await this.refreshAfterInstall(builder, signal);
+      }
       throwIfAborted(signal, `snapshot build of ${redactCredentials(repoUrl)}`);
       await this.engine.commitContainer(builder, SNAPSHOT_REPO, key, setupError ? { [SNAPSHOT_LABEL.setupError]: setupError } : {});
       this.log.info(`snapshot ${image} of ${redactCredentials(repoUrl)} at ${base.commit.slice(0, 12)} built in ${Date.now() - started} ms`);
