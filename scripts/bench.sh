@@ -4,7 +4,8 @@
 #   create  (default) gitiso against the usual ways, then bringing an agent's work home
 #           against a plain git fetch (bench/bench.ts). BENCH_REPO=<url> adds a
 #           repository of yours; BENCH_REPS sets the repetitions (default 5);
-#           BENCH_ONLY=create|roundtrip runs one of the two.
+#           BENCH_ONLY=first|create|roundtrip runs one part (first: the first agent of
+#           a repository never seen, broken down by step, against a naive clone).
 #   roundtrip only the bring-home part (bench/roundTripBench.ts).
 #   forward the port forwarder against direct access (bench/forwardBench.ts);
 #           BENCH_REPS rounds (default 3) of BENCH_FORWARD_SECONDS (default 5).

@@ -4,6 +4,7 @@ import type { GitIdentity } from '../git/hostGit';
 import type { ObjectPool } from '../git/objectPool';
 import type { AgentLimits } from '../limits/agentLimits';
 import type { Logger } from '../logger';
+import type { StepTimings } from '../base/stepTimings';
 import type { ReadyStates } from '../readyStates';
 import type { SetupSettings } from '../setup/repoSetup';
 import type { SetupConsent } from '../setup/setupProposal';
@@ -77,4 +78,6 @@ export interface StarterDeps {
   readonly setupSettings: SetupSettings;
   /** How long the repository's install may run (in the agent, for the strategies without a snapshot). */
   readonly installTimeoutMs?: number;
+  /** Told how long each step of a start took. */
+  readonly timings?: StepTimings;
 }

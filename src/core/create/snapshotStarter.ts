@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type AgentIdentity, readyStateFile, WORKSPACE } from '../agent';
 import { throwIfAborted } from '../base/abort';
+import { noTimings, timeStep } from '../base/stepTimings';
 import { CreateFailedError, describeCause } from '../errors';
 import { gitFailure } from '../git/gitFailure';
 import type { ResolvedBase } from '../git/objectPool';
@@ -80,13 +81,14 @@ export class SnapshotStarter implements AgentStarter {
     const delta = baseCommit === snapshot.baseCommit ? undefined : await this.delta(start, { from: snapshot.baseCommit, to: baseCommit });
     try {
       const cmd = bootCommand(setupArgs(start, baseCommit, delta));
-      const containerId = await createAgentContainer(engine, { identity, image: snapshot.image, env: plan.request.env, network: plan.network, limits: plan.limits, cmd });
+      const spec = { identity, image: snapshot.image, env: plan.request.env, network: plan.network, limits: plan.limits, cmd };
+      const containerId = await timeStep(this.deps.timings ?? noTimings, 'agent create', () => createAgentContainer(engine, spec));
       await removeOnFailure(engine, log, { agentId: identity.id, containerId }, async () => {
         if (delta) {
           await engine.putHostFile(containerId, delta.file, DELTA_PATH);
         }
         plan.report('checkout', `creating branch ${identity.sessionBranch}`);
-        await startAndAwaitBoot(engine, containerId, plan.signal);
+        await timeStep(this.deps.timings ?? noTimings, 'agent start', () => startAndAwaitBoot(engine, containerId, plan.signal));
         const commit = await this.catchUp(start, { containerId, commit: baseCommit });
         await copySetupFiles(engine, log, { containerId, setup: start.setup, from: plan.request.copyFrom });
         states.remember(containerId, readyStateFile({ branch: identity.baseBranch, commit }, snapshot.setupError));

@@ -11,6 +11,7 @@ import { PoolLock } from './poolLock';
 import { parseLsTree } from '../setup/repoSetup';
 import { redactCredentials, silentLogger, type Logger } from '../logger';
 import { abortError } from '../base/abort';
+import { noTimings, timeStep, type StepTimings } from '../base/stepTimings';
 
 /** Touched in a mirror after each fetch: how a process that waited for the lock knows another fetched meanwhile. */
 const SYNCED_MARKER = 'gitiso-synced';
@@ -35,7 +36,13 @@ export class ObjectPool {
   private readonly inFlight = new SharedTasks<void>();
   private readonly fetchedAt = new Map<string, number>();
 
-  constructor(readonly root: string, private readonly log: Logger = silentLogger, private readonly freshForMs = 2_000) {}
+  constructor(
+    readonly root: string,
+    private readonly log: Logger = silentLogger,
+    private readonly freshForMs = 2_000,
+    /** Told how long each clone, fetch and bundle took. */
+    private readonly timings: StepTimings = noTimings,
+  ) {}
 
   /** The mirror's folder for a repository URL: readable, and unique per URL. */
   pathFor(url: string): string {
@@ -143,10 +150,10 @@ export class ObjectPool {
         if (syncedSince(path, started)) {
           this.log.debug(`pool: ${redactCredentials(url)} was fetched by another process meanwhile`);
         } else if (!existsSync(join(path, 'HEAD'))) {
-          await this.cloneMirror(url, path, signal);
+          await timeStep(this.timings, 'pool clone', () => this.cloneMirror(url, path, signal));
           this.log.info(`pool: mirrored ${redactCredentials(url)} in ${Date.now() - started} ms`);
         } else {
-          await this.fetchMirror(url, path, signal);
+          await timeStep(this.timings, 'pool fetch', () => this.fetchMirror(url, path, signal));
           this.log.debug(`pool: fetched ${redactCredentials(url)} in ${Date.now() - started} ms`);
         }
         writeFileSync(join(path, SYNCED_MARKER), '');

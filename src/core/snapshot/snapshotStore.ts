@@ -5,6 +5,7 @@ import { WORKSPACE } from '../agent';
 import { confinement } from '../docker/containerSpec';
 import { throwIfAborted, withTimeout } from '../base/abort';
 import { SharedTasks } from '../base/sharedTask';
+import { noTimings, timeStep, type StepTimings } from '../base/stepTimings';
 import { DEFAULT_INSTALL_TIMEOUT_SECONDS } from '../defaults';
 import { statusCode, type ContainerCreateOptions, type Engine } from '../docker/engine';
 import { SnapshotBuildError, TimeoutError, describeCause } from '../errors';
@@ -18,6 +19,7 @@ import { makeOwnedTempDir } from '../tempDir';
 import { GITISO_VERSION } from '../version';
 import { runSetupCommand } from '../setup/setupCommand';
 import { BUILD_ALLOWANCE_MS, deadlineLabels, isBuilderAbandoned, watchdogCommand } from './builderLifetime';
+import { reportSteps, STEP_FUNCTION } from './buildSteps';
 import { snapshotsToPrune } from './pruneChoice';
 
 export const SNAPSHOT_REPO = 'gitiso-snapshot';
@@ -92,6 +94,8 @@ export interface SnapshotStoreOptions {
   readonly builderLimits?: () => Promise<AgentLimits>;
   /** How long the repository's install may run. */
   readonly installTimeoutMs?: number;
+  /** Told how long each step of a build took. */
+  readonly timings?: StepTimings;
 }
 
 const WAIT_POLL_MS = 250;
@@ -122,20 +126,25 @@ export function snapshotKey(identity: SnapshotIdentity): string {
  * $1 bundle, $2 bundle ref, $3 base branch, $4 base commit, $5 origin URL.
  */
 const BUILD_SCRIPT = `set -e
+${STEP_FUNCTION}
+step start
 git init -q "${WORKSPACE}"
 cd "${WORKSPACE}"
 git config core.checkStat minimal
 git config core.trustctime false
 git config gc.auto 0
 git fetch -q "$1" "+$2:refs/remotes/origin/$3"
+step 'fetch (index-pack)'
 git checkout -q -B "$3" "$4"
 git remote add origin "$5"
 git config "branch.$3.remote" origin
 git config "branch.$3.merge" "refs/heads/$3"
+step checkout
 sleep 1
 rm -f .git/index
 git reset -q
-rm -f "$1"`;
+rm -f "$1"
+step 'index refresh'`;
 
 /**
  * Snapshot images: an image per base commit that holds a full clone as a layer
@@ -148,12 +157,14 @@ export class SnapshotStore {
   private readonly pool: Pick<ObjectPool, 'bundle' | 'isAncestor'>;
   private readonly log: Logger;
   private readonly installTimeoutMs: number;
+  private readonly timings: StepTimings;
 
   constructor(private readonly options: SnapshotStoreOptions) {
     this.engine = options.engine;
     this.pool = options.pool;
     this.log = options.log ?? silentLogger;
     this.installTimeoutMs = options.installTimeoutMs ?? DEFAULT_INSTALL_TIMEOUT_SECONDS * 1000;
+    this.timings = options.timings ?? noTimings;
   }
 
   /** The snapshot for exactly this commit (and setup), built now when missing. */
@@ -314,10 +325,11 @@ export class SnapshotStore {
     let builder: string | undefined;
     let hold: { release(): void } | undefined;
     try {
-      const bundleRef = await this.pool.bundle(repoUrl, base.commit, bundleFile);
+      const bundleRef = await timeStep(this.timings, 'bundle', () => this.pool.bundle(repoUrl, base.commit, bundleFile));
       const network = setup.install ? await this.options.network.resolve() : 'none';
       const limits = (await this.options.builderLimits?.()) ?? DEFAULT_LIMITS;
       const limitMs = (setup.install ? this.installTimeoutMs : 0) + BUILD_ALLOWANCE_MS;
+      const claiming = performance.now();
       const claimed = await this.claimBuilder(plan, builderSpec(plan, { network, limits, limitMs }), signal);
       if ('snapshot' in claimed) {
         return claimed.snapshot;
@@ -326,14 +338,17 @@ export class SnapshotStore {
       // Held before the start: from then on the builder ends with this process.
       hold = await this.engine.holdStdin(builder);
       await this.engine.startContainer(builder);
-      await this.engine.putHostFile(builder, bundleFile, '/tmp/gitiso-base.bundle');
+      this.timings('builder start', performance.now() - claiming);
+      const running = builder;
+      await timeStep(this.timings, 'transfer', () => this.engine.putHostFile(running, bundleFile, '/tmp/gitiso-base.bundle'));
       const result = await this.engine.exec(builder, ['sh', '-c', BUILD_SCRIPT, 'gitiso-snapshot', '/tmp/gitiso-base.bundle', bundleRef, base.branch, base.commit, repoUrl], { signal });
       if (result.exitCode !== 0) {
         throw new SnapshotBuildError(`could not build the snapshot of ${redactCredentials(repoUrl)}: ${gitFailure(result.stderr)}`);
       }
-      const setupError = setup.install ? await this.install(builder, { command: setup.install, signal }) : undefined;
+      reportSteps(result.stdout, this.timings);
+      const setupError = setup.install ? await timeStep(this.timings, 'install', () => this.install(running, { command: setup.install as string, signal })) : undefined;
       throwIfAborted(signal, `snapshot build of ${redactCredentials(repoUrl)}`);
-      await this.engine.commitContainer(builder, SNAPSHOT_REPO, key, setupError ? { [SNAPSHOT_LABEL.setupError]: setupError } : {});
+      await timeStep(this.timings, 'image commit', () => this.engine.commitContainer(running, SNAPSHOT_REPO, key, setupError ? { [SNAPSHOT_LABEL.setupError]: setupError } : {}));
       this.log.info(`snapshot ${image} of ${redactCredentials(repoUrl)} at ${base.commit.slice(0, 12)} built in ${Date.now() - started} ms`);
       const snapshot = await this.inspect(image);
       if (!snapshot) {
