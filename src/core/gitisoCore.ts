@@ -114,6 +114,7 @@ export function createCore(options: CoreOptions): GitisoCore {
     network,
     doctor,
     log,
+    timings,
     starters: {
       snapshot: new SnapshotStarter(deps),
       pool: new PoolCloneStarter(deps),

@@ -95,6 +95,12 @@ export class MemoryEngine implements StarterEngine, SnapshotEngine {
     this.must(id).files.set(path, readFileSync(hostPath));
   }
 
+  async putHostFiles(id: string, transfer: { readonly dir: string; readonly files: readonly { readonly hostPath: string; readonly name: string }[] }): Promise<void> {
+    for (const file of transfer.files) {
+      this.must(id).files.set(`${transfer.dir}/${file.name}`, readFileSync(file.hostPath));
+    }
+  }
+
   async putFile(id: string, path: string, content: string | Buffer): Promise<void> {
     this.must(id).files.set(path, Buffer.from(content));
   }

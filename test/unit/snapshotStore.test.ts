@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { describe, it } from 'node:test';
 import { abortError } from '../../src/core/base/abort';
@@ -8,6 +7,7 @@ import type { ContainerCreateOptions } from '../../src/core/docker/engine';
 import type { ExecOptions } from '../../src/core/docker/exec';
 import { CancelledError, SnapshotBuildError } from '../../src/core/errors';
 import { formatOwner, OWNER_LABEL } from '../../src/core/ownership';
+import type { ObjectFile } from '../../src/core/git/poolObjectFiles';
 import { BUILDER_DEADLINE_LABEL } from '../../src/core/snapshot/builderLifetime';
 import { BUILDER_PREFIX, SNAPSHOT_LABEL, snapshotKey, SnapshotStore } from '../../src/core/snapshot/snapshotStore';
 import { MemoryEngine } from '../support/memoryEngine';
@@ -19,10 +19,7 @@ const KEY = snapshotKey({ repoUrl: REPO, baseImageId: 'sha256:img', commit: 'c1'
 const INSTALL_KEY = snapshotKey({ repoUrl: REPO, baseImageId: 'sha256:img', commit: 'c1', setupKey: 'k' });
 
 const pool = {
-  bundle: async (_url: string, _commit: string, file: string): Promise<string> => {
-    writeFileSync(file, 'bundle');
-    return 'refs/gitiso/bundle/x';
-  },
+  objectFiles: async (): Promise<ObjectFile[]> => [],
   isAncestor: async (): Promise<boolean> => false,
 };
 

@@ -51,7 +51,7 @@ export class SnapshotStarter implements AgentStarter {
     const { base, latest } = await startingPoint(pool, log, { repoUrl: plan.repoUrl, baseBranch: plan.baseBranch, report: plan.report, signal: plan.signal });
     throwIfCancelled(plan);
     // Before any snapshot or container: a refused install or copy fails here, leaving nothing.
-    const setup = await setupAt(pool, setupSource(plan, setupSettings), base.commit);
+    const setup = await timeStep(this.deps.timings ?? noTimings, 'setup read', () => setupAt(pool, setupSource(plan, setupSettings), base.commit));
     const query = { repoUrl: plan.repoUrl, image: plan.image, base, setup, report: plan.report, signal: plan.signal };
     const snapshot = await chooseSnapshot(snapshots, query);
     throwIfCancelled(plan);

@@ -8,6 +8,7 @@ import { isAncestor } from './ancestry';
 import { gitFailure } from './gitFailure';
 import { hostGit } from './nonInteractiveGit';
 import { PoolLock } from './poolLock';
+import { listObjectFiles, type ObjectFile } from './poolObjectFiles';
 import { parseLsTree } from '../setup/repoSetup';
 import { redactCredentials, silentLogger, type Logger } from '../logger';
 import { abortError } from '../base/abort';
@@ -97,6 +98,14 @@ export class ObjectPool {
     } finally {
       await git.raw(['update-ref', '-d', ref]).catch(() => undefined);
     }
+  }
+
+  /**
+   * The mirror's object files (packs with their indexes, loose objects), to
+   * send into a snapshot's builder as they are: see poolObjectFiles.ts.
+   */
+  async objectFiles(url: string): Promise<ObjectFile[]> {
+    return listObjectFiles(join(this.pathFor(url), 'objects'));
   }
 
   /** What the mirror knows already, without fetching: undefined when there is no mirror yet or it lacks the branch. */

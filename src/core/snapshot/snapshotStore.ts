@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { WORKSPACE } from '../agent';
 import { confinement } from '../docker/containerSpec';
 import { throwIfAborted, withTimeout } from '../base/abort';
@@ -15,11 +13,11 @@ import { DEFAULT_LIMITS, type AgentLimits } from '../limits/agentLimits';
 import { redactCredentials, silentLogger, type Logger } from '../logger';
 import type { AgentNetwork } from '../network/agentNetwork';
 import { formatOwner, liveness, OWNER_LABEL } from '../ownership';
-import { makeOwnedTempDir } from '../tempDir';
 import { GITISO_VERSION } from '../version';
 import { runSetupCommand } from '../setup/setupCommand';
 import { BUILD_ALLOWANCE_MS, deadlineLabels, isBuilderAbandoned, watchdogCommand } from './builderLifetime';
 import { reportSteps, STEP_FUNCTION } from './buildSteps';
+import { CLONE_FROM_OBJECTS, OBJECTS_STAGING } from './cloneFromObjects';
 import { snapshotsToPrune } from './pruneChoice';
 
 export const SNAPSHOT_REPO = 'gitiso-snapshot';
@@ -77,12 +75,12 @@ export interface SnapshotRequest {
 /** What the snapshot images ask of the engine. */
 export type SnapshotEngine = Pick<
   Engine,
-  'imageId' | 'inspectImage' | 'listImages' | 'listContainers' | 'removeImage' | 'createContainer' | 'inspectContainer' | 'removeContainer' | 'startContainer' | 'holdStdin' | 'putHostFile' | 'exec' | 'commitContainer'
+  'imageId' | 'inspectImage' | 'listImages' | 'listContainers' | 'removeImage' | 'createContainer' | 'inspectContainer' | 'removeContainer' | 'startContainer' | 'holdStdin' | 'putHostFiles' | 'exec' | 'commitContainer'
 >;
 
 export interface SnapshotStoreOptions {
   readonly engine: SnapshotEngine;
-  readonly pool: Pick<ObjectPool, 'bundle' | 'isAncestor'>;
+  readonly pool: Pick<ObjectPool, 'objectFiles' | 'isAncestor'>;
   readonly log?: Logger;
   /**
    * Where a build with an install runs (it may need a package registry): the
@@ -115,35 +113,21 @@ export function snapshotKey(identity: SnapshotIdentity): string {
 }
 
 /**
- * Builds the snapshot's clone inside the builder from a bundle streamed in from
- * the pool (no bind mount, so remote engines work too) and leaves the base
- * branch checked out with origin set to the real URL. The index is written
- * again a second after the checkout, so that no entry is "racily clean" (as
- * new as the index): git would re-read those files in every agent, and write
- * the index there, copying it into the agent's own layer. The stat settings
- * keep the index valid once the layer is shared: inode numbers and ctimes
- * differ between containers, content and mtimes do not.
- * $1 bundle, $2 bundle ref, $3 base branch, $4 base commit, $5 origin URL.
+ * Builds the snapshot's clone inside the builder from the pool's object files
+ * sent as they are through the archive API (no bind mount, so remote engines
+ * work too): see cloneFromObjects.ts. Entries of the last second of the
+ * checkout are "racily clean" (as new as the index): git would re-read those
+ * files in every agent, and write the index there, copying it into the agent's
+ * own layer; so the index is refreshed a second later, which hashes only those.
+ * $1 the staged objects, $2 base branch, $3 base commit, $4 origin URL.
  */
 const BUILD_SCRIPT = `set -e
 ${STEP_FUNCTION}
 step start
-git init -q "${WORKSPACE}"
-cd "${WORKSPACE}"
-git config core.checkStat minimal
-git config core.trustctime false
-git config gc.auto 0
-git fetch -q "$1" "+$2:refs/remotes/origin/$3"
-step 'fetch (index-pack)'
-git checkout -q -B "$3" "$4"
-git remote add origin "$5"
-git config "branch.$3.remote" origin
-git config "branch.$3.merge" "refs/heads/$3"
-step checkout
+objects=$1 branch=$2 commit=$3 origin=$4
+${CLONE_FROM_OBJECTS}
 sleep 1
-rm -f .git/index
-git reset -q
-rm -f "$1"
+git update-index -q --refresh
 step 'index refresh'`;
 
 /**
@@ -154,7 +138,7 @@ step 'index refresh'`;
 export class SnapshotStore {
   private readonly building = new SharedTasks<Snapshot>();
   private readonly engine: SnapshotEngine;
-  private readonly pool: Pick<ObjectPool, 'bundle' | 'isAncestor'>;
+  private readonly pool: Pick<ObjectPool, 'objectFiles' | 'isAncestor'>;
   private readonly log: Logger;
   private readonly installTimeoutMs: number;
   private readonly timings: StepTimings;
@@ -320,12 +304,10 @@ export class SnapshotStore {
     const { key, repoUrl, base, setup } = plan;
     const started = Date.now();
     const image = `${SNAPSHOT_REPO}:${key}`;
-    const scratch = makeOwnedTempDir('bundle');
-    const bundleFile = join(scratch, 'base.bundle');
     let builder: string | undefined;
     let hold: { release(): void } | undefined;
     try {
-      const bundleRef = await timeStep(this.timings, 'bundle', () => this.pool.bundle(repoUrl, base.commit, bundleFile));
+      const files = await timeStep(this.timings, 'object files', () => this.pool.objectFiles(repoUrl));
       const network = setup.install ? await this.options.network.resolve() : 'none';
       const limits = (await this.options.builderLimits?.()) ?? DEFAULT_LIMITS;
       const limitMs = (setup.install ? this.installTimeoutMs : 0) + BUILD_ALLOWANCE_MS;
@@ -334,14 +316,17 @@ export class SnapshotStore {
       if ('snapshot' in claimed) {
         return claimed.snapshot;
       }
-      builder = claimed.builder;
+      const running = claimed.builder;
+      builder = running;
       // Held before the start: from then on the builder ends with this process.
-      hold = await this.engine.holdStdin(builder);
-      await this.engine.startContainer(builder);
+      hold = await this.engine.holdStdin(running);
+      // The objects go in while the builder starts.
+      const transfer = timeStep(this.timings, 'transfer', () => this.engine.putHostFiles(running, { dir: OBJECTS_STAGING, files }));
+      transfer.catch(() => undefined); // awaited below
+      await this.engine.startContainer(running);
       this.timings('builder start', performance.now() - claiming);
-      const running = builder;
-      await timeStep(this.timings, 'transfer', () => this.engine.putHostFile(running, bundleFile, '/tmp/gitiso-base.bundle'));
-      const result = await this.engine.exec(builder, ['sh', '-c', BUILD_SCRIPT, 'gitiso-snapshot', '/tmp/gitiso-base.bundle', bundleRef, base.branch, base.commit, repoUrl], { signal });
+      await transfer;
+      const result = await this.engine.exec(running, ['sh', '-c', BUILD_SCRIPT, 'gitiso-snapshot', OBJECTS_STAGING, base.branch, base.commit, repoUrl], { signal });
       if (result.exitCode !== 0) {
         throw new SnapshotBuildError(`could not build the snapshot of ${redactCredentials(repoUrl)}: ${gitFailure(result.stderr)}`);
       }
@@ -357,10 +342,9 @@ export class SnapshotStore {
       return snapshot;
     } finally {
       if (builder) {
-        await this.engine.removeContainer(builder).catch(() => undefined);
+        await timeStep(this.timings, 'builder removal', () => this.engine.removeContainer(builder as string)).catch(() => undefined);
       }
       hold?.release();
-      rmSync(scratch, { recursive: true, force: true });
     }
   }
 }

@@ -1,0 +1,34 @@
+import { WORKSPACE } from '../agent';
+
+/** Where the pool's object files are put in a container before they are moved into its clone. */
+export const OBJECTS_STAGING = '/tmp/gitiso-objects';
+
+/**
+ * Shell that makes the clone in /workspace from the pool's own object files
+ * (packs with their indexes, loose objects) staged at "$objects" by the
+ * archive API: they are moved into place, not indexed or unpacked again (the
+ * host made them, and checked them whole when it fetched). Leaves "$branch"
+ * checked out at "$commit" with origin set to "$origin". Expects `step` (see
+ * buildSteps.ts) and `set -e`. The stat settings keep the index valid once the
+ * layer is shared by a snapshot's agents: inode numbers and ctimes differ
+ * between containers, content and mtimes do not.
+ */
+export const CLONE_FROM_OBJECTS = `git init -q "${WORKSPACE}"
+cd "${WORKSPACE}"
+git config core.checkStat minimal
+git config core.trustctime false
+git config gc.auto 0
+for d in "$objects"/*/; do
+  [ -d "$d" ] || continue
+  n=\${d%/}; n=\${n##*/}
+  mkdir -p ".git/objects/$n"
+  mv "$d"* ".git/objects/$n/"
+done
+rm -rf "$objects"
+git update-ref "refs/remotes/origin/$branch" "$commit"
+step 'objects in place'
+git checkout -q -B "$branch" "$commit"
+git remote add origin "$origin"
+git config "branch.$branch.remote" origin
+git config "branch.$branch.merge" "refs/heads/$branch"
+step checkout`;
