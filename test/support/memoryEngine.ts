@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import type { ObjectFile } from '../../src/core/git/poolObjectFiles';
 import { PassThrough, type Duplex } from 'node:stream';
 import type { StarterEngine, StarterPool, StarterSnapshots } from '../../src/core/create/agentStarter';
 import type { ContainerCreateOptions, ContainerInfo, ContainerInspectInfo, ImageInfo, ImageInspectInfo, NetworkCreateOptions, NetworkInspectInfo } from '../../src/core/docker/engine';
@@ -227,6 +228,13 @@ export class MemoryPool implements StarterPool {
 
   pathFor(): string {
     return '/pool/repo.git';
+  }
+
+  /** The mirror's object files (none unless a test says). */
+  objects: ObjectFile[] = [];
+
+  async objectFiles(): Promise<ObjectFile[]> {
+    return this.objects;
   }
 }
 

@@ -61,9 +61,9 @@ export function setupSource(plan: StartPlan, settings: SetupSettings): SetupSour
 }
 
 /** What starting an agent asks of the engine. */
-export type StarterEngine = Pick<Engine, 'createContainer' | 'startContainer' | 'removeContainer' | 'putHostFile' | 'putFile' | 'readFile' | 'exec' | 'attach' | 'demux' | 'announce'>;
+export type StarterEngine = Pick<Engine, 'createContainer' | 'startContainer' | 'removeContainer' | 'putHostFile' | 'putHostFiles' | 'putFile' | 'readFile' | 'exec' | 'attach' | 'demux' | 'announce'>;
 /** What starting an agent asks of the host's object pool. */
-export type StarterPool = Pick<ObjectPool, 'sync' | 'resolve' | 'resolveKnown' | 'readFile' | 'rootFiles' | 'bundle' | 'pathFor'>;
+export type StarterPool = Pick<ObjectPool, 'sync' | 'resolve' | 'resolveKnown' | 'readFile' | 'rootFiles' | 'bundle' | 'pathFor' | 'objectFiles'>;
 /** What starting an agent asks of the snapshot images. */
 export type StarterSnapshots = Pick<SnapshotStore, 'find' | 'findAncestor' | 'refreshInBackground' | 'ensure'>;
 

@@ -14,7 +14,8 @@ import type { Snapshot } from '../snapshot/snapshotStore';
 import { createAgentContainer, isMissingImage, removeOnFailure } from './agentContainer';
 import { agentIdentity, setupSource, type AgentStarter, type StartPlan, type StarterDeps } from './agentStarter';
 import { copySetupFiles, setupAt } from './repoSetupSteps';
-import { chooseSnapshot } from './snapshotChoice';
+import { buildSnapshot, chooseSnapshot, existingSnapshot } from './snapshotChoice';
+import { startFirstAgent, type FirstAgentStart } from './firstAgentStart';
 import { startingPoint } from './startingPoint';
 import { makeOwnedTempDir } from '../tempDir';
 
@@ -44,6 +45,9 @@ interface SnapshotStart {
  * bundle from the pool.
  */
 export class SnapshotStarter implements AgentStarter {
+  /** First agents starting without a snapshot, by repository, image and commit. */
+  private readonly firstStarts = new Set<string>();
+
   constructor(private readonly deps: StarterDeps) {}
 
   async start(plan: StartPlan): Promise<void> {
@@ -53,9 +57,15 @@ export class SnapshotStarter implements AgentStarter {
     // Before any snapshot or container: a refused install or copy fails here, leaving nothing.
     const setup = await timeStep(this.deps.timings ?? noTimings, 'setup read', () => setupAt(pool, setupSource(plan, setupSettings), base.commit));
     const query = { repoUrl: plan.repoUrl, image: plan.image, base, setup, report: plan.report, signal: plan.signal };
-    const snapshot = await chooseSnapshot(snapshots, query);
-    throwIfCancelled(plan);
+    const existing = await existingSnapshot(snapshots, query);
     const identity = agentIdentity(plan, base, sessionBranchFor(plan.id));
+    const first = JSON.stringify([plan.repoUrl, plan.image, base.commit]);
+    if (!existing && !latest && !setup.install && !this.firstStarts.has(first)) {
+      await this.startFirst({ plan, identity, base, setup }, first);
+      return;
+    }
+    const snapshot = existing ?? (await buildSnapshot(snapshots, query));
+    throwIfCancelled(plan);
     plan.report('container', 'starting the container');
     try {
       await this.startFrom({ plan, identity, snapshot, setup, latest });
@@ -66,6 +76,25 @@ export class SnapshotStarter implements AgentStarter {
       // Pruned between finding and using it (another process): choose again, once.
       await this.startFrom({ plan, identity, snapshot: await chooseSnapshot(snapshots, query), setup, latest });
     }
+  }
+
+  /**
+   * The first agent of a repository the pool had never seen, with no install:
+   * it makes its own clone (firstAgentStart.ts), which is faster than a
+   * snapshot build and a start from it; the snapshot is built once the agent is
+   * ready, for the agents that follow. Creates of the same commit meanwhile
+   * build the snapshot at once (one build, shared) rather than a clone each.
+   */
+  private async startFirst(start: FirstAgentStart, first: string): Promise<void> {
+    const { plan, base, setup } = start;
+    this.firstStarts.add(first);
+    try {
+      plan.report('container', 'starting the container');
+      await startFirstAgent(this.deps, start);
+    } finally {
+      this.firstStarts.delete(first);
+    }
+    this.deps.snapshots.refreshInBackground({ repoUrl: plan.repoUrl, baseImage: plan.image, base, setup });
   }
 
   /**

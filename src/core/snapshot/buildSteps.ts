@@ -9,9 +9,10 @@ export const STEP_FUNCTION = `step() { echo "gitiso-step $(date +%s%N) $1"; }`;
 
 const STEP_LINE = /^gitiso-step (\d+) (.+)$/;
 
-/** Tells `timings` how long each step of a build script's output took (from one step line to the next). */
-export function reportSteps(stdout: string, timings: StepTimings): void {
+/** Tells `timings` how long each step of a build script's output took (from one step line to the next); returns their sum. */
+export function reportSteps(stdout: string, timings: StepTimings): number {
   let previous: bigint | undefined;
+  let sum = 0;
   for (const line of stdout.split('\n')) {
     const match = STEP_LINE.exec(line);
     if (!match) {
@@ -19,8 +20,11 @@ export function reportSteps(stdout: string, timings: StepTimings): void {
     }
     const at = BigInt(match[1] as string);
     if (previous !== undefined) {
-      timings(match[2] as string, Number(at - previous) / 1e6);
+      const ms = Number(at - previous) / 1e6;
+      timings(match[2] as string, ms);
+      sum += ms;
     }
     previous = at;
   }
+  return sum;
 }
