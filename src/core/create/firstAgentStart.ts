@@ -3,7 +3,7 @@ import { noTimings, timeStep } from '../base/stepTimings';
 import type { ResolvedBase } from '../git/objectPool';
 import type { RepoSetup } from '../setup/repoSetup';
 import { reportSteps } from '../snapshot/buildSteps';
-import { OBJECTS_STAGING } from '../snapshot/cloneFromObjects';
+import { OBJECTS_COMPLETE, OBJECTS_STAGING } from '../snapshot/cloneFromObjects';
 import { directBootCommand, startAndAwaitBoot } from '../snapshot/agentBoot';
 import { createAgentContainer, removeOnFailure } from './agentContainer';
 import type { StartPlan, StarterDeps } from './agentStarter';
@@ -47,12 +47,15 @@ export async function startFirstAgent(deps: StarterDeps, start: FirstAgentStart)
   const spec = { identity, image: plan.image, env: plan.request.env, network: plan.network, limits: plan.limits, cmd };
   const containerId = await timeStep(timings, 'agent create', () => createAgentContainer(engine, spec));
   await removeOnFailure(engine, log, { agentId: identity.id, containerId }, async () => {
-    await timeStep(timings, 'transfer', () => engine.putHostFiles(containerId, { dir: OBJECTS_STAGING, files }));
     plan.report('checkout', `checking out ${base.branch} and creating branch ${identity.sessionBranch}`);
+    // The objects go in as the container boots; its boot waits for the last of them.
     const booted = performance.now();
-    const output = await startAndAwaitBoot(engine, containerId, plan.signal);
-    // The clone's own steps, and the rest of the boot.
-    timings('agent start', performance.now() - booted - reportSteps(output, timings));
+    const transfer = engine.putHostFiles(containerId, { dir: OBJECTS_STAGING, files, completeMarker: OBJECTS_COMPLETE }).then(() => performance.now() - booted);
+    transfer.catch(() => undefined); // awaited below
+    const [output, transferMs] = await Promise.all([startAndAwaitBoot(engine, containerId, plan.signal), transfer]);
+    // The boot waits for the transfer, then makes the clone (its own steps), then the rest.
+    timings('transfer', transferMs);
+    timings('agent start', Math.max(0, performance.now() - booted - transferMs - reportSteps(output, timings)));
     await copySetupFiles(engine, log, { containerId, setup, from: plan.request.copyFrom });
     states.remember(containerId, readyStateFile(base));
     // Other windows and CLIs learn of the agent's readiness from the engine's events.

@@ -84,6 +84,13 @@ export interface HostFileEntry {
   readonly size: number;
 }
 
+export interface HostFilesTransfer {
+  readonly dir: string;
+  readonly files: readonly HostFileEntry[];
+  /** An empty file put last, under `dir`: a container already running knows from it that all the others are there. */
+  readonly completeMarker?: string;
+}
+
 /**
  * Streams host files into a container under `dir` (made, with its folders,
  * writable by the container's user, who moves the files on), in one archive.
@@ -92,7 +99,7 @@ export interface HostFileEntry {
  * a link to another of the host's files, or one that changed, fails the
  * transfer; and never more than the chosen size of a file is read.
  */
-export async function putHostFiles(engine: ArchiveEngine, containerId: string, transfer: { readonly dir: string; readonly files: readonly HostFileEntry[] }): Promise<void> {
+export async function putHostFiles(engine: ArchiveEngine, containerId: string, transfer: HostFilesTransfer): Promise<void> {
   const root = posix.relative('/', transfer.dir);
   for (const file of transfer.files) {
     const name = posix.normalize(file.name);
@@ -119,6 +126,9 @@ export async function putHostFiles(engine: ArchiveEngine, containerId: string, t
     }
     for (const file of transfer.files) {
       await appendHostFile(pack, { ...file, name: posix.join(root, file.name) });
+    }
+    if (transfer.completeMarker) {
+      pack.entry({ name: posix.join(root, transfer.completeMarker), mode: 0o444 }, Buffer.alloc(0));
     }
     pack.finalize();
   } catch (error) {

@@ -4,7 +4,7 @@ import Docker from 'dockerode';
 import { throwIfAborted } from '../base/abort';
 import { asError, CancelledError, EngineUnavailableError, ImageUnavailableError } from '../errors';
 import { silentLogger, type Logger } from '../logger';
-import { putFile, putHostFile, putHostFiles, type HostFileEntry, readFile } from './archive';
+import { putFile, putHostFile, putHostFiles, type HostFilesTransfer, readFile } from './archive';
 import { connectionOptions } from './connection';
 import { AGENT_RESTART_POLICY } from './containerSpec';
 import { labelChange } from './dockerfileLabel';
@@ -385,7 +385,7 @@ export class Engine {
   }
 
   /** Host files into the container under `dir`, in one archive (see archive.ts). */
-  putHostFiles(containerId: string, transfer: { readonly dir: string; readonly files: readonly HostFileEntry[] }): Promise<void> {
+  putHostFiles(containerId: string, transfer: HostFilesTransfer): Promise<void> {
     return putHostFiles(this, containerId, transfer);
   }
 

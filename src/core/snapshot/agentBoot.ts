@@ -4,7 +4,7 @@ import type { Engine } from '../docker/engine';
 import { CreateFailedError } from '../errors';
 import { gitFailure } from '../git/gitFailure';
 import { STEP_FUNCTION } from './buildSteps';
-import { CLONE_FROM_OBJECTS } from './cloneFromObjects';
+import { CLONE_FROM_OBJECTS, WAIT_FOR_OBJECTS } from './cloneFromObjects';
 
 /**
  * Makes a container started from a snapshot into an agent: fetch what the
@@ -64,13 +64,13 @@ export function bootCommand(args: SetupArgs): string[] {
 }
 
 /**
- * The command of a first agent that starts without a snapshot: it makes its
- * own clone from the pool's object files staged at `clone.objects` (see
- * cloneFromObjects.ts), then sets up as an agent from a snapshot does. Its
- * step lines (buildSteps.ts) come before its "ready" line.
+ * The command of a first agent that starts without a snapshot: it waits for
+ * the pool's object files, sent to `clone.objects` as it boots, makes its own
+ * clone from them (see cloneFromObjects.ts), then sets up as an agent from a
+ * snapshot does. Its step lines (buildSteps.ts) come before its "ready" line.
  */
 export function directBootCommand(args: SetupArgs, clone: { readonly objects: string; readonly origin: string }): string[] {
-  const script = `set -e\n${STEP_FUNCTION}\nstep start\nobjects=$9 branch=$6 commit=$7 origin=\${10}\n${CLONE_FROM_OBJECTS}\n${AGENT_SETUP_SCRIPT}`;
+  const script = `set -e\n${STEP_FUNCTION}\nobjects=$9 branch=$6 commit=$7 origin=\${10}\n${WAIT_FOR_OBJECTS}\nstep start\n${CLONE_FROM_OBJECTS}\n${AGENT_SETUP_SCRIPT}`;
   return ['sh', '-c', BOOT_SCRIPT, script, ...positional(args), clone.objects, clone.origin];
 }
 

@@ -3,6 +3,13 @@ import { WORKSPACE } from '../agent';
 /** Where the pool's object files are put in a container before they are moved into its clone. */
 export const OBJECTS_STAGING = '/tmp/gitiso-objects';
 
+/** The file put last with the objects: a running container waits for it (see WAIT_FOR_OBJECTS). */
+export const OBJECTS_COMPLETE = '.complete';
+
+/** Shell that waits until the objects staged at "$objects" are all there (they may arrive as the container boots). */
+export const WAIT_FOR_OBJECTS = `while [ ! -e "$objects/${OBJECTS_COMPLETE}" ]; do sleep 0.02; done
+rm -f "$objects/${OBJECTS_COMPLETE}"`;
+
 /**
  * Shell that makes the clone in /workspace from the pool's own object files
  * (packs with their indexes, loose objects) staged at "$objects" by the

@@ -341,10 +341,12 @@ export class SnapshotStore {
       }
       return snapshot;
     } finally {
-      if (builder) {
-        await timeStep(this.timings, 'builder removal', () => this.engine.removeContainer(builder as string)).catch(() => undefined);
-      }
       hold?.release();
+      if (builder) {
+        // Not waited for: removing a layer of many files takes long, and the snapshot is there. Another
+        // build of it waits for the name meanwhile, then finds the image; the doctor finds one left over.
+        void timeStep(this.timings, 'builder removal', () => this.engine.removeContainer(builder as string)).catch((error: unknown) => this.log.debug(`removing the builder: ${describeCause(error)}`));
+      }
     }
   }
 }
