@@ -4,11 +4,11 @@ import { dirname, join } from 'node:path';
 import type { CreateStrategy } from '../src/core/agent';
 import type { Engine } from '../src/core/docker/engine';
 import { createCore, type GitisoCore } from '../src/core/gitisoCore';
-import { BUILDER_PREFIX, SNAPSHOT_LABEL } from '../src/core/snapshot/snapshotStore';
 import { GitServer } from '../test/support/gitServer';
 import { TEST_LIMITS, TEST_NETWORK } from '../test/support/testEnv';
 import { figures, timed, type Figures } from './createBench';
 import { generateRepo, type RepoShape } from './generateRepo';
+import { snapshotBuilt } from './snapshotWait';
 
 export interface FirstAgentBenchOptions {
   readonly engine: Engine;
@@ -86,7 +86,7 @@ export async function runFirstAgentBench(options: FirstAgentBenchOptions): Promi
       gitiso.push(ms);
       steps.set('other', ms - [...steps.values()].reduce((a, b) => a + b, 0));
       // The snapshot for the agents that follow: waited for, so that it takes nothing from what is timed next.
-      snapshotAfter.push((await timed(() => snapshotBuilt(cold, url)))[0]);
+      snapshotAfter.push((await timed(() => snapshotBuilt(engine, cold, url)))[0]);
       for (const [step, value] of steps) {
         stepTimes.set(step, [...(stepTimes.get(step) ?? []), value]);
       }
@@ -103,17 +103,6 @@ export async function runFirstAgentBench(options: FirstAgentBenchOptions): Promi
     }
     const ordered = [...stepTimes.keys()].filter((s) => s !== 'other').concat('other');
     return { repo: name, shape, gitisoMs: figures(gitiso), naiveMs: figures(naiveTimes), snapshotAfterMs: figures(snapshotAfter), steps: ordered.map((step) => ({ step, ms: figures(stepTimes.get(step) ?? []) })) };
-  }
-
-  /** Waits until a snapshot of `url` exists (the first agent's is built in the background) and its builder is gone. */
-  async function snapshotBuilt(core: GitisoCore, url: string): Promise<void> {
-    for (const deadline = Date.now() + 10 * 60_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
-      const builders = (await engine.listContainers(`${SNAPSHOT_LABEL.repo}=${url}`)).filter((c) => c.Names?.some((n) => n.startsWith(`/${BUILDER_PREFIX}`)));
-      if (builders.length === 0 && (await core.snapshots.list()).some((s) => s.repoUrl === url)) {
-        return;
-      }
-    }
-    throw new Error(`no snapshot of ${url} was built within 10 minutes of its first agent`);
   }
 
   /** Removes this bench's snapshots of `url` only (others' snapshots on a shared engine stay). */
