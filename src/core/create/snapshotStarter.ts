@@ -42,7 +42,8 @@ interface SnapshotStart {
  * The default way: the clone is a layer of a snapshot image of the base
  * commit, shared by every agent of it. The container sets itself up as it
  * starts (no exec: see agentBoot.ts); commits the snapshot lacks go in as a
- * bundle from the pool.
+ * bundle from the pool. The first agent of a repository the pool had never
+ * seen makes its own clone instead, and the snapshot follows (startFirst).
  */
 export class SnapshotStarter implements AgentStarter {
   /** First agents starting without a snapshot, by repository, image and commit. */
@@ -60,7 +61,9 @@ export class SnapshotStarter implements AgentStarter {
     const existing = await existingSnapshot(snapshots, query);
     const identity = agentIdentity(plan, base, sessionBranchFor(plan.id));
     const first = JSON.stringify([plan.repoUrl, plan.image, base.commit]);
+    // No snapshot to start from, a repository the pool had just fetched for the first time (`latest` absent), nothing to install.
     if (!existing && !latest && !setup.install && !this.firstStarts.has(first)) {
+      throwIfCancelled(plan);
       await this.startFirst({ plan, identity, base, setup }, first);
       return;
     }
