@@ -30,7 +30,7 @@ describe('benchmark (smoke run)', () => {
     const [result] = results;
     assert.ok(result && result.gitisoMs.median > 0 && result.naiveMs.median > 0, JSON.stringify(result));
     const steps = result.steps.map((s) => s.step);
-    for (const step of ['pool clone', 'transfer', 'checkout', 'agent start', 'other']) {
+    for (const step of ['pool clone', 'container start + transfer', 'checkout', 'agent start', 'other']) {
       assert.ok(steps.includes(step), `no '${step}' in ${steps.join(', ')}`);
     }
     const table = formatFirstAgentResults(results);

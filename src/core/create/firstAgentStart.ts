@@ -53,8 +53,8 @@ export async function startFirstAgent(deps: StarterDeps, start: FirstAgentStart)
     const transfer = engine.putHostFiles(containerId, { dir: OBJECTS_STAGING, files, completeMarker: OBJECTS_COMPLETE }).then(() => performance.now() - booted);
     transfer.catch(() => undefined); // awaited below
     const [output, transferMs] = await Promise.all([startAndAwaitBoot(engine, containerId, plan.signal), transfer]);
-    // The boot waits for the transfer, then makes the clone (its own steps), then the rest.
-    timings('transfer', transferMs);
+    // The boot waits for the transfer (which the engine serves once the container has started), then makes the clone (its own steps), then the rest.
+    timings('container start + transfer', transferMs);
     timings('agent start', Math.max(0, performance.now() - booted - transferMs - reportSteps(output, timings)));
     await copySetupFiles(engine, log, { containerId, setup, from: plan.request.copyFrom });
     states.remember(containerId, readyStateFile(base));
