@@ -1,3 +1,4 @@
+import { LABEL } from '../../src/core/agent';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
@@ -142,5 +143,16 @@ describe('SnapshotStore builds', () => {
     await assert.rejects(two, CancelledError);
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(engine.containers.size, 0, 'the builder went with the last create');
+  });
+
+  it('counts a snapshot as used while an agent of its repository and commit lives, even one that made its own clone (the first)', async () => {
+    const engine = new MemoryEngine();
+    const labels = { [SNAPSHOT_LABEL.key]: KEY, [SNAPSHOT_LABEL.repo]: REPO, [SNAPSHOT_LABEL.baseCommit]: 'c1', [SNAPSHOT_LABEL.created]: new Date().toISOString() };
+    engine.images.set(`gitiso-snapshot:${KEY}`, { Id: 'sha256:snap', Labels: labels });
+    assert.equal((await store(engine).unused(0)).length, 1, 'no agent: unused');
+    await engine.createContainer({ name: 'gitiso-first', Image: 'img', Labels: { [LABEL.agent]: 'first', [LABEL.repo]: REPO, [LABEL.baseCommit]: 'c1' } });
+    assert.deepEqual(await store(engine).unused(0), []);
+    await engine.createContainer({ name: 'gitiso-other', Image: 'img', Labels: { [LABEL.agent]: 'other', [LABEL.repo]: REPO, [LABEL.baseCommit]: 'c2' } });
+    assert.deepEqual(await store(engine).unused(0), [], 'an agent of another commit changes nothing');
   });
 });

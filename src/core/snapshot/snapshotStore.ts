@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { WORKSPACE } from '../agent';
+import { LABEL, WORKSPACE } from '../agent';
 import { confinement } from '../docker/containerSpec';
 import { throwIfAborted, withTimeout } from '../base/abort';
 import { SharedTasks } from '../base/sharedTask';
@@ -213,6 +213,13 @@ export class SnapshotStore {
       const snapshot = fromLabels(info.Labels, info.RepoTags?.[0] ?? info.Id, info.Size);
       return snapshot ? [{ id: info.Id, snapshot }] : [];
     });
+    // The snapshot built after a first agent (which made its own clone) is what the next agent of its commit starts from.
+    const agentBases = new Set(containers.flatMap((c) => (c.Labels?.[LABEL.agent] ? [JSON.stringify([c.Labels[LABEL.repo], c.Labels[LABEL.baseCommit]])] : [])));
+    for (const { id, snapshot } of snapshots) {
+      if (agentBases.has(JSON.stringify([snapshot.repoUrl, snapshot.baseCommit]))) {
+        inUse.add(id);
+      }
+    }
     return snapshotsToPrune({ snapshots, inUse, now: Date.now(), graceMs });
   }
 
