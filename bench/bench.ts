@@ -3,6 +3,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../src/core/docker/engine';
 import { formatResults, runCreateBench } from './createBench';
+import { formatFirstAgentResults, runFirstAgentBench } from './firstAgentBench';
 import { formatForwardResults, runForwardBench } from './forwardBench';
 import { formatMemoryResults, runMemoryBench } from './memoryBench';
 import { formatRoundTripResults, runRoundTripBench } from './roundTripBench';
@@ -16,7 +17,8 @@ interface Part {
 
 /**
  * `npm run bench`: every part in one run, one after another (the machine has
- * two cores: nothing else is timed meanwhile). gitiso against the usual ways
+ * two cores: nothing else is timed meanwhile). The first agent of a repository
+ * never seen, by step, against a naive clone; gitiso against the usual ways
  * on a generated repository (about 5,000 files, 2,000 commits), one ten times
  * larger, and BENCH_REPO when it names a repository URL; bringing an agent's
  * work home against a plain git fetch; the ways of forwarding a dev port
@@ -41,6 +43,13 @@ async function main(): Promise<void> {
   const repetitions = smoke ? 1 : Number(process.env.BENCH_REPS ?? 5);
   const log = (line: string): void => console.error(line);
   const parts: Part[] = [
+    {
+      name: 'first',
+      async run() {
+        const results = await runFirstAgentBench({ engine, image, repos, repetitions, log });
+        return { results, table: formatFirstAgentResults(results) };
+      },
+    },
     {
       name: 'create',
       async run() {

@@ -9,6 +9,7 @@ import { containerNameFor } from '../src/core/names';
 import { GitServer } from '../test/support/gitServer';
 import { TEST_LABEL, TEST_LIMITS, TEST_NETWORK } from '../test/support/testEnv';
 import { generateRepo, type RepoShape } from './generateRepo';
+import { snapshotBuilt } from './snapshotWait';
 
 /** The Dev Containers CLI of the project's dev dependencies. */
 const devcontainerCli = join(__dirname, '..', '..', 'node_modules', '.bin', 'devcontainer');
@@ -112,6 +113,7 @@ export async function runCreateBench(options: BenchOptions): Promise<RepoResult[
 
     // Warm: the pool and the snapshot exist before anything is timed.
     const [snapshotBuildMs] = await timed(() => snapshot.creator.create({ id: `bench-warm-${name}`, repoUrl: url }));
+    await snapshotBuilt(engine, snapshot, url); // the first agent's is built after it
     await snapshot.agents.remove(`bench-warm-${name}`);
     log(`${name}: first snapshot agent (mirror + snapshot build) in ${Math.round(snapshotBuildMs)} ms`);
 

@@ -4,7 +4,8 @@
 #   create  (default) gitiso against the usual ways, then bringing an agent's work home
 #           against a plain git fetch (bench/bench.ts). BENCH_REPO=<url> adds a
 #           repository of yours; BENCH_REPS sets the repetitions (default 5);
-#           BENCH_ONLY=create|roundtrip|forward runs one part.
+#           BENCH_ONLY=first|create|roundtrip|forward|status|memory runs one part (first: the first agent of
+#           a repository never seen, broken down by step, against a naive clone).
 #   roundtrip only the bring-home part (bench/roundTripBench.ts).
 #   forward the ways of forwarding a dev port (engine-published, relays) against direct
 #           access (bench/forwardBench.ts), also part of the default run;

@@ -16,6 +16,7 @@ import { ObjectPool } from './git/objectPool';
 import { Admission } from './limits/admission';
 import type { AgentLimits } from './limits/agentLimits';
 import { silentLogger, type Logger } from './logger';
+import { noTimings, type StepTimings } from './base/stepTimings';
 import { AgentNetwork } from './network/agentNetwork';
 import { AgentPorts } from './ports/agentPorts';
 import { ReadyStates } from './readyStates';
@@ -65,6 +66,8 @@ export interface CoreOptions {
   readonly installTimeoutMs?: number;
   /** The most an agent may send the host when its work is brought home; DEFAULT_MAX_BUNDLE_BYTES (1 GiB) when absent. */
   readonly maxBundleBytes?: number;
+  /** Told how long each step of the pool, snapshot builds and starts took (the benchmark's breakdown). */
+  readonly timings?: StepTimings;
 }
 
 /** The core, wired: what the CLI and VS Code both work through. */
@@ -93,16 +96,17 @@ export interface GitisoCore extends Disposable {
 export function createCore(options: CoreOptions): GitisoCore {
   const { engine } = options;
   const log = options.log ?? silentLogger;
-  const pool = new ObjectPool(options.storageDir ?? defaultStorageDir(), log);
+  const timings = options.timings ?? noTimings;
+  const pool = new ObjectPool(options.storageDir ?? defaultStorageDir(), log, undefined, timings);
   const network = new AgentNetwork({ engine, setting: options.network, log });
   const admission = new Admission(engine, options.limits);
   const installTimeoutMs = options.installTimeoutMs ?? DEFAULT_INSTALL_TIMEOUT_SECONDS * 1000;
-  const snapshots = new SnapshotStore({ engine, pool, log, network, builderLimits: () => admission.limitsFor(), installTimeoutMs });
+  const snapshots = new SnapshotStore({ engine, pool, log, network, builderLimits: () => admission.limitsFor(), installTimeoutMs, timings });
   const states = new ReadyStates(engine, log);
   const exec = options.keep?.exec ?? new AgentExec(engine, log);
   const agents = new AgentService({ engine, exec, pool, snapshots, states, admission, log });
   const doctor = new Doctor({ engine, snapshots, pool, log });
-  const deps: StarterDeps = { engine, pool, snapshots, states, log, setupSettings: options.setup ?? {}, installTimeoutMs };
+  const deps: StarterDeps = { engine, pool, snapshots, states, log, setupSettings: options.setup ?? {}, installTimeoutMs, timings };
   const creator = new AgentCreator({
     engine,
     agents,
@@ -110,6 +114,7 @@ export function createCore(options: CoreOptions): GitisoCore {
     network,
     doctor,
     log,
+    timings,
     starters: {
       snapshot: new SnapshotStarter(deps),
       pool: new PoolCloneStarter(deps),

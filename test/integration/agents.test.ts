@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { LABEL } from '../../src/core/agent';
+import { LABEL, STATE_FILE } from '../../src/core/agent';
 import type { CreateProgress } from '../../src/core/create/createRequest';
 import { createCore, type GitisoCore } from '../../src/core/gitisoCore';
 import { Engine } from '../../src/core/docker/engine';
@@ -63,7 +63,8 @@ describe('agents on a real engine and git server', () => {
     assert.deepEqual({ code: branch.exitCode, out: branch.stdout.trim() }, { code: 0, out: agent.sessionBranch });
     const head = await service.exec.git(agent.id, ['rev-parse', 'HEAD']);
     assert.equal(head.stdout.trim(), commits.main);
-    assert.deepEqual([...new Set(phases.map((p) => p.phase))], ['checking', 'fetching', 'snapshot', 'container', 'checkout', 'ready']);
+    // The first agent of a repository never seen makes its own clone: no snapshot is waited for (it is built after).
+    assert.deepEqual([...new Set(phases.map((p) => p.phase))], ['checking', 'fetching', 'container', 'checkout', 'ready']);
     // The working tree lives in the container: no bind mount of any kind.
     const info = await engine.inspectContainer(agent.containerId);
     assert.deepEqual(info?.Mounts, []);
@@ -234,6 +235,42 @@ describe('agents on a real engine and git server', () => {
       assert.equal((await newService().agents.get(id(`s-${strategy}`))).strategy, strategy);
       await service.agents.remove(id(`s-${strategy}`));
     }
+  });
+
+  it('makes the first agent of a new repository (its own clone, no snapshot waited for) the same as the agents of the snapshot built after it', async () => {
+    server.createRepo('first');
+    const url = server.url('first');
+    const first = await service.creator.create({ id: id('first-1'), repoUrl: url });
+    assert.equal((await engine.inspectContainer(first.containerId))?.Config.Image, testImage(), 'the first agent waited for a snapshot');
+    for (const deadline = Date.now() + 120_000; !(await service.snapshots.list()).some((s) => s.repoUrl === url); await new Promise((resolve) => setTimeout(resolve, 200))) {
+      assert.ok(Date.now() < deadline, 'no snapshot was built after the first agent');
+    }
+    const second = await service.creator.create({ id: id('first-2'), repoUrl: url });
+    assert.match((await engine.inspectContainer(second.containerId))?.Config.Image ?? '', /^gitiso-snapshot:/);
+    const facts = async (agentId: string, containerId: string): Promise<Record<string, unknown>> => {
+      const git = async (...args: string[]): Promise<string> => (await service.exec.git(agentId, args)).stdout.trim().replaceAll(agentId, 'ID');
+      const state = JSON.parse((await engine.readFile(containerId, STATE_FILE))?.toString() ?? '{}') as Record<string, unknown>;
+      delete state.readyAt;
+      const agent = await newService().agents.get(agentId);
+      return {
+        branch: await git('rev-parse', '--abbrev-ref', 'HEAD'),
+        head: await git('rev-parse', 'HEAD'),
+        refs: await git('for-each-ref', '--format=%(refname) %(objectname) %(upstream)'),
+        config: await git('config', '--local', '--list'),
+        status: await git('status', '--porcelain', '--untracked-files=all'),
+        tracked: await git('ls-files', '-s'),
+        fsck: await git('fsck', '--connectivity-only', '--no-dangling'),
+        state,
+        labels: [agent.repoUrl, agent.baseBranch, agent.baseCommit, agent.image, agent.state, agent.sessionBranch.replace(agentId, 'ID')],
+      };
+    };
+    const [ofFirst, ofSecond] = [await facts(first.id, first.containerId), await facts(second.id, second.containerId)];
+    assert.deepEqual(ofFirst, ofSecond);
+    assert.equal(ofFirst.branch, 'gitiso/ID');
+    assert.equal(ofFirst.status, '');
+    assert.match(String(ofFirst.config), new RegExp(`remote\\.origin\\.url=${url.replace(/[.]/g, '\\.')}`));
+    await service.agents.remove(first.id);
+    await service.agents.remove(second.id);
   });
 
   it('kills a command that runs past its timeout', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { formatResults, runCreateBench } from '../../bench/createBench';
+import { formatFirstAgentResults, runFirstAgentBench } from '../../bench/firstAgentBench';
 import { formatMemoryResults, runMemoryBench } from '../../bench/memoryBench';
 import { formatRoundTripResults, runRoundTripBench } from '../../bench/roundTripBench';
 import { formatStatusResults, runStatusBench } from '../../bench/statusBench';
@@ -21,6 +22,21 @@ describe('benchmark (smoke run)', () => {
     assert.deepEqual(result.concurrent.map((c) => c.n), [1, 2]);
     const table = formatResults(results);
     assert.match(table, /\(b\) gitiso snapshot \| \d+ ms/);
+    console.log(table);
+  });
+
+  it('times the first agent of a new repository, cold, by step, against a naive clone', async () => {
+    const engine = await testEngine();
+    await ensureNetwork(engine);
+    const results = await runFirstAgentBench({ engine, image: testImage(), repos: [{ name: 'smoke-first', shape: { files: 30, commits: 3 } }], repetitions: 1 });
+    const [result] = results;
+    assert.ok(result && result.gitisoMs.median > 0 && result.naiveMs.median > 0, JSON.stringify(result));
+    const steps = result.steps.map((s) => s.step);
+    for (const step of ['pool clone', 'container start + transfer', 'checkout', 'agent start', 'other']) {
+      assert.ok(steps.includes(step), `no '${step}' in ${steps.join(', ')}`);
+    }
+    const table = formatFirstAgentResults(results);
+    assert.match(table, /\| ratio \(medians\) \| \d+\.\d\d× \|/);
     console.log(table);
   });
 

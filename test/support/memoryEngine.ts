@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import type { ObjectFile } from '../../src/core/git/poolObjectFiles';
 import { PassThrough, type Duplex } from 'node:stream';
 import type { StarterEngine, StarterPool, StarterSnapshots } from '../../src/core/create/agentStarter';
 import type { ContainerCreateOptions, ContainerInfo, ContainerInspectInfo, ImageInfo, ImageInspectInfo, NetworkCreateOptions, NetworkInspectInfo } from '../../src/core/docker/engine';
@@ -93,6 +94,12 @@ export class MemoryEngine implements StarterEngine, SnapshotEngine {
 
   async putHostFile(id: string, hostPath: string, path: string): Promise<void> {
     this.must(id).files.set(path, readFileSync(hostPath));
+  }
+
+  async putHostFiles(id: string, transfer: { readonly dir: string; readonly files: readonly { readonly hostPath: string; readonly name: string }[] }): Promise<void> {
+    for (const file of transfer.files) {
+      this.must(id).files.set(`${transfer.dir}/${file.name}`, readFileSync(file.hostPath));
+    }
   }
 
   async putFile(id: string, path: string, content: string | Buffer): Promise<void> {
@@ -221,6 +228,13 @@ export class MemoryPool implements StarterPool {
 
   pathFor(): string {
     return '/pool/repo.git';
+  }
+
+  /** The mirror's object files (none unless a test says). */
+  objects: ObjectFile[] = [];
+
+  async objectFiles(): Promise<ObjectFile[]> {
+    return this.objects;
   }
 }
 

@@ -170,4 +170,51 @@ describe('SnapshotStarter', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     assert.equal(snapshots.installs.get('c3'), 'npm ci');
   });
+
+  describe('the first agent of a repository the pool had never seen', () => {
+    const objects = [{ hostPath: __filename, name: 'pack/pack-1.pack', size: 1 }];
+
+    it('starts from the agents\' image with the pool\'s objects and makes its own clone, then builds the snapshot in the background', async () => {
+      const { engine, pool, snapshots, states, starter } = setup({ fetched: main('c1') });
+      pool.objects = objects;
+      await starter.start(plan());
+      const [container] = [...engine.containers.values()];
+      assert.ok(container);
+      assert.equal(container.options.Image, 'img', 'no snapshot was waited for');
+      assert.ok(container.files.has('/tmp/gitiso-objects/pack/pack-1.pack'), 'the pool\'s objects went in as they are');
+      const cmd = container.options.Cmd ?? [];
+      assert.deepEqual(cmd.slice(-2), ['/tmp/gitiso-objects', REPO], 'the boot makes the clone from them, with origin the real URL');
+      assert.ok(cmd.includes('gitiso/a1') && cmd.includes('c1'), 'and the session branch at the base commit');
+      assert.equal(states.known(container.id)?.baseCommit, 'c1');
+      assert.deepEqual(engine.announced, [container.id]);
+      assert.deepEqual(snapshots.built, [], 'no build before the agent is ready');
+      assert.deepEqual(snapshots.refreshed, ['c1'], 'the snapshot follows, for the agents after it');
+    });
+
+    it('builds the snapshot first when the repository has an install (it runs there, once)', async () => {
+      const { engine, pool, snapshots, starter } = setup({ fetched: main('c1') });
+      pool.objects = objects;
+      pool.tree = () => ({ '.gitiso.json': JSON.stringify({ install: 'npm ci' }) });
+      await starter.start({ ...plan(), consent: consentRecording(true).consent });
+      assert.deepEqual(snapshots.built, ['c1']);
+      assert.equal([...engine.containers.values()][0]?.options.Image, 'gitiso-snapshot:k-c1');
+    });
+
+    it('makes one clone of its own only: creates of the same commit meanwhile share one snapshot build', async () => {
+      const { engine, pool, snapshots, starter } = setup({ fetched: main('c1') });
+      pool.objects = objects;
+      await Promise.all([starter.start(plan('a1')), starter.start(plan('a2')), starter.start(plan('a3'))]);
+      const images = [...engine.containers.values()].map((c) => c.options.Image).sort();
+      assert.deepEqual(images, ['gitiso-snapshot:k-c1', 'gitiso-snapshot:k-c1', 'img']);
+      assert.deepEqual(snapshots.built, ['c1', 'c1'], 'both waited for the snapshot (the store shares one build between them)');
+    });
+
+    it('leaves nothing when its boot fails', async () => {
+      const { engine, pool, starter } = setup({ fetched: main('c1') });
+      pool.objects = objects;
+      engine.bootOutput = 'gitiso-failed\n';
+      await assert.rejects(starter.start(plan()), CreateFailedError);
+      assert.equal(engine.containers.size, 0);
+    });
+  });
 });

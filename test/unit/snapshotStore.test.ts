@@ -1,6 +1,6 @@
+import { LABEL } from '../../src/core/agent';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { describe, it } from 'node:test';
 import { abortError } from '../../src/core/base/abort';
@@ -8,6 +8,7 @@ import type { ContainerCreateOptions } from '../../src/core/docker/engine';
 import type { ExecOptions } from '../../src/core/docker/exec';
 import { CancelledError, SnapshotBuildError } from '../../src/core/errors';
 import { formatOwner, OWNER_LABEL } from '../../src/core/ownership';
+import type { ObjectFile } from '../../src/core/git/poolObjectFiles';
 import { BUILDER_DEADLINE_LABEL } from '../../src/core/snapshot/builderLifetime';
 import { BUILDER_PREFIX, SNAPSHOT_LABEL, snapshotKey, SnapshotStore } from '../../src/core/snapshot/snapshotStore';
 import { MemoryEngine } from '../support/memoryEngine';
@@ -19,10 +20,7 @@ const KEY = snapshotKey({ repoUrl: REPO, baseImageId: 'sha256:img', commit: 'c1'
 const INSTALL_KEY = snapshotKey({ repoUrl: REPO, baseImageId: 'sha256:img', commit: 'c1', setupKey: 'k' });
 
 const pool = {
-  bundle: async (_url: string, _commit: string, file: string): Promise<string> => {
-    writeFileSync(file, 'bundle');
-    return 'refs/gitiso/bundle/x';
-  },
+  objectFiles: async (): Promise<ObjectFile[]> => [],
   isAncestor: async (): Promise<boolean> => false,
 };
 
@@ -165,5 +163,16 @@ describe('SnapshotStore builds', () => {
     await assert.rejects(two, CancelledError);
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(engine.containers.size, 0, 'the builder went with the last create');
+  });
+
+  it('counts a snapshot as used while an agent of its repository and commit lives, even one that made its own clone (the first)', async () => {
+    const engine = new MemoryEngine();
+    const labels = { [SNAPSHOT_LABEL.key]: KEY, [SNAPSHOT_LABEL.repo]: REPO, [SNAPSHOT_LABEL.baseCommit]: 'c1', [SNAPSHOT_LABEL.created]: new Date().toISOString() };
+    engine.images.set(`gitiso-snapshot:${KEY}`, { Id: 'sha256:snap', Labels: labels });
+    assert.equal((await store(engine).unused(0)).length, 1, 'no agent: unused');
+    await engine.createContainer({ name: 'gitiso-first', Image: 'img', Labels: { [LABEL.agent]: 'first', [LABEL.repo]: REPO, [LABEL.baseCommit]: 'c1' } });
+    assert.deepEqual(await store(engine).unused(0), []);
+    await engine.createContainer({ name: 'gitiso-other', Image: 'img', Labels: { [LABEL.agent]: 'other', [LABEL.repo]: REPO, [LABEL.baseCommit]: 'c2' } });
+    assert.deepEqual(await store(engine).unused(0), [], 'an agent of another commit changes nothing');
   });
 });

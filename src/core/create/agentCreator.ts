@@ -1,4 +1,5 @@
 import type { Agent, CreateStrategy } from '../agent';
+import { noTimings, timeStep, type StepTimings } from '../base/stepTimings';
 import type { AgentService } from '../agentService';
 import { throwIfAborted } from '../base/abort';
 import type { Doctor } from '../doctor/doctor';
@@ -24,6 +25,8 @@ export interface AgentCreatorOptions {
   /** One starter per strategy. */
   readonly starters: Readonly<Record<CreateStrategy, AgentStarter>>;
   readonly log: Logger;
+  /** Told how long the checks and the doctor's sweep before a create took. */
+  readonly timings?: StepTimings;
   /** Image used when a request names none. */
   readonly defaultImage: string;
   /** The strategy used when a request names none. */
@@ -46,7 +49,11 @@ export class AgentCreator {
   /** Ids this process is creating now: a second create of one fails at once. */
   private readonly creating = new Set<string>();
 
-  constructor(private readonly options: AgentCreatorOptions) {}
+  private readonly timings: StepTimings;
+
+  constructor(private readonly options: AgentCreatorOptions) {
+    this.timings = options.timings ?? noTimings;
+  }
 
   /**
    * Creates several agents, at most `concurrency` at a time. The burst is
@@ -83,7 +90,7 @@ export class AgentCreator {
   }
 
   async create(request: CreateRequest, hooks: CreateHooks = {}): Promise<Agent> {
-    await this.cleanBefore([request]);
+    await timeStep(this.timings, 'leftovers sweep', () => this.cleanBefore([request]));
     return this.createOne(request, hooks);
   }
 
@@ -118,6 +125,7 @@ export class AgentCreator {
     this.creating.add(id);
     try {
       report('checking', 'checking the engine');
+      const checking = performance.now();
       await engine.ping();
       const network = await this.options.network.resolve();
       if (await engine.inspectContainer(containerNameFor(id))) {
@@ -132,12 +140,13 @@ export class AgentCreator {
         engine.ensureImage(image, (p) => report('image', p.message, p.percent), hooks.signal),
       ]);
       throwIfAborted(hooks.signal, `creation of agent '${id}'`);
+      this.timings('checks', performance.now() - checking);
 
       const strategy = request.strategy ?? this.options.strategy;
       await this.options.starters[strategy].start({ id, repoUrl, baseBranch, image, strategy, gitIdentity, limits, network, request, report, signal: hooks.signal, consent: this.consentOf(hooks) });
       report('ready', `agent '${id}' is ready on ${sessionBranchFor(id)}`);
       log.info(`created agent '${id}' from ${redactCredentials(repoUrl)}`);
-      return await this.options.agents.get(id);
+      return await timeStep(this.timings, 'agent read', () => this.options.agents.get(id));
     } finally {
       this.creating.delete(id);
     }

@@ -4,6 +4,7 @@ import type { GitIdentity } from '../git/hostGit';
 import type { ObjectPool } from '../git/objectPool';
 import type { AgentLimits } from '../limits/agentLimits';
 import type { Logger } from '../logger';
+import type { StepTimings } from '../base/stepTimings';
 import type { ReadyStates } from '../readyStates';
 import type { SetupSettings } from '../setup/repoSetup';
 import type { SetupConsent } from '../setup/setupProposal';
@@ -60,9 +61,9 @@ export function setupSource(plan: StartPlan, settings: SetupSettings): SetupSour
 }
 
 /** What starting an agent asks of the engine. */
-export type StarterEngine = Pick<Engine, 'createContainer' | 'startContainer' | 'removeContainer' | 'putHostFile' | 'putFile' | 'readFile' | 'exec' | 'attach' | 'demux' | 'announce'>;
+export type StarterEngine = Pick<Engine, 'createContainer' | 'startContainer' | 'removeContainer' | 'putHostFile' | 'putHostFiles' | 'putFile' | 'readFile' | 'exec' | 'attach' | 'demux' | 'announce'>;
 /** What starting an agent asks of the host's object pool. */
-export type StarterPool = Pick<ObjectPool, 'sync' | 'resolve' | 'resolveKnown' | 'readFile' | 'rootFiles' | 'bundle' | 'pathFor'>;
+export type StarterPool = Pick<ObjectPool, 'sync' | 'resolve' | 'resolveKnown' | 'readFile' | 'rootFiles' | 'bundle' | 'pathFor' | 'objectFiles'>;
 /** What starting an agent asks of the snapshot images. */
 export type StarterSnapshots = Pick<SnapshotStore, 'find' | 'findAncestor' | 'refreshInBackground' | 'ensure'>;
 
@@ -77,4 +78,6 @@ export interface StarterDeps {
   readonly setupSettings: SetupSettings;
   /** How long the repository's install may run (in the agent, for the strategies without a snapshot). */
   readonly installTimeoutMs?: number;
+  /** Told how long each step of a start took. */
+  readonly timings?: StepTimings;
 }

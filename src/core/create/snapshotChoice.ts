@@ -19,6 +19,11 @@ export interface SnapshotQuery {
  * one built now (once per commit, shared by concurrent creates).
  */
 export async function chooseSnapshot(snapshots: Pick<SnapshotStore, 'find' | 'findAncestor' | 'refreshInBackground' | 'ensure'>, query: SnapshotQuery): Promise<Snapshot> {
+  return (await existingSnapshot(snapshots, query)) ?? buildSnapshot(snapshots, query);
+}
+
+/** The snapshot of the commit, else an older one of its history and setup (the commit's is then built in the background); undefined when there is neither. */
+export async function existingSnapshot(snapshots: Pick<SnapshotStore, 'find' | 'findAncestor' | 'refreshInBackground'>, query: SnapshotQuery): Promise<Snapshot | undefined> {
   const { repoUrl, image, base, setup } = query;
   const exact = await snapshots.find(repoUrl, image, base.commit, setup.key);
   if (exact) {
@@ -27,8 +32,13 @@ export async function chooseSnapshot(snapshots: Pick<SnapshotStore, 'find' | 'fi
   const older = await snapshots.findAncestor(repoUrl, image, base.commit, setup.key);
   if (older) {
     snapshots.refreshInBackground({ repoUrl, baseImage: image, base, setup });
-    return older;
   }
+  return older;
+}
+
+/** The snapshot of the commit, built now (once per commit, shared by concurrent creates). */
+export function buildSnapshot(snapshots: Pick<SnapshotStore, 'ensure'>, query: SnapshotQuery): Promise<Snapshot> {
+  const { repoUrl, image, base, setup } = query;
   const install = setup.install ? ` and running '${setup.install}'` : '';
   query.report('snapshot', `building the snapshot of ${base.branch} at ${base.commit.slice(0, 12)}${install} (once per commit)`);
   return snapshots.ensure({ repoUrl, baseImage: image, base, setup, signal: query.signal });

@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type AgentIdentity, readyStateFile, WORKSPACE } from '../agent';
 import { throwIfAborted } from '../base/abort';
+import { noTimings, timeStep } from '../base/stepTimings';
 import { CreateFailedError, describeCause } from '../errors';
 import { gitFailure } from '../git/gitFailure';
 import type { ResolvedBase } from '../git/objectPool';
@@ -13,7 +14,8 @@ import type { Snapshot } from '../snapshot/snapshotStore';
 import { createAgentContainer, isMissingImage, removeOnFailure } from './agentContainer';
 import { agentIdentity, setupSource, type AgentStarter, type StartPlan, type StarterDeps } from './agentStarter';
 import { copySetupFiles, setupAt } from './repoSetupSteps';
-import { chooseSnapshot } from './snapshotChoice';
+import { buildSnapshot, chooseSnapshot, existingSnapshot } from './snapshotChoice';
+import { startFirstAgent, type FirstAgentStart } from './firstAgentStart';
 import { startingPoint } from './startingPoint';
 import { makeOwnedTempDir } from '../tempDir';
 
@@ -40,9 +42,13 @@ interface SnapshotStart {
  * The default way: the clone is a layer of a snapshot image of the base
  * commit, shared by every agent of it. The container sets itself up as it
  * starts (no exec: see agentBoot.ts); commits the snapshot lacks go in as a
- * bundle from the pool.
+ * bundle from the pool. The first agent of a repository the pool had never
+ * seen makes its own clone instead, and the snapshot follows (startFirst).
  */
 export class SnapshotStarter implements AgentStarter {
+  /** First agents starting without a snapshot, by repository, image and commit. */
+  private readonly firstStarts = new Set<string>();
+
   constructor(private readonly deps: StarterDeps) {}
 
   async start(plan: StartPlan): Promise<void> {
@@ -50,11 +56,19 @@ export class SnapshotStarter implements AgentStarter {
     const { base, latest } = await startingPoint(pool, log, { repoUrl: plan.repoUrl, baseBranch: plan.baseBranch, report: plan.report, signal: plan.signal });
     throwIfCancelled(plan);
     // Before any snapshot or container: a refused install or copy fails here, leaving nothing.
-    const setup = await setupAt(pool, setupSource(plan, setupSettings), base.commit);
+    const setup = await timeStep(this.deps.timings ?? noTimings, 'setup read', () => setupAt(pool, setupSource(plan, setupSettings), base.commit));
     const query = { repoUrl: plan.repoUrl, image: plan.image, base, setup, report: plan.report, signal: plan.signal };
-    const snapshot = await chooseSnapshot(snapshots, query);
-    throwIfCancelled(plan);
+    const existing = await existingSnapshot(snapshots, query);
     const identity = agentIdentity(plan, base, sessionBranchFor(plan.id));
+    const first = JSON.stringify([plan.repoUrl, plan.image, base.commit]);
+    // No snapshot to start from, a repository the pool had just fetched for the first time (`latest` absent), nothing to install.
+    if (!existing && !latest && !setup.install && !this.firstStarts.has(first)) {
+      throwIfCancelled(plan);
+      await this.startFirst({ plan, identity, base, setup }, first);
+      return;
+    }
+    const snapshot = existing ?? (await buildSnapshot(snapshots, query));
+    throwIfCancelled(plan);
     plan.report('container', 'starting the container');
     try {
       await this.startFrom({ plan, identity, snapshot, setup, latest });
@@ -65,6 +79,25 @@ export class SnapshotStarter implements AgentStarter {
       // Pruned between finding and using it (another process): choose again, once.
       await this.startFrom({ plan, identity, snapshot: await chooseSnapshot(snapshots, query), setup, latest });
     }
+  }
+
+  /**
+   * The first agent of a repository the pool had never seen, with no install:
+   * it makes its own clone (firstAgentStart.ts), which is faster than a
+   * snapshot build and a start from it; the snapshot is built once the agent is
+   * ready, for the agents that follow. Creates of the same commit meanwhile
+   * build the snapshot at once (one build, shared) rather than a clone each.
+   */
+  private async startFirst(start: FirstAgentStart, first: string): Promise<void> {
+    const { plan, base, setup } = start;
+    this.firstStarts.add(first);
+    try {
+      plan.report('container', 'starting the container');
+      await startFirstAgent(this.deps, start);
+    } finally {
+      this.firstStarts.delete(first);
+    }
+    this.deps.snapshots.refreshInBackground({ repoUrl: plan.repoUrl, baseImage: plan.image, base, setup });
   }
 
   /**
@@ -80,13 +113,14 @@ export class SnapshotStarter implements AgentStarter {
     const delta = baseCommit === snapshot.baseCommit ? undefined : await this.delta(start, { from: snapshot.baseCommit, to: baseCommit });
     try {
       const cmd = bootCommand(setupArgs(start, baseCommit, delta));
-      const containerId = await createAgentContainer(engine, { identity, image: snapshot.image, env: plan.request.env, network: plan.network, limits: plan.limits, cmd });
+      const spec = { identity, image: snapshot.image, env: plan.request.env, network: plan.network, limits: plan.limits, cmd };
+      const containerId = await timeStep(this.deps.timings ?? noTimings, 'agent create', () => createAgentContainer(engine, spec));
       await removeOnFailure(engine, log, { agentId: identity.id, containerId }, async () => {
         if (delta) {
           await engine.putHostFile(containerId, delta.file, DELTA_PATH);
         }
         plan.report('checkout', `creating branch ${identity.sessionBranch}`);
-        await startAndAwaitBoot(engine, containerId, plan.signal);
+        await timeStep(this.deps.timings ?? noTimings, 'agent start', () => startAndAwaitBoot(engine, containerId, plan.signal));
         const commit = await this.catchUp(start, { containerId, commit: baseCommit });
         await copySetupFiles(engine, log, { containerId, setup: start.setup, from: plan.request.copyFrom });
         states.remember(containerId, readyStateFile({ branch: identity.baseBranch, commit }, snapshot.setupError));

@@ -1,4 +1,5 @@
-import { createReadStream, statSync } from 'node:fs';
+import { constants, createReadStream, statSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import * as tar from 'tar-stream';
@@ -73,4 +74,97 @@ export async function putHostFile(engine: ArchiveEngine, containerId: string, ho
   const entry = pack.entry({ name: posix.relative('/', path), size: statSync(hostPath).size, mode: 0o644 });
   createReadStream(hostPath).pipe(entry as unknown as NodeJS.WritableStream).on('finish', () => pack.finalize());
   await engine.putArchive(containerId, Readable.from(pack));
+}
+
+/** A host file to put in a container, under the name it gets there (relative, no `..`). */
+export interface HostFileEntry {
+  readonly hostPath: string;
+  readonly name: string;
+  /** Its size when it was chosen: exactly this much of it is sent. */
+  readonly size: number;
+}
+
+export interface HostFilesTransfer {
+  readonly dir: string;
+  readonly files: readonly HostFileEntry[];
+  /** An empty file put last, under `dir`: a container already running knows from it that all the others are there. */
+  readonly completeMarker?: string;
+}
+
+/**
+ * Streams host files into a container under `dir` (made, with its folders,
+ * writable by the container's user, who moves the files on), in one archive.
+ * Each is opened without following a link and must be a regular file of the
+ * size it was chosen at, all of them before a byte is sent: a file swapped for
+ * a link to another of the host's files, or one that changed, fails the
+ * transfer; and never more than the chosen size of a file is read.
+ */
+export async function putHostFiles(engine: ArchiveEngine, containerId: string, transfer: HostFilesTransfer): Promise<void> {
+  const root = posix.relative('/', transfer.dir);
+  for (const file of transfer.files) {
+    const name = posix.normalize(file.name);
+    if (name.startsWith('..') || posix.isAbsolute(name) || name !== file.name) {
+      throw new Error(`refusing to send ${file.name}: not a plain relative name`);
+    }
+    await (await openChosen(file)).close();
+  }
+  const pack = tar.pack();
+  const body = Readable.from(pack);
+  // A failure below fails the engine's request too; the error itself is thrown there.
+  body.on('error', () => undefined);
+  const sent = engine.putArchive(containerId, body);
+  sent.catch(() => undefined); // awaited below, once the archive is written
+  try {
+    const folders = new Set<string>(['']);
+    for (const file of transfer.files) {
+      for (let dir = posix.dirname(file.name); dir !== '.'; dir = posix.dirname(dir)) {
+        folders.add(dir);
+      }
+    }
+    for (const folder of [...folders].sort()) {
+      pack.entry({ name: `${posix.join(root, folder)}/`, type: 'directory', mode: 0o777 });
+    }
+    for (const file of transfer.files) {
+      await appendHostFile(pack, { ...file, name: posix.join(root, file.name) });
+    }
+    if (transfer.completeMarker) {
+      pack.entry({ name: posix.join(root, transfer.completeMarker), mode: 0o444 }, Buffer.alloc(0));
+    }
+    pack.finalize();
+  } catch (error) {
+    pack.destroy(error as Error);
+    throw error;
+  }
+  await sent;
+}
+
+/** The file, opened without following a link, if it is still the regular file of the size chosen. */
+async function openChosen(file: HostFileEntry): Promise<FileHandle> {
+  const handle = await open(file.hostPath, constants.O_RDONLY | constants.O_NOFOLLOW);
+  const stat = await handle.stat();
+  if (!stat.isFile() || stat.size !== file.size) {
+    await handle.close();
+    throw new Error(`${file.hostPath} changed since it was chosen to be sent`);
+  }
+  return handle;
+}
+
+async function appendHostFile(pack: tar.Pack, file: HostFileEntry): Promise<void> {
+  const handle = await openChosen(file);
+  try {
+    const header = { name: file.name, size: file.size, mode: 0o444 };
+    if (file.size === 0) {
+      pack.entry(header, Buffer.alloc(0));
+      return;
+    }
+    const entry = pack.entry(header);
+    const done = new Promise<void>((resolve, reject) => {
+      entry.on('finish', resolve);
+      entry.on('error', reject);
+    });
+    handle.createReadStream({ start: 0, end: file.size - 1, autoClose: false }).pipe(entry as unknown as NodeJS.WritableStream);
+    await done;
+  } finally {
+    await handle.close();
+  }
 }

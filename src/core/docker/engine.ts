@@ -4,7 +4,7 @@ import Docker from 'dockerode';
 import { throwIfAborted } from '../base/abort';
 import { asError, CancelledError, EngineUnavailableError, ImageUnavailableError } from '../errors';
 import { silentLogger, type Logger } from '../logger';
-import { putFile, putHostFile, readFile } from './archive';
+import { putFile, putHostFile, putHostFiles, type HostFilesTransfer, readFile } from './archive';
 import { connectionOptions } from './connection';
 import { AGENT_RESTART_POLICY } from './containerSpec';
 import { labelChange } from './dockerfileLabel';
@@ -382,6 +382,11 @@ export class Engine {
 
   putHostFile(containerId: string, hostPath: string, path: string): Promise<void> {
     return putHostFile(this, containerId, hostPath, path);
+  }
+
+  /** Host files into the container under `dir`, in one archive (see archive.ts). */
+  putHostFiles(containerId: string, transfer: HostFilesTransfer): Promise<void> {
+    return putHostFiles(this, containerId, transfer);
   }
 
   readFile(containerId: string, path: string, options?: { readonly maxBytes?: number }): Promise<Buffer | undefined> {

@@ -8,9 +8,11 @@ import { isAncestor } from './ancestry';
 import { gitFailure } from './gitFailure';
 import { hostGit } from './nonInteractiveGit';
 import { PoolLock } from './poolLock';
+import { listObjectFiles, type ObjectFile } from './poolObjectFiles';
 import { parseLsTree } from '../setup/repoSetup';
 import { redactCredentials, silentLogger, type Logger } from '../logger';
 import { abortError } from '../base/abort';
+import { noTimings, timeStep, type StepTimings } from '../base/stepTimings';
 
 /** Touched in a mirror after each fetch: how a process that waited for the lock knows another fetched meanwhile. */
 const SYNCED_MARKER = 'gitiso-synced';
@@ -35,7 +37,13 @@ export class ObjectPool {
   private readonly inFlight = new SharedTasks<void>();
   private readonly fetchedAt = new Map<string, number>();
 
-  constructor(readonly root: string, private readonly log: Logger = silentLogger, private readonly freshForMs = 2_000) {}
+  constructor(
+    readonly root: string,
+    private readonly log: Logger = silentLogger,
+    private readonly freshForMs = 2_000,
+    /** Told how long each clone, fetch and bundle took. */
+    private readonly timings: StepTimings = noTimings,
+  ) {}
 
   /** The mirror's folder for a repository URL: readable, and unique per URL. */
   pathFor(url: string): string {
@@ -92,6 +100,14 @@ export class ObjectPool {
     }
   }
 
+  /**
+   * The mirror's object files (packs with their indexes, loose objects), to
+   * send into a snapshot's builder as they are: see poolObjectFiles.ts.
+   */
+  async objectFiles(url: string): Promise<ObjectFile[]> {
+    return listObjectFiles(join(this.pathFor(url), 'objects'));
+  }
+
   /** What the mirror knows already, without fetching: undefined when there is no mirror yet or it lacks the branch. */
   async resolveKnown(url: string, branch?: string): Promise<ResolvedBase | undefined> {
     if (!existsSync(join(this.pathFor(url), 'HEAD'))) {
@@ -143,10 +159,10 @@ export class ObjectPool {
         if (syncedSince(path, started)) {
           this.log.debug(`pool: ${redactCredentials(url)} was fetched by another process meanwhile`);
         } else if (!existsSync(join(path, 'HEAD'))) {
-          await this.cloneMirror(url, path, signal);
+          await timeStep(this.timings, 'pool clone', () => this.cloneMirror(url, path, signal));
           this.log.info(`pool: mirrored ${redactCredentials(url)} in ${Date.now() - started} ms`);
         } else {
-          await this.fetchMirror(url, path, signal);
+          await timeStep(this.timings, 'pool fetch', () => this.fetchMirror(url, path, signal));
           this.log.debug(`pool: fetched ${redactCredentials(url)} in ${Date.now() - started} ms`);
         }
         writeFileSync(join(path, SYNCED_MARKER), '');

@@ -3,6 +3,8 @@ import { abortError, throwIfAborted } from '../base/abort';
 import type { Engine } from '../docker/engine';
 import { CreateFailedError } from '../errors';
 import { gitFailure } from '../git/gitFailure';
+import { STEP_FUNCTION } from './buildSteps';
+import { CLONE_FROM_OBJECTS, WAIT_FOR_OBJECTS } from './cloneFromObjects';
 
 /**
  * Makes a container started from a snapshot into an agent: fetch what the
@@ -61,13 +63,24 @@ export function bootCommand(args: SetupArgs): string[] {
   return ['sh', '-c', BOOT_SCRIPT, AGENT_SETUP_SCRIPT, ...positional(args)];
 }
 
+/**
+ * The command of a first agent that starts without a snapshot: it waits for
+ * the pool's object files, sent to `clone.objects` as it boots, makes its own
+ * clone from them (see cloneFromObjects.ts), then sets up as an agent from a
+ * snapshot does. Its step lines (buildSteps.ts) come before its "ready" line.
+ */
+export function directBootCommand(args: SetupArgs, clone: { readonly objects: string; readonly origin: string }): string[] {
+  const script = `set -e\n${STEP_FUNCTION}\nobjects=$9 branch=$6 commit=$7 origin=\${10}\n${WAIT_FOR_OBJECTS}\nstep start\n${CLONE_FROM_OBJECTS}\n${AGENT_SETUP_SCRIPT}`;
+  return ['sh', '-c', BOOT_SCRIPT, script, ...positional(args), clone.objects, clone.origin];
+}
+
 /** The same setup, run later in a running agent (to catch up on a base that moved). */
 export function setupCommand(args: SetupArgs): string[] {
   return ['sh', '-c', AGENT_SETUP_SCRIPT, 'gitiso-setup', ...positional(args)];
 }
 
-/** Starts a created agent container and waits for its boot to say it is ready. */
-export async function startAndAwaitBoot(engine: Pick<Engine, 'attach' | 'demux' | 'startContainer'>, containerId: string, signal?: AbortSignal): Promise<void> {
+/** Starts a created agent container and waits for its boot to say it is ready; returns what the boot printed. */
+export async function startAndAwaitBoot(engine: Pick<Engine, 'attach' | 'demux' | 'startContainer'>, containerId: string, signal?: AbortSignal): Promise<string> {
   throwIfAborted(signal, 'agent start');
   // Attached before the start, so not a byte of the boot's output is missed.
   const stream = await engine.attach(containerId);
@@ -104,4 +117,5 @@ export async function startAndAwaitBoot(engine: Pick<Engine, 'attach' | 'demux' 
   outcome.catch(() => undefined);
   await engine.startContainer(containerId);
   await outcome;
+  return stdout;
 }

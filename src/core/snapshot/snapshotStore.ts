@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { WORKSPACE } from '../agent';
+import { LABEL, WORKSPACE } from '../agent';
 import { confinement } from '../docker/containerSpec';
 import { throwIfAborted, withTimeout } from '../base/abort';
 import { SharedTasks } from '../base/sharedTask';
+import { noTimings, timeStep, type StepTimings } from '../base/stepTimings';
 import { DEFAULT_INSTALL_TIMEOUT_SECONDS } from '../defaults';
 import { statusCode, type ContainerCreateOptions, type Engine } from '../docker/engine';
 import { SnapshotBuildError, TimeoutError, describeCause } from '../errors';
@@ -14,10 +13,11 @@ import { DEFAULT_LIMITS, type AgentLimits } from '../limits/agentLimits';
 import { redactCredentials, silentLogger, type Logger } from '../logger';
 import type { AgentNetwork } from '../network/agentNetwork';
 import { formatOwner, liveness, OWNER_LABEL } from '../ownership';
-import { makeOwnedTempDir } from '../tempDir';
 import { GITISO_VERSION } from '../version';
 import { runSetupCommand } from '../setup/setupCommand';
 import { BUILD_ALLOWANCE_MS, deadlineLabels, isBuilderAbandoned, watchdogCommand } from './builderLifetime';
+import { reportSteps, STEP_FUNCTION } from './buildSteps';
+import { CLONE_FROM_OBJECTS, OBJECTS_STAGING } from './cloneFromObjects';
 import { snapshotsToPrune } from './pruneChoice';
 
 export const SNAPSHOT_REPO = 'gitiso-snapshot';
@@ -75,12 +75,12 @@ export interface SnapshotRequest {
 /** What the snapshot images ask of the engine. */
 export type SnapshotEngine = Pick<
   Engine,
-  'imageId' | 'inspectImage' | 'listImages' | 'listContainers' | 'removeImage' | 'createContainer' | 'inspectContainer' | 'removeContainer' | 'startContainer' | 'holdStdin' | 'putHostFile' | 'exec' | 'commitContainer'
+  'imageId' | 'inspectImage' | 'listImages' | 'listContainers' | 'removeImage' | 'createContainer' | 'inspectContainer' | 'removeContainer' | 'startContainer' | 'holdStdin' | 'putHostFiles' | 'exec' | 'commitContainer'
 >;
 
 export interface SnapshotStoreOptions {
   readonly engine: SnapshotEngine;
-  readonly pool: Pick<ObjectPool, 'bundle' | 'isAncestor'>;
+  readonly pool: Pick<ObjectPool, 'objectFiles' | 'isAncestor'>;
   readonly log?: Logger;
   /**
    * Where a build with an install runs (it may need a package registry): the
@@ -92,6 +92,8 @@ export interface SnapshotStoreOptions {
   readonly builderLimits?: () => Promise<AgentLimits>;
   /** How long the repository's install may run. */
   readonly installTimeoutMs?: number;
+  /** Told how long each step of a build took. */
+  readonly timings?: StepTimings;
 }
 
 const WAIT_POLL_MS = 250;
@@ -111,41 +113,32 @@ export function snapshotKey(identity: SnapshotIdentity): string {
 }
 
 /**
- * Builds the snapshot's clone inside the builder from a bundle streamed in from
- * the pool (no bind mount, so remote engines work too) and leaves the base
- * branch checked out with origin set to the real URL. The index is written
- * again a second after the checkout, so that no entry is "racily clean" (as
- * new as the index): git would re-read those files in every agent, and write
- * the index there, copying it into the agent's own layer. The stat settings
- * keep the index valid once the layer is shared: inode numbers and ctimes
- * differ between containers, content and mtimes do not. \`git write-tree\`
- * stores the cache tree in the index (a reset from no index leaves none):
- * without it every \`git status\` in every agent reads all of the commit's
- * trees to compare HEAD with the index (a third of its time on 50,000 files).
- * The untracked cache spares it reading every folder (measured: 0.87× the
- * status time of a full clone on 50,000 files; index version 4, a split index
- * or no preloading gained nothing); the last \`git status\` fills it, so each
- * agent starts with it valid and never writes the index for it.
- * $1 bundle, $2 bundle ref, $3 base branch, $4 base commit, $5 origin URL.
+/**
+ * Builds the snapshot's clone inside the builder from the pool's object files
+ * sent as they are through the archive API (no bind mount, so remote engines
+ * work too): see cloneFromObjects.ts. Entries of the last second of the
+ * checkout are "racily clean" (as new as the index): git would re-read those
+ * files in every agent, and write the index there, copying it into the agent's
+ * own layer; so the index is refreshed a second later, which hashes only those.
+ * \`git write-tree\` stores the cache tree in the index: without it every
+ * \`git status\` in every agent reads all of the commit's trees to compare
+ * HEAD with the index (a third of its time on 50,000 files). The last
+ * \`git status\` fills the untracked cache (core.untrackedCache, set by the
+ * clone), so each agent starts with it valid and never writes the index for it
+ * (measured: 0.86× the status time of a full clone on 50,000 files; index
+ * version 4, a split index or feature.manyFiles gained nothing more).
+ * $1 the staged objects, $2 base branch, $3 base commit, $4 origin URL.
  */
 const BUILD_SCRIPT = `set -e
-git init -q "${WORKSPACE}"
-cd "${WORKSPACE}"
-git config core.checkStat minimal
-git config core.trustctime false
-git config gc.auto 0
-git config core.untrackedCache true
-git fetch -q "$1" "+$2:refs/remotes/origin/$3"
-git checkout -q -B "$3" "$4"
-git remote add origin "$5"
-git config "branch.$3.remote" origin
-git config "branch.$3.merge" "refs/heads/$3"
+${STEP_FUNCTION}
+step start
+objects=$1 branch=$2 commit=$3 origin=$4
+${CLONE_FROM_OBJECTS}
 sleep 1
-rm -f .git/index
-git reset -q
+git update-index -q --refresh
 git write-tree >/dev/null
 git status --porcelain >/dev/null
-rm -f "$1"`;
+step 'index refresh'`;
 
 /**
  * After the repository's install: the index and its untracked cache again (a
@@ -163,15 +156,17 @@ const REFRESH_AFTER_INSTALL = ['sh', '-c', 'sleep 1 && git status --porcelain >/
 export class SnapshotStore {
   private readonly building = new SharedTasks<Snapshot>();
   private readonly engine: SnapshotEngine;
-  private readonly pool: Pick<ObjectPool, 'bundle' | 'isAncestor'>;
+  private readonly pool: Pick<ObjectPool, 'objectFiles' | 'isAncestor'>;
   private readonly log: Logger;
   private readonly installTimeoutMs: number;
+  private readonly timings: StepTimings;
 
   constructor(private readonly options: SnapshotStoreOptions) {
     this.engine = options.engine;
     this.pool = options.pool;
     this.log = options.log ?? silentLogger;
     this.installTimeoutMs = options.installTimeoutMs ?? DEFAULT_INSTALL_TIMEOUT_SECONDS * 1000;
+    this.timings = options.timings ?? noTimings;
   }
 
   /** The snapshot for exactly this commit (and setup), built now when missing. */
@@ -236,6 +231,13 @@ export class SnapshotStore {
       const snapshot = fromLabels(info.Labels, info.RepoTags?.[0] ?? info.Id, info.Size);
       return snapshot ? [{ id: info.Id, snapshot }] : [];
     });
+    // The snapshot built after a first agent (which made its own clone) is what the next agent of its commit starts from.
+    const agentBases = new Set(containers.flatMap((c) => (c.Labels?.[LABEL.agent] ? [JSON.stringify([c.Labels[LABEL.repo], c.Labels[LABEL.baseCommit]])] : [])));
+    for (const { id, snapshot } of snapshots) {
+      if (agentBases.has(JSON.stringify([snapshot.repoUrl, snapshot.baseCommit]))) {
+        inUse.add(id);
+      }
+    }
     return snapshotsToPrune({ snapshots, inUse, now: Date.now(), graceMs });
   }
 
@@ -347,34 +349,39 @@ export class SnapshotStore {
     const { key, repoUrl, base, setup } = plan;
     const started = Date.now();
     const image = `${SNAPSHOT_REPO}:${key}`;
-    const scratch = makeOwnedTempDir('bundle');
-    const bundleFile = join(scratch, 'base.bundle');
     let builder: string | undefined;
     let hold: { release(): void } | undefined;
     try {
-      const bundleRef = await this.pool.bundle(repoUrl, base.commit, bundleFile);
+      const files = await timeStep(this.timings, 'object files', () => this.pool.objectFiles(repoUrl));
       const network = setup.install ? await this.options.network.resolve() : 'none';
       const limits = (await this.options.builderLimits?.()) ?? DEFAULT_LIMITS;
       const limitMs = (setup.install ? this.installTimeoutMs : 0) + BUILD_ALLOWANCE_MS;
+      const claiming = performance.now();
       const claimed = await this.claimBuilder(plan, builderSpec(plan, { network, limits, limitMs }), signal);
       if ('snapshot' in claimed) {
         return claimed.snapshot;
       }
-      builder = claimed.builder;
+      const running = claimed.builder;
+      builder = running;
       // Held before the start: from then on the builder ends with this process.
-      hold = await this.engine.holdStdin(builder);
-      await this.engine.startContainer(builder);
-      await this.engine.putHostFile(builder, bundleFile, '/tmp/gitiso-base.bundle');
-      const result = await this.engine.exec(builder, ['sh', '-c', BUILD_SCRIPT, 'gitiso-snapshot', '/tmp/gitiso-base.bundle', bundleRef, base.branch, base.commit, repoUrl], { signal });
+      hold = await this.engine.holdStdin(running);
+      // The objects go in while the builder starts.
+      const transfer = timeStep(this.timings, 'transfer', () => this.engine.putHostFiles(running, { dir: OBJECTS_STAGING, files }));
+      transfer.catch(() => undefined); // awaited below
+      await this.engine.startContainer(running);
+      this.timings('builder start', performance.now() - claiming);
+      await transfer;
+      const result = await this.engine.exec(running, ['sh', '-c', BUILD_SCRIPT, 'gitiso-snapshot', OBJECTS_STAGING, base.branch, base.commit, repoUrl], { signal });
       if (result.exitCode !== 0) {
         throw new SnapshotBuildError(`could not build the snapshot of ${redactCredentials(repoUrl)}: ${gitFailure(result.stderr)}`);
       }
-      const setupError = setup.install ? await this.install(builder, { command: setup.install, signal }) : undefined;
+      reportSteps(result.stdout, this.timings);
+      const setupError = setup.install ? await timeStep(this.timings, 'install', () => this.install(running, { command: setup.install as string, signal })) : undefined;
       if (setup.install) {
-        await this.refreshAfterInstall(builder, signal);
+        await this.refreshAfterInstall(running, signal);
       }
       throwIfAborted(signal, `snapshot build of ${redactCredentials(repoUrl)}`);
-      await this.engine.commitContainer(builder, SNAPSHOT_REPO, key, setupError ? { [SNAPSHOT_LABEL.setupError]: setupError } : {});
+      await timeStep(this.timings, 'image commit', () => this.engine.commitContainer(running, SNAPSHOT_REPO, key, setupError ? { [SNAPSHOT_LABEL.setupError]: setupError } : {}));
       this.log.info(`snapshot ${image} of ${redactCredentials(repoUrl)} at ${base.commit.slice(0, 12)} built in ${Date.now() - started} ms`);
       const snapshot = await this.inspect(image);
       if (!snapshot) {
@@ -382,11 +389,12 @@ export class SnapshotStore {
       }
       return snapshot;
     } finally {
-      if (builder) {
-        await this.engine.removeContainer(builder).catch(() => undefined);
-      }
       hold?.release();
-      rmSync(scratch, { recursive: true, force: true });
+      if (builder) {
+        // Not waited for: removing a layer of many files takes long, and the snapshot is there. Another
+        // build of it waits for the name meanwhile, then finds the image; the doctor finds one left over.
+        void timeStep(this.timings, 'builder removal', () => this.engine.removeContainer(builder as string)).catch((error: unknown) => this.log.debug(`removing the builder: ${describeCause(error)}`));
+      }
     }
   }
 }
