@@ -13,7 +13,7 @@ import type { Snapshot } from '../snapshot/snapshotStore';
 import { createAgentContainer, isMissingImage, removeOnFailure } from './agentContainer';
 import { agentIdentity, setupSource, type AgentStarter, type StartPlan, type StarterDeps } from './agentStarter';
 import { copySetupFiles, setupAt } from './repoSetupSteps';
-import { chooseSnapshot } from './snapshotChoice';
+import { chooseSnapshot, sharingFinds, type SnapshotLookups } from './snapshotChoice';
 import { startingPoint } from './startingPoint';
 import { makeOwnedTempDir } from '../tempDir';
 
@@ -43,10 +43,15 @@ interface SnapshotStart {
  * bundle from the pool.
  */
 export class SnapshotStarter implements AgentStarter {
-  constructor(private readonly deps: StarterDeps) {}
+  private readonly snapshots: SnapshotLookups;
+
+  constructor(private readonly deps: StarterDeps) {
+    this.snapshots = sharingFinds(deps.snapshots);
+  }
 
   async start(plan: StartPlan): Promise<void> {
-    const { pool, snapshots, log, setupSettings } = this.deps;
+    const { pool, log, setupSettings } = this.deps;
+    const snapshots = this.snapshots;
     const { base, latest } = await startingPoint(pool, log, { repoUrl: plan.repoUrl, baseBranch: plan.baseBranch, report: plan.report, signal: plan.signal });
     throwIfCancelled(plan);
     // Before any snapshot or container: a refused install or copy fails here, leaving nothing.
