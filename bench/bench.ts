@@ -4,13 +4,15 @@ import { join } from 'node:path';
 import { Engine } from '../src/core/docker/engine';
 import { formatResults, runCreateBench } from './createBench';
 import { formatRoundTripResults, runRoundTripBench } from './roundTripBench';
+import { formatTreeResults, runTreeBench } from './treeBench';
 
 /**
  * `npm run bench`: gitiso against the usual ways, on a generated repository
  * (about 5,000 files, 2,000 commits), one ten times larger, and BENCH_REPO
  * when it names a repository URL; then bringing an agent's work home against a
- * plain git fetch of the same commits. BENCH_ONLY=create|roundtrip runs one
- * part; BENCH_SMOKE=1 runs a tiny version.
+ * plain git fetch of the same commits; then the tree with 100 agents in a real
+ * VS Code. BENCH_ONLY=create|roundtrip|tree runs one part; BENCH_SMOKE=1 runs
+ * a tiny version.
  */
 async function main(): Promise<void> {
   const image = process.env.GITISO_TEST_IMAGE;
@@ -28,8 +30,9 @@ async function main(): Promise<void> {
         ...(process.env.BENCH_REPO ? [{ name: 'BENCH_REPO', url: process.env.BENCH_REPO }] : []),
       ];
   const only = process.env.BENCH_ONLY;
+  const runs = (part: string): boolean => !only || only === part;
   const repetitions = smoke ? 1 : Number(process.env.BENCH_REPS ?? 5);
-  const results = only === 'roundtrip' ? [] : await runCreateBench({
+  const results = !runs('create') ? [] : await runCreateBench({
     engine,
     image,
     repos,
@@ -39,12 +42,14 @@ async function main(): Promise<void> {
     log: (line) => console.error(line),
   });
   console.log(formatResults(results));
-  const roundTrip = only === 'create' ? [] : await runRoundTripBench({ engine, image, repos, repetitions, manyFiles: smoke ? 20 : 1_000, log: (line) => console.error(line) });
+  const roundTrip = !runs('roundtrip') ? [] : await runRoundTripBench({ engine, image, repos, repetitions, manyFiles: smoke ? 20 : 1_000, log: (line) => console.error(line) });
   console.log(formatRoundTripResults(roundTrip));
+  const tree = runs('tree') ? await runTreeBench({ engine, image, agents: smoke ? 3 : 100, repetitions, log: (line) => console.error(line) }) : undefined;
+  console.log(formatTreeResults(tree));
   const dir = join(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `create-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ machine: { cores: cpus().length }, results, roundTrip }, null, 2));
+  writeFileSync(file, JSON.stringify({ machine: { cores: cpus().length }, results, roundTrip, tree }, null, 2));
   console.log(`\nresults: ${file}`);
 }
 

@@ -4,7 +4,8 @@
 #   create  (default) gitiso against the usual ways, then bringing an agent's work home
 #           against a plain git fetch (bench/bench.ts). BENCH_REPO=<url> adds a
 #           repository of yours; BENCH_REPS sets the repetitions (default 5);
-#           BENCH_ONLY=create|roundtrip runs one of the two.
+#           BENCH_ONLY=create|roundtrip|tree runs one of them (tree: 100 agents
+#           in code-server, the complete tree and a row after an engine event).
 #   roundtrip only the bring-home part (bench/roundTripBench.ts).
 #   forward the port forwarder against direct access (bench/forwardBench.ts);
 #           BENCH_REPS rounds (default 3) of BENCH_FORWARD_SECONDS (default 5).
@@ -19,7 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-create}" in
-  create) entry=out/bench/bench.js ;;
+  create) entry=out/bench/bench.js; npm run build --silent ;; # the tree part runs the built extension
   roundtrip) entry=out/bench/bench.js; export BENCH_ONLY=roundtrip ;;
   forward) entry=out/bench/forwardBench.js ;;
   stats) entry=out/bench/statsBench.js ;;

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { CreateStrategy } from './agent';
 import { AgentExec } from './agentExec';
 import { AgentService } from './agentService';
@@ -18,7 +19,7 @@ import type { AgentLimits } from './limits/agentLimits';
 import { silentLogger, type Logger } from './logger';
 import { AgentNetwork } from './network/agentNetwork';
 import { AgentPorts } from './ports/agentPorts';
-import { ReadyStates } from './readyStates';
+import { READY_STATES_DIR, ReadyStates } from './readyStates';
 import { RoundTrip } from './roundTrip/roundTrip';
 import { WorkspaceGit } from './roundTrip/workspaceGit';
 import type { SetupSettings } from './setup/repoSetup';
@@ -93,12 +94,13 @@ export interface GitisoCore extends Disposable {
 export function createCore(options: CoreOptions): GitisoCore {
   const { engine } = options;
   const log = options.log ?? silentLogger;
-  const pool = new ObjectPool(options.storageDir ?? defaultStorageDir(), log);
+  const storageDir = options.storageDir ?? defaultStorageDir();
+  const pool = new ObjectPool(storageDir, log);
   const network = new AgentNetwork({ engine, setting: options.network, log });
   const admission = new Admission(engine, options.limits);
   const installTimeoutMs = options.installTimeoutMs ?? DEFAULT_INSTALL_TIMEOUT_SECONDS * 1000;
   const snapshots = new SnapshotStore({ engine, pool, log, network, builderLimits: () => admission.limitsFor(), installTimeoutMs });
-  const states = new ReadyStates(engine, log);
+  const states = new ReadyStates(engine, log, join(storageDir, READY_STATES_DIR));
   const exec = options.keep?.exec ?? new AgentExec(engine, log);
   const agents = new AgentService({ engine, exec, pool, snapshots, states, admission, log });
   const doctor = new Doctor({ engine, snapshots, pool, log });

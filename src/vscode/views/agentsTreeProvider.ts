@@ -19,6 +19,13 @@ export interface TreeRefreshCounts {
   readonly rows: number;
 }
 
+/** The view's last read of the root: when (performance.now()), which agents it got, and whether they were the engine's list yet. */
+export interface TreeRender {
+  readonly at: number;
+  readonly agents: readonly Agent[];
+  readonly listed: boolean;
+}
+
 /**
  * Renders the model's agents, this window's forwards of their ports and each
  * running agent's changes; owns no data and shows no notifications. A change
@@ -35,6 +42,7 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
   private readonly changesNodes = new Map<string, ChangesTreeItem>();
   private fullRefreshes = 0;
   private rowRefreshes = 0;
+  private render: TreeRender | undefined;
 
   constructor(
     private readonly gitiso: Gitiso,
@@ -55,6 +63,11 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
     return { full: this.fullRefreshes, rows: this.rowRefreshes };
   }
 
+  /** What the view last got for the root: how long a complete tree takes, and how soon a row follows the engine. */
+  get lastRender(): TreeRender | undefined {
+    return this.render;
+  }
+
   getTreeItem(item: AgentsTreeNode): AgentsTreeNode {
     return item;
   }
@@ -67,7 +80,12 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
     if (parent instanceof ChangesTreeItem) {
       return this.changedFiles(parent.agent.id);
     }
-    return parent ? [] : this.agentItems();
+    if (parent) {
+      return [];
+    }
+    const rows = this.agentItems();
+    this.render = { at: performance.now(), agents: rows.map((row) => row.agent), listed: this.gitiso.model.engineStatus.kind !== 'unknown' };
+    return rows;
   }
 
   getParent(node: AgentsTreeNode): AgentsTreeNode | undefined {
