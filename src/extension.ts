@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { Agent } from './core/agent';
 import { GITISO_VERSION } from './core/version';
 import { AgentOutputChannels } from './vscode/agentOutput';
 import { registerCommands } from './vscode/commands/registerCommands';
@@ -48,6 +49,8 @@ export interface GitisoApi {
   treeRefreshes(): TreeRefreshCounts;
   /** The view's last read of the tree's root (none while the view was never shown). */
   lastTreeRender(): TreeRender | undefined;
+  /** When the view last took an agent's row (getTreeItem), and the agent it showed. */
+  lastRowRender(agentId: string): { readonly at: number; readonly agent: Agent } | undefined;
 }
 
 export function activate(context: vscode.ExtensionContext): GitisoApi {
@@ -120,6 +123,7 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
     badge: () => (view.badge ? { value: view.badge.value, tooltip: view.badge.tooltip } : undefined),
     treeRefreshes: () => tree.refreshCounts,
     lastTreeRender: () => tree.lastRender,
+    lastRowRender: (agentId) => tree.lastRowRender(agentId),
   };
 }
 
