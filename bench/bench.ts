@@ -8,6 +8,7 @@ import { formatForwardResults, runForwardBench } from './forwardBench';
 import { formatMemoryResults, runMemoryBench } from './memoryBench';
 import { formatRoundTripResults, runRoundTripBench } from './roundTripBench';
 import { formatStatusResults, runStatusBench } from './statusBench';
+import { formatTreeResults, runTreeBench } from './treeBench';
 
 /** One part of the run: measures, then says what it measured as a table. */
 interface Part {
@@ -23,7 +24,8 @@ interface Part {
  * larger, and BENCH_REPO when it names a repository URL; bringing an agent's
  * work home against a plain git fetch; the ways of forwarding a dev port
  * against direct access; `git status` on a large tree; gitiso's memory as idle
- * agents grow. BENCH_ONLY=<part> runs one part; BENCH_SMOKE=1 a tiny version.
+ * agents grow; the tree with 100 agents in a real VS Code. BENCH_ONLY=<part>
+ * runs one part; BENCH_SMOKE=1 a tiny version.
  */
 async function main(): Promise<void> {
   const image = process.env.GITISO_TEST_IMAGE;
@@ -101,6 +103,13 @@ async function main(): Promise<void> {
           log,
         });
         return { results, table: formatMemoryResults(results) };
+      },
+    },
+    {
+      name: 'tree',
+      async run() {
+        const results = await runTreeBench({ engine, image, agents: smoke ? 3 : 100, repetitions, log });
+        return { results, table: formatTreeResults(results) };
       },
     },
   ];

@@ -4,8 +4,9 @@
 #   create  (default) gitiso against the usual ways, then bringing an agent's work home
 #           against a plain git fetch (bench/bench.ts). BENCH_REPO=<url> adds a
 #           repository of yours; BENCH_REPS sets the repetitions (default 5);
-#           BENCH_ONLY=first|create|roundtrip|forward|status|memory runs one part (first: the first agent of
-#           a repository never seen, broken down by step, against a naive clone).
+#           BENCH_ONLY=first|create|roundtrip|forward|status|memory|tree runs one part (first: the
+#           first agent of a repository never seen, by step, against a naive clone; tree: 100
+#           agents in code-server, the complete tree and a row after an engine event).
 #   roundtrip only the bring-home part (bench/roundTripBench.ts).
 #   forward the ways of forwarding a dev port (engine-published, relays) against direct
 #           access (bench/forwardBench.ts), also part of the default run;
@@ -21,7 +22,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-create}" in
-  create) entry=out/bench/bench.js ;;
+  create) entry=out/bench/bench.js; npm run build --silent ;; # the tree part runs the built extension
   roundtrip) entry=out/bench/bench.js; export BENCH_ONLY=roundtrip ;;
   forward) entry=out/bench/bench.js; export BENCH_ONLY=forward ;;
   stats) entry=out/bench/statsBench.js ;;

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { Agent } from './core/agent';
 import { GITISO_VERSION } from './core/version';
 import { AgentOutputChannels } from './vscode/agentOutput';
 import { registerCommands } from './vscode/commands/registerCommands';
@@ -17,7 +18,7 @@ import type { ChangedFileTreeItem } from './vscode/views/changedFileTreeItem';
 import type { ChangesMessageItem } from './vscode/views/changesTreeItem';
 import { AgentsStatusItem } from './vscode/statusBar/agentsStatusItem';
 import { DevServerStates } from './vscode/devServerStates';
-import { AgentsTreeProvider, type TreeRefreshCounts } from './vscode/views/agentsTreeProvider';
+import { AgentsTreeProvider, type TreeRefreshCounts, type TreeRender } from './vscode/views/agentsTreeProvider';
 import type { AgentTreeItem } from './vscode/views/agentTreeItem';
 import { ForwardTreeItem } from './vscode/views/forwardTreeItem';
 import { PreviewPanels } from './vscode/preview/previewPanels';
@@ -28,6 +29,8 @@ export interface GitisoApi {
   readonly version: string;
   readonly gitiso: Gitiso;
   readonly activatedInMs: number;
+  /** When activate() began, on the extension host's performance.now() clock (lastTreeRender's). */
+  readonly activatedAt: number;
   treeItems(): AgentTreeItem[];
   forwardItems(agentId: string): ForwardTreeItem[];
   /** The rows under an agent's Changes node, loaded if they were not. */
@@ -44,6 +47,10 @@ export interface GitisoApi {
   badge(): { value: number; tooltip: string } | undefined;
   /** How often the tree asked for a full refresh and for row refreshes (a stats sample must not redraw the whole tree). */
   treeRefreshes(): TreeRefreshCounts;
+  /** The view's last read of the tree's root (none while the view was never shown). */
+  lastTreeRender(): TreeRender | undefined;
+  /** When the view last took an agent's row (getTreeItem), and the agent it showed. */
+  lastRowRender(agentId: string): { readonly at: number; readonly agent: Agent } | undefined;
 }
 
 export function activate(context: vscode.ExtensionContext): GitisoApi {
@@ -93,6 +100,7 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
     version: GITISO_VERSION,
     gitiso,
     activatedInMs,
+    activatedAt: started,
     treeItems: () => tree.agentItems(),
     forwardItems: (agentId) => tree.forwardItems(agentId),
     changedFileItems: (agentId) => tree.changedFiles(agentId),
@@ -114,6 +122,8 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
     contextKeys: () => contextKeys.snapshot(),
     badge: () => (view.badge ? { value: view.badge.value, tooltip: view.badge.tooltip } : undefined),
     treeRefreshes: () => tree.refreshCounts,
+    lastTreeRender: () => tree.lastRender,
+    lastRowRender: (agentId) => tree.lastRowRender(agentId),
   };
 }
 

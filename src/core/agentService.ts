@@ -41,6 +41,8 @@ export class AgentService {
   private readonly exec: AgentExec;
   private readonly states: ReadyStates;
   private readonly log: Logger;
+  /** Whether the saved states of containers gone since were dropped (once per process is enough). */
+  private statesPruned = false;
 
   constructor(private readonly options: AgentServiceOptions) {
     this.engine = options.engine;
@@ -52,6 +54,10 @@ export class AgentService {
   /** Every agent on the engine, rebuilt from its container, oldest first. */
   async list(): Promise<Agent[]> {
     const containers = await this.engine.listContainers(LABEL.agent);
+    if (!this.statesPruned) {
+      this.statesPruned = true;
+      this.states.keepOnly(containers.map((info) => info.Id));
+    }
     const agents = await Promise.all(
       containers.map((info) => {
         const running = info.State === 'running';

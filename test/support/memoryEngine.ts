@@ -243,9 +243,13 @@ export class MemorySnapshots implements StarterSnapshots {
   readonly built: string[] = [];
   readonly refreshed: string[] = [];
 
+  /** How many times find looked. */
+  finds = 0;
+
   constructor(readonly images: Snapshot[] = []) {}
 
   async find(_repo: string, _image: string, commit: string): Promise<Snapshot | undefined> {
+    this.finds++;
     return this.images.find((s) => s.baseCommit === commit);
   }
 

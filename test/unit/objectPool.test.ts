@@ -85,6 +85,27 @@ describe('ObjectPool', () => {
     assert.equal((await pool.resolve(`file://${bare}`)).branch, 'feature');
   });
 
+  it('answers concurrent reads together, and reads after a fetch anew', async () => {
+    const bare = bareRepo(dir, 'shared');
+    const url = `file://${bare}`;
+    const pool = new ObjectPool(join(dir, 'root-shared'), undefined, 0);
+    await pool.sync(url);
+    const first = git(bare, 'rev-parse', 'main');
+    const [a, b, files] = await Promise.all([pool.resolve(url), pool.resolve(url), pool.rootFiles(url, first)]);
+    assert.deepEqual([a.commit, b.commit], [first, first]);
+    assert.deepEqual([...files.keys()], ['blob.bin']);
+    // The remote moves on: what was read before the fetch is not what is read after it.
+    const work = join(dir, 'shared-work');
+    writeFileSync(join(work, 'more.txt'), 'more\n');
+    git(work, 'add', '-A');
+    git(work, 'commit', '-q', '-m', 'more');
+    git(work, 'push', '-q', bare, 'main');
+    await pool.sync(url);
+    const after = await pool.resolve(url);
+    assert.equal(after.commit, git(bare, 'rev-parse', 'main'));
+    assert.notEqual(after.commit, first);
+  });
+
   it('tells an ancestor from a commit of another line of history', async () => {
     const work = join(dir, 'ancestry-work');
     git(dir, 'init', '-q', '-b', 'main', work);

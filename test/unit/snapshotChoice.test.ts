@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CreatePhase } from '../../src/core/create/createRequest';
-import { chooseSnapshot } from '../../src/core/create/snapshotChoice';
+import { chooseSnapshot, sharingFinds } from '../../src/core/create/snapshotChoice';
 import { MemorySnapshots, snapshotOf } from '../support/memoryEngine';
 
 const base = { branch: 'main', commit: 'new1' };
@@ -33,5 +33,17 @@ describe('chooseSnapshot', () => {
     assert.equal((await chooseSnapshot(snapshots, query(phases))).baseCommit, 'new1');
     assert.deepEqual(snapshots.built, ['new1']);
     assert.deepEqual(phases, ['snapshot']);
+  });
+
+  it('answers the concurrent creates of a burst with one look, and looks again after', async () => {
+    const store = new MemorySnapshots([snapshotOf('new1')]);
+    const snapshots = sharingFinds(store);
+    const chosen = await Promise.all(Array.from({ length: 5 }, () => chooseSnapshot(snapshots, query())));
+    assert.deepEqual(chosen.map((s) => s.baseCommit), Array(5).fill('new1'));
+    assert.equal(store.finds, 1);
+    await chooseSnapshot(snapshots, query());
+    assert.equal(store.finds, 2, 'a settled look is not reused: the snapshot may be pruned or built since');
+    assert.deepEqual(await snapshots.find('git://server/repo.git', 'img', 'other'), undefined, 'another commit is another look');
+    assert.equal(store.finds, 3);
   });
 });

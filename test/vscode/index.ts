@@ -11,7 +11,9 @@ export function run(): Promise<void> {
   // GITISO_VSCODE_TESTS=review,stats runs only those suites (a helper working on one feature); all of them otherwise.
   const only = (process.env.GITISO_VSCODE_TESTS ?? '').split(',').filter(Boolean);
   const chosen = (name: string): boolean => only.length === 0 || only.includes(name.replace(/\.test\.js$/, ''));
-  for (const file of readdirSync(__dirname).filter((name) => name.endsWith('.test.js') && chosen(name)).sort()) {
+  // A benchmark's suite (NAME.bench.js) runs only when named: it needs what its benchmark made (bench/treeBench.ts).
+  const benchmark = (name: string): boolean => name.endsWith('.bench.js') && only.includes(name.replace(/\.bench\.js$/, ''));
+  for (const file of readdirSync(__dirname).filter((name) => (name.endsWith('.test.js') && chosen(name)) || benchmark(name)).sort()) {
     mocha.addFile(join(__dirname, file));
   }
   return new Promise((resolve, reject) => {

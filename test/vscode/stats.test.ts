@@ -55,7 +55,7 @@ describe('resource stats in a real VS Code', () => {
       watch.dispose();
     }
     const after = api.treeRefreshes();
-    assert.equal(after.full - before.full, agentChanges, 'a stats sample refreshed the whole tree');
+    assert.ok(after.full - before.full <= agentChanges, 'a stats sample refreshed the whole tree');
     assert.ok(after.rows - before.rows >= 3, `3 samples refreshed rows ${after.rows - before.rows} times`);
     // The view refreshes a row only by the object it was given: the row must stay the same object.
     assert.equal(api.treeItems().find((item) => item.agent.id === id('one')), rowBefore);

@@ -2,6 +2,7 @@ import type { Agent, CreateStrategy } from '../agent';
 import { noTimings, timeStep, type StepTimings } from '../base/stepTimings';
 import type { AgentService } from '../agentService';
 import { throwIfAborted } from '../base/abort';
+import { InFlight } from '../base/inFlight';
 import type { Doctor } from '../doctor/doctor';
 import type { Engine } from '../docker/engine';
 import { AgentExistsError, asError } from '../errors';
@@ -48,6 +49,8 @@ export interface AgentCreatorOptions {
 export class AgentCreator {
   /** Ids this process is creating now: a second create of one fails at once. */
   private readonly creating = new Set<string>();
+  /** The creates of a burst check the engine together: one ping answers those that ask at once. */
+  private readonly pings = new InFlight<void>();
 
   private readonly timings: StepTimings;
 
@@ -126,7 +129,7 @@ export class AgentCreator {
     try {
       report('checking', 'checking the engine');
       const checking = performance.now();
-      await engine.ping();
+      await this.pings.share('engine', () => engine.ping());
       const network = await this.options.network.resolve();
       if (await engine.inspectContainer(containerNameFor(id))) {
         throw new AgentExistsError(id);

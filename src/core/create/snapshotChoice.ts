@@ -1,6 +1,21 @@
+import { InFlight } from '../base/inFlight';
 import type { ResolvedBase } from '../git/objectPool';
 import type { Snapshot, SnapshotSetup, SnapshotStore } from '../snapshot/snapshotStore';
 import type { ReportProgress } from './createRequest';
+
+/** What choosing a snapshot asks of the store. */
+export type SnapshotLookups = Pick<SnapshotStore, 'find' | 'findAncestor' | 'refreshInBackground' | 'ensure'>;
+
+/** The store, with concurrent finds of one snapshot answered by one look: the creates of a burst all look for the same one at once. */
+export function sharingFinds(snapshots: SnapshotLookups): SnapshotLookups {
+  const finding = new InFlight<Snapshot | undefined>();
+  return {
+    find: (repoUrl, baseImage, commit, setupKey = '') => finding.share([repoUrl, baseImage, commit, setupKey].join('\0'), () => snapshots.find(repoUrl, baseImage, commit, setupKey)),
+    findAncestor: (repoUrl, baseImage, commit, setupKey) => snapshots.findAncestor(repoUrl, baseImage, commit, setupKey),
+    refreshInBackground: (request) => snapshots.refreshInBackground(request),
+    ensure: (request) => snapshots.ensure(request),
+  };
+}
 
 export interface SnapshotQuery {
   readonly repoUrl: string;
@@ -18,7 +33,7 @@ export interface SnapshotQuery {
  * commits, and the snapshot of the commit is built in the background); else
  * one built now (once per commit, shared by concurrent creates).
  */
-export async function chooseSnapshot(snapshots: Pick<SnapshotStore, 'find' | 'findAncestor' | 'refreshInBackground' | 'ensure'>, query: SnapshotQuery): Promise<Snapshot> {
+export async function chooseSnapshot(snapshots: SnapshotLookups, query: SnapshotQuery): Promise<Snapshot> {
   return (await existingSnapshot(snapshots, query)) ?? buildSnapshot(snapshots, query);
 }
 

@@ -14,7 +14,7 @@ import type { Snapshot } from '../snapshot/snapshotStore';
 import { createAgentContainer, isMissingImage, removeOnFailure } from './agentContainer';
 import { agentIdentity, setupSource, type AgentStarter, type StartPlan, type StarterDeps } from './agentStarter';
 import { copySetupFiles, setupAt } from './repoSetupSteps';
-import { buildSnapshot, chooseSnapshot, existingSnapshot } from './snapshotChoice';
+import { buildSnapshot, chooseSnapshot, existingSnapshot, sharingFinds, type SnapshotLookups } from './snapshotChoice';
 import { startFirstAgent, type FirstAgentStart } from './firstAgentStart';
 import { startingPoint } from './startingPoint';
 import { makeOwnedTempDir } from '../tempDir';
@@ -48,11 +48,15 @@ interface SnapshotStart {
 export class SnapshotStarter implements AgentStarter {
   /** First agents starting without a snapshot, by repository, image and commit. */
   private readonly firstStarts = new Set<string>();
+  private readonly snapshots: SnapshotLookups;
 
-  constructor(private readonly deps: StarterDeps) {}
+  constructor(private readonly deps: StarterDeps) {
+    this.snapshots = sharingFinds(deps.snapshots);
+  }
 
   async start(plan: StartPlan): Promise<void> {
-    const { pool, snapshots, log, setupSettings } = this.deps;
+    const { pool, log, setupSettings } = this.deps;
+    const snapshots = this.snapshots;
     const { base, latest } = await startingPoint(pool, log, { repoUrl: plan.repoUrl, baseBranch: plan.baseBranch, report: plan.report, signal: plan.signal });
     throwIfCancelled(plan);
     // Before any snapshot or container: a refused install or copy fails here, leaving nothing.

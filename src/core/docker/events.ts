@@ -6,22 +6,25 @@ import { silentLogger, type Logger } from '../logger';
 /**
  * Container events that change what an agent list shows. `extract-to-dir` is
  * the write of an agent's state file (it becomes ready). exec_* and
- * archive-path are left out: every git call and state read makes some.
+ * archive-path are left out: every git call and state read makes some; so is
+ * `kill`: a signal changes nothing the list shows until the `die` it may cause.
  */
-const RELEVANT_EVENTS = ['create', 'start', 'stop', 'die', 'destroy', 'kill', 'pause', 'unpause', 'oom', 'rename', 'update', 'extract-to-dir'];
+const RELEVANT_EVENTS = ['create', 'start', 'stop', 'die', 'destroy', 'pause', 'unpause', 'oom', 'rename', 'update', 'extract-to-dir'];
 
 export interface EventsWatcherOptions {
   /** Only containers with this label. */
   readonly label: string;
-  /** Bursts of events within this window fire once. */
+  /** The first event fires at once; the rest of a burst within this window fire once, at its end. */
   readonly debounceMs?: number;
   readonly maxBackoffMs?: number;
   readonly log?: Logger;
 }
 
 /**
- * Follows the engine's events stream for labelled containers and fires a
- * debounced "something changed". When the engine goes away it reports so and
+ * Follows the engine's events stream for labelled containers and fires
+ * "something changed": at once for an event after a quiet spell (a row follows
+ * the engine within a listing's time), then at most once per window while a
+ * burst (a create, a removal of many) goes on. When the engine goes away it reports so and
  * reconnects with back-off; a reconnect fires a change, since events were missed.
  */
 export class ContainerEventsWatcher implements Disposable {
@@ -32,7 +35,9 @@ export class ContainerEventsWatcher implements Disposable {
   readonly onDidChangeConnection = this.connection.event;
 
   private stream: NodeJS.ReadableStream | undefined;
+  /** The window opened by the last fire: events in it wait for its end. */
   private debounce: NodeJS.Timeout | undefined;
+  private pending = false;
   private retry: NodeJS.Timeout | undefined;
   private backoffMs = 500;
   private disposed = false;
@@ -92,8 +97,22 @@ export class ContainerEventsWatcher implements Disposable {
   }
 
   private scheduleChange(): void {
-    clearTimeout(this.debounce);
-    this.debounce = setTimeout(() => this.changed.fire(), this.options.debounceMs ?? 150);
+    if (this.debounce) {
+      this.pending = true;
+      return;
+    }
+    this.fireAndWait();
+  }
+
+  private fireAndWait(): void {
+    this.pending = false;
+    this.changed.fire();
+    this.debounce = setTimeout(() => {
+      this.debounce = undefined;
+      if (this.pending) {
+        this.fireAndWait();
+      }
+    }, this.options.debounceMs ?? 150);
   }
 
   dispose(): void {

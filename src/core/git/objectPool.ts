@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SimpleGit } from 'simple-git';
+import { InFlight } from '../base/inFlight';
 import { SharedTasks } from '../base/sharedTask';
 import { asError, InvalidInputError, isCancellation, PoolError } from '../errors';
 import { isAncestor } from './ancestry';
@@ -36,6 +37,12 @@ export interface ResolvedBase {
 export class ObjectPool {
   private readonly inFlight = new SharedTasks<void>();
   private readonly fetchedAt = new Map<string, number>();
+  /** Fetches finished by this process: a read shared in flight is one begun after the same fetch. */
+  private fetches = 0;
+  /** Concurrent creates of one repository ask the same questions at once: one host git each, not one per create. */
+  private readonly resolving = new InFlight<ResolvedBase>();
+  private readonly listingRoot = new InFlight<Map<string, string>>();
+  private readonly reading = new InFlight<string | undefined>();
 
   constructor(
     readonly root: string,
@@ -69,7 +76,11 @@ export class ObjectPool {
   }
 
   /** The branch (the remote's default when none is named) and its commit, from the mirror. */
-  async resolve(url: string, branch?: string): Promise<ResolvedBase> {
+  resolve(url: string, branch?: string): Promise<ResolvedBase> {
+    return this.resolving.share(`${this.fetches}\0${url}\0${branch ?? ''}`, () => this.resolveNow(url, branch));
+  }
+
+  private async resolveNow(url: string, branch?: string): Promise<ResolvedBase> {
     const git = await this.git(url);
     const name = branch || (await git.raw(['symbolic-ref', '--short', 'HEAD'])).trim();
     try {
@@ -122,12 +133,16 @@ export class ObjectPool {
   }
 
   /** The files at the root of the commit's tree, with their blob ids (a blob id names the content). */
-  async rootFiles(url: string, commit: string): Promise<Map<string, string>> {
-    return parseLsTree(await (await this.git(url)).raw(['ls-tree', commit]));
+  rootFiles(url: string, commit: string): Promise<Map<string, string>> {
+    return this.listingRoot.share(`${url}\0${commit}`, async () => parseLsTree(await (await this.git(url)).raw(['ls-tree', commit])));
   }
 
   /** The content of a file at the commit; undefined when it does not exist; an error, before it is read, when it is larger than `maxBytes`. */
-  async readFile(url: string, commit: string, path: string, maxBytes = Number.POSITIVE_INFINITY): Promise<string | undefined> {
+  readFile(url: string, commit: string, path: string, maxBytes = Number.POSITIVE_INFINITY): Promise<string | undefined> {
+    return this.reading.share(`${url}\0${commit}\0${path}\0${maxBytes}`, () => this.readFileNow(url, commit, path, maxBytes));
+  }
+
+  private async readFileNow(url: string, commit: string, path: string, maxBytes: number): Promise<string | undefined> {
     const git = await this.git(url);
     try {
       // The size first: a repository must not make the host read a huge blob.
@@ -168,6 +183,8 @@ export class ObjectPool {
         writeFileSync(join(path, SYNCED_MARKER), '');
       } finally {
         lock.release();
+        // Reads begun from now on see what this fetch brought.
+        this.fetches++;
       }
       this.fetchedAt.set(url, Date.now());
     } catch (error) {

@@ -19,6 +19,13 @@ export interface TreeRefreshCounts {
   readonly rows: number;
 }
 
+/** The view's last read of the root: when (performance.now()), which agents it got, and whether they were the engine's list yet. */
+export interface TreeRender {
+  readonly at: number;
+  readonly agents: readonly Agent[];
+  readonly listed: boolean;
+}
+
 /**
  * Renders the model's agents, this window's forwards of their ports and each
  * running agent's changes; owns no data and shows no notifications. A change
@@ -35,6 +42,13 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
   private readonly changesNodes = new Map<string, ChangesTreeItem>();
   private fullRefreshes = 0;
   private rowRefreshes = 0;
+  private render: TreeRender | undefined;
+  /** The agents in the order the view last got them: a change that keeps it redraws only the rows that changed. */
+  private shown: readonly string[] = [];
+  /** What the view was last given of each row's agent and progress, by agent id (not what other callers of agentItems saw). */
+  private readonly drawn = new Map<string, string>();
+  /** When the view last took each agent's row (getTreeItem), showing which agent. */
+  private readonly rowRenders = new Map<string, { readonly at: number; readonly agent: Agent }>();
 
   constructor(
     private readonly gitiso: Gitiso,
@@ -44,7 +58,7 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
     this.subscriptions = [
       devStates.onDidChange((agentId) => this.refreshRows((row) => row.agent.id === agentId)),
       changes.onDidChange((agentId) => this.refreshChanges(agentId)),
-      gitiso.onDidChangeAgents(() => this.refreshAll()),
+      gitiso.onDidChangeAgents(() => this.refreshAgents()),
       gitiso.onDidChangeForwards((agentId) => this.refreshRows((row) => row.agent.id === agentId)),
       // A row that loses its figures (its agent stopped) is refreshed too.
       gitiso.onDidChangeStats(() => this.refreshRows((row) => row.showsFigures || gitiso.stats.current.has(row.agent.id))),
@@ -55,7 +69,20 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
     return { full: this.fullRefreshes, rows: this.rowRefreshes };
   }
 
+  /** What the view last got for the root: how long a complete tree takes, and how soon a row follows the engine. */
+  get lastRender(): TreeRender | undefined {
+    return this.render;
+  }
+
+  /** When the view last took the agent's row, and the agent it showed. */
+  lastRowRender(agentId: string): { readonly at: number; readonly agent: Agent } | undefined {
+    return this.rowRenders.get(agentId);
+  }
+
   getTreeItem(item: AgentsTreeNode): AgentsTreeNode {
+    if (item instanceof AgentTreeItem) {
+      this.rowRenders.set(item.agent.id, { at: performance.now(), agent: item.agent });
+    }
     return item;
   }
 
@@ -67,7 +94,14 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
     if (parent instanceof ChangesTreeItem) {
       return this.changedFiles(parent.agent.id);
     }
-    return parent ? [] : this.agentItems();
+    if (parent) {
+      return [];
+    }
+    const rows = this.agentItems();
+    this.shown = rows.map((row) => row.agent.id);
+    rows.forEach((row) => this.drawn.set(row.agent.id, this.drawnOf(row.agent)));
+    this.render = { at: performance.now(), agents: rows.map((row) => row.agent), listed: this.gitiso.model.engineStatus.kind !== 'unknown' };
+    return rows;
   }
 
   getParent(node: AgentsTreeNode): AgentsTreeNode | undefined {
@@ -90,6 +124,8 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
     for (const id of [...this.rows.keys()].filter((id) => !ids.has(id))) {
       this.rows.delete(id);
       this.changesNodes.delete(id);
+      this.drawn.delete(id);
+      this.rowRenders.delete(id);
     }
     this.changes.forgetAllBut(ids);
     return agents.map((agent) => this.rowOf(agent));
@@ -153,6 +189,38 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
   private rowStateOf(agent: Agent): AgentRowState {
     const { model, ports, stats } = this.gitiso;
     return { agent, progress: model.progressOf(agent.id), forwardCount: ports.forwards(agent.id).length, stats: stats.current.get(agent.id), devRunning: this.devStates.isRunning(agent.id) };
+  }
+
+  /**
+   * The same agents in the same order (one of 100 stopped, a create's
+   * progress): only the rows that show something new are redrawn, which the
+   * view does without asking for the tree again. Anything else: the whole tree.
+   */
+  private refreshAgents(): void {
+    const agents = this.gitiso.model.agents;
+    if (this.render === undefined || agents.length !== this.shown.length || agents.some((agent, index) => agent.id !== this.shown[index])) {
+      this.refreshAll();
+      return;
+    }
+    const changed = agents.flatMap((agent) => {
+      const row = this.rows.get(agent.id);
+      const drawn = this.drawnOf(agent);
+      if (!row || this.drawn.get(agent.id) === drawn) {
+        return [];
+      }
+      this.drawn.set(agent.id, drawn);
+      row.update(this.rowStateOf(agent));
+      return [row];
+    });
+    if (changed.length > 0) {
+      this.rowRefreshes++;
+      this.changed.fire(changed);
+    }
+  }
+
+  /** What a change of agents may change in a row: its agent and its create's progress (stats, forwards and dev servers have their own refreshes). */
+  private drawnOf(agent: Agent): string {
+    return JSON.stringify([agent, this.gitiso.model.progressOf(agent.id)]);
   }
 
   private refreshAll(): void {
