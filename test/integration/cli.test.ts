@@ -40,6 +40,8 @@ describe('gitiso CLI', () => {
     const created = gitiso('create', agentId, '--repo', server.url('cli'));
     assert.equal(created.code, 0, created.stderr);
     assert.match(created.stderr, new RegExp(`${agentId}: ready: agent '${agentId}' is ready on gitiso/${agentId}`));
+    // The first agent of a repository never seen did not wait for its snapshot: the CLI says why it goes on.
+    assert.match(created.stderr, /building the snapshot that the next agents of this repository start from \(Ctrl-C skips it/);
     const branch = gitiso('git', agentId, '--', 'rev-parse', '--abbrev-ref', 'HEAD');
     assert.equal(branch.code, 0, branch.stderr);
     assert.equal(branch.stdout, `gitiso/${agentId}\n`);

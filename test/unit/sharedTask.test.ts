@@ -26,8 +26,10 @@ describe('SharedTasks', () => {
     const tasks = new SharedTasks<string>();
     const task = controllable();
     const both = Promise.all([tasks.run({ key: 'k', what: 'w' }, task.start), tasks.run({ key: 'k', what: 'w' }, task.start)]);
+    assert.equal(tasks.size, 1);
     task.finish('done');
     assert.deepEqual(await both, ['done', 'done']);
+    assert.equal(tasks.size, 0);
     assert.deepEqual(task.counts(), { started: 1, aborted: 0 });
   });
 

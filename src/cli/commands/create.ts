@@ -30,7 +30,12 @@ export const createCommand: CliCommand = {
           { signal, onProgress: progress.update, force: flags.force },
         );
         progress.done();
-        return report(outcomes, several);
+        const status = report(outcomes, several);
+        if (core.snapshots.buildsRunning > 0) {
+          // The first agent of a repository did not wait for its snapshot: this process builds it now, for the next ones.
+          process.stderr.write('gitiso: building the snapshot that the next agents of this repository start from (Ctrl-C skips it; the next create builds it then)\n');
+        }
+        return status;
       } finally {
         progress.done();
       }

@@ -16,6 +16,11 @@ interface Running<T> {
 export class SharedTasks<T> {
   private readonly running = new Map<string, Running<T>>();
 
+  /** How many tasks run now. */
+  get size(): number {
+    return this.running.size;
+  }
+
   run(task: { readonly key: string; readonly what: string; readonly signal?: AbortSignal }, start: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const { key, what, signal } = task;
     if (signal?.aborted) {

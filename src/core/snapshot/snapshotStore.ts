@@ -155,6 +155,11 @@ const REFRESH_AFTER_INSTALL = ['sh', '-c', 'sleep 1 && git status --porcelain >/
  */
 export class SnapshotStore {
   private readonly building = new SharedTasks<Snapshot>();
+
+  /** Snapshot builds this process runs now (a first agent's snapshot follows it in the background). */
+  get buildsRunning(): number {
+    return this.building.size;
+  }
   private readonly engine: SnapshotEngine;
   private readonly pool: Pick<ObjectPool, 'objectFiles' | 'isAncestor'>;
   private readonly log: Logger;
