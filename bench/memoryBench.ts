@@ -9,6 +9,7 @@ import { TEST_NETWORK } from '../test/support/testEnv';
 import { figures, type Figures } from './createBench';
 import { generateRepo } from './generateRepo';
 import type { ProbeReport, ProbeRequest } from './memoryProbe';
+import { snapshotBuilt } from './snapshotWait';
 
 export interface MemoryBenchOptions {
   readonly engine: Engine;
@@ -85,6 +86,7 @@ export async function runMemoryBench(options: MemoryBenchOptions): Promise<Memor
     const url = server.url('memory');
     // Warm: the snapshot exists before the first agent counted.
     await core.creator.create({ id: 'bench-memory-warm', repoUrl: url });
+    await snapshotBuilt(engine, core, url); // the first agent's snapshot follows it
     await core.agents.remove('bench-memory-warm');
 
     const reports: ProbeReport[] = [];

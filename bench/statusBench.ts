@@ -9,6 +9,7 @@ import { containerNameFor } from '../src/core/names';
 import { GitServer } from '../test/support/gitServer';
 import { TEST_LABEL, TEST_LIMITS, TEST_NETWORK } from '../test/support/testEnv';
 import { figures, timed, type Figures } from './createBench';
+import { snapshotBuilt } from './snapshotWait';
 import { generateRepo, type RepoShape } from './generateRepo';
 
 export interface StatusBenchOptions {
@@ -128,6 +129,11 @@ export async function runStatusBench(options: StatusBenchOptions): Promise<Statu
 
     const hostClone = join(scratch, 'host-clone');
     execFileSync('git', ['clone', '-q', url, hostClone]);
+    // The first agent of a repository makes its own clone and the snapshot follows: the agent timed is the one after.
+    const warmId = 'bench-status-warm';
+    await snapshot.creator.create({ id: warmId, repoUrl: url });
+    await snapshotBuilt(engine, snapshot, url);
+    await snapshot.agents.remove(warmId);
     const agentId = 'bench-status-snapshot';
     await snapshot.creator.create({ id: agentId, repoUrl: url });
     cleanups.push(() => snapshot.agents.remove(agentId));

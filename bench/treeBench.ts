@@ -10,6 +10,7 @@ import { removeAgents, TEST_NETWORK } from '../test/support/testEnv';
 import type { TreeBenchFigures, TreeBenchRequest } from '../test/vscode/treeScale.bench';
 import { figures, type Figures } from './createBench';
 import { generateRepo } from './generateRepo';
+import { snapshotBuilt } from './snapshotWait';
 
 export interface TreeBenchOptions {
   readonly engine: Engine;
@@ -67,6 +68,7 @@ export async function runTreeBench(options: TreeBenchOptions): Promise<TreeResul
     const repoUrl = server.url('tree');
     // Warm: the pool and the snapshot exist before the agents are made.
     await core.creator.create({ id: `${prefix}warm`, repoUrl });
+    await snapshotBuilt(engine, core, repoUrl); // the first agent's snapshot follows it
     await core.agents.remove(`${prefix}warm`);
     const started = performance.now();
     const ids = Array.from({ length: options.agents }, (_, k) => `${prefix}${k}`);
