@@ -8,8 +8,9 @@ import type { Engine } from '../src/core/docker/engine';
 import { containerNameFor } from '../src/core/names';
 import { GitServer } from '../test/support/gitServer';
 import { TEST_LABEL, TEST_LIMITS, TEST_NETWORK } from '../test/support/testEnv';
-import { generateRepo, type RepoShape } from './generateRepo';
+import type { RepoShape } from './generateRepo';
 import { snapshotBuilt } from './snapshotWait';
+import { benchRepoUrl } from './benchRepo';
 
 /** The Dev Containers CLI of the project's dev dependencies. */
 const devcontainerCli = join(__dirname, '..', '..', 'node_modules', '.bin', 'devcontainer');
@@ -80,14 +81,7 @@ export async function runCreateBench(options: BenchOptions): Promise<RepoResult[
   const results: RepoResult[] = [];
   try {
     for (const repo of options.repos) {
-      let url = repo.url;
-      if (!url) {
-        const bare = server.barePath(repo.name);
-        mkdirSync(dirname(bare), { recursive: true });
-        const [generateMs] = await timed(async () => generateRepo(bare, repo.shape as RepoShape));
-        log(`${repo.name}: generated ${repo.shape?.files} files, ${repo.shape?.commits} commits in ${Math.round(generateMs)} ms`);
-        url = server.url(repo.name);
-      }
+      const url = benchRepoUrl(server, repo, log);
       results.push(await benchRepo(repo.name, url, repo.shape, join(scratch, repo.name)));
     }
   } finally {

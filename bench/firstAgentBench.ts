@@ -1,14 +1,15 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { CreateStrategy } from '../src/core/agent';
 import type { Engine } from '../src/core/docker/engine';
 import { createCore, type GitisoCore } from '../src/core/gitisoCore';
 import { GitServer } from '../test/support/gitServer';
 import { TEST_LIMITS, TEST_NETWORK } from '../test/support/testEnv';
 import { figures, timed, type Figures } from './createBench';
-import { generateRepo, type RepoShape } from './generateRepo';
+import type { RepoShape } from './generateRepo';
 import { snapshotBuilt } from './snapshotWait';
+import { benchRepoUrl } from './benchRepo';
 
 export interface FirstAgentBenchOptions {
   readonly engine: Engine;
@@ -45,13 +46,7 @@ export async function runFirstAgentBench(options: FirstAgentBenchOptions): Promi
   const results: FirstAgentResult[] = [];
   try {
     for (const repo of options.repos) {
-      let url = repo.url;
-      if (!url) {
-        const bare = server.barePath(repo.name);
-        mkdirSync(dirname(bare), { recursive: true });
-        generateRepo(bare, repo.shape as RepoShape);
-        url = server.url(repo.name);
-      }
+      const url = benchRepoUrl(server, repo);
       results.push(await benchRepo(repo.name, url, repo.shape));
     }
   } finally {

@@ -1,13 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Engine } from '../src/core/docker/engine';
 import { createCore } from '../src/core/gitisoCore';
 import { GitServer } from '../test/support/gitServer';
 import { TEST_LIMITS, TEST_NETWORK } from '../test/support/testEnv';
 import { figures, timed, type Figures } from './createBench';
-import { generateRepo, type RepoShape } from './generateRepo';
+import type { RepoShape } from './generateRepo';
+import { benchRepoUrl } from './benchRepo';
 
 export interface RoundTripBenchOptions {
   readonly engine: Engine;
@@ -62,13 +63,7 @@ export async function runRoundTripBench(options: RoundTripBenchOptions): Promise
   ];
   try {
     for (const repo of options.repos) {
-      let url = repo.url;
-      if (!url) {
-        const bare = server.barePath(repo.name);
-        mkdirSync(dirname(bare), { recursive: true });
-        generateRepo(bare, repo.shape as RepoShape);
-        url = server.url(repo.name);
-      }
+      const url = benchRepoUrl(server, repo);
       const dir = join(scratch, repo.name);
       mkdirSync(dir, { recursive: true });
       // The plain remote: an empty bare repository on the same server, filled by the agent's pushes.
