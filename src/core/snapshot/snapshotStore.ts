@@ -156,9 +156,12 @@ const REFRESH_AFTER_INSTALL = ['sh', '-c', 'sleep 1 && git status --porcelain >/
 export class SnapshotStore {
   private readonly building = new SharedTasks<Snapshot>();
 
+  /** Builds asked for in the background that have not settled (counted from the ask: a build registers only after its look-ups). */
+  private backgroundBuilds = 0;
+
   /** Snapshot builds this process runs now (a first agent's snapshot follows it in the background). */
   get buildsRunning(): number {
-    return this.building.size;
+    return Math.max(this.building.size, this.backgroundBuilds);
   }
   private readonly engine: SnapshotEngine;
   private readonly pool: Pick<ObjectPool, 'objectFiles' | 'isAncestor'>;
@@ -211,7 +214,10 @@ export class SnapshotStore {
 
   /** Builds the snapshot for `base` unless it exists or is being built; errors are logged, not thrown. */
   refreshInBackground(request: Omit<SnapshotRequest, 'signal'>): void {
-    void this.ensure(request).catch((error: unknown) => this.log.warn(`background snapshot of ${redactCredentials(request.repoUrl)} failed: ${describeCause(error)}`));
+    this.backgroundBuilds++;
+    void this.ensure(request)
+      .catch((error: unknown) => this.log.warn(`background snapshot of ${redactCredentials(request.repoUrl)} failed: ${describeCause(error)}`))
+      .finally(() => this.backgroundBuilds--);
   }
 
   async list(): Promise<Snapshot[]> {
