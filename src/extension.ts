@@ -66,6 +66,10 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
   const devStates = new DevServerStates(gitiso);
   const tree = new AgentsTreeProvider(gitiso, changes, devStates);
   const view = vscode.window.createTreeView('gitiso.agents', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: false });
+  const expansions = [
+    view.onDidExpandElement(({ element }) => tree.noteExpansion(element, true)),
+    view.onDidCollapseElement(({ element }) => tree.noteExpansion(element, false)),
+  ];
   const status = new AgentsStatusItem(gitiso);
   const statsPanels = new StatsPanels(context.extensionUri, gitiso);
   const previews = new PreviewPanels({
@@ -92,7 +96,7 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
   const commands = registerCommands({ gitiso, log, outputs, previews, statsPanels, changes, objects, devStates, workspaceState: context.workspaceState });
   const reviewProviders = [objects.register(), new ChangeDecorations().register()];
 
-  context.subscriptions.push(gitiso, outputs, agentFiles, changes, ...reviewProviders, devStates, tree, view, status, statsPanels, previews, previews.register(), ...controllers, ...commands);
+  context.subscriptions.push(gitiso, outputs, agentFiles, changes, ...reviewProviders, devStates, tree, view, ...expansions, status, statsPanels, previews, previews.register(), ...controllers, ...commands);
 
   const activatedInMs = Math.round(performance.now() - started);
   log.info(`gitiso ${GITISO_VERSION} activated in ${activatedInMs} ms`);

@@ -22,6 +22,8 @@ export interface AgentRowState {
   readonly stats?: AgentStats;
   /** A dev server runs in it, as far as this window knows. */
   readonly devRunning?: boolean;
+  /** Whether the user last opened (true) or closed (false) the row; undefined while they never did. */
+  readonly expanded?: boolean;
 }
 
 /**
@@ -56,8 +58,10 @@ export class AgentTreeItem extends vscode.TreeItem {
 
   private render(): void {
     const { agent, progress, forwardCount, stats } = this.state;
-    // Expanded when it has forwarded ports: they are what the user came to open. A running agent has its Changes beneath.
-    this.collapsibleState = forwardCount > 0 ? vscode.TreeItemCollapsibleState.Expanded : isRunning(agent) ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None;
+    // A running agent has its Changes beneath. Open when it has forwarded ports (what the user came to open), unless
+    // the user closed it; kept as the user left it, since a redrawn row takes the state it is given.
+    const open = this.state.expanded ?? forwardCount > 0;
+    this.collapsibleState = forwardCount === 0 && !isRunning(agent) ? vscode.TreeItemCollapsibleState.None : open ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
     const status = rowStatusOf(agent, stats);
     this.description = rowDescription({ agent, progress, stats });
     this.iconPath = STATUS_ICONS[status];

@@ -40,6 +40,8 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
   private readonly rows = new Map<string, AgentTreeItem>();
   /** The Changes nodes handed out, by agent id, for the same reason. */
   private readonly changesNodes = new Map<string, ChangesTreeItem>();
+  /** Rows the user opened (true) or closed (false), by agent id. */
+  private readonly expansions = new Map<string, boolean>();
   private fullRefreshes = 0;
   private rowRefreshes = 0;
   private render: TreeRender | undefined;
@@ -124,6 +126,7 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
     for (const id of [...this.rows.keys()].filter((id) => !ids.has(id))) {
       this.rows.delete(id);
       this.changesNodes.delete(id);
+      this.expansions.delete(id);
       this.drawn.delete(id);
       this.rowRenders.delete(id);
     }
@@ -188,7 +191,15 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
 
   private rowStateOf(agent: Agent): AgentRowState {
     const { model, ports, stats } = this.gitiso;
-    return { agent, progress: model.progressOf(agent.id), forwardCount: ports.forwards(agent.id).length, stats: stats.current.get(agent.id), devRunning: this.devStates.isRunning(agent.id) };
+    return { agent, progress: model.progressOf(agent.id), forwardCount: ports.forwards(agent.id).length, stats: stats.current.get(agent.id), devRunning: this.devStates.isRunning(agent.id), expanded: this.expansions.get(agent.id) };
+  }
+
+  /** The user opened or closed a row (the view tells): a redrawn row keeps it so. */
+  noteExpansion(node: AgentsTreeNode, expanded: boolean): void {
+    if (node instanceof AgentTreeItem) {
+      this.expansions.set(node.agent.id, expanded);
+      node.update(this.rowStateOf(node.agent));
+    }
   }
 
   /**
