@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import gitServerModule from '../../out/test/support/gitServer.js';
 import engineModule from '../../out/src/core/docker/engine.js';
-import { answerCreateAgent, openBrowser, retried, paletteOf, repoRoot, startWorkbench, stepRunner, testImage, watchErrorNotifications } from './workbench.mjs';
+import { answerCreateAgent, openBrowser, paletteOf, repoRoot, startWorkbench, stepRunner, testImage, watchErrorNotifications } from './workbench.mjs';
 
 const { GitServer } = gitServerModule;
 const { Engine } = engineModule;
@@ -171,14 +171,17 @@ try {
     const remove = page.locator('.context-view .monaco-menu .action-label', { hasText: /^Remove Agent$/ });
     const confirmation = page.locator('.monaco-dialog-box', { hasText: `Remove ${ids.length} agents` });
     // A click can land while the menu is still settling and do nothing (seen once in CI): click it again, as a user would.
-    await retried(3, async () => {
+    for (let attempt = 1; ; attempt++) {
       await remove.click({ timeout: 15_000 });
-      await confirmation.waitFor({ timeout: 5_000 });
-    }, async (error) => {
-      if (!(await remove.isVisible())) {
-        throw error;
+      try {
+        await confirmation.waitFor({ timeout: 5_000 });
+        break;
+      } catch (error) {
+        if (attempt === 3 || !(await remove.isVisible())) {
+          throw error;
+        }
       }
-    });
+    }
     await page.screenshot({ path: join(artifacts, 'remove-confirmation.png') });
     await page.locator('.monaco-dialog-box .monaco-button', { hasText: /^Remove$/ }).click();
     await welcome.getByText('No agents yet.').waitFor({ timeout: 60_000 });

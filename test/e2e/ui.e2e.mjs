@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import gitServerModule from '../../out/test/support/gitServer.js';
 import engineModule from '../../out/src/core/docker/engine.js';
-import { answerCreateAgent, openBrowser, retried, paletteOf, repoRoot, startWorkbench, stepRunner, testImage } from './workbench.mjs';
+import { answerCreateAgent, openBrowser, paletteOf, repoRoot, startWorkbench, stepRunner, testImage } from './workbench.mjs';
 
 const { GitServer } = gitServerModule;
 const { Engine } = engineModule;
@@ -338,11 +338,19 @@ try {
   await step('remove it through the palette with the modal confirmation', async () => {
     const item = quickInput.locator('.monaco-list-row', { hasText: agentId }).first();
     // The pick can close under the click when the window moves focus (a preview's frame reloading): open it again, as a user would.
-    await retried(3, async () => {
+    for (let attempt = 1; ; attempt++) {
       await palette('gitiso: Remove Agent');
       await item.waitFor();
-      await item.click({ timeout: 10_000 });
-    }, () => page.keyboard.press('Escape'));
+      try {
+        await item.click({ timeout: 10_000 });
+        break;
+      } catch (error) {
+        if (attempt === 3) {
+          throw error;
+        }
+        await page.keyboard.press('Escape');
+      }
+    }
     await quickInput.getByText('1 Selected').waitFor({ timeout: 5_000 });
     await page.keyboard.press('Enter');
     const remove = page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Remove' });

@@ -64,25 +64,6 @@ export function stepRunner(page, artifacts, afterEach = async () => undefined) {
   return { step, counts };
 }
 
-/**
- * Does what a user does again when the window took no notice (a click that
- * landed while a menu settled, a pick that closed under it): `attempt` up to
- * `times` times, `beforeRetry` (which may throw the error to stop) between
- * them; the last failure is thrown.
- */
-export async function retried(times, attempt, beforeRetry = async () => undefined) {
-  for (let n = 1; ; n++) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (n === times) {
-        throw error;
-      }
-      await beforeRetry(error);
-    }
-  }
-}
-
 /** Runs a command from the palette (F1), opening it again if the command is not listed yet. */
 export function paletteOf(page) {
   return async (command) => {
@@ -92,12 +73,20 @@ export function paletteOf(page) {
     const listed = page.locator('.quick-input-list .monaco-list-row', { hasText: command }).first();
     // The palette filters once, as it opens: a command whose `when` turns true just after (isWorkspaceTrusted
     // right after the window loads) shows only when it is opened again, as a user would.
-    await retried(3, async () => {
+    for (let attempt = 1; ; attempt++) {
       await page.keyboard.press('F1');
       await input.waitFor({ state: 'visible' });
       await input.fill(`>${command}`);
-      await listed.waitFor({ timeout: 10_000 });
-    }, () => page.keyboard.press('Escape'));
+      try {
+        await listed.waitFor({ timeout: 10_000 });
+        break;
+      } catch (error) {
+        if (attempt === 3) {
+          throw error;
+        }
+        await page.keyboard.press('Escape');
+      }
+    }
     await page.keyboard.press('Enter');
   };
 }
