@@ -105,10 +105,24 @@ try {
   });
 
   const cli = (...args) => execFileSync(process.execPath, [join(repoRoot, 'dist', 'cli.js'), ...args], { encoding: 'utf8', env: { ...process.env, GITISO_IMAGE: image } });
-  const pickAgentIn = async (id) => {
+  /**
+   * Runs an agent command from the palette and picks the agent. The pick can close before it takes
+   * the click (the workbench moves focus, as when a forwarded port's row opens): then it starts over.
+   */
+  const runOnAgent = async (command, id) => {
     const item = quickInput.locator('.monaco-list-row', { hasText: new RegExp(`^\\s*${id}\\s*gitiso/${id}\\s`) }).first();
-    await item.waitFor({ timeout: 15_000 });
-    await item.click();
+    for (let attempt = 1; ; attempt++) {
+      await palette(command);
+      try {
+        await item.click({ timeout: 15_000 });
+        return;
+      } catch (error) {
+        if (attempt === 3) {
+          throw error;
+        }
+        await page.keyboard.press('Escape');
+      }
+    }
   };
   const forwardRow = (id) => page.locator(`.monaco-list-row[aria-label^="port 3000 of ${id},"]`);
   /** The text of the page inside a preview: the dev server's frame, nested in the webview's frames. */
@@ -158,8 +172,7 @@ try {
   });
 
   await step('review the agent\'s changes in the multi-file diff editor', async () => {
-    await palette('gitiso: Review Changes');
-    await pickAgentIn(agentId);
+    await runOnAgent('gitiso: Review Changes', agentId);
     await page.locator('.tab', { hasText: `${agentId}: 2 files changed against main` }).waitFor({ timeout: 30_000 });
     await page.getByText('export const answer = 42;').first().waitFor({ timeout: 30_000 });
     await page.screenshot({ path: join(artifacts, 'review-changes.png') });
@@ -172,16 +185,14 @@ try {
     cli('git', otherId, '--', 'status'); // the CLI and the window share the agent
     await engine.exec(`gitiso-${otherId}`, ['sh', '-c', 'echo \'<h1 id="page">changed in b</h1>\' > /workspace/index.html']);
     for (const id of [agentId, otherId]) {
-      await palette('gitiso: Start Dev Server');
-      await pickAgentIn(id);
+      await runOnAgent('gitiso: Start Dev Server', id);
       await forwardRow(id).waitFor({ timeout: 60_000 }); // its row opens by itself when the forward appears
     }
   });
 
   await step('open two previews side by side, each showing its own agent\'s page', async () => {
     for (const id of [agentId, otherId]) {
-      await palette('gitiso: Open Preview');
-      await pickAgentIn(id);
+      await runOnAgent('gitiso: Open Preview', id);
       await page.locator('.tab', { hasText: `${id} :3000` }).waitFor({ timeout: 30_000 });
     }
     await waitForPreviews(['changed in b', 'webapp main']);
@@ -300,8 +311,7 @@ try {
   });
 
   await step('stop forwarding an agent\'s port, see its preview say so, and forward it again from the preview', async () => {
-    await palette('gitiso: Stop Forwarding');
-    await pickAgentIn(agentId);
+    await runOnAgent('gitiso: Stop Forwarding', agentId);
     await forwardRow(agentId).waitFor({ state: 'detached', timeout: 15_000 });
     // Nothing of the old address is shown: only the other agent's page is left.
     await waitForPreviews(['changed in b']);
