@@ -6,7 +6,7 @@
 # Prints the tag on stdout's last line.
 set -euo pipefail
 
-packages="git,ca-certificates,python3,procps"
+packages="git,ca-certificates,python3,procps,tmux"
 suite="bookworm"
 recipe_hash=$(sha256sum "$0" | cut -c1-12)
 tag="gitiso-test-base:${suite}-${recipe_hash}"

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { isRunning } from './core/agent';
 import type { Agent } from './core/agent';
 import { GITISO_VERSION } from './core/version';
 import { AgentOutputChannels } from './vscode/agentOutput';
@@ -10,6 +11,8 @@ import { ContextKeysController } from './vscode/controllers/contextKeysControlle
 import { ForwardRevealController } from './vscode/controllers/forwardRevealController';
 import { PanelLifecycleController } from './vscode/controllers/panelLifecycleController';
 import { SamplingController } from './vscode/controllers/samplingController';
+import { SessionController } from './vscode/controllers/sessionController';
+import { SessionWatch } from './core/codingAgents/sessionWatch';
 import { ChangesRefreshController } from './vscode/controllers/changesRefreshController';
 import { AgentChangesCache } from './vscode/review/agentChanges';
 import { ObjectContentProvider } from './vscode/review/objectContentProvider';
@@ -64,7 +67,9 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
   const agentFiles = new AgentFileSystem(gitiso);
   const changes = new AgentChangesCache(() => gitiso.roundTrip);
   const devStates = new DevServerStates(gitiso);
-  const tree = new AgentsTreeProvider(gitiso, changes, devStates);
+  // Each agent's coding agent: what it is doing, for the tree and the notifications (the core is looked up per probe: it follows a rebuilt one).
+  const sessions = new SessionWatch({ sessions: { state: (agentId) => gitiso.sessions.state(agentId) }, runningAgents: () => gitiso.model.agents.filter(isRunning).map((agent) => agent.id), log });
+  const tree = new AgentsTreeProvider(gitiso, changes, devStates, sessions);
   const view = vscode.window.createTreeView('gitiso.agents', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: false });
   const expansions = [
     view.onDidExpandElement(({ element }) => tree.noteExpansion(element, true)),
@@ -90,13 +95,14 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
     new ForwardRevealController(gitiso, tree, view),
     new SamplingController({ gitiso, view, status, statsPanels }),
     changesRefresh,
+    new SessionController({ gitiso, watch: sessions, view }),
   ];
 
   const objects = new ObjectContentProvider(gitiso, changes, log);
-  const commands = registerCommands({ gitiso, log, outputs, previews, statsPanels, changes, objects, devStates, workspaceState: context.workspaceState });
+  const commands = registerCommands({ gitiso, log, outputs, previews, statsPanels, changes, objects, devStates, sessions, workspaceState: context.workspaceState });
   const reviewProviders = [objects.register(), new ChangeDecorations().register()];
 
-  context.subscriptions.push(gitiso, outputs, agentFiles, changes, ...reviewProviders, devStates, tree, view, ...expansions, status, statsPanels, previews, previews.register(), ...controllers, ...commands);
+  context.subscriptions.push(gitiso, sessions, outputs, agentFiles, changes, ...reviewProviders, devStates, tree, view, ...expansions, status, statsPanels, previews, previews.register(), ...controllers, ...commands);
 
   const activatedInMs = Math.round(performance.now() - started);
   log.info(`gitiso ${GITISO_VERSION} activated in ${activatedInMs} ms`);

@@ -18,6 +18,8 @@ const OPTIONS = {
   filter: { type: 'string' },
   count: { type: 'string' },
   prefix: { type: 'string' },
+  agent: { type: 'string' },
+  on: { type: 'string', multiple: true },
   prune: { type: 'boolean' },
   follow: { type: 'boolean', short: 'f' },
   forward: { type: 'boolean' },

@@ -10,6 +10,12 @@ Usage:
   gitiso create --count N [--prefix P] --repo URL …
                           create agents (concurrently): each a container with the
                           repository cloned inside it on branch gitiso/ID
+  gitiso task PROMPT --repo URL [--agent PRESET] [--count N] [--base BRANCH]
+  gitiso task PROMPT --on ID [--on ID…] [--agent PRESET]
+                          a coding agent (claude-code, codex, gemini, aider, or one of
+                          GITISO_CODING_AGENTS) works on PROMPT in N new agents, or in
+                          the given ones, each in a tmux session that outlives this
+                          command (Open Terminal in VS Code attaches to it)
   gitiso ls [--json]      list agents (rebuilt from the Docker engine)
   gitiso git ID -- ARGS…  run git ARGS… in the agent's clone; exits with git's code
   gitiso rm ID…           remove agents and everything they own
@@ -67,6 +73,8 @@ Options:
   -v, --version           show the version
 
 Environment: DOCKER_HOST, GITISO_IMAGE (default image: ${defaultImage()}), GITISO_NETWORK,
-GITISO_HOME (where the object pool lives; default ~/.cache/gitiso).
+GITISO_HOME (where the object pool lives; default ~/.cache/gitiso), GITISO_CODING_AGENT (the
+preset task runs; default claude-code), GITISO_CODING_AGENTS (your own presets, as JSON: the
+gitiso.codingAgents setting's format).
 `;
 }

@@ -9,6 +9,7 @@ import { PoolCloneStarter } from './create/poolCloneStarter';
 import { RemoteCloneStarter } from './create/remoteCloneStarter';
 import { SnapshotStarter } from './create/snapshotStarter';
 import { DEFAULT_INSTALL_TIMEOUT_SECONDS } from './defaults';
+import { AgentSessions } from './codingAgents/agentSessions';
 import { DevServers } from './dev/devServers';
 import { Doctor } from './doctor/doctor';
 import type { Engine } from './docker/engine';
@@ -85,6 +86,8 @@ export interface GitisoCore extends Disposable {
   /** This process's forwards of agents' ports to 127.0.0.1. */
   readonly ports: AgentPorts;
   readonly devServers: DevServers;
+  /** Each agent's coding agent, in a session that outlives this process. */
+  readonly sessions: AgentSessions;
   /** What crashes left behind: found, and removed. */
   readonly doctor: Doctor;
   /** Agents' work brought into the pool: changes, file contents, push from the host. */
@@ -143,6 +146,7 @@ export function createCore(options: CoreOptions): GitisoCore {
     admission,
     ports,
     devServers,
+    sessions: new AgentSessions(exec),
     doctor,
     roundTrip,
     workspaceGit,

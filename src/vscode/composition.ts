@@ -102,6 +102,11 @@ export class Gitiso implements vscode.Disposable {
     return this.current.core.devServers;
   }
 
+  /** Each agent's coding agent, in its tmux session. */
+  get sessions(): GitisoCore['sessions'] {
+    return this.current.core.sessions;
+  }
+
   /** An agent's work brought to the host: review, push, and into the workspace. */
   get roundTrip(): GitisoCore['roundTrip'] {
     return this.current.core.roundTrip;

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { CREATE_STRATEGIES, type CreateStrategy } from '../core/agent';
 import { DEFAULT_INSTALL_TIMEOUT_SECONDS, defaultImage } from '../core/defaults';
 import type { SetupSettings } from '../core/setup/repoSetup';
+import { codingAgentPresets, type CodingAgentPreset } from '../core/codingAgents/codingAgentPreset';
 import { DEFAULT_LIMITS, parseMemory, type AgentLimits } from '../core/limits/agentLimits';
 
 export interface Settings {
@@ -26,7 +27,7 @@ export interface Settings {
  * workspace settings, and they are read here from the user's value alone, so
  * a repository's .vscode/settings.json never chooses them.
  */
-export const MACHINE_SETTINGS = ['image', 'dockerHost', 'network', 'storagePath', 'createStrategy', 'limits.memory', 'limits.cpus', 'limits.pids', 'setup.install', 'setup.copyFiles'] as const;
+export const MACHINE_SETTINGS = ['image', 'dockerHost', 'network', 'storagePath', 'createStrategy', 'limits.memory', 'limits.cpus', 'limits.pids', 'setup.install', 'setup.copyFiles', 'codingAgents'] as const;
 
 type MachineSetting = (typeof MACHINE_SETTINGS)[number];
 
@@ -63,6 +64,18 @@ export function readSettings(): Settings {
     },
     installTimeoutSeconds: Math.max(1, config.get<number>('setup.installTimeoutSeconds') ?? DEFAULT_INSTALL_TIMEOUT_SECONDS),
   };
+}
+
+/**
+ * The coding agents New Task offers: the built-in ones and the user's own
+ * (gitiso.codingAgents: the user's alone, as a preset says where the API key
+ * goes), and the one gitiso.codingAgent chooses, when set. Read when asked: a malformed setting is an
+ * error of that command, not of every other.
+ */
+export function readCodingAgents(): { readonly presets: CodingAgentPreset[]; readonly chosen?: string } {
+  const config = vscode.workspace.getConfiguration('gitiso');
+  const chosen = config.inspect<string>('codingAgent');
+  return { presets: codingAgentPresets(userValue<unknown[]>(config, 'codingAgents'), 'gitiso.codingAgents'), chosen: chosen?.workspaceFolderValue || chosen?.workspaceValue || chosen?.globalValue || undefined };
 }
 
 /** Settings the agent service is built from. */

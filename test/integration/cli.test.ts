@@ -1,19 +1,25 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LABEL } from '../../src/core/agent';
 import type { Engine } from '../../src/core/docker/engine';
 import { GitServer } from '../support/gitServer';
 import { idPrefix, removeAgents, TEST_NETWORK, testEngine, testImage } from '../support/testEnv';
+import { waitFor } from '../support/waitFor';
 
 // The bundled CLI, as users run it (built by `npm run build`).
 const CLI = join(__dirname, '..', '..', '..', 'dist', 'cli.js');
 
 function gitiso(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  return gitisoWith({}, ...args);
+}
+
+function gitisoWith(env: NodeJS.ProcessEnv, ...args: string[]): { code: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, [CLI, ...args], {
     encoding: 'utf8',
-    env: { ...process.env, GITISO_IMAGE: testImage(), GITISO_NETWORK: TEST_NETWORK },
+    env: { ...process.env, GITISO_IMAGE: testImage(), GITISO_NETWORK: TEST_NETWORK, ...env },
     timeout: 120_000,
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -86,6 +92,21 @@ describe('gitiso CLI', () => {
       listed = gitiso('ports', agentId).stdout;
     }
     assert.match(listed, /^3999\t127\.0\.0\.1\t\(loopback only: not forwardable yet\)$/m);
+  });
+
+  it('task runs a coding agent in the agent, in a session that outlives the command', async () => {
+    const fake = readFileSync(join(__dirname, '..', '..', '..', 'test', 'fixtures', 'fakeCodingAgent.py'), 'utf8');
+    const env = { GITISO_CODING_AGENTS: JSON.stringify([{ name: 'fake', command: ['python3', '-c', fake], task: ['python3', '-c', fake, '{prompt}'] }]), GITISO_CODING_AGENT: 'fake' };
+    const started = gitisoWith(env, 'task', 'write the task down', '--on', agentId);
+    assert.equal(started.code, 0, started.stderr);
+    assert.equal(started.stdout, `${agentId}\tfake\tstarted\n`);
+    await waitFor('the coding agent to commit', () => gitiso('git', agentId, '--', 'log', '-1', '--format=%s').stdout === 'fake agent: write the task down\n', 30_000);
+    // A preset that calls an API needs the host's key proxy: the command says so and starts nothing.
+    const refused = gitisoWith({ GITISO_CODING_AGENT: 'claude-code' }, 'task', 'anything', '--on', agentId);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, new RegExp(`^gitiso: ${agentId}: .*no key proxy`, 'm'));
+    assert.match(gitisoWith(env, 'task', 'x', '--agent', 'nope', '--on', agentId).stderr, /no coding agent named 'nope'/);
+    assert.equal(gitiso('task', 'no agents given').code, 2);
   });
 
   it('sync says when an agent is up to date with its remote', () => {

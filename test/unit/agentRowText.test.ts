@@ -18,6 +18,16 @@ describe('an agent row', () => {
     assert.ok(!rowDescription({ agent: agentOf('ready'), stats }).includes('gitiso/'));
   });
 
+  it("says what its coding agent does in place of ready, and leaves the agent's own failures first", () => {
+    assert.equal(rowDescription({ agent: agentOf('ready'), stats, session: { activity: 'working' } }), 'working · 3% · 120M');
+    assert.equal(rowDescription({ agent: agentOf('ready'), session: { activity: 'waiting' } }), 'waiting');
+    assert.equal(rowDescription({ agent: agentOf('ready'), session: { activity: 'finished', exitCode: 0 } }), 'finished');
+    assert.equal(rowDescription({ agent: agentOf('ready'), session: { activity: 'finished', exitCode: 3 } }), 'failed (3)');
+    assert.equal(rowDescription({ agent: agentOf('ready', { setupError: 'npm ci failed' }), session: { activity: 'working' } }), 'install failed');
+    assert.equal(contextValueOf(agentOf('ready'), { session: true }), ';agent;ready;running;session;');
+    assert.equal(contextValueOf(agentOf('stopped'), { session: true }), ';agent;stopped;');
+  });
+
   it('tells the failures the user must act on apart', () => {
     assert.equal(rowDescription({ agent: agentOf('error', { reason: OOM_KILLED_REASON }) }), 'OOM-killed');
     assert.equal(rowDescription({ agent: agentOf('ready', { setupError: 'npm ci failed' }), stats }), 'install failed · 3% · 120M');

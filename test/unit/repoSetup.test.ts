@@ -19,6 +19,8 @@ describe('repository setup', () => {
     assert.throws(() => parseSetupFile('{"install":["npm","ci"]}'), /"install" must be a shell command/);
     assert.throws(() => parseSetupFile('{"port":70000}'), /"port" must be a port number/);
     assert.throws(() => parseSetupFile('{"copy":".env"}'), /"copy" must be a list of paths/);
+    assert.deepEqual(parseSetupFile('{"codingAgent":"codex"}'), { codingAgent: 'codex' });
+    assert.throws(() => parseSetupFile('{"codingAgent":"../x"}'), /"codingAgent" must name a coding agent/);
   });
 
   it('refuses a setup file too big to be one, and commands with NUL characters', () => {

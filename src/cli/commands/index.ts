@@ -17,10 +17,12 @@ import { rmCommand } from './rm';
 import { snapshotsCommand } from './snapshots';
 import { statsCommand } from './stats';
 import { syncCommand } from './sync';
+import { taskCommand } from './task';
 
 /** Every command, in the order of the help text. */
 export const COMMANDS: readonly CliCommand[] = [
   createCommand,
+  taskCommand,
   lsCommand,
   gitCommand,
   rmCommand,

@@ -26,6 +26,8 @@ export interface SetupSettings {
   readonly dev?: string;
   /** The port the dev server is told to listen on (PORT). */
   readonly port?: number;
+  /** The coding agent New Task offers first for this repository (a preset's name). */
+  readonly codingAgent?: string;
 }
 
 export interface RepoSetup {
@@ -93,6 +95,12 @@ export function parseSetupFile(text: string | undefined): SetupSettings {
   }
   if (file.port !== undefined) {
     settings.port = validatePort(file.port, `${SETUP_FILE}: "port"`);
+  }
+  if (file.codingAgent !== undefined) {
+    if (typeof file.codingAgent !== 'string' || !/^[a-z0-9][a-z0-9._-]{0,39}$/.test(file.codingAgent)) {
+      throw new InvalidInputError(`${SETUP_FILE}: "codingAgent" must name a coding agent, for example "claude-code"`);
+    }
+    settings.codingAgent = file.codingAgent;
   }
   return settings;
 }

@@ -1,4 +1,5 @@
 import type * as vscode from 'vscode';
+import type { SessionWatch } from '../../core/codingAgents/sessionWatch';
 import type { AgentOutputChannels } from '../agentOutput';
 import type { Gitiso } from '../composition';
 import type { DevServerStates } from '../devServerStates';
@@ -20,6 +21,8 @@ export interface CommandContext {
   readonly objects: ObjectContentProvider;
   /** Whether each agent's dev server runs, for the rows' menus: the dev server commands tell it. */
   readonly devStates: DevServerStates;
+  /** What each agent's coding agent is doing (New Task looks at once, so the rows say so). */
+  readonly sessions: SessionWatch;
   /** The workspace's memory (the last choices of multi-step inputs). */
   readonly workspaceState: vscode.Memento;
 }

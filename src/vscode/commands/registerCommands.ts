@@ -4,6 +4,7 @@ import { checkEngine } from './checkEngine';
 import { copyBranchName } from './copyBranchName';
 import { createAgent } from './createAgent';
 import { createAgents } from './createAgents';
+import { newTask } from './newTask';
 import { findLeftovers } from './findLeftovers';
 import { getStarted } from './getStarted';
 import { runGitShortcut } from './gitShortcuts';
@@ -30,6 +31,7 @@ type Handler = (ctx: CommandContext, ...args: never[]) => unknown;
 export const COMMANDS: Record<string, Handler> = {
   'gitiso.createAgent': createAgent,
   'gitiso.createAgents': createAgents,
+  'gitiso.newTask': newTask,
   'gitiso.removeAgent': removeAgent,
   'gitiso.runGitCommand': runGitCommand,
   'gitiso.gitStatus': (ctx, target: never) => runGitShortcut(ctx, 'status', target),

@@ -1,5 +1,6 @@
 import { OOM_KILLED_REASON, type Agent, type AgentState } from '../../core/agent';
 import type { CreateProgress } from '../../core/create/createRequest';
+import type { SessionState } from '../../core/codingAgents/sessionState';
 import type { AgentStats } from '../../core/stats/statsSampler';
 
 /**
@@ -42,6 +43,14 @@ export function statusWord(status: RowStatus): string {
   return STATUS_WORDS[status];
 }
 
+/** What the agent's coding agent is doing, in a word or two: `working`, `waiting`, `finished`, `failed (3)`. */
+export function sessionWord(session: Pick<SessionState, 'activity' | 'exitCode'>): string {
+  if (session.activity === 'finished' && session.exitCode !== undefined && session.exitCode !== 0) {
+    return `failed (${session.exitCode})`;
+  }
+  return session.activity;
+}
+
 /** The longest create step a row shows (the tooltip and the notification have it all). */
 const MAX_STEP_CHARS = 24;
 
@@ -50,9 +59,16 @@ const MAX_STEP_CHARS = 24;
  * create's step while it runs, then CPU and memory while it runs
  * (`ready · 3% · 120M`). The branch, repository and the rest are in the tooltip.
  */
-export function rowDescription(row: { readonly agent: Agent; readonly progress?: Pick<CreateProgress, 'message' | 'percent'>; readonly stats?: Pick<AgentStats, 'cpuPercent' | 'memoryBytes' | 'oomKills'> }): string {
-  const { agent, progress, stats } = row;
-  const parts = [statusWord(rowStatusOf(agent, stats))];
+export function rowDescription(row: {
+  readonly agent: Agent;
+  readonly progress?: Pick<CreateProgress, 'message' | 'percent'>;
+  readonly stats?: Pick<AgentStats, 'cpuPercent' | 'memoryBytes' | 'oomKills'>;
+  readonly session?: Pick<SessionState, 'activity' | 'exitCode'>;
+}): string {
+  const { agent, progress, stats, session } = row;
+  const status = rowStatusOf(agent, stats);
+  // A ready agent with a coding agent says what that one does (`working · 3% · 120M`); anything wrong with the agent comes first.
+  const parts = [status === 'ready' && session ? sessionWord(session) : statusWord(status)];
   if (agent.state === 'creating' && progress) {
     const step = progress.message.length > MAX_STEP_CHARS ? `${progress.message.slice(0, MAX_STEP_CHARS - 1)}…` : progress.message;
     parts.push(progress.percent === undefined ? step : `${step} ${progress.percent}%`);
@@ -85,6 +101,8 @@ export interface RowFacts {
   readonly devRunning?: boolean;
   /** This window forwards at least one of its ports. */
   readonly forwarded?: boolean;
+  /** A coding agent's session is in it. */
+  readonly session?: boolean;
 }
 
 /**
@@ -103,6 +121,9 @@ export function contextValueOf(agent: Agent, facts: RowFacts = {}): string {
   }
   if (running && facts.forwarded) {
     flags.push('forwarded');
+  }
+  if (running && facts.session) {
+    flags.push('session');
   }
   return `;${flags.join(';')};`;
 }

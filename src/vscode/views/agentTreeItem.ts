@@ -3,7 +3,8 @@ import { isRunning, type Agent } from '../../core/agent';
 import type { CreateProgress } from '../../core/create/createRequest';
 import { formatBytes } from '../../core/limits/agentLimits';
 import type { AgentStats } from '../../core/stats/statsSampler';
-import { contextValueOf, rowDescription, rowStatusOf, statusWord, type RowStatus } from './agentRowText';
+import type { SessionState } from '../../core/codingAgents/sessionState';
+import { contextValueOf, rowDescription, rowStatusOf, sessionWord, statusWord, type RowStatus } from './agentRowText';
 
 const STATUS_ICONS: Record<RowStatus, vscode.ThemeIcon> = {
   creating: new vscode.ThemeIcon('loading~spin'),
@@ -13,6 +14,18 @@ const STATUS_ICONS: Record<RowStatus, vscode.ThemeIcon> = {
   'oom-killed': new vscode.ThemeIcon('flame', new vscode.ThemeColor('errorForeground')),
   'install-failed': new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')),
 };
+
+/** A ready agent's icon says what its coding agent does: at work, waiting for the user, done, or failed. */
+function sessionIcon(session: SessionState): vscode.ThemeIcon {
+  switch (session.activity) {
+    case 'working':
+      return new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor('charts.blue'));
+    case 'waiting':
+      return new vscode.ThemeIcon('bell-dot', new vscode.ThemeColor('list.warningForeground'));
+    default:
+      return session.exitCode !== undefined && session.exitCode !== 0 ? new vscode.ThemeIcon('close', new vscode.ThemeColor('errorForeground')) : new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
+  }
+}
 
 /** What an agent's row shows. */
 export interface AgentRowState {
@@ -24,6 +37,8 @@ export interface AgentRowState {
   readonly devRunning?: boolean;
   /** Whether the user last opened (true) or closed (false) the row; undefined while they never did. */
   readonly expanded?: boolean;
+  /** What its coding agent is doing, when it has one. */
+  readonly session?: SessionState;
 }
 
 /**
@@ -57,23 +72,25 @@ export class AgentTreeItem extends vscode.TreeItem {
   }
 
   private render(): void {
-    const { agent, progress, forwardCount, stats } = this.state;
+    const { agent, progress, forwardCount, stats, session } = this.state;
     // A running agent has its Changes beneath. Open when it has forwarded ports (what the user came to open), unless
     // the user closed it; kept as the user left it, since a redrawn row takes the state it is given.
     const open = this.state.expanded ?? forwardCount > 0;
     this.collapsibleState = forwardCount === 0 && !isRunning(agent) ? vscode.TreeItemCollapsibleState.None : open ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
     const status = rowStatusOf(agent, stats);
-    this.description = rowDescription({ agent, progress, stats });
-    this.iconPath = STATUS_ICONS[status];
-    this.contextValue = contextValueOf(agent, { devRunning: this.state.devRunning, forwarded: forwardCount > 0 });
-    this.tooltip = tooltipOf(agent, stats, progress);
+    this.description = rowDescription({ agent, progress, stats, session });
+    this.iconPath = status === 'ready' && session ? sessionIcon(session) : STATUS_ICONS[status];
+    this.contextValue = contextValueOf(agent, { devRunning: this.state.devRunning, forwarded: forwardCount > 0, session: session !== undefined });
+    this.tooltip = tooltipOf(agent, stats, progress, session);
     this.accessibilityInformation = { label: `agent ${agent.id}, ${statusWord(status)}, branch ${agent.sessionBranch}` };
   }
 }
 
 /** Everything the description leaves out; plain Markdown, never trusted (the agent's reason and labels are its own words). */
-function tooltipOf(agent: Agent, stats: AgentStats | undefined, progress: CreateProgress | undefined): vscode.MarkdownString {
+function tooltipOf(agent: Agent, stats: AgentStats | undefined, progress: CreateProgress | undefined, session: SessionState | undefined): vscode.MarkdownString {
   const rows: [string, string][] = [
+    ['Task', session?.task?.title ?? ''],
+    ['Coding agent', session ? `${session.task?.preset ?? 'unknown'}: ${sessionWord(session)}` : ''],
     ['Step', agent.state === 'creating' && progress ? `${progress.message}${progress.percent === undefined ? '' : ` ${progress.percent}%`}` : ''],
     ['Repository', agent.repoUrl],
     ['Base branch', agent.baseBranch || '(remote default)'],

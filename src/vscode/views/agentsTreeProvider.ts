@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { isRunning, type Agent } from '../../core/agent';
 import { describeCause } from '../../core/errors';
 import type { Gitiso } from '../composition';
+import type { SessionWatch } from '../../core/codingAgents/sessionWatch';
 import type { DevServerStates } from '../devServerStates';
 import type { AgentChangesCache } from '../review/agentChanges';
 import { AgentTreeItem, type AgentRowState } from './agentTreeItem';
@@ -56,9 +57,11 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
     private readonly gitiso: Gitiso,
     private readonly changes: AgentChangesCache,
     private readonly devStates: DevServerStates,
+    private readonly sessions: Pick<SessionWatch, 'stateOf' | 'onDidChange'>,
   ) {
     this.subscriptions = [
       devStates.onDidChange((agentId) => this.refreshRows((row) => row.agent.id === agentId)),
+      sessions.onDidChange((agentIds) => this.refreshRows((row) => agentIds.includes(row.agent.id))),
       changes.onDidChange((agentId) => this.refreshChanges(agentId)),
       gitiso.onDidChangeAgents(() => this.refreshAgents()),
       gitiso.onDidChangeForwards((agentId) => this.refreshRows((row) => row.agent.id === agentId)),
@@ -191,7 +194,7 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
 
   private rowStateOf(agent: Agent): AgentRowState {
     const { model, ports, stats } = this.gitiso;
-    return { agent, progress: model.progressOf(agent.id), forwardCount: ports.forwards(agent.id).length, stats: stats.current.get(agent.id), devRunning: this.devStates.isRunning(agent.id), expanded: this.expansions.get(agent.id) };
+    return { agent, progress: model.progressOf(agent.id), forwardCount: ports.forwards(agent.id).length, stats: stats.current.get(agent.id), devRunning: this.devStates.isRunning(agent.id), expanded: this.expansions.get(agent.id), session: this.sessions.stateOf(agent.id) };
   }
 
   /** The user opened or closed a row (the view tells): a redrawn row keeps it so. */

@@ -1,0 +1,84 @@
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseSetupFile, SETUP_FILE, SETUP_FILE_MAX_BYTES } from '../../core/setup/repoSetup';
+import { codingAgentPresets, presetNamed } from '../../core/codingAgents/codingAgentPreset';
+import { TaskRunner } from '../../core/codingAgents/taskRunner';
+import { InvalidInputError, isCancellation } from '../../core/errors';
+import { countFrom } from '../args';
+import { messageOf, usageError } from '../errors';
+import { withInterrupt } from '../interrupt';
+import { progressPrinter } from '../progressPrinter';
+import { tabSeparated } from '../table';
+import type { CliCommand } from './command';
+
+const USAGE = 'gitiso task PROMPT --repo URL [--agent PRESET] [--count N] [--prefix P] [--base BRANCH], or --on ID (again for more agents)';
+
+/** The preset a task runs when none is named: --agent, else GITISO_CODING_AGENT, else the current folder's .gitiso.json's, else Claude Code. */
+const DEFAULT_PRESET = 'claude-code';
+
+export const taskCommand: CliCommand = {
+  name: 'task',
+  usage: USAGE,
+  async run({ operands, flags }, { core }) {
+    const [prompt, ...rest] = operands;
+    const existing = flags.on ?? [];
+    if (!prompt || rest.length > 0 || (existing.length === 0) === !flags.repo) {
+      throw usageError(USAGE);
+    }
+    // The user's own presets: GITISO_CODING_AGENTS holds them as JSON, as the gitiso.codingAgents setting does.
+    const presets = codingAgentPresets(parsedPresets(process.env.GITISO_CODING_AGENTS), 'GITISO_CODING_AGENTS');
+    const preset = presetNamed(presets, flags.agent ?? (process.env.GITISO_CODING_AGENT || undefined) ?? folderDefault() ?? DEFAULT_PRESET);
+    const count = countFrom(flags.count) ?? 1;
+    return withInterrupt(async (signal) => {
+      let failed = 0;
+      let ids = existing;
+      if (flags.repo) {
+        const progress = progressPrinter(count > 1);
+        const requests = Array.from({ length: count }, (_, n) => ({ id: `${flags.prefix ?? 'task'}-${n + 1}`, repoUrl: flags.repo as string, baseBranch: flags.base, image: flags.image, copyFrom: flags['copy-from'] ?? process.cwd() }));
+        const outcomes = await core.creator.createMany(requests, { signal, onProgress: progress.update, force: flags.force }).finally(() => progress.done());
+        for (const outcome of outcomes) {
+          if ('error' in outcome) {
+            if (isCancellation(outcome.error)) {
+              throw outcome.error;
+            }
+            failed++;
+            process.stderr.write(`gitiso: ${outcome.id}: ${messageOf(outcome.error)}\n`);
+          }
+        }
+        ids = outcomes.filter((outcome) => 'agent' in outcome).map((outcome) => outcome.id);
+      }
+      const runner = new TaskRunner({ sessions: core.sessions });
+      for (const outcome of await runner.start({ prompt, preset, agentIds: ids })) {
+        if ('error' in outcome) {
+          failed++;
+          process.stderr.write(`gitiso: ${outcome.id}: ${messageOf(outcome.error)}\n`);
+        } else {
+          // The session outlives this command: `gitiso ls` shows how it does.
+          process.stdout.write(tabSeparated([[outcome.id, preset.name, outcome.started ? 'started' : 'already running']]));
+        }
+      }
+      return failed > 0 ? 1 : 0;
+    });
+  },
+};
+
+/** The coding agent the current folder's .gitiso.json names, if it can be read. */
+function folderDefault(): string | undefined {
+  try {
+    const path = join(process.cwd(), SETUP_FILE);
+    return statSync(path).size <= SETUP_FILE_MAX_BYTES ? parseSetupFile(readFileSync(path, 'utf8')).codingAgent : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function parsedPresets(text: string | undefined): unknown {
+  if (!text?.trim()) {
+    return undefined;
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new InvalidInputError(`GITISO_CODING_AGENTS must hold a JSON list of coding agents: ${messageOf(error)}`);
+  }
+}

@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { AgentSessions, ATTACH_COMMAND } from '../../src/core/codingAgents/agentSessions';
+import { codingAgentPresets, presetNamed } from '../../src/core/codingAgents/codingAgentPreset';
+import { taskTitle } from '../../src/core/codingAgents/sessionState';
+import { TaskRunner } from '../../src/core/codingAgents/taskRunner';
+import { createCore, type GitisoCore } from '../../src/core/gitisoCore';
+import type { Engine } from '../../src/core/docker/engine';
+import { containerNameFor } from '../../src/core/names';
+import { GitServer } from '../support/gitServer';
+import { idPrefix, removeAgents, TEST_NETWORK, testEngine, testImage, TEST_LIMITS } from '../support/testEnv';
+import { waitFor } from '../support/waitFor';
+
+const FAKE_AGENT = readFileSync(join(__dirname, '..', '..', '..', 'test', 'fixtures', 'fakeCodingAgent.py'), 'utf8');
+
+/** The user's own preset, as gitiso.codingAgents holds it: the fake agent's source goes in as an argument. */
+const PRESETS = codingAgentPresets([{ name: 'fake', command: ['python3', '-c', FAKE_AGENT], task: ['python3', '-c', FAKE_AGENT, '{prompt}'] }]);
+
+describe('coding agents in sessions', () => {
+  let engine: Engine;
+  let server: GitServer;
+  let core: GitisoCore;
+  let sessions: AgentSessions;
+  const prefix = idPrefix('task');
+  const id = (name: string): string => `${prefix}-${name}`;
+
+  before(async () => {
+    engine = await testEngine();
+    server = await GitServer.start(engine, testImage());
+    server.createRepo('app', { 'README.md': '# app\n' });
+    core = createCore({ engine, defaultImage: testImage(), network: TEST_NETWORK, limits: TEST_LIMITS, identity: { name: 'T', email: 't@example.com' } });
+    // A quiet spell of two seconds reads as waiting here (15 s for users): the test need not wait long.
+    sessions = new AgentSessions(core.exec, 2);
+    const outcomes = await core.creator.createMany(['a', 'b', 'c', 'd', 'e'].map((name) => ({ id: id(name), repoUrl: server.url('app') })));
+    assert.deepEqual(outcomes.filter((outcome) => 'error' in outcome), []);
+  });
+
+  after(async () => {
+    core?.dispose();
+    await removeAgents(engine, prefix);
+    await server?.stop();
+  });
+
+  const head = async (agent: string): Promise<string> => (await core.exec.git(agent, ['log', '-1', '--format=%s'])).stdout.trim();
+
+  it('runs a task in each agent, in a session of its own: the prompt arrives as one argument, nothing in it evaluated', async () => {
+    const prompt = 'add a TASK file; $(touch /tmp/evaluated) `touch /tmp/evaluated` "quoted" \'single\'\nsecond line';
+    const runner = new TaskRunner({ sessions });
+    const outcomes = await runner.start({ prompt, preset: presetNamed(PRESETS, 'fake'), agentIds: [id('a'), id('b')] });
+    assert.deepEqual(outcomes, [{ id: id('a'), started: true }, { id: id('b'), started: true }]);
+    for (const agent of [id('a'), id('b')]) {
+      await waitFor(`${agent}'s task to finish`, async () => (await sessions.state(agent))?.activity === 'finished', 30_000);
+      const state = await sessions.state(agent);
+      assert.equal(state?.exitCode, 0);
+      assert.deepEqual({ preset: state?.task?.preset, title: state?.task?.title }, { preset: 'fake', title: taskTitle(prompt) });
+      assert.match(state?.task?.title ?? '', /^add a TASK file; \$\(touch/);
+      assert.equal((await core.exec.run(agent, ['cat', 'TASK.md'])).stdout, `${prompt}\n`);
+      assert.match(await head(agent), /^fake agent: add a TASK file/);
+      assert.notEqual((await core.exec.run(agent, ['test', '-e', '/tmp/evaluated'])).exitCode, 0, 'a part of the prompt was run by a shell');
+    }
+    // The others were not asked.
+    assert.equal(await sessions.state(id('c')), undefined);
+  });
+
+  it('reports the exit status, and leaves a running session as it is when asked again', async () => {
+    const preset = presetNamed(PRESETS, 'fake');
+    const runner = new TaskRunner({ sessions });
+    assert.deepEqual(await runner.start({ prompt: 'fail with exit 3', preset, agentIds: [id('c')] }), [{ id: id('c'), started: true }]);
+    await waitFor('the failing task to finish', async () => (await sessions.state(id('c')))?.activity === 'finished', 30_000);
+    assert.equal((await sessions.state(id('c')))?.exitCode, 3);
+    assert.match((await core.exec.run(id('c'), ['tmux', 'capture-pane', '-p', '-t', 'gitiso'])).stdout, /ended with exit status 3/, 'the pane keeps its output');
+    // A finished session stays (its output is there to read) until it is stopped; then a new task can start.
+    assert.deepEqual(await runner.start({ prompt: 'again', preset, agentIds: [id('c')] }), [{ id: id('c'), started: false }]);
+    await sessions.stop(id('c'));
+    assert.equal(await sessions.state(id('c')), undefined);
+  });
+
+  it('waits for input in a session that outlives the process that started it, and takes it from a terminal attached later', async () => {
+    const preset = presetNamed(PRESETS, 'fake');
+    await new TaskRunner({ sessions }).start({ prompt: 'ask me first', preset, agentIds: [id('d')] });
+    await waitFor('the task to wait for input', async () => (await sessions.state(id('d')))?.activity === 'waiting', 30_000);
+    // Another process (a reloaded window, the CLI again) finds the session and attaches to it.
+    const other = createCore({ engine, defaultImage: testImage(), network: TEST_NETWORK, limits: TEST_LIMITS });
+    try {
+      assert.equal((await new AgentSessions(other.exec, 2).state(id('d')))?.activity, 'waiting');
+      const terminal = await other.exec.openInteractive(containerNameFor(id('d')), { command: ATTACH_COMMAND, columns: 100, rows: 30 });
+      let screen = '';
+      terminal.onData((text) => (screen += text));
+      await waitFor('the question on the attached terminal', () => screen.includes('shall I go on?'), 15_000);
+      terminal.write('yes, go on\r');
+      await waitFor('the task to finish', async () => (await sessions.state(id('d')))?.activity === 'finished', 30_000);
+      await waitFor('its last words on the terminal', () => screen.includes('ended with exit status 0'), 15_000);
+      terminal.dispose();
+      assert.equal((await core.exec.run(id('d'), ['cat', 'ANSWER.md'])).stdout, 'yes, go on\n');
+      // Detached, the session is still there.
+      assert.equal((await sessions.state(id('d')))?.activity, 'finished');
+    } finally {
+      other.dispose();
+    }
+    await sessions.stop(id('d'));
+  });
+
+  it('says what to do in an agent whose image has no tmux, and starts nothing', async () => {
+    await core.exec.run(id('e'), ['sh', '-c', 'mv "$(command -v tmux)" /usr/local/bin/tmux-moved']);
+    try {
+      const [outcome] = await new TaskRunner({ sessions }).start({ prompt: 'anything', preset: presetNamed(PRESETS, 'fake'), agentIds: [id('e')] });
+      assert.ok(outcome && 'error' in outcome);
+      assert.match(outcome.error.message, /has no tmux.*gitiso\.image/);
+    } finally {
+      await core.exec.run(id('e'), ['sh', '-c', 'mv /usr/local/bin/tmux-moved /usr/bin/tmux']);
+    }
+    assert.equal(await sessions.state(id('e')), undefined);
+  });
+
+  it('refuses a preset that calls an API when no key proxy runs, before anything starts', async () => {
+    const [outcome] = await new TaskRunner({ sessions }).start({ prompt: 'anything', preset: presetNamed(codingAgentPresets(undefined), 'claude-code'), agentIds: [id('e')] });
+    assert.ok(outcome && 'error' in outcome);
+    assert.match(outcome.error.message, /no key proxy/);
+    assert.equal(await sessions.state(id('e')), undefined);
+  });
+});
