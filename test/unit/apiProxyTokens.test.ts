@@ -28,6 +28,14 @@ describe('API proxy tokens', () => {
     assert.equal(tokens.revoke('a'), false);
   });
 
+  it('ties a token to an address after it was issued', () => {
+    const tokens = new AgentTokens();
+    const a = tokens.issue('a', { upstreams: ['one'] });
+    assert.equal(tokens.bind('a', '172.30.0.9'), true);
+    assert.deepEqual(tokens.holderOf(a), { agentId: 'a', upstreams: ['one'], address: '172.30.0.9' });
+    assert.equal(tokens.bind('nobody', '172.30.0.9'), false);
+  });
+
   it('keeps only digests, and a restored table finds the same holders', () => {
     const tokens = new AgentTokens();
     const a = tokens.issue('a', { upstreams: ['one'] });

@@ -42,6 +42,19 @@ export class AgentTokens {
     return token;
   }
 
+  /**
+   * Ties the agent's token to the address it comes from (known once its
+   * container runs, and new after each start); false when it has no token.
+   */
+  bind(agentId: string, address: string): boolean {
+    const entry = this.entries.get(agentId);
+    if (!entry) {
+      return false;
+    }
+    this.entries.set(agentId, { digest: entry.digest, holder: holderOf(agentId, { upstreams: entry.holder.upstreams, address }) });
+    return true;
+  }
+
   /** Ends the agent's token; false when it had none. */
   revoke(agentId: string): boolean {
     return this.entries.delete(agentId);

@@ -82,6 +82,11 @@ export class ApiProxy {
     return this.tokens.issue(agentId, grant);
   }
 
+  /** Ties the agent's token to its container's address on the agents' network (after each start: it may change). */
+  bindAddress(agentId: string, address: string): void {
+    this.tokens.bind(agentId, address);
+  }
+
   /** Ends the agent's token (when the agent goes): its requests are refused from now on. */
   revoke(agentId: string): void {
     this.tokens.revoke(agentId);
