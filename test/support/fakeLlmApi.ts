@@ -36,7 +36,10 @@ export class FakeLlmApi {
   private readonly server: Server;
 
   private constructor(private readonly key: string, certificates: TestCertificates) {
-    this.server = createServer({ key: certificates.serverKey, cert: certificates.serverCert }, (req, res) => void this.handle(req, res));
+    this.server = createServer({ key: certificates.serverKey, cert: certificates.serverCert }, (req, res) => {
+      // A caller cut off mid-body (the proxy refusing a large one) is not a failure of the fake.
+      this.handle(req, res).catch(() => res.destroy());
+    });
   }
 
   static async start(key: string, certificates: TestCertificates): Promise<FakeLlmApi> {
