@@ -1,4 +1,3 @@
-import { StringDecoder } from 'node:string_decoder';
 import { mergedUsage, usageIn, type TokenUsage } from './tokenUsage';
 
 /** Reads a response's usage as its bytes pass, holding at most a bounded part of them. */
@@ -26,82 +25,87 @@ export function usageScannerFor(contentType: string | undefined): UsageScanner |
   return undefined;
 }
 
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+const USAGE = Buffer.from('"usage"');
+
 /**
- * Server-sent events, split anywhere: lines are put together across chunks,
- * an event's data lines are joined at its blank line, and only data that
- * mentions "usage" is parsed.
+ * Server-sent events, split anywhere. The bytes of the current event are
+ * kept as slices of the chunks they came in (no copy), up to a bound; an
+ * event ends at a blank line; only one whose bytes hold `"usage"` is joined,
+ * decoded and parsed. Everything else passes untouched: a stream costs a
+ * newline search and a `"usage"` search per chunk.
  */
 export class SseUsageScanner implements UsageScanner {
-  private readonly decoder = new StringDecoder('utf8');
-  private line = '';
-  private data: string[] = [];
-  private dataLength = 0;
-  /** The rest of a line or an event past the bound is dropped. */
-  private skippingLine = false;
-  private skippingEvent = false;
+  private parts: Buffer[] = [];
+  private length = 0;
+  /** The last bytes of the previous part, for a `"usage"` cut in two. */
+  private tail: Buffer = Buffer.alloc(0);
+  private mentionsUsage = false;
+  /** An event longer than the bound is passed over to its end. */
+  private skipping = false;
+  /** Bytes of the current line in earlier chunks, and the last of them. */
+  private lineCarried = 0;
+  private lastByte = 0;
   private usage: TokenUsage | undefined;
 
   push(chunk: Buffer): void {
-    this.take(this.decoder.write(chunk));
+    let eventStart = 0;
+    let lineStart = 0;
+    for (let newline = chunk.indexOf(NEWLINE); newline >= 0; newline = chunk.indexOf(NEWLINE, lineStart)) {
+      const lineLength = this.lineCarried + newline - lineStart;
+      const before = newline > lineStart ? chunk[newline - 1] : this.lastByte;
+      if (lineLength === 0 || (lineLength === 1 && before === CARRIAGE_RETURN)) {
+        this.take(chunk.subarray(eventStart, newline + 1));
+        this.dispatch();
+        eventStart = newline + 1;
+      }
+      this.lineCarried = 0;
+      lineStart = newline + 1;
+    }
+    this.take(chunk.subarray(eventStart));
+    if (lineStart < chunk.length) {
+      this.lineCarried += chunk.length - lineStart;
+      this.lastByte = chunk[chunk.length - 1] ?? 0;
+    }
   }
 
   end(): TokenUsage | undefined {
-    this.take(this.decoder.end());
-    if (this.line !== '' && !this.skippingLine) {
-      this.onLine(this.line);
-    }
     this.dispatch();
     return this.usage;
   }
 
-  private take(text: string): void {
-    let start = 0;
-    for (let newline = text.indexOf('\n', start); newline >= 0; newline = text.indexOf('\n', start)) {
-      const piece = text.slice(start, newline);
-      if (!this.skippingLine) {
-        this.onLine((this.line + piece).replace(/\r$/, ''));
-      }
-      this.line = '';
-      this.skippingLine = false;
-      start = newline + 1;
-    }
-    if (!this.skippingLine) {
-      this.line += text.slice(start);
-      if (this.line.length > MAX_SSE_EVENT) {
-        this.line = '';
-        this.skippingLine = true;
-        this.skippingEvent = true;
-      }
-    }
-  }
-
-  private onLine(line: string): void {
-    if (line === '') {
-      this.dispatch();
+  private take(part: Buffer): void {
+    if (this.skipping || part.length === 0) {
       return;
     }
-    if (!line.startsWith('data:') || this.skippingEvent) {
+    this.length += part.length;
+    if (this.length > MAX_SSE_EVENT) {
+      this.skipping = true;
+      this.parts = [];
       return;
     }
-    const value = line.slice(line.startsWith('data: ') ? 6 : 5);
-    this.dataLength += value.length + 1;
-    if (this.dataLength > MAX_SSE_EVENT) {
-      this.skippingEvent = true;
-      this.data = [];
-      return;
-    }
-    this.data.push(value);
+    const keep = USAGE.length - 1;
+    this.mentionsUsage ||= part.includes(USAGE) || Buffer.concat([this.tail, part.subarray(0, keep)]).includes(USAGE);
+    this.tail = part.length >= keep ? part.subarray(-keep) : Buffer.concat([this.tail, part]).subarray(-keep);
+    this.parts.push(part);
   }
 
   private dispatch(): void {
-    const data = this.data.join('\n');
-    this.data = [];
-    this.dataLength = 0;
-    const skipped = this.skippingEvent;
-    this.skippingEvent = false;
-    if (!skipped && data.includes('"usage"')) {
-      this.usage = mergedUsage(this.usage, usageIn(parsed(data)));
+    const { parts, mentionsUsage, skipping } = this;
+    this.parts = [];
+    this.length = 0;
+    this.tail = Buffer.alloc(0);
+    this.mentionsUsage = false;
+    this.skipping = false;
+    if (skipping || !mentionsUsage) {
+      return;
     }
+    const data = Buffer.concat(parts).toString('utf8').split(/\r?\n/)
+      .filter((line) => line.startsWith('data:'))
+      .map((line) => line.slice(line.startsWith('data: ') ? 6 : 5))
+      .join('\n');
+    this.usage = mergedUsage(this.usage, usageIn(parsed(data)));
   }
 }
 
