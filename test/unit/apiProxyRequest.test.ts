@@ -48,7 +48,7 @@ describe('API proxy requests', () => {
       host: 'gateway:1234', authorization: 'Bearer gitiso-token', 'x-api-key': 'gitiso-token', 'content-type': 'application/json',
       'anthropic-version': '2023-06-01', connection: 'keep-alive, X-Secret-Hop', 'x-secret-hop': 'dropped', 'keep-alive': 'timeout=5',
       'transfer-encoding': 'chunked', upgrade: 'h2c', te: 'trailers', 'proxy-authorization': 'Basic x', cookie: 'a=b',
-      'x-forwarded-for': '1.2.3.4', forwarded: 'for=1.2.3.4', 'accept-encoding': 'gzip, br',
+      'x-forwarded-for': '1.2.3.4', forwarded: 'for=1.2.3.4', 'accept-encoding': 'gzip, br', expect: '100-continue',
     };
     assert.deepEqual(upstreamHeaders(incoming, checkUpstream(ANTHROPIC), 'sk-real'), {
       'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'accept-encoding': 'identity', 'x-api-key': 'sk-real',

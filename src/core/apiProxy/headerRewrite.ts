@@ -8,7 +8,7 @@ import { HOP_BY_HOP, type Upstream } from './upstream';
 const SINGLE = new Set(['host', 'content-length', 'transfer-encoding', 'authorization', 'x-api-key']);
 
 /** Headers never forwarded upstream besides the hop-by-hop ones: the agent's token, and what would name the agent's side. */
-const DROPPED = new Set(['host', 'authorization', 'x-api-key', 'cookie', 'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip', 'accept-encoding']);
+const DROPPED = new Set(['host', 'expect', 'authorization', 'x-api-key', 'cookie', 'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip', 'accept-encoding']);
 
 /** Why the request's headers are refused, or undefined. `rawHeaders` as Node gives them (name, value, name, value…). */
 export function headerRefusal(rawHeaders: readonly string[]): string | undefined {
