@@ -16,6 +16,8 @@
 #   soak    SOAK_AGENTS workers (default 20) repeating create, git, dev server, remove
 #           with random cancellations and kills for SOAK_SECONDS (default 480), then
 #           counting leftovers and comparing memory (bench/soak.ts).
+#   apiproxy what the API proxy adds to an agent's API calls against direct access: time to
+#           first byte and streamed throughput, and its CPU time (bench/apiProxyBench.ts; no engine).
 #   network what isolating agents costs at create time: one ICC-off network against
 #           a network per agent (bench/networkBench.ts); BENCH_REPS (default 10).
 # BENCH_SMOKE=1 runs a tiny version of any of them.
@@ -28,7 +30,8 @@ case "${1:-create}" in
   stats) entry=out/bench/statsBench.js ;;
   soak) entry=out/bench/soak.js; npm run build --silent ;;
   network) entry=out/bench/networkBench.js ;;
-  *) echo "usage: scripts/bench.sh [create|roundtrip|forward|stats|network|soak]" >&2; exit 2 ;;
+  apiproxy) npm run compile --silent; exec node out/bench/apiProxyBench.js ;;
+  *) echo "usage: scripts/bench.sh [create|roundtrip|forward|stats|network|soak|apiproxy]" >&2; exit 2 ;;
 esac
 bash scripts/ensure-docker.sh >&2
 [ -d node_modules ] || npm ci

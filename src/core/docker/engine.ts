@@ -93,6 +93,15 @@ export class Engine {
     return this.capacityInfo;
   }
 
+  /** The engine's operating system as it names it ("Docker Desktop" for Docker Desktop): where the API proxy can listen depends on it. */
+  async operatingSystem(): Promise<string> {
+    try {
+      return ((await this.docker.info()) as { OperatingSystem?: string }).OperatingSystem ?? '';
+    } catch (error) {
+      throw this.wrap(error);
+    }
+  }
+
   async imageExists(image: string): Promise<boolean> {
     try {
       await this.docker.getImage(image).inspect();

@@ -36,6 +36,12 @@ export class AgentNetwork {
     return this.ensuring;
   }
 
+  /** The network's IPv4 gateway: the host's address as agents on it reach the host (on a Linux engine). */
+  async gateway(): Promise<string | undefined> {
+    const info = await this.options.engine.inspectNetwork(await this.resolve());
+    return info?.IPAM?.Config?.map((config) => config.Gateway).find((address) => address !== undefined && /^[\d.]+$/.test(address));
+  }
+
   private async ensureOwn(): Promise<string> {
     const info = (await this.options.engine.inspectNetwork(GITISO_NETWORK)) ?? (await this.makeOwn());
     if (!isolatesContainers(info)) {
