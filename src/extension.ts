@@ -20,6 +20,7 @@ import { AgentsStatusItem } from './vscode/statusBar/agentsStatusItem';
 import { DevServerStates } from './vscode/devServerStates';
 import { AgentsTreeProvider, type TreeRefreshCounts, type TreeRender } from './vscode/views/agentsTreeProvider';
 import type { AgentTreeItem } from './vscode/views/agentTreeItem';
+import { FirstTree } from './vscode/views/firstTree';
 import { ForwardTreeItem } from './vscode/views/forwardTreeItem';
 import { PreviewPanels } from './vscode/preview/previewPanels';
 import { StatsPanels } from './vscode/stats/statsPanels';
@@ -58,14 +59,18 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
   const log = vscode.window.createOutputChannel('gitiso', { log: true });
   context.subscriptions.push(log);
 
-  const gitiso = new Gitiso(log, setupConsentPrompt(context.globalState));
+  // With many agents, the first tree comes first: what can wait (stats, dev server probes, the leftovers sweep) waits for it.
+  const firstTree = new FirstTree();
+  const gitiso = new Gitiso(log, setupConsentPrompt(context.globalState), firstTree.shown);
 
   const outputs = new AgentOutputChannels();
   const agentFiles = new AgentFileSystem(gitiso);
   const changes = new AgentChangesCache(() => gitiso.roundTrip);
-  const devStates = new DevServerStates(gitiso);
-  const tree = new AgentsTreeProvider(gitiso, changes, devStates);
+  const devStates = new DevServerStates(gitiso, firstTree.shown);
+  const tree = new AgentsTreeProvider(gitiso, changes, devStates, firstTree);
   const view = vscode.window.createTreeView('gitiso.agents', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: false });
+  // A hidden view asks for no tree: the engine's first answer is enough.
+  const hiddenStart = gitiso.onDidChangeAgents(() => !view.visible && gitiso.model.engineStatus.kind !== 'unknown' && firstTree.markShown());
   const expansions = [
     view.onDidExpandElement(({ element }) => tree.noteExpansion(element, true)),
     view.onDidCollapseElement(({ element }) => tree.noteExpansion(element, false)),
@@ -88,7 +93,7 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
     contextKeys,
     new PanelLifecycleController(gitiso, { previews, statsPanels }),
     new ForwardRevealController(gitiso, tree, view),
-    new SamplingController({ gitiso, view, status, statsPanels }),
+    new SamplingController({ gitiso, view, status, statsPanels, afterFirstTree: firstTree.shown }),
     changesRefresh,
   ];
 
@@ -96,7 +101,7 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
   const commands = registerCommands({ gitiso, log, outputs, previews, statsPanels, changes, objects, devStates, workspaceState: context.workspaceState });
   const reviewProviders = [objects.register(), new ChangeDecorations().register()];
 
-  context.subscriptions.push(gitiso, outputs, agentFiles, changes, ...reviewProviders, devStates, tree, view, ...expansions, status, statsPanels, previews, previews.register(), ...controllers, ...commands);
+  context.subscriptions.push(gitiso, hiddenStart, outputs, agentFiles, changes, ...reviewProviders, devStates, tree, view, ...expansions, status, statsPanels, previews, previews.register(), ...controllers, ...commands);
 
   const activatedInMs = Math.round(performance.now() - started);
   log.info(`gitiso ${GITISO_VERSION} activated in ${activatedInMs} ms`);

@@ -35,6 +35,8 @@ export class AgentsModel implements Disposable {
    */
   private readonly startedAt = new Map<string, number>();
   private status: EngineStatus = { kind: 'unknown' };
+  /** When (performance.now()) the engine first answered a listing, or refused it. */
+  private firstAnswerAt: number | undefined;
   /** The reads to do next: a listing of all, or these containers (by id, with their last event's action). */
   private listAll = false;
   private readonly toInspect = new Map<string, string>();
@@ -74,6 +76,11 @@ export class AgentsModel implements Disposable {
 
   get engineStatus(): EngineStatus {
     return this.status;
+  }
+
+  /** When (performance.now()) the engine first answered this model's listing (the benchmark reads it). */
+  get listedAt(): number | undefined {
+    return this.firstAnswerAt;
   }
 
   progressOf(id: string): CreateProgress | undefined {
@@ -205,6 +212,7 @@ export class AgentsModel implements Disposable {
       }
       this.status = { kind: 'unavailable', message };
     }
+    this.firstAnswerAt ??= performance.now();
     this.changed.fire();
   }
 

@@ -7,6 +7,7 @@ import type { AgentChangesCache } from '../review/agentChanges';
 import { AgentTreeItem, type AgentRowState } from './agentTreeItem';
 import { ChangedFileTreeItem } from './changedFileTreeItem';
 import { ChangesMessageItem, ChangesTreeItem } from './changesTreeItem';
+import type { FirstTree } from './firstTree';
 import { ForwardTreeItem } from './forwardTreeItem';
 
 export type AgentsTreeNode = AgentTreeItem | ForwardTreeItem | ChangesTreeItem | ChangedFileTreeItem | ChangesMessageItem;
@@ -56,14 +57,16 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
     private readonly gitiso: Gitiso,
     private readonly changes: AgentChangesCache,
     private readonly devStates: DevServerStates,
+    private readonly firstTree?: FirstTree,
   ) {
     this.subscriptions = [
       devStates.onDidChange((agentId) => this.refreshRows((row) => row.agent.id === agentId)),
       changes.onDidChange((agentId) => this.refreshChanges(agentId)),
       gitiso.onDidChangeAgents(() => this.refreshAgents()),
       gitiso.onDidChangeForwards((agentId) => this.refreshRows((row) => row.agent.id === agentId)),
-      // A row that loses its figures (its agent stopped) is refreshed too.
-      gitiso.onDidChangeStats(() => this.refreshRows((row) => row.showsFigures || gitiso.stats.current.has(row.agent.id))),
+      // A row that loses its figures (its agent stopped) is refreshed too; one whose figures read the same is not
+      // (100 idle agents sampled every 2 s would keep the view busy, and hold up a row that changed).
+      gitiso.onDidChangeStats(() => this.refreshRows((row) => row.showsFigures || gitiso.stats.current.has(row.agent.id), { onlyChanged: true })),
     ];
   }
 
@@ -103,6 +106,9 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
     this.shown = rows.map((row) => row.agent.id);
     rows.forEach((row) => this.drawn.set(row.agent.id, this.drawnOf(row.agent)));
     this.render = { at: performance.now(), agents: rows.map((row) => row.agent), listed: this.gitiso.model.engineStatus.kind !== 'unknown' };
+    if (this.render.listed) {
+      this.firstTree?.markShown();
+    }
     return rows;
   }
 
@@ -239,18 +245,25 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
     this.changed.fire(undefined);
   }
 
-  /** Updates the rows the view was given that `affected` picks, and refreshes only those. */
-  private refreshRows(affected: (row: AgentTreeItem) => boolean): void {
+  /**
+   * Updates the rows the view was given that `affected` picks, and refreshes those (with `onlyChanged`, only those
+   * that show something new: a forward's row is refreshed anyway, for the children beneath it).
+   */
+  private refreshRows(affected: (row: AgentTreeItem) => boolean, options: { readonly onlyChanged?: boolean } = {}): void {
     const rows = [...this.rows.values()].filter(affected);
     if (rows.length === 0) {
       return;
     }
     const agents = new Map(this.gitiso.model.agents.map((agent) => [agent.id, agent]));
-    for (const row of rows) {
+    const redrawn = rows.filter((row) => {
+      const before = options.onlyChanged ? row.look : undefined;
       row.update(this.rowStateOf(agents.get(row.agent.id) ?? row.agent));
+      return before === undefined || row.look !== before;
+    });
+    if (redrawn.length > 0) {
+      this.rowRefreshes++;
+      this.changed.fire(redrawn);
     }
-    this.rowRefreshes++;
-    this.changed.fire(rows);
   }
 
   dispose(): void {
