@@ -50,6 +50,8 @@ export interface GitisoApi {
   treeRefreshes(): TreeRefreshCounts;
   /** The view's last read of the tree's root (none while the view was never shown). */
   lastTreeRender(): TreeRender | undefined;
+  /** The view's first read of the tree's root, whatever it held. */
+  firstTreeRender(): TreeRender | undefined;
   /** When the view last took an agent's row (getTreeItem), and the agent it showed. */
   lastRowRender(agentId: string): { readonly at: number; readonly agent: Agent } | undefined;
 }
@@ -132,6 +134,7 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
     badge: () => (view.badge ? { value: view.badge.value, tooltip: view.badge.tooltip } : undefined),
     treeRefreshes: () => tree.refreshCounts,
     lastTreeRender: () => tree.lastRender,
+    firstTreeRender: () => tree.firstRead,
     lastRowRender: (agentId) => tree.lastRowRender(agentId),
   };
 }

@@ -102,16 +102,39 @@ export class AgentsModel implements Disposable {
     for (const event of change) {
       this.toInspect.set(event.containerId, event.action);
     }
+    this.showDied(change);
     if (this.toInspect.size > MAX_INSPECTS || this.status.kind !== 'connected') {
       this.listAll = true;
     }
     void this.work();
   }
 
-  /** One read at a time, so an older answer never overwrites a newer one. */
+  /**
+   * A container that died is not running, which the event says (the engine's word, not the agent's): its row shows
+   * it at once. The inspect that follows waits for the engine's clean-up of the container (its network, its mounts),
+   * a tenth of a second or more, and brings the rest (an out-of-memory kill).
+   */
+  private showDied(change: NonNullable<ContainerChange>): void {
+    let shown = false;
+    for (const event of change.filter((e) => e.action === 'die')) {
+      this.engineAgents = this.engineAgents.map((agent) => {
+        if (agent.containerId !== event.containerId || agent.state === 'stopped') {
+          return agent;
+        }
+        shown = true;
+        return { ...agent, state: 'stopped', reason: event.exitCode === undefined ? 'Exited' : `Exited (${event.exitCode})` };
+      });
+    }
+    if (shown) {
+      this.changed.fire();
+    }
+  }
+
+  /** One read at a time, so an older answer never overwrites a newer one; resolves once what was asked is read. */
   private work(): Promise<void> {
     this.working ??= this.drain().finally(() => (this.working = undefined));
-    return this.working;
+    // Asked while the last read was ending (its loop done, its promise not yet settled): read again after it.
+    return this.working.then(() => (this.listAll || this.toInspect.size > 0 ? this.work() : undefined));
   }
 
   private async drain(): Promise<void> {

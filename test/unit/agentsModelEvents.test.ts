@@ -77,4 +77,21 @@ describe('AgentsModel following engine events', () => {
     assert.equal(asked.lists, 3);
     model.dispose();
   });
+
+  it('shows a container that died as stopped at once, from the event, before its inspect answers', async () => {
+    const { model, stream, engineAgents, asked } = watchedModel([agentOf('a1', 'ready'), agentOf('a2', 'ready')]);
+    const listed = settled(model, () => model.agents.length === 2);
+    model.start();
+    await listed;
+    engineAgents.set('c-a1', { ...agentOf('a1', 'error'), reason: 'killed by the engine: out of memory' });
+    const errored = settled(model, () => model.agents[0]?.state === 'error');
+    stream.write(`${JSON.stringify({ Action: 'die', Actor: { ID: 'c-a1', Attributes: { exitCode: '137' } } })}\n`);
+    // Synchronously: the event alone.
+    assert.deepEqual(model.agents.map((agent) => [agent.id, agent.state, agent.reason]), [['a1', 'stopped', 'Exited (137)'], ['a2', 'ready', undefined]]);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(asked.inspected, ['c-a1'], 'the inspect still follows');
+    await errored;
+    assert.equal(model.agents[0]?.reason, 'killed by the engine: out of memory', 'what only the inspect knows comes with it');
+    model.dispose();
+  });
 });

@@ -15,6 +15,8 @@ const RELEVANT_EVENTS = ['create', 'start', 'stop', 'die', 'destroy', 'pause', '
 export interface ContainerEvent {
   readonly containerId: string;
   readonly action: string;
+  /** A `die` event's exit code. */
+  readonly exitCode?: number;
 }
 
 /**
@@ -174,10 +176,14 @@ export function parseEvent(line: string): ContainerEvent | undefined {
     return undefined;
   }
   try {
-    const value = JSON.parse(line) as { id?: unknown; Action?: unknown; status?: unknown; Actor?: { ID?: unknown } };
+    const value = JSON.parse(line) as { id?: unknown; Action?: unknown; status?: unknown; Actor?: { ID?: unknown; Attributes?: { exitCode?: unknown } } };
     const containerId = typeof value.Actor?.ID === 'string' ? value.Actor.ID : value.id;
     const action = typeof value.Action === 'string' ? value.Action : value.status;
-    return typeof containerId === 'string' && containerId !== '' && typeof action === 'string' ? { containerId, action } : undefined;
+    if (typeof containerId !== 'string' || containerId === '' || typeof action !== 'string') {
+      return undefined;
+    }
+    const exitCode = Number(value.Actor?.Attributes?.exitCode);
+    return { containerId, action, ...(typeof value.Actor?.Attributes?.exitCode === 'string' && Number.isInteger(exitCode) ? { exitCode } : {}) };
   } catch {
     return undefined;
   }

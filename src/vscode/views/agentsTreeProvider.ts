@@ -46,6 +46,7 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
   private fullRefreshes = 0;
   private rowRefreshes = 0;
   private render: TreeRender | undefined;
+  private firstRender: TreeRender | undefined;
   /** The agents in the order the view last got them: a change that keeps it redraws only the rows that changed. */
   private shown: readonly string[] = [];
   /** What the view was last given of each row's agent and progress, by agent id (not what other callers of agentItems saw). */
@@ -79,6 +80,11 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
     return this.render;
   }
 
+  /** When the view first read the root, whatever it held (how soon VS Code asks at all). */
+  get firstRead(): TreeRender | undefined {
+    return this.firstRender;
+  }
+
   /** When the view last took the agent's row, and the agent it showed. */
   lastRowRender(agentId: string): { readonly at: number; readonly agent: Agent } | undefined {
     return this.rowRenders.get(agentId);
@@ -106,6 +112,7 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
     this.shown = rows.map((row) => row.agent.id);
     rows.forEach((row) => this.drawn.set(row.agent.id, this.drawnOf(row.agent)));
     this.render = { at: performance.now(), agents: rows.map((row) => row.agent), listed: this.gitiso.model.engineStatus.kind !== 'unknown' };
+    this.firstRender ??= this.render;
     if (this.render.listed) {
       this.firstTree?.markShown();
     }
