@@ -23,6 +23,7 @@ import { AgentsStatusItem } from './vscode/statusBar/agentsStatusItem';
 import { DevServerStates } from './vscode/devServerStates';
 import { AgentsTreeProvider, type TreeRefreshCounts, type TreeRender } from './vscode/views/agentsTreeProvider';
 import type { AgentTreeItem } from './vscode/views/agentTreeItem';
+import { FirstTree } from './vscode/views/firstTree';
 import { ForwardTreeItem } from './vscode/views/forwardTreeItem';
 import { PreviewPanels } from './vscode/preview/previewPanels';
 import { StatsPanels } from './vscode/stats/statsPanels';
@@ -52,6 +53,8 @@ export interface GitisoApi {
   treeRefreshes(): TreeRefreshCounts;
   /** The view's last read of the tree's root (none while the view was never shown). */
   lastTreeRender(): TreeRender | undefined;
+  /** The view's first read of the tree's root, whatever it held. */
+  firstTreeRender(): TreeRender | undefined;
   /** When the view last took an agent's row (getTreeItem), and the agent it showed. */
   lastRowRender(agentId: string): { readonly at: number; readonly agent: Agent } | undefined;
 }
@@ -61,16 +64,20 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
   const log = vscode.window.createOutputChannel('gitiso', { log: true });
   context.subscriptions.push(log);
 
-  const gitiso = new Gitiso(log, setupConsentPrompt(context.globalState));
+  // With many agents, the first tree comes first: what can wait (stats, dev server probes, the leftovers sweep) waits for it.
+  const firstTree = new FirstTree();
+  const gitiso = new Gitiso(log, setupConsentPrompt(context.globalState), firstTree.shown);
 
   const outputs = new AgentOutputChannels();
   const agentFiles = new AgentFileSystem(gitiso);
   const changes = new AgentChangesCache(() => gitiso.roundTrip);
-  const devStates = new DevServerStates(gitiso);
+  const devStates = new DevServerStates(gitiso, firstTree.shown);
   // Each agent's coding agent: what it is doing, for the tree and the notifications (the core is looked up per probe: it follows a rebuilt one).
   const sessions = new SessionWatch({ sessions: { state: (agentId) => gitiso.sessions.state(agentId) }, runningAgents: () => gitiso.model.agents.filter(isRunning).map((agent) => agent.id), log });
-  const tree = new AgentsTreeProvider(gitiso, changes, devStates, sessions);
+  const tree = new AgentsTreeProvider(gitiso, changes, devStates, { sessions, firstTree });
   const view = vscode.window.createTreeView('gitiso.agents', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: false });
+  // A hidden view asks for no tree: the engine's first answer is enough.
+  const hiddenStart = gitiso.onDidChangeAgents(() => !view.visible && gitiso.model.engineStatus.kind !== 'unknown' && firstTree.markShown());
   const expansions = [
     view.onDidExpandElement(({ element }) => tree.noteExpansion(element, true)),
     view.onDidCollapseElement(({ element }) => tree.noteExpansion(element, false)),
@@ -93,16 +100,16 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
     contextKeys,
     new PanelLifecycleController(gitiso, { previews, statsPanels }),
     new ForwardRevealController(gitiso, tree, view),
-    new SamplingController({ gitiso, view, status, statsPanels }),
+    new SamplingController({ gitiso, view, status, statsPanels, afterFirstTree: firstTree.shown }),
     changesRefresh,
-    new SessionController({ gitiso, watch: sessions, view }),
+    new SessionController({ gitiso, watch: sessions, view, afterFirstTree: firstTree.shown }),
   ];
 
   const objects = new ObjectContentProvider(gitiso, changes, log);
   const commands = registerCommands({ gitiso, log, outputs, previews, statsPanels, changes, objects, devStates, sessions, workspaceState: context.workspaceState });
   const reviewProviders = [objects.register(), new ChangeDecorations().register()];
 
-  context.subscriptions.push(gitiso, sessions, outputs, agentFiles, changes, ...reviewProviders, devStates, tree, view, ...expansions, status, statsPanels, previews, previews.register(), ...controllers, ...commands);
+  context.subscriptions.push(gitiso, hiddenStart, sessions, outputs, agentFiles, changes, ...reviewProviders, devStates, tree, view, ...expansions, status, statsPanels, previews, previews.register(), ...controllers, ...commands);
 
   const activatedInMs = Math.round(performance.now() - started);
   log.info(`gitiso ${GITISO_VERSION} activated in ${activatedInMs} ms`);
@@ -133,6 +140,7 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
     badge: () => (view.badge ? { value: view.badge.value, tooltip: view.badge.tooltip } : undefined),
     treeRefreshes: () => tree.refreshCounts,
     lastTreeRender: () => tree.lastRender,
+    firstTreeRender: () => tree.firstRead,
     lastRowRender: (agentId) => tree.lastRowRender(agentId),
   };
 }

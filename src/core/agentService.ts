@@ -79,6 +79,21 @@ export class AgentService {
     return agent;
   }
 
+  /**
+   * The agent of one container, by the container's id (an engine event names it): one inspect,
+   * not a listing of every agent; undefined when the container is gone or is no agent.
+   */
+  async agentOf(containerId: string): Promise<Agent | undefined> {
+    const info = await this.engine.inspectContainer(containerId);
+    if (!info) {
+      return undefined;
+    }
+    return this.toAgent(
+      { containerId: info.Id, labels: info.Config.Labels, image: info.Config.Image },
+      { running: info.State.Running, status: statusOf(info.State), oomKilled: info.State.OOMKilled, neverStarted: info.State.Status === 'created' },
+    );
+  }
+
   /** Removes the agent's container and everything it owns. */
   async remove(id: string): Promise<void> {
     const info = await inspectAgent(this.engine, id);
@@ -198,4 +213,9 @@ export class AgentService {
 function limitsFromLabels(labels: Record<string, string> | undefined): AgentLimits | undefined {
   const [memoryBytes, cpus, pids] = [LIMIT_LABEL.memory, LIMIT_LABEL.cpus, LIMIT_LABEL.pids].map((key) => Number(labels?.[key]));
   return memoryBytes && cpus && pids ? { memoryBytes, cpus, pids } : undefined;
+}
+
+/** A stopped container's status as an inspect tells it, in the words a listing starts with (`Exited (137)`). */
+function statusOf(state: { readonly Status: string; readonly ExitCode: number }): string {
+  return state.Status === 'exited' ? `Exited (${state.ExitCode})` : state.Status.charAt(0).toUpperCase() + state.Status.slice(1);
 }

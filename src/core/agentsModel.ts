@@ -3,7 +3,7 @@ import type { AgentService } from './agentService';
 import type { AgentCreator } from './create/agentCreator';
 import type { CreateHooks, CreateManyHooks, CreateOutcome, CreateProgress, CreateRequest } from './create/createRequest';
 import { Emitter, type Disposable } from './base/event';
-import { ContainerEventsWatcher } from './docker/events';
+import { type ContainerChange, ContainerEventsWatcher } from './docker/events';
 import type { Engine } from './docker/engine';
 import { CreateFailedError, describeCause, EngineUnavailableError } from './errors';
 import { LABEL } from './agent';
@@ -11,11 +11,15 @@ import { mergeCreating, sortAgents } from './agentOrder';
 import { sessionBranchFor } from './names';
 import { silentLogger, type Logger } from './logger';
 
+/** More containers than this in one burst of events: one listing of all is cheaper than an inspect each. */
+const MAX_INSPECTS = 16;
+
 export type EngineStatus = { readonly kind: 'unknown' } | { readonly kind: 'connected' } | { readonly kind: 'unavailable'; readonly message: string };
 
 /**
  * The agents as the UI shows them: the engine's list, kept current from the
- * engine's events, plus agents this process is creating right now (shown at
+ * engine's events (an event's container is inspected alone, a destroyed one
+ * dropped without asking; a missed event or a large burst lists all again), plus agents this process is creating right now (shown at
  * once, before their container exists, with their latest progress).
  */
 export class AgentsModel implements Disposable {
@@ -31,19 +35,23 @@ export class AgentsModel implements Disposable {
    */
   private readonly startedAt = new Map<string, number>();
   private status: EngineStatus = { kind: 'unknown' };
-  private inFlight: Promise<void> | undefined;
-  private again = false;
+  /** When (performance.now()) the engine first answered a listing, or refused it. */
+  private firstAnswerAt: number | undefined;
+  /** The reads to do next: a listing of all, or these containers (by id, with their last event's action). */
+  private listAll = false;
+  private readonly toInspect = new Map<string, string>();
+  private working: Promise<void> | undefined;
   private readonly watcher: ContainerEventsWatcher;
-  private readonly agentService: Pick<AgentService, 'list'>;
+  private readonly agentService: Pick<AgentService, 'list' | 'agentOf'>;
   private readonly creator: Pick<AgentCreator, 'createMany'>;
   private readonly log: Logger;
 
-  constructor(deps: { readonly agents: Pick<AgentService, 'list'>; readonly creator: Pick<AgentCreator, 'createMany'>; readonly engine: Engine; readonly log?: Logger }) {
+  constructor(deps: { readonly agents: Pick<AgentService, 'list' | 'agentOf'>; readonly creator: Pick<AgentCreator, 'createMany'>; readonly engine: Engine; readonly log?: Logger }) {
     this.agentService = deps.agents;
     this.creator = deps.creator;
     this.log = deps.log ?? silentLogger;
     this.watcher = new ContainerEventsWatcher(deps.engine, { label: LABEL.agent, log: this.log });
-    this.watcher.onDidChange(() => void this.refresh());
+    this.watcher.onDidChange((change) => this.follow(change));
     this.watcher.onDidChangeConnection((connected) => {
       if (!connected) {
         void this.refresh();
@@ -51,10 +59,12 @@ export class AgentsModel implements Disposable {
     });
   }
 
-  /** Starts following the engine (the first refresh comes with the events connection). */
+  /**
+   * Starts following the engine. The first listing comes once the events stream is connected (or could not be):
+   * one listing, and no event missed between it and the stream.
+   */
   start(): void {
     this.watcher.start();
-    void this.refresh();
   }
 
   /** The agents, oldest first (see sortAgents); one being created here shows as creating until its create settles. */
@@ -68,24 +78,99 @@ export class AgentsModel implements Disposable {
     return this.status;
   }
 
+  /** When (performance.now()) the engine first answered this model's listing (the benchmark reads it). */
+  get listedAt(): number | undefined {
+    return this.firstAnswerAt;
+  }
+
   progressOf(id: string): CreateProgress | undefined {
     return this.progress.get(id);
   }
 
-  /** Re-reads the engine. Calls during a refresh coalesce into one more. */
+  /** Lists every agent again. Calls during a read coalesce into one more; resolves once it is done. */
   refresh(): Promise<void> {
-    if (this.inFlight) {
-      this.again = true;
-      return this.inFlight;
+    this.listAll = true;
+    return this.work();
+  }
+
+  /** Engine events: only their containers are read again (a burst of many, or a missed event: all of them). */
+  private follow(change: ContainerChange): void {
+    if (change === undefined) {
+      void this.refresh();
+      return;
     }
-    this.inFlight = this.load().finally(() => {
-      this.inFlight = undefined;
-      if (this.again) {
-        this.again = false;
-        void this.refresh();
+    for (const event of change) {
+      this.toInspect.set(event.containerId, event.action);
+    }
+    this.showDied(change);
+    if (this.toInspect.size > MAX_INSPECTS || this.status.kind !== 'connected') {
+      this.listAll = true;
+    }
+    void this.work();
+  }
+
+  /**
+   * A container that died is not running, which the event says (the engine's word, not the agent's): its row shows
+   * it at once. The inspect that follows waits for the engine's clean-up of the container (its network, its mounts),
+   * a tenth of a second or more, and brings the rest (an out-of-memory kill).
+   */
+  private showDied(change: NonNullable<ContainerChange>): void {
+    let shown = false;
+    for (const event of change.filter((e) => e.action === 'die')) {
+      this.engineAgents = this.engineAgents.map((agent) => {
+        if (agent.containerId !== event.containerId || agent.state === 'stopped') {
+          return agent;
+        }
+        shown = true;
+        return { ...agent, state: 'stopped', reason: event.exitCode === undefined ? 'Exited' : `Exited (${event.exitCode})` };
+      });
+    }
+    if (shown) {
+      this.changed.fire();
+    }
+  }
+
+  /** One read at a time, so an older answer never overwrites a newer one; resolves once what was asked is read. */
+  private work(): Promise<void> {
+    this.working ??= this.drain().finally(() => (this.working = undefined));
+    // Asked while the last read was ending (its loop done, its promise not yet settled): read again after it.
+    return this.working.then(() => (this.listAll || this.toInspect.size > 0 ? this.work() : undefined));
+  }
+
+  private async drain(): Promise<void> {
+    while (this.listAll || this.toInspect.size > 0) {
+      if (this.listAll) {
+        this.listAll = false;
+        this.toInspect.clear();
+        await this.load();
+      } else {
+        const containers = new Map(this.toInspect);
+        this.toInspect.clear();
+        await this.inspect(containers);
       }
-    });
-    return this.inFlight;
+    }
+  }
+
+  /** Reads only these containers (a destroyed one is dropped without asking); a failure lists all instead. */
+  private async inspect(containers: ReadonlyMap<string, string>): Promise<void> {
+    let read: { readonly containerId: string; readonly agent: Agent | undefined }[];
+    try {
+      read = await Promise.all(
+        [...containers].map(async ([containerId, action]) => ({ containerId, agent: action === 'destroy' ? undefined : await this.agentService.agentOf(containerId) })),
+      );
+    } catch (error) {
+      this.log.debug(`could not read the containers of engine events (${describeCause(error)}): listing all`);
+      this.listAll = true;
+      return;
+    }
+    for (const { containerId, agent } of read) {
+      // A container's agent, or another container of the same agent id (made again): the one read replaces both.
+      this.engineAgents = this.engineAgents.filter((known) => known.containerId !== containerId && known.id !== agent?.id);
+      if (agent) {
+        this.engineAgents.push(agent);
+      }
+    }
+    this.changed.fire();
   }
 
   /** Creates one agent, shown at once in the creating state; throws what its creation threw. */
@@ -124,7 +209,9 @@ export class AgentsModel implements Disposable {
           // Until the refresh lands, the engine's last word may be the container before it started.
           this.engineAgents = 'agent' in outcome ? [...this.engineAgents.filter((agent) => agent.id !== outcome.id), outcome.agent] : this.engineAgents.filter((agent) => agent.id !== outcome.id);
           hooks.onSettled?.(outcome);
-          void this.refresh();
+          if ('agent' in outcome) {
+            this.follow([{ containerId: outcome.agent.containerId, action: 'settled' }]);
+          }
         },
       });
     } finally {
@@ -148,6 +235,7 @@ export class AgentsModel implements Disposable {
       }
       this.status = { kind: 'unavailable', message };
     }
+    this.firstAnswerAt ??= performance.now();
     this.changed.fire();
   }
 

@@ -32,10 +32,14 @@ export class Gitiso implements vscode.Disposable {
   private current!: { core: GitisoCore; model: AgentsModel; stats: StatsSampler; subscriptions: { dispose(): void }[] };
   private readonly configListener: vscode.Disposable;
 
-  /** `setupConsent`: what a repository's .gitiso.json may ask (setupConsent.ts). */
+  /**
+   * `setupConsent`: what a repository's .gitiso.json may ask (setupConsent.ts); `afterFirstTree`: when start-up work
+   * that can wait (the sweep for leftovers) may begin, so it does not hold up the first tree.
+   */
   constructor(
     private readonly log: vscode.LogOutputChannel,
     private readonly setupConsent: SetupConsent,
+    private readonly afterFirstTree: Promise<void> = Promise.resolve(),
   ) {
     this.connect();
     this.configListener = vscode.workspace.onDidChangeConfiguration((event) => {
@@ -152,8 +156,8 @@ export class Gitiso implements vscode.Disposable {
     this.current = { core, model, stats, subscriptions };
     model.start();
     core.ports.start();
-    // A crashed window or CLI may have left builders and half-made agents behind: the certain ones go now.
-    void core.doctor.cleanObvious().then((removed) => {
+    // A crashed window or CLI may have left builders and half-made agents behind: the certain ones go, once the tree shows.
+    void this.afterFirstTree.then(async () => (this.current?.core === core ? core.doctor.cleanObvious() : [])).then((removed) => {
       if (removed.length > 0) {
         this.log.info(`removed ${removed.length} leftover(s) of crashed gitiso processes: ${removed.map((l) => `${l.kind} ${l.name}`).join(', ')}`);
         void model.refresh();

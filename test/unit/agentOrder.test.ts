@@ -55,7 +55,8 @@ function modelWith(): { model: AgentsModel; setEngine(agents: Agent[]): void; se
       return new Promise((resolve) => (finish = resolve));
     },
   };
-  const model = new AgentsModel({ agents: { list: () => Promise.resolve(engineAgents) }, creator, engine: {} as Engine });
+  const agents = { list: () => Promise.resolve(engineAgents), agentOf: (containerId: string) => Promise.resolve(engineAgents.find((agent) => agent.containerId === containerId)) };
+  const model = new AgentsModel({ agents, creator, engine: {} as Engine });
   return {
     model,
     started,

@@ -11,6 +11,24 @@ import { silentLogger, type Logger } from '../logger';
  */
 const RELEVANT_EVENTS = ['create', 'start', 'stop', 'die', 'destroy', 'pause', 'unpause', 'oom', 'rename', 'update', 'extract-to-dir'];
 
+/** One engine event of a container: which container, and what happened to it (`die`, `destroy`…). */
+export interface ContainerEvent {
+  readonly containerId: string;
+  readonly action: string;
+  /** A `die` event's exit code. */
+  readonly exitCode?: number;
+}
+
+/**
+ * What changed: the events since the last fire, in order; or `undefined` when
+ * events may have been missed (a connect, a line that could not be read), so
+ * everything must be read again.
+ */
+export type ContainerChange = readonly ContainerEvent[] | undefined;
+
+/** An events line is a few hundred bytes: a longer one is not the engine's, and is dropped (then everything is read again). */
+const MAX_EVENT_LINE = 64 * 1024;
+
 export interface EventsWatcherOptions {
   /** Only containers with this label. */
   readonly label: string;
@@ -21,14 +39,14 @@ export interface EventsWatcherOptions {
 }
 
 /**
- * Follows the engine's events stream for labelled containers and fires
- * "something changed": at once for an event after a quiet spell (a row follows
+ * Follows the engine's events stream for labelled containers and fires which
+ * containers changed: at once for an event after a quiet spell (a row follows
  * the engine within a listing's time), then at most once per window while a
  * burst (a create, a removal of many) goes on. When the engine goes away it reports so and
  * reconnects with back-off; a reconnect fires a change, since events were missed.
  */
 export class ContainerEventsWatcher implements Disposable {
-  private readonly changed = new Emitter<void>();
+  private readonly changed = new Emitter<ContainerChange>();
   private readonly connection = new Emitter<boolean>();
   readonly onDidChange = this.changed.event;
   /** true when the stream is connected, false when the engine is unreachable. */
@@ -37,7 +55,10 @@ export class ContainerEventsWatcher implements Disposable {
   private stream: NodeJS.ReadableStream | undefined;
   /** The window opened by the last fire: events in it wait for its end. */
   private debounce: NodeJS.Timeout | undefined;
-  private pending = false;
+  /** Events waiting for the window's end; `undefined` inside means "read everything". */
+  private pending: ContainerEvent[] | undefined | null = null;
+  /** The part of the stream after its last newline. */
+  private partial = '';
   private retry: NodeJS.Timeout | undefined;
   private backoffMs = 500;
   private disposed = false;
@@ -63,10 +84,12 @@ export class ContainerEventsWatcher implements Disposable {
         return;
       }
       this.stream = stream;
+      this.partial = '';
       this.backoffMs = 500;
       this.setConnected(true);
-      this.changed.fire();
-      stream.on('data', () => this.scheduleChange());
+      // Events may have been missed before the stream: everything is read again.
+      this.changed.fire(undefined);
+      stream.on('data', (chunk: Buffer | string) => this.received(chunk.toString()));
       stream.on('error', (error: Error) => this.log.debug(`docker events: ${error.message}`));
       stream.on('close', () => this.lost());
       stream.on('end', () => this.lost());
@@ -96,21 +119,43 @@ export class ContainerEventsWatcher implements Disposable {
     }
   }
 
-  private scheduleChange(): void {
-    if (this.debounce) {
-      this.pending = true;
-      return;
+  /** Splits the stream into its JSON lines; a line that is not an event (or too long) asks for everything to be read. */
+  private received(text: string): void {
+    const lines = (this.partial + text).split('\n');
+    this.partial = lines.pop() ?? '';
+    let events: ContainerEvent[] | undefined = [];
+    if (this.partial.length > MAX_EVENT_LINE) {
+      this.partial = '';
+      events = undefined;
     }
-    this.fireAndWait();
+    for (const line of lines.filter((l) => l.trim() !== '')) {
+      const event = parseEvent(line);
+      if (!event || !events) {
+        events = undefined;
+        break;
+      }
+      events.push(event);
+    }
+    if (events === undefined || events.length > 0) {
+      this.scheduleChange(events);
+    }
   }
 
-  private fireAndWait(): void {
-    this.pending = false;
-    this.changed.fire();
+  private scheduleChange(events: ContainerChange): void {
+    if (this.debounce) {
+      this.pending = this.pending === undefined || events === undefined ? undefined : [...(this.pending ?? []), ...events];
+      return;
+    }
+    this.fireAndWait(events);
+  }
+
+  private fireAndWait(events: ContainerChange): void {
+    this.pending = null;
+    this.changed.fire(events);
     this.debounce = setTimeout(() => {
       this.debounce = undefined;
-      if (this.pending) {
-        this.fireAndWait();
+      if (this.pending !== null) {
+        this.fireAndWait(this.pending);
       }
     }, this.options.debounceMs ?? 150);
   }
@@ -122,5 +167,24 @@ export class ContainerEventsWatcher implements Disposable {
     (this.stream as unknown as { destroy?(): void } | undefined)?.destroy?.();
     this.changed.dispose();
     this.connection.dispose();
+  }
+}
+
+/** A line of the engine's events stream: its container and action; undefined when it is not one. */
+export function parseEvent(line: string): ContainerEvent | undefined {
+  if (line.length > MAX_EVENT_LINE) {
+    return undefined;
+  }
+  try {
+    const value = JSON.parse(line) as { id?: unknown; Action?: unknown; status?: unknown; Actor?: { ID?: unknown; Attributes?: { exitCode?: unknown } } };
+    const containerId = typeof value.Actor?.ID === 'string' ? value.Actor.ID : value.id;
+    const action = typeof value.Action === 'string' ? value.Action : value.status;
+    if (typeof containerId !== 'string' || containerId === '' || typeof action !== 'string') {
+      return undefined;
+    }
+    const exitCode = Number(value.Actor?.Attributes?.exitCode);
+    return { containerId, action, ...(typeof value.Actor?.Attributes?.exitCode === 'string' && Number.isInteger(exitCode) ? { exitCode } : {}) };
+  } catch {
+    return undefined;
   }
 }

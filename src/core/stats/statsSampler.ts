@@ -3,6 +3,7 @@ import type { AgentExec } from '../agentExec';
 import type { Engine } from '../docker/engine';
 import { setMaxListeners } from 'node:events';
 import { Emitter, type Disposable } from '../base/event';
+import { withTimeout } from '../base/abort';
 import { describeCause } from '../errors';
 import { silentLogger, type Logger } from '../logger';
 import { type CgroupReading, filesIn, parseCgroupReading, READ_COMMAND, readCommand } from './cgroupReading';
@@ -60,6 +61,8 @@ export class StatsSampler implements Disposable {
   private timer: NodeJS.Timeout | undefined;
   private diskMeasuredAt = 0;
   private sampling: Promise<ReadonlyMap<string, AgentStats>> | undefined;
+  /** Aborted when the sampler is disposed: a round still running (a change of engine) stops asking. */
+  private readonly disposal = new AbortController();
   private readonly intervalMs: number;
   private readonly diskIntervalMs: number;
   private readonly historyLength: number;
@@ -123,7 +126,7 @@ export class StatsSampler implements Disposable {
       await this.measureDisk();
     }
     // One timeout for the round, not a timer per agent: sampling must stay cheap.
-    const signal = AbortSignal.timeout(5_000);
+    const signal = withTimeout(this.disposal.signal, 5_000) as AbortSignal;
     setMaxListeners(agents.length + 10, signal); // one listener per agent's read is expected, not a leak
     await Promise.all(agents.map((agent) => this.sampleAgent(agent, signal)));
     // Stopped or removed agents leave the figures (and their history).
@@ -179,6 +182,11 @@ export class StatsSampler implements Disposable {
       this.commands.delete(agent.id); // the files moved (the container restarted elsewhere?): read them all next time
     } catch (error) {
       this.log.debug(`stats of '${agent.id}' through its channel: ${describeCause(error)}`);
+      if (signal.aborted) {
+        // The round's time is up (a busy engine) or the sampler is gone: an engine stats request, a second's work
+        // for the engine per agent, would only make a busy engine busier. The next round asks again.
+        return undefined;
+      }
     }
     try {
       const stats = (await this.engine.statsOnce(agent.containerId)) as EngineStats;
@@ -206,6 +214,7 @@ export class StatsSampler implements Disposable {
 
   dispose(): void {
     this.setActive(false);
+    this.disposal.abort();
     this.sampled.dispose();
   }
 }

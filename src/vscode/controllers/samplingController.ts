@@ -11,11 +11,15 @@ export interface StatsViewers {
   readonly view: vscode.TreeView<AgentsTreeNode>;
   readonly status: AgentsStatusItem;
   readonly statsPanels: StatsPanels;
+  /** Sampling waits for it: the first sample opens a channel into every running agent. */
+  readonly afterFirstTree?: Promise<void>;
 }
 
 /** Stats cost CPU: samples only while someone can see them (the view, the status bar or a stats panel) in a focused window. */
 export class SamplingController implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[];
+  private started = false;
+  private disposed = false;
 
   constructor(private readonly viewers: StatsViewers) {
     const update = (): void => this.updateSampling();
@@ -26,16 +30,22 @@ export class SamplingController implements vscode.Disposable {
       vscode.window.onDidChangeWindowState(update),
       vscode.workspace.onDidChangeConfiguration((event) => event.affectsConfiguration('gitiso.statusBar.show') && update()),
     ];
-    update();
+    void (viewers.afterFirstTree ?? Promise.resolve()).then(() => {
+      this.started = !this.disposed;
+      if (this.started) {
+        update();
+      }
+    });
   }
 
   private updateSampling(): void {
     const { gitiso, view, status, statsPanels } = this.viewers;
     const seen = view.visible || status.visible || statsPanels.anyVisible;
-    gitiso.stats.setActive(vscode.window.state.focused && seen && gitiso.model.agents.some(isRunning));
+    gitiso.stats.setActive(this.started && vscode.window.state.focused && seen && gitiso.model.agents.some(isRunning));
   }
 
   dispose(): void {
+    this.disposed = true;
     this.subscriptions.forEach((subscription) => subscription.dispose());
   }
 }

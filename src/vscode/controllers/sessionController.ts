@@ -12,9 +12,23 @@ import type { AgentsTreeNode } from '../views/agentsTreeProvider';
  */
 export class SessionController implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[];
+  private started = false;
+  private disposed = false;
 
-  constructor(private readonly deps: { readonly gitiso: Gitiso; readonly watch: SessionWatch; readonly view: vscode.TreeView<AgentsTreeNode> }) {
-    const update = (): void => this.updateWatching();
+  constructor(
+    private readonly deps: {
+      readonly gitiso: Gitiso;
+      readonly watch: SessionWatch;
+      readonly view: vscode.TreeView<AgentsTreeNode>;
+      /** Watching waits for it: its first round probes every running agent. */
+      readonly afterFirstTree?: Promise<void>;
+    },
+  ) {
+    const update = (): void => {
+      if (this.started) {
+        this.updateWatching();
+      }
+    };
     this.subscriptions = [
       deps.gitiso.onDidChangeAgents(update),
       deps.view.onDidChangeVisibility(update),
@@ -22,7 +36,10 @@ export class SessionController implements vscode.Disposable {
       deps.watch.onDidChange(update),
       deps.watch.onDidTransition((transition) => void this.tell(transition)),
     ];
-    update();
+    void (deps.afterFirstTree ?? Promise.resolve()).then(() => {
+      this.started = !this.disposed;
+      update();
+    });
   }
 
   private updateWatching(): void {
@@ -62,6 +79,7 @@ export class SessionController implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.disposed = true;
     this.subscriptions.forEach((subscription) => subscription.dispose());
   }
 }

@@ -65,6 +65,13 @@ export class AgentTreeItem extends vscode.TreeItem {
     return this.state.stats !== undefined;
   }
 
+  /** What the row shows, as one string: a redraw that leaves it the same need not reach the view. */
+  get look(): string {
+    const icon = Object.entries(STATUS_ICONS).find(([, themeIcon]) => themeIcon === this.iconPath)?.[0];
+    const tooltip = this.tooltip instanceof vscode.MarkdownString ? this.tooltip.value : this.tooltip;
+    return JSON.stringify([this.description, icon, this.contextValue, this.collapsibleState, tooltip, this.accessibilityInformation?.label]);
+  }
+
   /** Shows the agent's state now (the same agent: its id stays). */
   update(state: AgentRowState): void {
     this.state = state;

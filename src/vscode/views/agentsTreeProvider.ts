@@ -8,6 +8,7 @@ import type { AgentChangesCache } from '../review/agentChanges';
 import { AgentTreeItem, type AgentRowState } from './agentTreeItem';
 import { ChangedFileTreeItem } from './changedFileTreeItem';
 import { ChangesMessageItem, ChangesTreeItem } from './changesTreeItem';
+import type { FirstTree } from './firstTree';
 import { ForwardTreeItem } from './forwardTreeItem';
 
 export type AgentsTreeNode = AgentTreeItem | ForwardTreeItem | ChangesTreeItem | ChangedFileTreeItem | ChangesMessageItem;
@@ -46,6 +47,7 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
   private fullRefreshes = 0;
   private rowRefreshes = 0;
   private render: TreeRender | undefined;
+  private firstRender: TreeRender | undefined;
   /** The agents in the order the view last got them: a change that keeps it redraws only the rows that changed. */
   private shown: readonly string[] = [];
   /** What the view was last given of each row's agent and progress, by agent id (not what other callers of agentItems saw). */
@@ -57,16 +59,23 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
     private readonly gitiso: Gitiso,
     private readonly changes: AgentChangesCache,
     private readonly devStates: DevServerStates,
-    private readonly sessions: Pick<SessionWatch, 'stateOf' | 'onDidChange'>,
+    private readonly more: {
+      /** What each agent's coding agent is doing. */
+      readonly sessions: Pick<SessionWatch, 'stateOf' | 'onDidChange'>;
+      /** Told when the view first has the complete tree (start-up work waits for it). */
+      readonly firstTree?: FirstTree;
+    },
   ) {
+    const { sessions } = more;
     this.subscriptions = [
       devStates.onDidChange((agentId) => this.refreshRows((row) => row.agent.id === agentId)),
       sessions.onDidChange((agentIds) => this.refreshRows((row) => agentIds.includes(row.agent.id))),
       changes.onDidChange((agentId) => this.refreshChanges(agentId)),
       gitiso.onDidChangeAgents(() => this.refreshAgents()),
       gitiso.onDidChangeForwards((agentId) => this.refreshRows((row) => row.agent.id === agentId)),
-      // A row that loses its figures (its agent stopped) is refreshed too.
-      gitiso.onDidChangeStats(() => this.refreshRows((row) => row.showsFigures || gitiso.stats.current.has(row.agent.id))),
+      // A row that loses its figures (its agent stopped) is refreshed too; one whose figures read the same is not
+      // (100 idle agents sampled every 2 s would keep the view busy, and hold up a row that changed).
+      gitiso.onDidChangeStats(() => this.refreshRows((row) => row.showsFigures || gitiso.stats.current.has(row.agent.id), { onlyChanged: true })),
     ];
   }
 
@@ -77,6 +86,11 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
   /** What the view last got for the root: how long a complete tree takes, and how soon a row follows the engine. */
   get lastRender(): TreeRender | undefined {
     return this.render;
+  }
+
+  /** When the view first read the root, whatever it held (how soon VS Code asks at all). */
+  get firstRead(): TreeRender | undefined {
+    return this.firstRender;
   }
 
   /** When the view last took the agent's row, and the agent it showed. */
@@ -106,6 +120,10 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
     this.shown = rows.map((row) => row.agent.id);
     rows.forEach((row) => this.drawn.set(row.agent.id, this.drawnOf(row.agent)));
     this.render = { at: performance.now(), agents: rows.map((row) => row.agent), listed: this.gitiso.model.engineStatus.kind !== 'unknown' };
+    this.firstRender ??= this.render;
+    if (this.render.listed) {
+      this.more.firstTree?.markShown();
+    }
     return rows;
   }
 
@@ -194,7 +212,7 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
 
   private rowStateOf(agent: Agent): AgentRowState {
     const { model, ports, stats } = this.gitiso;
-    return { agent, progress: model.progressOf(agent.id), forwardCount: ports.forwards(agent.id).length, stats: stats.current.get(agent.id), devRunning: this.devStates.isRunning(agent.id), expanded: this.expansions.get(agent.id), session: this.sessions.stateOf(agent.id) };
+    return { agent, progress: model.progressOf(agent.id), forwardCount: ports.forwards(agent.id).length, stats: stats.current.get(agent.id), devRunning: this.devStates.isRunning(agent.id), expanded: this.expansions.get(agent.id), session: this.more.sessions.stateOf(agent.id) };
   }
 
   /** The user opened or closed a row (the view tells): a redrawn row keeps it so. */
@@ -242,18 +260,25 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
     this.changed.fire(undefined);
   }
 
-  /** Updates the rows the view was given that `affected` picks, and refreshes only those. */
-  private refreshRows(affected: (row: AgentTreeItem) => boolean): void {
+  /**
+   * Updates the rows the view was given that `affected` picks, and refreshes those (with `onlyChanged`, only those
+   * that show something new: a forward's row is refreshed anyway, for the children beneath it).
+   */
+  private refreshRows(affected: (row: AgentTreeItem) => boolean, options: { readonly onlyChanged?: boolean } = {}): void {
     const rows = [...this.rows.values()].filter(affected);
     if (rows.length === 0) {
       return;
     }
     const agents = new Map(this.gitiso.model.agents.map((agent) => [agent.id, agent]));
-    for (const row of rows) {
+    const redrawn = rows.filter((row) => {
+      const before = options.onlyChanged ? row.look : undefined;
       row.update(this.rowStateOf(agents.get(row.agent.id) ?? row.agent));
+      return before === undefined || row.look !== before;
+    });
+    if (redrawn.length > 0) {
+      this.rowRefreshes++;
+      this.changed.fire(redrawn);
     }
-    this.rowRefreshes++;
-    this.changed.fire(rows);
   }
 
   dispose(): void {
