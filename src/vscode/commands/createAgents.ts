@@ -1,15 +1,10 @@
-import * as vscode from 'vscode';
 import type { Agent } from '../../core/agent';
-import { isCancellation, describeCause } from '../../core/errors';
+import { describeCause } from '../../core/errors';
 import { validateAgentId } from '../../core/names';
-import { readSettings } from '../config';
-import { withCancellableProgress } from '../progress';
 import type { CommandContext } from './context';
-import { admitOrConfirm } from './admitAgents';
-import { askBaseBranch, askRepository, freeIds, requireTrustedWorkspace } from './createInputs';
-import { folderOfRepository } from '../workspaceRepo';
+import { createBurst } from './createBurst';
+import { addRepositorySteps, requireTrustedWorkspace, type RepositoryChoice } from './createInputs';
 import { BACK, inputStep, runSteps, type StepPlace, type StepResult } from './multiStepInput';
-import { showErrorWithSettings } from '../showError';
 
 export interface CreateAgentsOptions {
   readonly count?: number;
@@ -29,12 +24,9 @@ const TITLE = 'Create Several Agents';
  */
 export async function createAgents(ctx: CommandContext, given: CreateAgentsOptions = {}): Promise<Agent[]> {
   requireTrustedWorkspace();
-  const { model } = ctx.gitiso;
   const remembered = ctx.workspaceState.get<Partial<RememberedChoices>>(REMEMBERED_KEY) ?? {};
   let count = given.count ?? remembered.count ?? 3;
   let prefix = given.prefix ?? remembered.prefix ?? 'agent';
-  let repoUrl = given.repoUrl ?? '';
-  let baseBranch = given.baseBranch;
   // Only what was not given is asked, numbered among what is asked, with Back between the steps.
   const steps: (() => Promise<StepResult<unknown>>)[] = [];
   const totalSteps = (given.count === undefined ? 1 : 0) + (given.prefix === undefined ? 1 : 0) + (given.repoUrl === undefined ? 2 : 0);
@@ -55,59 +47,14 @@ export async function createAgents(ctx: CommandContext, given: CreateAgentsOptio
       return chosen;
     });
   }
+  const repository: RepositoryChoice = { repoUrl: given.repoUrl ?? '', baseBranch: given.baseBranch };
   if (given.repoUrl === undefined) {
-    const repoAt = place();
-    steps.push(async () => {
-      const chosen = await askRepository(repoAt, repoUrl);
-      repoUrl = chosen === BACK ? repoUrl : chosen;
-      return chosen;
-    });
-    const branchAt = place();
-    steps.push(async () => {
-      const chosen = await askBaseBranch(repoUrl, branchAt);
-      baseBranch = chosen === BACK ? baseBranch : chosen;
-      return chosen;
-    });
+    addRepositorySteps(steps, place, repository);
   }
   await runSteps(steps);
+  const { repoUrl, baseBranch } = repository;
   await ctx.workspaceState.update(REMEMBERED_KEY, { count, prefix } satisfies RememberedChoices);
-  const settings = readSettings();
-  const ids = freeIds(new Set(model.agents.map((agent) => agent.id)), prefix, count);
-  const copyFrom = await folderOfRepository(repoUrl);
-
-  // The burst is admitted (or confirmed) as a whole, before anything is made.
-  await admitOrConfirm(ctx, ids.map((id) => ({ id, repoUrl })));
-  return withCancellableProgress({ title: `Creating ${count} agents` }, async (signal, progress) => {
-    const created: Agent[] = [];
-    const failed: string[] = [];
-    await model.createMany(
-      ids.map((id) => ({ id, repoUrl, baseBranch, image: settings.image, copyFrom })),
-      {
-        signal,
-        force: true, // admitted, or confirmed by the user, just now
-        concurrency: settings.createConcurrency,
-        onSettled: (outcome) => {
-          if ('agent' in outcome) {
-            created.push(outcome.agent);
-          } else if (!isCancellation(outcome.error)) {
-            failed.push(`${outcome.id}: ${describeCause(outcome.error)}`);
-            ctx.log.error(`agent '${outcome.id}' could not be created: ${describeCause(outcome.error)}`);
-          }
-          progress.report({ message: `${created.length} of ${count} ready${failed.length ? `, ${failed.length} failed` : ''}`, increment: 100 / count });
-        },
-      },
-    );
-    if (failed.length > 0) {
-      void showErrorWithSettings(`gitiso: ${failed.length} of ${count} agents could not be created: ${failed.join('; ')}`, 'Show Log').then((choice) => {
-        if (choice === 'Show Log') {
-          ctx.log.show();
-        }
-      });
-    } else if (!signal.aborted) {
-      void vscode.window.showInformationMessage(`${created.length} agents are ready: ${created.map((agent) => agent.id).join(', ')}.`);
-    }
-    return created;
-  });
+  return createBurst(ctx, { prefix, count, repoUrl, baseBranch, title: `Creating ${count} agents`, announceReady: true });
 }
 
 /** What the next Create Several Agents offers first: the last count and prefix used in this workspace. */

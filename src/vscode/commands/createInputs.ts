@@ -69,6 +69,28 @@ export async function askBaseBranch(repoUrl: string, place: StepPlace = { title:
   return chosen;
 }
 
+/** Where the repository steps leave their answers (kept across Back). */
+export interface RepositoryChoice {
+  repoUrl: string;
+  baseBranch?: string;
+}
+
+/** Adds the two steps of a repository and its base branch to a multi-step input; `place` numbers each as it is added. */
+export function addRepositorySteps(steps: (() => Promise<StepResult<unknown>>)[], place: () => StepPlace, choice: RepositoryChoice): void {
+  const repoAt = place();
+  steps.push(async () => {
+    const chosen = await askRepository(repoAt, choice.repoUrl);
+    choice.repoUrl = chosen === BACK ? choice.repoUrl : chosen;
+    return chosen;
+  });
+  const branchAt = place();
+  steps.push(async () => {
+    const chosen = await askBaseBranch(choice.repoUrl, branchAt);
+    choice.baseBranch = chosen === BACK ? choice.baseBranch : chosen;
+    return chosen;
+  });
+}
+
 /** The agent id, a free `agent-N` suggested, checked as it is typed (Create Agent's step 3). */
 export async function askAgentId(agents: readonly Agent[], place: StepPlace = { title: TITLE, step: 3, totalSteps: CREATE_AGENT_STEPS }): Promise<StepResult<string>> {
   const taken = new Set(agents.map((agent) => agent.id));

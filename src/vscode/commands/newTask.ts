@@ -2,15 +2,13 @@ import * as vscode from 'vscode';
 import type { Agent } from '../../core/agent';
 import { presetNamed, type CodingAgentPreset } from '../../core/codingAgents/codingAgentPreset';
 import { TaskRunner, type TaskOutcome } from '../../core/codingAgents/taskRunner';
-import { CancelledError, describeCause, isCancellation } from '../../core/errors';
+import { CancelledError, describeCause } from '../../core/errors';
 import { parseSetupFile, SETUP_FILE } from '../../core/setup/repoSetup';
-import { readCodingAgents, readSettings } from '../config';
-import { withCancellableProgress } from '../progress';
+import { readCodingAgents } from '../config';
 import { showErrorWithSettings } from '../showError';
-import { folderOfRepository } from '../workspaceRepo';
-import { admitOrConfirm } from './admitAgents';
 import type { CommandContext } from './context';
-import { askBaseBranch, askRepository, freeIds, requireTrustedWorkspace } from './createInputs';
+import { createBurst } from './createBurst';
+import { addRepositorySteps, requireTrustedWorkspace, type RepositoryChoice } from './createInputs';
 import { BACK, inputStep, placeInput, runSteps, type StepPlace, type StepResult } from './multiStepInput';
 import type { AgentTarget } from './pickAgents';
 
@@ -41,14 +39,11 @@ export async function newTask(ctx: CommandContext, target?: AgentTarget | NewTas
   requireTrustedWorkspace();
   const given: Partial<NewTaskOptions> = isOptions(target) ? target : {};
   const onAgents = selected?.length ? selected.map((item) => item.agent) : target && !isOptions(target) ? [typeof target === 'string' ? await ctx.gitiso.agents.get(target) : target.agent] : [];
-  const settings = readSettings();
   const codingAgents = readCodingAgents();
   const selection = vscode.window.activeTextEditor?.document.getText(vscode.window.activeTextEditor.selection).trim();
   let prompt = given.prompt ?? selection ?? '';
   let preset = presetNamed(codingAgents.presets, given.preset ?? codingAgents.chosen ?? (await repositoryDefault(codingAgents.presets)) ?? DEFAULT_PRESET);
   let count = given.count ?? 1;
-  let repoUrl = given.repoUrl ?? '';
-  let baseBranch = given.baseBranch;
   const steps: (() => Promise<StepResult<unknown>>)[] = [];
   const creates = onAgents.length === 0;
   const totalSteps = (given.prompt === undefined && !selection ? 1 : 0) + (given.preset === undefined ? 1 : 0) + (creates && given.count === undefined ? 1 : 0) + (creates && given.repoUrl === undefined ? 2 : 0);
@@ -77,22 +72,13 @@ export async function newTask(ctx: CommandContext, target?: AgentTarget | NewTas
       return chosen;
     });
   }
+  const repository: RepositoryChoice = { repoUrl: given.repoUrl ?? '', baseBranch: given.baseBranch };
   if (creates && given.repoUrl === undefined) {
-    const repoAt = place();
-    steps.push(async () => {
-      const chosen = await askRepository(repoAt, repoUrl);
-      repoUrl = chosen === BACK ? repoUrl : chosen;
-      return chosen;
-    });
-    const branchAt = place();
-    steps.push(async () => {
-      const chosen = await askBaseBranch(repoUrl, branchAt);
-      baseBranch = chosen === BACK ? baseBranch : chosen;
-      return chosen;
-    });
+    addRepositorySteps(steps, place, repository);
   }
   await runSteps(steps);
-  const agents = creates ? await createTaskAgents(ctx, { count, prefix: given.prefix ?? 'task', repoUrl, baseBranch, image: settings.image, concurrency: settings.createConcurrency }) : onAgents;
+  const { repoUrl, baseBranch } = repository;
+  const agents = creates ? await createBurst(ctx, { prefix: given.prefix ?? 'task', count, repoUrl, baseBranch, title: `${TITLE}: creating ${count === 1 ? 'its agent' : `${count} agents`}` }) : onAgents;
   if (agents.length === 0) {
     return [];
   }
@@ -143,37 +129,4 @@ async function askPreset(place: StepPlace, presets: readonly CodingAgentPreset[]
   } finally {
     pick.dispose();
   }
-}
-
-/** The task's agents, created as Create Several Agents does (admitted as a whole, one failure leaving the others). */
-async function createTaskAgents(ctx: CommandContext, plan: { readonly count: number; readonly prefix: string; readonly repoUrl: string; readonly baseBranch?: string; readonly image: string; readonly concurrency: number }): Promise<Agent[]> {
-  const { model } = ctx.gitiso;
-  const ids = freeIds(new Set(model.agents.map((agent) => agent.id)), plan.prefix, plan.count);
-  const copyFrom = await folderOfRepository(plan.repoUrl);
-  await admitOrConfirm(ctx, ids.map((id) => ({ id, repoUrl: plan.repoUrl })));
-  return withCancellableProgress({ title: `${TITLE}: creating ${plan.count === 1 ? 'its agent' : `${plan.count} agents`}` }, async (signal, progress) => {
-    const created: Agent[] = [];
-    const failed: string[] = [];
-    await model.createMany(
-      ids.map((id) => ({ id, repoUrl: plan.repoUrl, baseBranch: plan.baseBranch, image: plan.image, copyFrom })),
-      {
-        signal,
-        force: true, // admitted, or confirmed by the user, just now
-        concurrency: plan.concurrency,
-        onSettled: (outcome) => {
-          if ('agent' in outcome) {
-            created.push(outcome.agent);
-          } else if (!isCancellation(outcome.error)) {
-            failed.push(`${outcome.id}: ${describeCause(outcome.error)}`);
-            ctx.log.error(`agent '${outcome.id}' could not be created: ${describeCause(outcome.error)}`);
-          }
-          progress.report({ message: `${created.length} of ${plan.count} ready${failed.length ? `, ${failed.length} failed` : ''}`, increment: 100 / plan.count });
-        },
-      },
-    );
-    if (failed.length > 0) {
-      void showErrorWithSettings(`gitiso: ${failed.length} of ${plan.count} agents for the task could not be created: ${failed.join('; ')}`);
-    }
-    return created;
-  });
 }
