@@ -1,0 +1,177 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { CodingAgentApi } from '../codingAgents/codingAgentPreset';
+import type { ApiAccess } from '../codingAgents/taskRunner';
+import type { Engine } from '../docker/engine';
+import { GitisoError, describeCause } from '../errors';
+import { silentLogger, type Logger } from '../logger';
+import { containerNameFor } from '../names';
+import type { AgentNetwork } from '../network/agentNetwork';
+import type { KeptToken } from './agentTokens';
+import { ApiProxy } from './apiProxy';
+import { agentBaseUrl, proxyPlacement, type ProxyPlacement } from './proxyPlacement';
+import type { Upstream } from './upstream';
+
+/** The proxy's port when none is set: agents' sessions name it, so it stays the same between runs. */
+export const DEFAULT_PROXY_PORT = 41_597;
+
+export interface AgentApiAccessOptions {
+  readonly engine: Pick<Engine, 'operatingSystem' | 'address' | 'inspectContainer'>;
+  readonly network: Pick<AgentNetwork, 'gateway'>;
+  /** The real key of an API, by the variable its tool reads it from (`ANTHROPIC_API_KEY`): the front end keeps keys. */
+  readonly keyFor: (api: CodingAgentApi) => string | undefined | Promise<string | undefined>;
+  /** The APIs agents may be granted (the presets' `api`). */
+  readonly apis: readonly CodingAgentApi[];
+  readonly port?: number;
+  /**
+   * Where the token table is kept between runs (digests only, readable by the user alone): a session outlives a
+   * window's reload, and its token must still work with the next window's proxy.
+   */
+  readonly tokensFile?: string;
+  /** Certificate authorities trusted besides Node's own (a company's, the tests'). */
+  readonly ca?: string;
+  readonly log?: Logger;
+}
+
+/** An API's name on the proxy: its host and path as one path segment (`api-anthropic-com`). */
+export function upstreamName(api: CodingAgentApi): string {
+  const url = new URL(api.upstream);
+  return `${url.host}${url.pathname}`
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 32)
+    .replace(/-+$/, '');
+}
+
+/** The proxy's upstream for an API: the agent's tool sends its token where it would send the key. */
+export function upstreamOf(api: CodingAgentApi): Upstream {
+  if (api.keyHeader === 'authorization') {
+    return { name: upstreamName(api), baseUrl: api.upstream, keyHeader: 'authorization', keyFormat: 'Bearer {key}', tokenHeader: 'authorization' };
+  }
+  if (api.keyHeader === 'x-api-key') {
+    return { name: upstreamName(api), baseUrl: api.upstream, keyHeader: 'x-api-key', tokenHeader: 'x-api-key' };
+  }
+  throw new GitisoError(`the key proxy cannot yet take a token from the ${api.keyHeader} header (only authorization and x-api-key): ${api.upstream} cannot be brokered`);
+}
+
+/**
+ * What lets a coding agent call its API with no key in its agent: the host's
+ * proxy, started on first use where agents reach it (proxyPlacement.ts) on a
+ * fixed port, a token per agent bound to its address where the engine shows
+ * one, and the two variables its tool reads: the proxy's base URL and that
+ * token. The tokens' digests are kept in `tokensFile`, so the sessions of a
+ * window that reloads keep working with the next one's proxy; `revoke` ends
+ * an agent's.
+ */
+export class AgentApiAccess implements ApiAccess {
+  private started: Promise<{ readonly proxy: ApiProxy; readonly placement: ProxyPlacement; readonly port: number }> | undefined;
+  private readonly log: Logger;
+
+  constructor(private readonly options: AgentApiAccessOptions) {
+    this.log = options.log ?? silentLogger;
+  }
+
+  async envFor(agentId: string, api: CodingAgentApi): Promise<Record<string, string>> {
+    if (!(await this.options.keyFor(api))) {
+      throw new GitisoError(`there is no key for ${api.upstream}: set ${api.keyEnv} (VS Code: gitiso: Set API Key…; the CLI reads it from its environment)`);
+    }
+    const upstream = upstreamOf(api);
+    const { proxy, placement, port } = await this.start();
+    const token = proxy.grant(agentId, { upstreams: [upstream.name] });
+    const address = placement.listenHost === '127.0.0.1' ? undefined : await this.addressOf(agentId);
+    if (address) {
+      proxy.bindAddress(agentId, address);
+    }
+    this.keep(proxy);
+    return { [api.baseUrlEnv]: agentBaseUrl(placement, port, upstream.name), [api.keyEnv]: token };
+  }
+
+  /** The agent's token stops working (it was removed). */
+  revoke(agentId: string): void {
+    void this.started
+      ?.then(({ proxy }) => {
+        proxy.revoke(agentId);
+        this.keep(proxy);
+      })
+      .catch(() => undefined);
+  }
+
+  /** Requests, bytes and tokens each agent's coding agent used through the proxy. */
+  async usage(): Promise<ReadonlyMap<string, ReturnType<ApiProxy['usage']>>> {
+    return this.started ? (await this.started).proxy.allUsage() : new Map();
+  }
+
+  async close(): Promise<void> {
+    const started = this.started;
+    this.started = undefined;
+    await started?.then(({ proxy }) => proxy.close()).catch(() => undefined);
+  }
+
+  private start(): Promise<{ readonly proxy: ApiProxy; readonly placement: ProxyPlacement; readonly port: number }> {
+    this.started ??= (async () => {
+      const { engine, network } = this.options;
+      const placement = proxyPlacement({ hostPlatform: process.platform, engineOperatingSystem: await engine.operatingSystem(), engineAddress: engine.address, gateway: await network.gateway() });
+      const upstreams = new Map<string, Upstream>();
+      for (const api of this.options.apis) {
+        try {
+          const upstream = upstreamOf(api);
+          upstreams.set(upstream.name, upstream);
+        } catch (error) {
+          this.log.debug(`API proxy: ${describeCause(error)}`);
+        }
+      }
+      const byName = new Map(this.options.apis.map((api) => [upstreamName(api), api]));
+      const proxy = new ApiProxy({ upstreams: [...upstreams.values()], keyFor: (name) => this.keyOf(byName.get(name)), ca: this.options.ca, log: this.log });
+      proxy.restoreTokens(this.keptTokens());
+      const wanted = this.options.port ?? DEFAULT_PROXY_PORT;
+      try {
+        const port = await proxy.listen(placement.listenHost, wanted);
+        this.log.info(`API proxy: listening on ${placement.listenHost}:${port} for agents`);
+        return { proxy, placement, port };
+      } catch (error) {
+        await proxy.close().catch(() => undefined);
+        throw new GitisoError(`the API key proxy cannot listen on ${placement.listenHost}:${wanted} (${describeCause(error)}): choose another port in the gitiso.apiProxy.port setting, or close the other gitiso window that serves it`);
+      }
+    })();
+    this.started.catch(() => (this.started = undefined));
+    return this.started;
+  }
+
+  /** The kept table; a file that is not one (or not there) keeps nothing. */
+  private keptTokens(): KeptToken[] {
+    if (!this.options.tokensFile) {
+      return [];
+    }
+    try {
+      const kept: unknown = JSON.parse(readFileSync(this.options.tokensFile, 'utf8'));
+      return Array.isArray(kept) ? kept.filter((entry): entry is KeptToken => typeof entry?.agentId === 'string' && typeof entry?.sha256 === 'string' && Array.isArray(entry?.upstreams)) : [];
+    } catch {
+      return [];
+    }
+  }
+
+  private keep(proxy: ApiProxy): void {
+    const file = this.options.tokensFile;
+    if (!file) {
+      return;
+    }
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+      const aside = `${file}.${process.pid}.tmp`;
+      writeFileSync(aside, JSON.stringify(proxy.keptTokens()), { mode: 0o600 });
+      renameSync(aside, file);
+    } catch (error) {
+      this.log.warn(`API proxy: cannot keep the agents' tokens in ${file}: ${describeCause(error)}`);
+    }
+  }
+
+  private async keyOf(api: CodingAgentApi | undefined): Promise<string | undefined> {
+    return api ? this.options.keyFor(api) : undefined;
+  }
+
+  private async addressOf(agentId: string): Promise<string | undefined> {
+    const info = await this.options.engine.inspectContainer(containerNameFor(agentId));
+    return Object.values(info?.NetworkSettings.Networks ?? {}).find((network) => network.IPAddress)?.IPAddress || undefined;
+  }
+}
