@@ -46,7 +46,9 @@ export function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefine
   if (!signal) {
     return work;
   }
-  throwIfAborted(signal, what);
+  if (signal.aborted) {
+    return Promise.reject(abortError(signal, what));
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => reject(abortError(signal, what));
     signal.addEventListener('abort', onAbort, { once: true });

@@ -107,6 +107,9 @@ export async function putHostFiles(engine: ArchiveEngine, containerId: string, t
     plainName(file.name);
     await (await openChosen(file)).close();
   }
+  for (const note of transfer.notes ?? []) {
+    plainName(note.name);
+  }
   const pack = tar.pack();
   const body = Readable.from(pack);
   // A failure below fails the engine's request too; the error itself is thrown there.
@@ -127,7 +130,7 @@ export async function putHostFiles(engine: ArchiveEngine, containerId: string, t
       await appendHostFile(pack, { ...file, name: posix.join(root, file.name) });
     }
     for (const note of transfer.notes ?? []) {
-      pack.entry({ name: posix.join(root, plainName(note.name)), mode: 0o444 }, Buffer.from(note.content));
+      pack.entry({ name: posix.join(root, note.name), mode: 0o444 }, Buffer.from(note.content));
     }
     if (transfer.completeMarker) {
       pack.entry({ name: posix.join(root, transfer.completeMarker), mode: 0o444 }, Buffer.alloc(0));
