@@ -42,8 +42,8 @@ export class MemoryEngine implements StarterEngine, SnapshotEngine {
   readonly removed: string[] = [];
   readonly execs: { containerId: string; argv: readonly string[] }[] = [];
   readonly announced: string[] = [];
-  /** What went into containers through putHostFiles, one entry a transfer (kept when the container goes). */
-  readonly transfers: { readonly containerId: string; readonly names: readonly string[] }[] = [];
+  /** The containers host files were sent to, one entry a transfer (kept when the container goes). */
+  readonly transfers: string[] = [];
   /** Networks by name; the engine's own three are there. */
   readonly networks = new Map<string, NetworkInspectInfo>([
     memoryNetwork({ Name: 'host', Driver: 'host' }),
@@ -107,7 +107,7 @@ export class MemoryEngine implements StarterEngine, SnapshotEngine {
     for (const note of transfer.notes ?? []) {
       container.files.set(`${transfer.dir}/${note.name}`, Buffer.from(note.content));
     }
-    this.transfers.push({ containerId: id, names: [...transfer.files.map((f) => f.name), ...(transfer.notes ?? []).map((n) => n.name), ...(transfer.completeMarker ? [transfer.completeMarker] : [])] });
+    this.transfers.push(id);
   }
 
   async putFile(id: string, path: string, content: string | Buffer): Promise<void> {

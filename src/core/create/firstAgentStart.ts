@@ -47,7 +47,7 @@ export interface FirstAgentOutcome extends FirstAgentDecision {
  * any failure after the container exists, removes it.
  */
 export async function startFirstAgent(deps: StarterDeps, start: FirstAgentStart): Promise<FirstAgentOutcome> {
-  const { engine, log, pool } = deps;
+  const { engine, log } = deps;
   const timings = deps.timings ?? noTimings;
   const { plan, sessionBranch } = start;
   const identity = agentIdentity(plan, { branch: plan.baseBranch || undefined }, sessionBranch);
@@ -55,26 +55,20 @@ export async function startFirstAgent(deps: StarterDeps, start: FirstAgentStart)
   const spec = { identity, image: plan.image, env: plan.request.env, network: plan.network, limits: plan.limits, cmd };
   const made = { agentId: identity.id, containerId: await timeStep(timings, alongside('agent create'), () => createAgentContainer(engine, spec)) };
   let outcome: FirstAgentOutcome | undefined;
-  let sending: Promise<void> | undefined;
   await removeOnFailure(engine, log, made, async () => {
     const boot = await timeStep(timings, alongside('container start'), () => beginBoot(engine, made.containerId, plan.signal));
     const what = `creation of agent '${plan.id}'`;
     // The fetch may be shared with another create: this one stops waiting when it is cancelled.
     const base = await untilAborted(start.fetched, plan.signal, what);
-    // The objects go in while the base's setup is read and its snapshot looked for; the base and the marker follow when this agent makes its own clone.
-    sending = timeStep(timings, 'transfer', async () => engine.putHostFiles(made.containerId, { dir: OBJECTS_STAGING, files: await pool.objectFiles(plan.repoUrl) }));
-    sending.catch(() => undefined); // awaited below, or settled once the container is gone
     const decision = await untilAborted(start.decide(base), plan.signal, what);
     outcome = { ...decision, base, started: decision.ownClone };
     if (decision.ownClone) {
-      await untilAborted(sending, plan.signal, what);
       await cloneAndSetUp(deps, { plan, containerId: made.containerId, sessionBranch, base, setup: decision.setup, boot: boot.output });
     }
   });
   if (!outcome?.started) {
-    // Not this agent's own clone after all: its container (whose boot never got its base) goes, and its name with it.
+    // Not this agent's own clone after all: its container (which has nothing of the repository yet) goes, and its name with it.
     await engine.removeContainer(made.containerId).catch((error: unknown) => log.error(`could not remove container ${made.containerId}: ${describeCause(error)}`));
-    await sending?.catch(() => undefined);
   }
   return outcome as FirstAgentOutcome;
 }
@@ -88,14 +82,15 @@ interface CloneStep {
   readonly boot: Promise<string>;
 }
 
-/** Sends the base (the objects went in already) into the booting container, waits for its clone and setup, and makes it a ready agent. */
+/** Sends the pool's objects and the base into the booting container, waits for its clone and setup, and makes it a ready agent. */
 async function cloneAndSetUp(deps: StarterDeps, step: CloneStep): Promise<void> {
-  const { engine, log, states } = deps;
+  const { engine, pool, log, states } = deps;
   const timings = deps.timings ?? noTimings;
   const { plan, containerId, base, setup } = step;
   plan.report('checkout', `checking out ${base.branch} and creating branch ${step.sessionBranch}`);
+  const files = await timeStep(timings, 'object files', () => pool.objectFiles(plan.repoUrl));
   const note = { name: OBJECTS_BASE, content: baseNote(base, JSON.stringify(readyStateFile(base))) };
-  await timeStep(timings, 'base and marker', () => engine.putHostFiles(containerId, { dir: OBJECTS_STAGING, files: [], notes: [note], completeMarker: OBJECTS_COMPLETE }));
+  await timeStep(timings, 'transfer', () => engine.putHostFiles(containerId, { dir: OBJECTS_STAGING, files, notes: [note], completeMarker: OBJECTS_COMPLETE }));
   const transferred = performance.now();
   const output = await step.boot;
   // The boot's own steps (the clone), then the rest of its setup.

@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type AgentIdentity, readyStateFile, WORKSPACE } from '../agent';
 import { throwIfAborted, untilAborted } from '../base/abort';
-import { alongside, noTimings, timeStep } from '../base/stepTimings';
+import { noTimings, timeStep } from '../base/stepTimings';
 import { CreateFailedError, describeCause } from '../errors';
 import { gitFailure } from '../git/gitFailure';
 import type { ResolvedBase } from '../git/objectPool';
@@ -85,10 +85,10 @@ export class SnapshotStarter implements AgentStarter {
     }
   }
 
-  /** Before any snapshot of the base: a refused install or copy fails here. `step` names it in the timings. */
-  private setupOf(plan: StartPlan, base: ResolvedBase, step = 'setup read'): Promise<RepoSetup> {
+  /** Before any snapshot or container of the base: a refused install or copy fails here. */
+  private setupOf(plan: StartPlan, base: ResolvedBase): Promise<RepoSetup> {
     const { pool, setupSettings } = this.deps;
-    return timeStep(this.deps.timings ?? noTimings, step, () => setupAt(pool, setupSource(plan, setupSettings), base.commit));
+    return timeStep(this.deps.timings ?? noTimings, 'setup read', () => setupAt(pool, setupSource(plan, setupSettings), base.commit));
   }
 
   /**
@@ -117,8 +117,7 @@ export class SnapshotStarter implements AgentStarter {
         sessionBranch: sessionBranchFor(plan.id),
         fetched: fetching,
         decide: async (base) => {
-          // Done while the objects go in.
-          const setup = await this.setupOf(plan, base, alongside('setup read'));
+          const setup = await this.setupOf(plan, base);
           const query = { repoUrl: plan.repoUrl, image: plan.image, base, setup, report: plan.report, signal: plan.signal };
           return { setup, ownClone: !setup.install && !(await existingSnapshot(this.snapshots, query)) };
         },
