@@ -3,6 +3,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../src/core/docker/engine';
 import { formatResults, runCreateBench } from './createBench';
+import { benchRepoFromEnv } from './benchRepo';
 import { formatFirstAgentResults, runFirstAgentBench } from './firstAgentBench';
 import { formatForwardResults, runForwardBench } from './forwardBench';
 import { formatMemoryResults, runMemoryBench } from './memoryBench';
@@ -21,7 +22,8 @@ interface Part {
  * two cores: nothing else is timed meanwhile). The first agent of a repository
  * never seen, by step, against a naive clone; gitiso against the usual ways
  * on a generated repository (about 5,000 files, 2,000 commits), one ten times
- * larger, and BENCH_REPO when it names a repository URL; bringing an agent's
+ * larger, and BENCH_REPO when set (a repository URL, or a repository on this
+ * machine, served from the bench's git server); bringing an agent's
  * work home against a plain git fetch; the ways of forwarding a dev port
  * against direct access; `git status` on a large tree; gitiso's memory as idle
  * agents grow; the tree with 100 agents in a real VS Code. BENCH_ONLY=<part>
@@ -40,7 +42,7 @@ async function main(): Promise<void> {
     : [
         { name: 'default', shape: { files: 5_000, commits: 2_000 } },
         { name: 'large', shape: { files: 50_000, commits: 2_000 } },
-        ...(process.env.BENCH_REPO ? [{ name: 'BENCH_REPO', url: process.env.BENCH_REPO }] : []),
+        ...(process.env.BENCH_REPO ? [benchRepoFromEnv(process.env.BENCH_REPO)] : []),
       ];
   const repetitions = smoke ? 1 : Number(process.env.BENCH_REPS ?? 5);
   const log = (line: string): void => console.error(line);

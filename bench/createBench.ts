@@ -10,7 +10,7 @@ import { GitServer } from '../test/support/gitServer';
 import { TEST_LABEL, TEST_LIMITS, TEST_NETWORK } from '../test/support/testEnv';
 import type { RepoShape } from './generateRepo';
 import { snapshotBuilt } from './snapshotWait';
-import { benchRepoUrl } from './benchRepo';
+import { benchRepoUrl, type BenchRepo } from './benchRepo';
 
 /** The Dev Containers CLI of the project's dev dependencies. */
 const devcontainerCli = join(__dirname, '..', '..', 'node_modules', '.bin', 'devcontainer');
@@ -18,7 +18,7 @@ const devcontainerCli = join(__dirname, '..', '..', 'node_modules', '.bin', 'dev
 export interface BenchOptions {
   readonly engine: Engine;
   readonly image: string;
-  readonly repos: readonly { readonly name: string; readonly shape?: RepoShape; readonly url?: string }[];
+  readonly repos: readonly BenchRepo[];
   readonly repetitions: number;
   readonly concurrency: readonly number[];
   readonly gitStatusRuns: number;

@@ -7,13 +7,12 @@ import { createCore } from '../src/core/gitisoCore';
 import { GitServer } from '../test/support/gitServer';
 import { TEST_LIMITS, TEST_NETWORK } from '../test/support/testEnv';
 import { figures, timed, type Figures } from './createBench';
-import type { RepoShape } from './generateRepo';
-import { benchRepoUrl } from './benchRepo';
+import { benchRepoUrl, type BenchRepo } from './benchRepo';
 
 export interface RoundTripBenchOptions {
   readonly engine: Engine;
   readonly image: string;
-  readonly repos: readonly { readonly name: string; readonly shape?: RepoShape; readonly url?: string }[];
+  readonly repos: readonly BenchRepo[];
   readonly repetitions: number;
   /** How many files the large change touches (1,000 in the target). */
   readonly manyFiles: number;

@@ -3,7 +3,9 @@
 # test image, then runs one benchmark:
 #   create  (default) gitiso against the usual ways, then bringing an agent's work home
 #           against a plain git fetch (bench/bench.ts). BENCH_REPO=<url> adds a
-#           repository of yours; BENCH_REPS sets the repetitions (default 5);
+#           repository of yours; BENCH_REPO=<path> one on this machine (a working tree
+#           or a bare repository: its branches and tags are copied into the bench's git
+#           server and served from there, like the generated ones); BENCH_REPS sets the repetitions (default 5);
 #           BENCH_ONLY=first|create|roundtrip|forward|status|memory|tree runs one part (first: the
 #           first agent of a repository never seen, by step, against a naive clone; tree: 100
 #           agents in code-server, the complete tree and a row after an engine event).

@@ -27,7 +27,7 @@ export interface Settings {
  * workspace settings, and they are read here from the user's value alone, so
  * a repository's .vscode/settings.json never chooses them.
  */
-export const MACHINE_SETTINGS = ['image', 'dockerHost', 'network', 'storagePath', 'createStrategy', 'limits.memory', 'limits.cpus', 'limits.pids', 'setup.install', 'setup.copyFiles', 'codingAgents'] as const;
+export const MACHINE_SETTINGS = ['image', 'dockerHost', 'network', 'storagePath', 'createStrategy', 'limits.memory', 'limits.cpus', 'limits.pids', 'setup.install', 'setup.copyFiles', 'codingAgents', 'apiProxy.port'] as const;
 
 type MachineSetting = (typeof MACHINE_SETTINGS)[number];
 

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { formatResults, runCreateBench } from '../../bench/createBench';
 import { formatFirstAgentResults, runFirstAgentBench } from '../../bench/firstAgentBench';
 import { formatMemoryResults, runMemoryBench } from '../../bench/memoryBench';
 import { formatRoundTripResults, runRoundTripBench } from '../../bench/roundTripBench';
 import { formatStatusResults, runStatusBench } from '../../bench/statusBench';
-import { ensureNetwork, testEngine, testImage } from '../support/testEnv';
+import { benchRepoFromEnv } from '../../bench/benchRepo';
+import { seedBareRepo } from '../support/gitServer';
+import { ensureNetwork, makeTempDir, removeDir, testEngine, testImage } from '../support/testEnv';
 
 // A tiny run of `npm run bench`, so the benchmark cannot rot. Its figures are printed, never asserted.
 describe('benchmark (smoke run)', () => {
@@ -28,16 +31,28 @@ describe('benchmark (smoke run)', () => {
   it('times the first agent of a new repository, cold, by step, against a naive clone', async () => {
     const engine = await testEngine();
     await ensureNetwork(engine);
-    const results = await runFirstAgentBench({ engine, image: testImage(), repos: [{ name: 'smoke-first', shape: { files: 30, commits: 3 } }], repetitions: 1 });
-    const [result] = results;
-    assert.ok(result && result.gitisoMs.median > 0 && result.naiveMs.median > 0, JSON.stringify(result));
-    const steps = result.steps.map((s) => s.step);
-    for (const step of ['pool clone', 'container start + transfer', 'checkout', 'agent start', 'other']) {
-      assert.ok(steps.includes(step), `no '${step}' in ${steps.join(', ')}`);
+    // BENCH_REPO may name a repository on this machine: it is copied into the bench's server and served from there.
+    const local = makeTempDir('bench-local');
+    try {
+      seedBareRepo(join(local, 'mine.git'), { 'src/a.txt': 'a\n' });
+      const repos = [{ name: 'smoke-first', shape: { files: 30, commits: 3 } }, benchRepoFromEnv(join(local, 'mine.git'))];
+      const lines: string[] = [];
+      const results = await runFirstAgentBench({ engine, image: testImage(), repos, repetitions: 1, log: (line) => lines.push(line) });
+      assert.deepEqual(results.map((r) => r.repo), ['smoke-first', 'BENCH_REPO']);
+      assert.ok(lines.some((line) => /^BENCH_REPO: copied mine\.git \(2 commits\)/.test(line)), lines.join('\n'));
+      for (const result of results) {
+        assert.ok(result.gitisoMs.median > 0 && result.naiveMs.median > 0, JSON.stringify(result));
+        const steps = result.steps.map((s) => s.step);
+        for (const step of ['pool clone', 'agent create (alongside)', 'container start (alongside)', 'transfer', 'checkout', 'agent start', 'other']) {
+          assert.ok(steps.includes(step), `no '${step}' in ${steps.join(', ')}`);
+        }
+      }
+      const table = formatFirstAgentResults(results);
+      assert.match(table, /\| ratio \(medians\) \| \d+\.\d\d× \|/);
+      console.log(table);
+    } finally {
+      removeDir(local);
     }
-    const table = formatFirstAgentResults(results);
-    assert.match(table, /\| ratio \(medians\) \| \d+\.\d\d× \|/);
-    console.log(table);
   });
 
   it('brings a one-file and a many-file change home and fetches the same from a plain remote', async () => {

@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { ObjectFile } from '../../src/core/git/poolObjectFiles';
 import { PassThrough, type Duplex } from 'node:stream';
 import type { StarterEngine, StarterPool, StarterSnapshots } from '../../src/core/create/agentStarter';
+import type { HostFilesTransfer } from '../../src/core/docker/archive';
 import type { ContainerCreateOptions, ContainerInfo, ContainerInspectInfo, ImageInfo, ImageInspectInfo, NetworkCreateOptions, NetworkInspectInfo } from '../../src/core/docker/engine';
 import type { ExecOptions, ExecResult } from '../../src/core/docker/exec';
 import type { ResolvedBase } from '../../src/core/git/objectPool';
@@ -41,6 +42,8 @@ export class MemoryEngine implements StarterEngine, SnapshotEngine {
   readonly removed: string[] = [];
   readonly execs: { containerId: string; argv: readonly string[] }[] = [];
   readonly announced: string[] = [];
+  /** The containers host files were sent to, one entry a transfer (kept when the container goes). */
+  readonly transfers: string[] = [];
   /** Networks by name; the engine's own three are there. */
   readonly networks = new Map<string, NetworkInspectInfo>([
     memoryNetwork({ Name: 'host', Driver: 'host' }),
@@ -96,10 +99,15 @@ export class MemoryEngine implements StarterEngine, SnapshotEngine {
     this.must(id).files.set(path, readFileSync(hostPath));
   }
 
-  async putHostFiles(id: string, transfer: { readonly dir: string; readonly files: readonly { readonly hostPath: string; readonly name: string }[] }): Promise<void> {
+  async putHostFiles(id: string, transfer: HostFilesTransfer): Promise<void> {
+    const container = this.must(id);
     for (const file of transfer.files) {
-      this.must(id).files.set(`${transfer.dir}/${file.name}`, readFileSync(file.hostPath));
+      container.files.set(`${transfer.dir}/${file.name}`, readFileSync(file.hostPath));
     }
+    for (const note of transfer.notes ?? []) {
+      container.files.set(`${transfer.dir}/${note.name}`, Buffer.from(note.content));
+    }
+    this.transfers.push(id);
   }
 
   async putFile(id: string, path: string, content: string | Buffer): Promise<void> {
@@ -196,7 +204,11 @@ export class MemoryPool implements StarterPool {
     private readonly fetched: ResolvedBase,
   ) {}
 
+  /** How the pool's fetch goes: at once by default; a test may hold it or make it fail. */
+  onSync: () => Promise<void> = async () => undefined;
+
   async sync(): Promise<string> {
+    await this.onSync();
     return '/pool/repo.git';
   }
 

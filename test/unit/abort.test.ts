@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { abortError, withTimeout } from '../../src/core/base/abort';
+import { abortError, untilAborted, withTimeout } from '../../src/core/base/abort';
 import { CancelledError, TimeoutError } from '../../src/core/errors';
 
 setFlagsFromString('--expose-gc');
@@ -31,5 +31,24 @@ describe('withTimeout', () => {
     assert.ok(signal.aborted);
     assert.ok(abortError(signal, 'install') instanceof CancelledError);
     assert.equal(withTimeout(caller.signal, undefined), caller.signal);
+  });
+});
+
+describe('untilAborted', () => {
+  it('is the work\'s outcome when nothing aborts', async () => {
+    assert.equal(await untilAborted(Promise.resolve(7), new AbortController().signal, 'work'), 7);
+    await assert.rejects(untilAborted(Promise.reject(new Error('failed')), new AbortController().signal, 'work'), /failed/);
+  });
+
+  it('stops waiting at the abort, while work shared with others goes on', async () => {
+    const cancel = new AbortController();
+    let finish = (): void => undefined;
+    const shared = new Promise<string>((resolve) => (finish = () => resolve('done')));
+    const waiting = untilAborted(shared, cancel.signal, 'the first clone');
+    cancel.abort();
+    await assert.rejects(waiting, CancelledError);
+    finish();
+    assert.equal(await shared, 'done');
+    await assert.rejects(untilAborted(shared, cancel.signal, 'the first clone'), CancelledError, 'an aborted signal stops it at once');
   });
 });

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import * as tar from 'tar-stream';
-import { readFile } from '../../src/core/docker/archive';
+import { putHostFiles, readFile } from '../../src/core/docker/archive';
 
 const MiB = 1024 * 1024;
 
@@ -59,5 +60,46 @@ describe('reading a file from a container', () => {
     const { engine, sent } = engineSending(await tarOf(entries));
     assert.equal(await read(engine, 'c', '/etc/gitiso/state.json', { maxBytes: 64 * 1024 }), undefined);
     assert.ok(sent() < 8 * MiB, `${sent()} bytes were read of a 64 MiB folder`);
+  });
+});
+
+describe('putting host files into a container', () => {
+  /** An engine that reads the archive it is given: entry names and contents, in order. */
+  function engineReceiving(): { engine: { putArchive: (id: string, body: NodeJS.ReadableStream) => Promise<void> }; entries: { name: string; content: string }[] } {
+    const entries: { name: string; content: string }[] = [];
+    const engine = {
+      putArchive: async (_id: string, body: NodeJS.ReadableStream) => {
+        const extract = tar.extract();
+        const done = new Promise<void>((resolve, reject) => {
+          extract.on('entry', (header, stream, next) => {
+            const chunks: Buffer[] = [];
+            stream.on('data', (chunk: unknown) => chunks.push(chunk as Buffer));
+            stream.on('end', () => {
+              entries.push({ name: header.name, content: Buffer.concat(chunks).toString() });
+              next();
+            });
+          });
+          extract.on('finish', resolve);
+          extract.on('error', reject);
+        });
+        body.pipe(extract);
+        await done;
+      },
+    };
+    return { engine, entries };
+  }
+
+  it('puts gitiso\'s notes after the host files and before the marker, so that the marker says they are whole', async () => {
+    const { engine, entries } = engineReceiving();
+    const size = statSync(__filename).size;
+    await putHostFiles(engine as never, 'c1', { dir: '/tmp/objects', files: [{ hostPath: __filename, name: 'pack/pack-1.pack', size }], notes: [{ name: '.base', content: 'main\nc1\n{}\n' }], completeMarker: '.complete' });
+    const files = entries.filter((e) => !e.name.endsWith('/'));
+    assert.deepEqual(files.map((e) => e.name), ['tmp/objects/pack/pack-1.pack', 'tmp/objects/.base', 'tmp/objects/.complete']);
+    assert.equal(files[1]?.content, 'main\nc1\n{}\n');
+  });
+
+  it('refuses a note whose name leaves its folder', async () => {
+    const { engine } = engineReceiving();
+    await assert.rejects(putHostFiles(engine as never, 'c1', { dir: '/tmp/objects', files: [], notes: [{ name: '../../etc/gitiso/state.json', content: '{}' }] }), /not a plain relative name/);
   });
 });

@@ -14,7 +14,7 @@ interface Manifest {
 const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as Manifest;
 
 /** Settings a workspace (a repository's .vscode/settings.json) must never choose: src/vscode/config.ts MACHINE_SETTINGS. */
-const MACHINE_SETTINGS = ['image', 'dockerHost', 'network', 'storagePath', 'createStrategy', 'limits.memory', 'limits.cpus', 'limits.pids', 'setup.install', 'setup.copyFiles'];
+const MACHINE_SETTINGS = ['image', 'dockerHost', 'network', 'storagePath', 'createStrategy', 'limits.memory', 'limits.cpus', 'limits.pids', 'setup.install', 'setup.copyFiles', 'codingAgents', 'apiProxy.port'];
 
 describe('package.json', () => {
   it('makes the engine, image, network, storage, strategy, limits and setup settings machine-scoped', () => {

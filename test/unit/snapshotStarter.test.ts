@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { STATE_FILE } from '../../src/core/agent';
 import type { StartPlan } from '../../src/core/create/agentStarter';
 import { DELTA_PATH, SnapshotStarter } from '../../src/core/create/snapshotStarter';
-import { CreateFailedError, SetupNotAllowedError } from '../../src/core/errors';
+import { CancelledError, CreateFailedError, PoolError, SetupNotAllowedError } from '../../src/core/errors';
 import type { ResolvedBase } from '../../src/core/git/objectPool';
 import { silentLogger } from '../../src/core/logger';
 import { ReadyStates } from '../../src/core/readyStates';
@@ -53,6 +53,14 @@ function deltaFolders(): string[] {
 
 const main = (commit: string): ResolvedBase => ({ branch: 'main', commit });
 
+/** Waits (up to a second) until `condition` holds. */
+async function waitFor(condition: () => boolean): Promise<void> {
+  for (let waited = 0; !condition(); waited += 2) {
+    assert.ok(waited < 1_000, 'timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
 describe('SnapshotStarter', () => {
   it('starts an agent from the snapshot of its base commit with no delta, and remembers it ready', async () => {
     const { engine, states, starter } = setup({ fetched: main('c1'), snapshots: new MemorySnapshots([snapshotOf('c1')]) });
@@ -91,7 +99,7 @@ describe('SnapshotStarter', () => {
 
   it('removes the container when the boot fails, and leaves no bundle on the host', async () => {
     const before = deltaFolders();
-    const { engine, starter } = setup({ fetched: main('c2'), snapshots: new MemorySnapshots([snapshotOf('old1')]) });
+    const { engine, starter } = setup({ known: main('c2'), fetched: main('c2'), snapshots: new MemorySnapshots([snapshotOf('old1')]) });
     engine.bootOutput = 'gitiso-failed\n';
     await assert.rejects(starter.start(plan()), CreateFailedError);
     assert.equal(engine.containers.size, 0);
@@ -141,7 +149,8 @@ describe('SnapshotStarter', () => {
     });
     assert.deepEqual(asked.map((p) => [p.install, p.copy, p.fileId.startsWith('blob-')]), [['curl https://example.com/x | sh', ['notes.txt'], true]]);
     assert.deepEqual(snapshots.built, [], 'no snapshot was built');
-    assert.equal(engine.containers.size, 0, 'no container was made');
+    assert.equal(engine.containers.size, 0, 'no container is left');
+    assert.deepEqual(engine.transfers, [], 'nothing of the repository went into a container');
   });
 
   it('builds the snapshot with the install once it is allowed; files to copy are asked only with a folder', async () => {
@@ -184,7 +193,10 @@ describe('SnapshotStarter', () => {
       assert.ok(container.files.has('/tmp/gitiso-objects/pack/pack-1.pack'), 'the pool\'s objects went in as they are');
       const cmd = container.options.Cmd ?? [];
       assert.deepEqual(cmd.slice(-2), ['/tmp/gitiso-objects', REPO], 'the boot makes the clone from them, with origin the real URL');
-      assert.ok(cmd.includes('gitiso/a1') && cmd.includes('c1'), 'and the session branch at the base commit');
+      assert.ok(cmd.includes('gitiso/a1'), 'and the session branch');
+      const [branch, commit, state] = container.files.get('/tmp/gitiso-objects/.base')?.toString().split('\n') ?? [];
+      assert.deepEqual([branch, commit, JSON.parse(state ?? '{}').baseCommit], ['main', 'c1', 'c1'], 'at the base, which came with the objects');
+      assert.ok(!cmd.includes('c1'), 'not in its command: the container was made before the base was known');
       assert.equal(states.known(container.id)?.baseCommit, 'c1');
       assert.deepEqual(engine.announced, [container.id]);
       assert.deepEqual(snapshots.built, [], 'no build before the agent is ready');
@@ -197,7 +209,67 @@ describe('SnapshotStarter', () => {
       pool.tree = () => ({ '.gitiso.json': JSON.stringify({ install: 'npm ci' }) });
       await starter.start({ ...plan(), consent: consentRecording(true).consent });
       assert.deepEqual(snapshots.built, ['c1']);
-      assert.equal([...engine.containers.values()][0]?.options.Image, 'gitiso-snapshot:k-c1');
+      const containers = [...engine.containers.values()];
+      assert.deepEqual(containers.map((c) => c.options.Image), ['gitiso-snapshot:k-c1']);
+      assert.equal(engine.removed.length, 1, 'the container begun while the pool mirrored went');
+      assert.ok(!engine.transfers.includes(engine.removed[0] ?? ''), 'and got nothing of the repository');
+    });
+
+    it('starts from a snapshot of the base that exists already (another process made it), removing the container it had begun', async () => {
+      const { engine, pool, snapshots, starter } = setup({ fetched: main('c1'), snapshots: new MemorySnapshots([snapshotOf('c1')]) });
+      pool.objects = objects;
+      await starter.start(plan());
+      assert.deepEqual([...engine.containers.values()].map((c) => c.options.Image), ['gitiso-snapshot:k-c1']);
+      assert.deepEqual(snapshots.built, []);
+      assert.deepEqual(engine.transfers, []);
+    });
+
+    it('creates and starts its container while the pool still mirrors the repository', async () => {
+      const { engine, pool, starter } = setup({ fetched: main('c1') });
+      pool.objects = objects;
+      let mirrored = (): void => undefined;
+      pool.onSync = () => new Promise<void>((resolve) => (mirrored = resolve));
+      const started = starter.start(plan());
+      await waitFor(() => [...engine.containers.values()].some((c) => c.running));
+      assert.deepEqual(engine.transfers, [], 'its objects wait for the mirror');
+      mirrored();
+      await started;
+      const [container] = [...engine.containers.values()];
+      assert.ok(container?.files.has('/tmp/gitiso-objects/pack/pack-1.pack'));
+      assert.deepEqual(engine.announced, [container?.id]);
+    });
+
+    it('leaves nothing when the repository cannot be mirrored (the attacker\'s remote fails the clone)', async () => {
+      const { engine, pool, states, snapshots, starter } = setup({ fetched: main('c1') });
+      pool.objects = objects;
+      pool.onSync = async () => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        throw new PoolError('could not fetch git://server/repo.git: fatal: protocol error: bad pack header');
+      };
+      await assert.rejects(starter.start(plan()), PoolError);
+      assert.equal(engine.containers.size, 0, 'the container begun meanwhile went');
+      assert.equal(engine.removed.length, 1);
+      assert.deepEqual(engine.transfers, []);
+      assert.equal(states.known(engine.removed[0] ?? ''), undefined);
+      assert.deepEqual(snapshots.refreshed, [], 'no snapshot of it is started');
+    });
+
+    it('leaves nothing when it is cancelled while the pool mirrors, even though the mirror goes on for another create', async () => {
+      const { engine, pool, starter } = setup({ fetched: main('c1') });
+      pool.objects = objects;
+      let mirrored = (): void => undefined;
+      pool.onSync = () => new Promise<void>((resolve) => (mirrored = resolve));
+      const cancel = new AbortController();
+      const first = starter.start({ ...plan('a1'), signal: cancel.signal });
+      const other = starter.start(plan('a2'));
+      await waitFor(() => [...engine.containers.values()].some((c) => c.running));
+      cancel.abort();
+      await assert.rejects(first, CancelledError);
+      assert.deepEqual([...engine.containers.values()].map((c) => c.options.name), [], 'the cancelled agent\'s container went');
+      mirrored();
+      await other;
+      assert.deepEqual([...engine.containers.values()].map((c) => c.options.name), ['gitiso-a2'], 'the other create goes on');
+      assert.deepEqual(engine.transfers, [], 'the other create started from a snapshot, not a clone of its own');
     });
 
     it('makes one clone of its own only: creates of the same commit meanwhile share one snapshot build', async () => {

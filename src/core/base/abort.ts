@@ -36,3 +36,25 @@ export function throwIfAborted(signal: AbortSignal | undefined, what: string): v
     throw abortError(signal, what);
   }
 }
+
+/**
+ * `work`, or the abort error as soon as `signal` aborts: for waiting on work
+ * shared with others (a pool's fetch another create also waits for), which
+ * goes on after this caller's abort.
+ */
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
+  if (!signal) {
+    return work;
+  }
+  if (signal.aborted) {
+    return Promise.reject(abortError(signal, what));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(abortError(signal, what));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => (signal.removeEventListener('abort', onAbort), resolve(value)),
+      (error: unknown) => (signal.removeEventListener('abort', onAbort), reject(error)),
+    );
+  });
+}

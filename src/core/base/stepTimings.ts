@@ -16,3 +16,15 @@ export async function timeStep<T>(timings: StepTimings, step: string, body: () =
     timings(step, performance.now() - started);
   }
 }
+
+const ALONGSIDE = ' (alongside)';
+
+/** The name of a step done while another runs (a container started while the pool clones): it adds nothing to the total. */
+export function alongside(step: string): string {
+  return `${step}${ALONGSIDE}`;
+}
+
+/** Whether a step's time overlaps others' (see alongside), so that summing it would count time twice. */
+export function isAlongside(step: string): boolean {
+  return step.endsWith(ALONGSIDE);
+}

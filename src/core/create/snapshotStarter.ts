@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type AgentIdentity, readyStateFile, WORKSPACE } from '../agent';
-import { throwIfAborted } from '../base/abort';
+import { throwIfAborted, untilAborted } from '../base/abort';
 import { noTimings, timeStep } from '../base/stepTimings';
 import { CreateFailedError, describeCause } from '../errors';
 import { gitFailure } from '../git/gitFailure';
@@ -15,8 +15,8 @@ import { createAgentContainer, isMissingImage, removeOnFailure } from './agentCo
 import { agentIdentity, setupSource, type AgentStarter, type StartPlan, type StarterDeps } from './agentStarter';
 import { copySetupFiles, setupAt } from './repoSetupSteps';
 import { buildSnapshot, chooseSnapshot, existingSnapshot, sharingFinds, type SnapshotLookups } from './snapshotChoice';
-import { startFirstAgent, type FirstAgentStart } from './firstAgentStart';
-import { startingPoint } from './startingPoint';
+import { startFirstAgent, type FirstAgentOutcome } from './firstAgentStart';
+import { startingPoint, type StartingPoint } from './startingPoint';
 import { makeOwnedTempDir } from '../tempDir';
 
 /** Where a delta bundle goes in an agent's container (the setup removes it). */
@@ -46,7 +46,7 @@ interface SnapshotStart {
  * seen makes its own clone instead, and the snapshot follows (startFirst).
  */
 export class SnapshotStarter implements AgentStarter {
-  /** First agents starting without a snapshot, by repository, image and commit. */
+  /** First agents starting without a snapshot, by repository and image. */
   private readonly firstStarts = new Set<string>();
   private readonly snapshots: SnapshotLookups;
 
@@ -55,23 +55,23 @@ export class SnapshotStarter implements AgentStarter {
   }
 
   async start(plan: StartPlan): Promise<void> {
-    const { pool, log, setupSettings } = this.deps;
-    const snapshots = this.snapshots;
-    const { base, latest } = await startingPoint(pool, log, { repoUrl: plan.repoUrl, baseBranch: plan.baseBranch, report: plan.report, signal: plan.signal });
+    const { pool, log } = this.deps;
+    const point = await startingPoint(pool, log, { repoUrl: plan.repoUrl, baseBranch: plan.baseBranch, report: plan.report, signal: plan.signal });
     throwIfCancelled(plan);
-    // Before any snapshot or container: a refused install or copy fails here, leaving nothing.
-    const setup = await timeStep(this.deps.timings ?? noTimings, 'setup read', () => setupAt(pool, setupSource(plan, setupSettings), base.commit));
-    const query = { repoUrl: plan.repoUrl, image: plan.image, base, setup, report: plan.report, signal: plan.signal };
-    const existing = await existingSnapshot(snapshots, query);
-    const identity = agentIdentity(plan, base, sessionBranchFor(plan.id));
-    const first = JSON.stringify([plan.repoUrl, plan.image, base.commit]);
-    // No snapshot to start from, a repository the pool had just fetched for the first time (`latest` absent), nothing to install.
-    if (!existing && !latest && !setup.install && !this.firstStarts.has(first)) {
-      throwIfCancelled(plan);
-      await this.startFirst({ plan, identity, base, setup }, first);
+    if ('fetching' in point) {
+      await this.startUnseen(plan, point.fetching);
       return;
     }
-    const snapshot = existing ?? (await buildSnapshot(snapshots, query));
+    await this.startFromSnapshot(plan, { ...point, setup: await this.setupOf(plan, point.base) });
+  }
+
+  /** The agent of a base commit, with its setup read (and allowed): from its snapshot, else one built. */
+  private async startFromSnapshot(plan: StartPlan, at: StartingPoint & { readonly setup: RepoSetup }): Promise<void> {
+    const { base, latest, setup } = at;
+    const snapshots = this.snapshots;
+    const query = { repoUrl: plan.repoUrl, image: plan.image, base, setup, report: plan.report, signal: plan.signal };
+    const identity = agentIdentity(plan, base, sessionBranchFor(plan.id));
+    const snapshot = (await existingSnapshot(snapshots, query)) ?? (await buildSnapshot(snapshots, query));
     throwIfCancelled(plan);
     plan.report('container', 'starting the container');
     try {
@@ -85,21 +85,50 @@ export class SnapshotStarter implements AgentStarter {
     }
   }
 
+  /** Before any snapshot or container of the base: a refused install or copy fails here. */
+  private setupOf(plan: StartPlan, base: ResolvedBase): Promise<RepoSetup> {
+    const { pool, setupSettings } = this.deps;
+    return timeStep(this.deps.timings ?? noTimings, 'setup read', () => setupAt(pool, setupSource(plan, setupSettings), base.commit));
+  }
+
   /**
-   * The first agent of a repository the pool had never seen, with no install:
-   * it makes its own clone (firstAgentStart.ts), which is faster than a
+   * An agent of a repository the pool had never seen: the first of it (by
+   * repository and image) starts its container while the pool makes its first
+   * clone, and makes its own clone from the pool's objects when the base has
+   * no install and no snapshot (firstAgentStart.ts), which is faster than a
    * snapshot build and a start from it; the snapshot is built once the agent is
-   * ready, for the agents that follow. Creates of the same commit meanwhile
-   * build the snapshot at once (one build, shared) rather than a clone each.
+   * ready, for the agents that follow. Creates of the same repository
+   * meanwhile wait for the pool and share one snapshot build rather than make
+   * a clone each.
    */
-  private async startFirst(start: FirstAgentStart, first: string): Promise<void> {
-    const { plan, base, setup } = start;
+  private async startUnseen(plan: StartPlan, fetching: Promise<ResolvedBase>): Promise<void> {
+    const first = JSON.stringify([plan.repoUrl, plan.image]);
+    if (this.firstStarts.has(first)) {
+      const base = await untilAborted(fetching, plan.signal, `creation of agent '${plan.id}'`);
+      await this.startFromSnapshot(plan, { base, setup: await this.setupOf(plan, base) });
+      return;
+    }
     this.firstStarts.add(first);
+    let outcome: FirstAgentOutcome;
     try {
       plan.report('container', 'starting the container');
-      await startFirstAgent(this.deps, start);
+      outcome = await startFirstAgent(this.deps, {
+        plan,
+        sessionBranch: sessionBranchFor(plan.id),
+        fetched: fetching,
+        decide: async (base) => {
+          const setup = await this.setupOf(plan, base);
+          const query = { repoUrl: plan.repoUrl, image: plan.image, base, setup, report: plan.report, signal: plan.signal };
+          return { setup, ownClone: !setup.install && !(await existingSnapshot(this.snapshots, query)) };
+        },
+      });
     } finally {
       this.firstStarts.delete(first);
+    }
+    const { base, setup } = outcome;
+    if (!outcome.started) {
+      await this.startFromSnapshot(plan, { base, setup });
+      return;
     }
     this.deps.snapshots.refreshInBackground({ repoUrl: plan.repoUrl, baseImage: plan.image, base, setup });
   }

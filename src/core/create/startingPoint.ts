@@ -26,16 +26,22 @@ export interface StartingPoint {
   readonly latest?: Promise<ResolvedBase>;
 }
 
+/** A repository the pool has never seen: its first clone, begun, and the base in it. */
+export interface UnseenRepository {
+  readonly fetching: Promise<ResolvedBase>;
+}
+
 /**
  * The snapshot strategy starts from what the pool already knows while the
  * pool fetches: the agent catches up on what the fetch brings before it is
- * ready. A repository the pool has never seen waits for the fetch.
+ * ready. For a repository the pool has never seen, the fetch (its first clone)
+ * is returned, begun, for the caller to do what it can meanwhile.
  */
-export async function startingPoint(pool: Pick<ObjectPool, 'sync' | 'resolve' | 'resolveKnown'>, log: Logger, query: BaseQuery): Promise<StartingPoint> {
+export async function startingPoint(pool: Pick<ObjectPool, 'sync' | 'resolve' | 'resolveKnown'>, log: Logger, query: BaseQuery): Promise<StartingPoint | UnseenRepository> {
   const fetched = fetchBase(pool, query);
-  fetched.catch(() => undefined); // awaited through `latest`; must not go unobserved meanwhile
+  fetched.catch(() => undefined); // awaited through `latest` or by the caller; must not go unobserved meanwhile
   const known = await pool.resolveKnown(query.repoUrl, query.baseBranch || undefined);
-  return known ? { base: known, latest: latestBase(log, known, fetched) } : { base: await fetched };
+  return known ? { base: known, latest: latestBase(log, known, fetched) } : { fetching: fetched };
 }
 
 /** What the fetch says the base is; if the fetch fails, the pool's copy, with a warning: work goes on offline. */

@@ -87,6 +87,8 @@ export interface HostFileEntry {
 export interface HostFilesTransfer {
   readonly dir: string;
   readonly files: readonly HostFileEntry[];
+  /** Small files of gitiso's own (name under `dir`, content), put after the host files and before the marker. */
+  readonly notes?: readonly { readonly name: string; readonly content: string }[];
   /** An empty file put last, under `dir`: a container already running knows from it that all the others are there. */
   readonly completeMarker?: string;
 }
@@ -102,11 +104,11 @@ export interface HostFilesTransfer {
 export async function putHostFiles(engine: ArchiveEngine, containerId: string, transfer: HostFilesTransfer): Promise<void> {
   const root = posix.relative('/', transfer.dir);
   for (const file of transfer.files) {
-    const name = posix.normalize(file.name);
-    if (name.startsWith('..') || posix.isAbsolute(name) || name !== file.name) {
-      throw new Error(`refusing to send ${file.name}: not a plain relative name`);
-    }
+    plainName(file.name);
     await (await openChosen(file)).close();
+  }
+  for (const note of transfer.notes ?? []) {
+    plainName(note.name);
   }
   const pack = tar.pack();
   const body = Readable.from(pack);
@@ -127,6 +129,9 @@ export async function putHostFiles(engine: ArchiveEngine, containerId: string, t
     for (const file of transfer.files) {
       await appendHostFile(pack, { ...file, name: posix.join(root, file.name) });
     }
+    for (const note of transfer.notes ?? []) {
+      pack.entry({ name: posix.join(root, note.name), mode: 0o444 }, Buffer.from(note.content));
+    }
     if (transfer.completeMarker) {
       pack.entry({ name: posix.join(root, transfer.completeMarker), mode: 0o444 }, Buffer.alloc(0));
     }
@@ -136,6 +141,15 @@ export async function putHostFiles(engine: ArchiveEngine, containerId: string, t
     throw error;
   }
   await sent;
+}
+
+/** `name` if it is a plain relative name (no `..`, not absolute, normalized); else an error. */
+function plainName(name: string): string {
+  const normalized = posix.normalize(name);
+  if (normalized.startsWith('..') || posix.isAbsolute(normalized) || normalized !== name) {
+    throw new Error(`refusing to send ${name}: not a plain relative name`);
+  }
+  return name;
 }
 
 /** The file, opened without following a link, if it is still the regular file of the size chosen. */

@@ -4,7 +4,7 @@ import type { Engine } from '../docker/engine';
 import { CreateFailedError } from '../errors';
 import { gitFailure } from '../git/gitFailure';
 import { STEP_FUNCTION } from './buildSteps';
-import { CLONE_FROM_OBJECTS, WAIT_FOR_OBJECTS } from './cloneFromObjects';
+import { CLONE_FROM_OBJECTS, OBJECTS_BASE, WAIT_FOR_OBJECTS } from './cloneFromObjects';
 
 /**
  * Makes a container started from a snapshot into an agent: fetch what the
@@ -63,15 +63,27 @@ export function bootCommand(args: SetupArgs): string[] {
   return ['sh', '-c', BOOT_SCRIPT, AGENT_SETUP_SCRIPT, ...positional(args)];
 }
 
+/** Who a first agent's boot makes it, before its base is known (that comes with its objects: see baseNote). */
+export interface DirectBootArgs {
+  readonly sessionBranch: string;
+  readonly userName: string;
+  readonly userEmail: string;
+}
+
 /**
  * The command of a first agent that starts without a snapshot: it waits for
- * the pool's object files, sent to `clone.objects` as it boots, makes its own
- * clone from them (see cloneFromObjects.ts), then sets up as an agent from a
- * snapshot does. Its step lines (buildSteps.ts) come before its "ready" line.
+ * the pool's object files, sent to `clone.objects` as it boots (while the host
+ * may still be mirroring the repository), with the base branch, commit and
+ * state file beside them (OBJECTS_BASE, read as data, never run); makes its
+ * own clone from them (see cloneFromObjects.ts), then sets up as an agent from
+ * a snapshot does. Its step lines (buildSteps.ts) come before its "ready" line.
  */
-export function directBootCommand(args: SetupArgs, clone: { readonly objects: string; readonly origin: string }): string[] {
-  const script = `set -e\n${STEP_FUNCTION}\nobjects=$9 branch=$6 commit=$7 origin=\${10}\n${WAIT_FOR_OBJECTS}\nstep start\n${CLONE_FROM_OBJECTS}\n${AGENT_SETUP_SCRIPT}`;
-  return ['sh', '-c', BOOT_SCRIPT, script, ...positional(args), clone.objects, clone.origin];
+export function directBootCommand(args: DirectBootArgs, clone: { readonly objects: string; readonly origin: string }): string[] {
+  const readBase = `{ IFS= read -r branch; IFS= read -r commit; IFS= read -r state; } < "$objects/${OBJECTS_BASE}"
+set -- "$1" "$2" "$3" "" "" "$branch" "$commit" "$state"`;
+  const script = `set -e\n${STEP_FUNCTION}\nobjects=$9 origin=\${10}\n${WAIT_FOR_OBJECTS}\n${readBase}\nstep start\n${CLONE_FROM_OBJECTS}\n${AGENT_SETUP_SCRIPT}`;
+  const unknownBase = { bundlePath: '', bundleRef: '', baseBranch: '', baseCommit: '', stateJson: '' };
+  return ['sh', '-c', BOOT_SCRIPT, script, ...positional({ ...args, ...unknownBase }), clone.objects, clone.origin];
 }
 
 /** The same setup, run later in a running agent (to catch up on a base that moved). */
@@ -81,19 +93,34 @@ export function setupCommand(args: SetupArgs): string[] {
 
 /** Starts a created agent container and waits for its boot to say it is ready; returns what the boot printed. */
 export async function startAndAwaitBoot(engine: Pick<Engine, 'attach' | 'demux' | 'startContainer'>, containerId: string, signal?: AbortSignal): Promise<string> {
+  return (await beginBoot(engine, containerId, signal)).output;
+}
+
+/** A started agent container whose boot goes on. */
+export interface Booting {
+  /** What the boot printed, once it says it is ready; rejects when it fails, stops or is cancelled. */
+  readonly output: Promise<string>;
+}
+
+/**
+ * Starts a created agent container and returns once the engine has started it;
+ * its boot goes on (a first agent's waits for its objects). The caller must
+ * await `output` (a failure before it does is held for it, not unhandled).
+ */
+export async function beginBoot(engine: Pick<Engine, 'attach' | 'demux' | 'startContainer'>, containerId: string, signal?: AbortSignal): Promise<Booting> {
   throwIfAborted(signal, 'agent start');
   // Attached before the start, so not a byte of the boot's output is missed.
   const stream = await engine.attach(containerId);
   let stdout = '';
   let stderr = '';
-  const outcome = new Promise<void>((resolve, reject) => {
+  const output = new Promise<string>((resolve, reject) => {
     const settle = (error?: Error): void => {
       signal?.removeEventListener('abort', onAbort);
       stream.destroy();
       if (error) {
         reject(error);
       } else {
-        resolve();
+        resolve(stdout);
       }
     };
     const onAbort = (): void => settle(abortError(signal as AbortSignal, 'agent start'));
@@ -114,8 +141,7 @@ export async function startAndAwaitBoot(engine: Pick<Engine, 'attach' | 'demux' 
     );
     stream.on('end', () => settle(new CreateFailedError(`the agent's container stopped while it was set up: ${gitFailure(stderr || stdout)}`)));
   });
-  outcome.catch(() => undefined);
+  output.catch(() => undefined);
   await engine.startContainer(containerId);
-  await outcome;
-  return stdout;
+  return { output };
 }

@@ -6,6 +6,23 @@ export const OBJECTS_STAGING = '/tmp/gitiso-objects';
 /** The file put last with the objects: a running container waits for it (see WAIT_FOR_OBJECTS). */
 export const OBJECTS_COMPLETE = '.complete';
 
+/** A small file sent with a first agent's objects, before the marker: its base branch, commit and state file, one a line (see baseNote). */
+export const OBJECTS_BASE = '.base';
+
+/**
+ * The content of OBJECTS_BASE. None of the three can hold a line break (git's
+ * ref names refuse control characters; the JSON is written on one line), and
+ * the boot reads them with `read -r` as words, never as shell.
+ */
+export function baseNote(base: { readonly branch: string; readonly commit: string }, stateJson: string): string {
+  for (const value of [base.branch, base.commit, stateJson]) {
+    if (/[\r\n]/.test(value)) {
+      throw new Error(`refusing a line break in an agent's base: ${JSON.stringify(value)}`);
+    }
+  }
+  return `${base.branch}\n${base.commit}\n${stateJson}\n`;
+}
+
 /** Shell that waits until the objects staged at "$objects" are all there (they may arrive as the container boots). */
 export const WAIT_FOR_OBJECTS = `while [ ! -e "$objects/${OBJECTS_COMPLETE}" ]; do sleep 0.02; done
 rm -f "$objects/${OBJECTS_COMPLETE}"`;
