@@ -12,6 +12,7 @@ import { ForwardRevealController } from './vscode/controllers/forwardRevealContr
 import { PanelLifecycleController } from './vscode/controllers/panelLifecycleController';
 import { SamplingController } from './vscode/controllers/samplingController';
 import { SessionController } from './vscode/controllers/sessionController';
+import { WindowApiAccess } from './vscode/windowApiAccess';
 import { SessionWatch } from './core/codingAgents/sessionWatch';
 import { ChangesRefreshController } from './vscode/controllers/changesRefreshController';
 import { AgentChangesCache } from './vscode/review/agentChanges';
@@ -105,11 +106,12 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
     new SessionController({ gitiso, watch: sessions, view, afterFirstTree: firstTree.shown }),
   ];
 
+  const apiAccess = new WindowApiAccess(context.secrets, gitiso, log);
   const objects = new ObjectContentProvider(gitiso, changes, log);
-  const commands = registerCommands({ gitiso, log, outputs, previews, statsPanels, changes, objects, devStates, sessions, workspaceState: context.workspaceState });
+  const commands = registerCommands({ gitiso, log, outputs, previews, statsPanels, changes, objects, devStates, sessions, apiAccess, secrets: context.secrets, workspaceState: context.workspaceState });
   const reviewProviders = [objects.register(), new ChangeDecorations().register()];
 
-  context.subscriptions.push(gitiso, hiddenStart, sessions, outputs, agentFiles, changes, ...reviewProviders, devStates, tree, view, ...expansions, status, statsPanels, previews, previews.register(), ...controllers, ...commands);
+  context.subscriptions.push(gitiso, hiddenStart, sessions, apiAccess, outputs, agentFiles, changes, ...reviewProviders, devStates, tree, view, ...expansions, status, statsPanels, previews, previews.register(), ...controllers, ...commands);
 
   const activatedInMs = Math.round(performance.now() - started);
   log.info(`gitiso ${GITISO_VERSION} activated in ${activatedInMs} ms`);

@@ -75,6 +75,9 @@ Options:
 Environment: DOCKER_HOST, GITISO_IMAGE (default image: ${defaultImage()}), GITISO_NETWORK,
 GITISO_HOME (where the object pool lives; default ~/.cache/gitiso), GITISO_CODING_AGENT (the
 preset task runs; default claude-code), GITISO_CODING_AGENTS (your own presets, as JSON: the
-gitiso.codingAgents setting's format).
+gitiso.codingAgents setting's format), GITISO_API_PROXY_PORT (the API key proxy's port;
+default 41597), GITISO_API_CA (a PEM file of certificate authorities the proxy trusts besides
+the system's). A task's coding agent gets a token of its own; its API key is read here, from the
+variable its tool reads (ANTHROPIC_API_KEY…), and added by the proxy.
 `;
 }

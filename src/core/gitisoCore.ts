@@ -75,6 +75,8 @@ export interface CoreOptions {
 /** The core, wired: what the CLI and VS Code both work through. */
 export interface GitisoCore extends Disposable {
   readonly engine: Engine;
+  /** The network agents join (its gateway is where the host's API proxy listens). */
+  readonly network: AgentNetwork;
   readonly pool: ObjectPool;
   readonly snapshots: SnapshotStore;
   /** Commands and git in agents. */
@@ -138,6 +140,7 @@ export function createCore(options: CoreOptions): GitisoCore {
   const workspaceGit = new WorkspaceGit(roundTrip, log);
   return {
     engine,
+    network,
     pool,
     snapshots,
     exec,

@@ -65,6 +65,11 @@ export class Gitiso implements vscode.Disposable {
     return this.current.core.engine;
   }
 
+  /** The network agents join. */
+  get network(): GitisoCore['network'] {
+    return this.current.core.network;
+  }
+
   /** The agents that exist: list, get, stop, remove, sync, limits. */
   get agents(): GitisoCore['agents'] {
     return this.current.core.agents;

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { AgentApiAccess } from '../../src/core/apiProxy/agentApiAccess';
 import { AgentSessions, ATTACH_COMMAND } from '../../src/core/codingAgents/agentSessions';
 import { codingAgentPresets, presetNamed } from '../../src/core/codingAgents/codingAgentPreset';
 import { taskTitle } from '../../src/core/codingAgents/sessionState';
@@ -9,8 +12,10 @@ import { TaskRunner } from '../../src/core/codingAgents/taskRunner';
 import { createCore, type GitisoCore } from '../../src/core/gitisoCore';
 import type { Engine } from '../../src/core/docker/engine';
 import { containerNameFor } from '../../src/core/names';
+import { FakeLlmApi } from '../support/fakeLlmApi';
 import { GitServer } from '../support/gitServer';
-import { idPrefix, removeAgents, TEST_NETWORK, testEngine, testImage, TEST_LIMITS } from '../support/testEnv';
+import { makeTestCertificates } from '../support/testCertificates';
+import { idPrefix, makeTempDir, removeAgents, removeDir, TEST_NETWORK, testEngine, testImage, TEST_LIMITS } from '../support/testEnv';
 import { waitFor } from '../support/waitFor';
 
 const FAKE_AGENT = readFileSync(join(__dirname, '..', '..', '..', 'test', 'fixtures', 'fakeCodingAgent.py'), 'utf8');
@@ -33,7 +38,7 @@ describe('coding agents in sessions', () => {
     core = createCore({ engine, defaultImage: testImage(), network: TEST_NETWORK, limits: TEST_LIMITS, identity: { name: 'T', email: 't@example.com' } });
     // A quiet spell of two seconds reads as waiting here (15 s for users): the test need not wait long.
     sessions = new AgentSessions(core.exec, 2);
-    const outcomes = await core.creator.createMany(['a', 'b', 'c', 'd', 'e'].map((name) => ({ id: id(name), repoUrl: server.url('app') })));
+    const outcomes = await core.creator.createMany(['a', 'b', 'c', 'd', 'e', 'f'].map((name) => ({ id: id(name), repoUrl: server.url('app') })));
     assert.deepEqual(outcomes.filter((outcome) => 'error' in outcome), []);
   });
 
@@ -119,5 +124,51 @@ describe('coding agents in sessions', () => {
     assert.ok(outcome && 'error' in outcome);
     assert.match(outcome.error.message, /no key proxy/);
     assert.equal(await sessions.state(id('e')), undefined);
+  });
+
+  it('calls its API through the host\'s proxy with a token of its own: the key never enters the agent, usage is counted', async () => {
+    const key = `sk-test-${randomBytes(16).toString('hex')}`;
+    const dir = makeTempDir('task-api');
+    const certificates = makeTestCertificates(dir);
+    const upstream = await FakeLlmApi.start(key, certificates);
+    const api = { upstream: `${upstream.url}/anthropic`, baseUrlEnv: 'FAKE_BASE_URL', keyEnv: 'FAKE_API_KEY', keyHeader: 'x-api-key' };
+    const [preset] = codingAgentPresets([{ name: 'fake-api', command: ['python3', '-c', FAKE_AGENT], task: ['python3', '-c', FAKE_AGENT, '{prompt}', 'FAKE_BASE_URL', 'FAKE_API_KEY'], api }]).filter((p) => p.name === 'fake-api');
+    assert.ok(preset);
+    const tokensFile = join(dir, 'tokens.json');
+    const access = new AgentApiAccess({ engine, network: core.network, apis: [api], keyFor: () => key, ca: certificates.ca, port: 0, tokensFile });
+    try {
+      const [outcome] = await new TaskRunner({ sessions, access }).start({ prompt: 'call the api', preset, agentIds: [id('f')] });
+      assert.deepEqual(outcome, { id: id('f'), started: true });
+      await waitFor('the task to finish', async () => (await sessions.state(id('f')))?.activity === 'finished', 30_000);
+      assert.equal((await sessions.state(id('f')))?.exitCode, 0);
+      const screen = (await core.exec.run(id('f'), ['tmux', 'capture-pane', '-p', '-S', '-200', '-t', 'gitiso'])).stdout;
+      assert.match(screen, /api: event: message_stop/, screen);
+      // The upstream saw the real key, from the proxy; the agent had only its token.
+      assert.equal(upstream.seen.length, 1);
+      assert.equal(upstream.seen[0]?.keyed, true);
+      assert.deepEqual(
+        Object.fromEntries(Object.entries((await access.usage()).get(id('f')) ?? {}).filter(([name]) => /requests|Tokens/.test(name))),
+        { requests: 1, inputTokens: 10, outputTokens: 20 },
+      );
+      const container = containerNameFor(id('f'));
+      const inspect = execFileSync('docker', ['inspect', container], { encoding: 'utf8' });
+      const everywhere = (await core.exec.run(id('f'), ['sh', '-c', 'cat /proc/*/environ 2>/dev/null | tr "\\0" "\\n"; grep -rs --exclude-dir=proc --exclude-dir=sys -l "$0" / ; echo end', key])).stdout;
+      // What the session ran it with (tmux keeps a dead pane's command): its token, never the key.
+      const started = (await core.exec.run(id('f'), ['tmux', 'display-message', '-p', '-t', 'gitiso', '#{pane_start_command}'])).stdout;
+      assert.match(started, /FAKE_API_KEY=gitiso-[A-Za-z0-9_-]{43}/, started);
+      assert.match(started, /FAKE_BASE_URL=http:\/\/[\d.]+:\d+\/localhost-\d+-anthropic/, started);
+      for (const text of [inspect, everywhere, screen, started]) {
+        assert.ok(!text.includes(key), 'the key is in the agent');
+      }
+      // Kept between runs as digests: the token itself is not in the file.
+      assert.match(readFileSync(tokensFile, 'utf8'), new RegExp(`"agentId":"${id('f')}"`));
+      access.revoke(id('f'));
+      await waitFor('the revoked token to leave the kept table', () => !readFileSync(tokensFile, 'utf8').includes(id('f')));
+    } finally {
+      await access.close();
+      await upstream.stop();
+      removeDir(dir);
+      await sessions.stop(id('f'));
+    }
   });
 });

@@ -1,6 +1,10 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSetupFile, SETUP_FILE, SETUP_FILE_MAX_BYTES } from '../../core/setup/repoSetup';
+import { AgentApiAccess } from '../../core/apiProxy/agentApiAccess';
+import type { AgentSessions } from '../../core/codingAgents/agentSessions';
+import { SESSION_WATCH_INTERVAL_MS } from '../../core/codingAgents/sessionWatch';
+import { defaultStorageDir } from '../../core/storage';
 import { codingAgentPresets, presetNamed } from '../../core/codingAgents/codingAgentPreset';
 import { TaskRunner } from '../../core/codingAgents/taskRunner';
 import { InvalidInputError, isCancellation } from '../../core/errors';
@@ -47,20 +51,55 @@ export const taskCommand: CliCommand = {
         }
         ids = outcomes.filter((outcome) => 'agent' in outcome).map((outcome) => outcome.id);
       }
-      const runner = new TaskRunner({ sessions: core.sessions });
-      for (const outcome of await runner.start({ prompt, preset, agentIds: ids })) {
-        if ('error' in outcome) {
-          failed++;
-          process.stderr.write(`gitiso: ${outcome.id}: ${messageOf(outcome.error)}\n`);
-        } else {
-          // The session outlives this command: `gitiso ls` shows how it does.
-          process.stdout.write(tabSeparated([[outcome.id, preset.name, outcome.started ? 'started' : 'already running']]));
+      // The key stays here: the agents get the proxy's address and a token each (from the tool's own variable, as it would read it).
+      const access = preset.api ? new AgentApiAccess({ engine: core.engine, network: core.network, apis: [preset.api], keyFor: (api) => process.env[api.keyEnv] || undefined, ca: caFile(), port: proxyPort(), tokensFile: join(defaultStorageDir(), 'api-tokens.json') }) : undefined;
+      try {
+        const runner = new TaskRunner({ sessions: core.sessions, access });
+        const started: string[] = [];
+        for (const outcome of await runner.start({ prompt, preset, agentIds: ids })) {
+          if ('error' in outcome) {
+            failed++;
+            process.stderr.write(`gitiso: ${outcome.id}: ${messageOf(outcome.error)}\n`);
+          } else {
+            started.push(outcome.id);
+            // The session outlives this command.
+            process.stdout.write(tabSeparated([[outcome.id, preset.name, outcome.started ? 'started' : 'already running']]));
+          }
         }
+        if (access && started.length > 0) {
+          process.stderr.write(`gitiso: serving the API key proxy for ${started.join(', ')} until their tasks finish (Ctrl-C stops it; the sessions go on, and their API calls fail until a gitiso window or task serves it again)\n`);
+          await untilFinished(core.sessions, started, signal);
+        }
+      } finally {
+        await access?.close();
       }
       return failed > 0 ? 1 : 0;
     });
   },
 };
+
+/** Waits until every session in `ids` has finished (or is gone), or Ctrl-C. */
+async function untilFinished(sessions: AgentSessions, ids: readonly string[], signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    const states = await Promise.all(ids.map((id) => sessions.state(id).catch(() => undefined)));
+    if (states.every((state) => state === undefined || state.activity === 'finished')) {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, SESSION_WATCH_INTERVAL_MS));
+  }
+}
+
+/** GITISO_API_PROXY_PORT, else the default (the VS Code setting gitiso.apiProxy.port's). */
+function proxyPort(): number | undefined {
+  const port = Number(process.env.GITISO_API_PROXY_PORT);
+  return Number.isInteger(port) && port >= 1024 && port <= 65535 ? port : undefined;
+}
+
+/** GITISO_API_CA: a PEM file of certificate authorities the proxy trusts besides the system's (a company's). */
+function caFile(): string | undefined {
+  const path = process.env.GITISO_API_CA;
+  return path ? readFileSync(path, 'utf8') : undefined;
+}
 
 /** The coding agent the current folder's .gitiso.json names, if it can be read. */
 function folderDefault(): string | undefined {

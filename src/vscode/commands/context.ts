@@ -1,5 +1,6 @@
 import type * as vscode from 'vscode';
 import type { SessionWatch } from '../../core/codingAgents/sessionWatch';
+import type { WindowApiAccess } from '../windowApiAccess';
 import type { AgentOutputChannels } from '../agentOutput';
 import type { Gitiso } from '../composition';
 import type { DevServerStates } from '../devServerStates';
@@ -23,6 +24,9 @@ export interface CommandContext {
   readonly devStates: DevServerStates;
   /** What each agent's coding agent is doing (New Task looks at once, so the rows say so). */
   readonly sessions: SessionWatch;
+  /** The host's key proxy for coding agents, and the keys it adds. */
+  readonly apiAccess: WindowApiAccess;
+  readonly secrets: vscode.SecretStorage;
   /** The workspace's memory (the last choices of multi-step inputs). */
   readonly workspaceState: vscode.Memento;
 }

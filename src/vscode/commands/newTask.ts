@@ -82,7 +82,7 @@ export async function newTask(ctx: CommandContext, target?: AgentTarget | NewTas
   if (agents.length === 0) {
     return [];
   }
-  const runner = new TaskRunner({ sessions: ctx.gitiso.sessions });
+  const runner = new TaskRunner({ sessions: ctx.gitiso.sessions, access: preset.api ? ctx.apiAccess.access : undefined });
   const outcomes = await runner.start({ prompt, preset, agentIds: agents.map((agent) => agent.id) });
   void ctx.sessions.refresh();
   const failed = outcomes.filter((outcome): outcome is Extract<TaskOutcome, { error: Error }> => 'error' in outcome);

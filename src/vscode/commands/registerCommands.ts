@@ -5,6 +5,7 @@ import { copyBranchName } from './copyBranchName';
 import { createAgent } from './createAgent';
 import { createAgents } from './createAgents';
 import { newTask } from './newTask';
+import { setApiKey } from '../windowApiAccess';
 import { findLeftovers } from './findLeftovers';
 import { getStarted } from './getStarted';
 import { runGitShortcut } from './gitShortcuts';
@@ -32,6 +33,7 @@ export const COMMANDS: Record<string, Handler> = {
   'gitiso.createAgent': createAgent,
   'gitiso.createAgents': createAgents,
   'gitiso.newTask': newTask,
+  'gitiso.setApiKey': (ctx) => setApiKey(ctx.secrets),
   'gitiso.removeAgent': removeAgent,
   'gitiso.runGitCommand': runGitCommand,
   'gitiso.gitStatus': (ctx, target: never) => runGitShortcut(ctx, 'status', target),
