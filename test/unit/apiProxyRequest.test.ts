@@ -41,6 +41,18 @@ describe('API proxy requests', () => {
     for (const name of ['Host', 'Content-Length', 'Transfer-Encoding', 'Authorization', 'X-Api-Key']) {
       assert.match(headerRefusal(['Host', 'a', name, '1', name.toLowerCase(), '2'].slice(name === 'Host' ? 2 : 0)) ?? '', new RegExp(name.toLowerCase()), name);
     }
+    // A tool's own key header (Gemini's) carries a token too: once only.
+    assert.equal(headerRefusal(['X-Goog-Api-Key', 'gitiso-a']), undefined);
+    assert.match(headerRefusal(['X-Goog-Api-Key', 'gitiso-a', 'x-goog-api-key', 'gitiso-b'], new Set(['x-goog-api-key'])) ?? '', /x-goog-api-key/);
+  });
+
+  it("takes the token from the tool's own key header and sends the real key in its place", () => {
+    const gemini = checkUpstream({ name: 'gemini', baseUrl: 'https://gemini.test', keyHeader: 'X-Goog-Api-Key', tokenHeader: 'X-Goog-Api-Key' });
+    assert.equal(gemini.tokenHeader, 'x-goog-api-key');
+    assert.deepEqual(upstreamHeaders({ 'x-goog-api-key': 'gitiso-token', 'content-type': 'application/json' }, gemini, 'real'), { 'content-type': 'application/json', 'accept-encoding': 'identity', 'x-goog-api-key': 'real' });
+    // A token header the key never goes in is dropped all the same.
+    const apart = checkUpstream({ ...ANTHROPIC, tokenHeader: 'x-agent-token' });
+    assert.deepEqual(upstreamHeaders({ 'x-agent-token': 'gitiso-token' }, apart, 'real'), { 'accept-encoding': 'identity', 'x-api-key': 'real' });
   });
 
   it('sends upstream the agent\'s headers less its token, hop-by-hop headers and Host, plus the real key', () => {
@@ -72,7 +84,8 @@ describe('API proxy requests', () => {
       { ...ANTHROPIC, name: 'Bad Name' }, { ...ANTHROPIC, name: '../x' }, { ...ANTHROPIC, baseUrl: 'http://api.test/v1' },
       { ...ANTHROPIC, baseUrl: 'https://user:pw@api.test/' }, { ...ANTHROPIC, baseUrl: 'https://api.test/?key=1' }, { ...ANTHROPIC, baseUrl: 'not a url' },
       { ...ANTHROPIC, keyHeader: 'host' }, { ...ANTHROPIC, keyHeader: 'connection' }, { ...ANTHROPIC, keyHeader: 'x key' },
-      { ...ANTHROPIC, keyFormat: 'Bearer' }, { ...ANTHROPIC, tokenHeader: 'cookie' as 'x-api-key' },
+      { ...ANTHROPIC, keyFormat: 'Bearer' }, { ...ANTHROPIC, tokenHeader: 'cookie' }, { ...ANTHROPIC, tokenHeader: 'host' },
+      { ...ANTHROPIC, tokenHeader: 'connection' }, { ...ANTHROPIC, tokenHeader: 'x token\r\nx-evil' },
     ]) {
       assert.throws(() => checkUpstream(bad), InvalidInputError, JSON.stringify(bad));
     }

@@ -57,5 +57,6 @@ describe('API proxy tokens', () => {
     assert.equal(presentedToken('gitiso-abc', 'x-api-key'), 'gitiso-abc');
     assert.equal(presentedToken(undefined, 'x-api-key'), undefined);
     assert.equal(presentedToken(['a', 'b'], 'x-api-key'), undefined);
+    assert.equal(presentedToken(' gitiso-abc ', 'x-goog-api-key'), 'gitiso-abc');
   });
 });

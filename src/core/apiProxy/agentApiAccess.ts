@@ -46,13 +46,8 @@ export function upstreamName(api: CodingAgentApi): string {
 
 /** The proxy's upstream for an API: the agent's tool sends its token where it would send the key. */
 export function upstreamOf(api: CodingAgentApi): Upstream {
-  if (api.keyHeader === 'authorization') {
-    return { name: upstreamName(api), baseUrl: api.upstream, keyHeader: 'authorization', keyFormat: 'Bearer {key}', tokenHeader: 'authorization' };
-  }
-  if (api.keyHeader === 'x-api-key') {
-    return { name: upstreamName(api), baseUrl: api.upstream, keyHeader: 'x-api-key', tokenHeader: 'x-api-key' };
-  }
-  throw new GitisoError(`the key proxy cannot yet take a token from the ${api.keyHeader} header (only authorization and x-api-key): ${api.upstream} cannot be brokered`);
+  const bearer = api.keyHeader === 'authorization';
+  return { name: upstreamName(api), baseUrl: api.upstream, keyHeader: api.keyHeader, ...(bearer ? { keyFormat: 'Bearer {key}' } : {}), tokenHeader: api.keyHeader };
 }
 
 /**
@@ -114,12 +109,8 @@ export class AgentApiAccess implements ApiAccess {
       const placement = proxyPlacement({ hostPlatform: process.platform, engineOperatingSystem: await engine.operatingSystem(), engineAddress: engine.address, gateway: await network.gateway() });
       const upstreams = new Map<string, Upstream>();
       for (const api of this.options.apis) {
-        try {
-          const upstream = upstreamOf(api);
-          upstreams.set(upstream.name, upstream);
-        } catch (error) {
-          this.log.debug(`API proxy: ${describeCause(error)}`);
-        }
+        const upstream = upstreamOf(api);
+        upstreams.set(upstream.name, upstream);
       }
       const byName = new Map(this.options.apis.map((api) => [upstreamName(api), api]));
       const proxy = new ApiProxy({ upstreams: [...upstreams.values()], keyFor: (name) => this.keyOf(byName.get(name)), ca: this.options.ca, log: this.log });

@@ -99,12 +99,12 @@ function holderOf(agentId: string, grant: TokenGrant): TokenHolder {
   return { agentId, upstreams: [...grant.upstreams], ...(grant.address ? { address: grant.address } : {}) };
 }
 
-/** The token an agent's tool sent in the header its upstream names; Bearer for authorization. */
-export function presentedToken(value: string | string[] | undefined, header: 'authorization' | 'x-api-key'): string | undefined {
+/** The token an agent's tool sent in the header its upstream names; Bearer for authorization, the bare value in any other. */
+export function presentedToken(value: string | string[] | undefined, header: string): string | undefined {
   if (typeof value !== 'string') {
     return undefined; // absent, or sent twice
   }
-  if (header === 'x-api-key') {
+  if (header !== 'authorization') {
     return value.trim();
   }
   return /^Bearer\s+(\S+)\s*$/i.exec(value)?.[1];

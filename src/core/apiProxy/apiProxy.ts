@@ -40,6 +40,8 @@ const HEADER_VALUE = /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/;
  */
 export class ApiProxy {
   private readonly upstreams: ReadonlyMap<string, Upstream>;
+  /** The headers tokens come in (each must come once). */
+  private readonly tokenHeaders: ReadonlySet<string>;
   private readonly tokens = new AgentTokens();
   private readonly counts = new AgentUsageCounts();
   private readonly tls: Agent;
@@ -48,6 +50,7 @@ export class ApiProxy {
 
   constructor(private readonly options: ApiProxyOptions) {
     this.upstreams = new Map(options.upstreams.map((upstream) => [upstream.name, checkUpstream(upstream)]));
+    this.tokenHeaders = new Set([...this.upstreams.values()].map((upstream) => upstream.tokenHeader));
     const extra = options.ca === undefined ? [] : Array.isArray(options.ca) ? options.ca : [options.ca];
     // One secure context for every connection: parsing the roots is the slow part of a TLS connect.
     const secureContext = createSecureContext({ ca: [...rootCertificates, ...(extra as Array<string | Buffer>)] });
@@ -123,7 +126,7 @@ export class ApiProxy {
     if (!METHODS.has(req.method ?? '')) {
       return refuse(res, 405, `method ${req.method} is not forwarded`);
     }
-    const headerProblem = headerRefusal(req.rawHeaders);
+    const headerProblem = headerRefusal(req.rawHeaders, this.tokenHeaders);
     if (headerProblem) {
       return refuse(res, 400, headerProblem);
     }

@@ -10,12 +10,16 @@ const SINGLE = new Set(['host', 'content-length', 'transfer-encoding', 'authoriz
 /** Headers never forwarded upstream besides the hop-by-hop ones: the agent's token, and what would name the agent's side. */
 const DROPPED = new Set(['host', 'expect', 'authorization', 'x-api-key', 'cookie', 'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip', 'accept-encoding']);
 
-/** Why the request's headers are refused, or undefined. `rawHeaders` as Node gives them (name, value, name, value…). */
-export function headerRefusal(rawHeaders: readonly string[]): string | undefined {
+/**
+ * Why the request's headers are refused, or undefined. `rawHeaders` as Node
+ * gives them (name, value, name, value…); `tokenHeaders`, the headers the
+ * proxy's upstreams take tokens from, must come once too.
+ */
+export function headerRefusal(rawHeaders: readonly string[], tokenHeaders: ReadonlySet<string> = new Set()): string | undefined {
   const seen = new Set<string>();
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = (rawHeaders[i] ?? '').toLowerCase();
-    if (SINGLE.has(name)) {
+    if (SINGLE.has(name) || tokenHeaders.has(name)) {
       if (seen.has(name)) {
         return `the ${name} header is sent more than once`;
       }
@@ -35,7 +39,7 @@ export function upstreamHeaders(incoming: IncomingHttpHeaders, upstream: Upstrea
   const named = connectionNamed(incoming.connection);
   const out: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(incoming)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || DROPPED.has(name) || named.has(name) || name === upstream.keyHeader) {
+    if (value === undefined || HOP_BY_HOP.has(name) || DROPPED.has(name) || named.has(name) || name === upstream.keyHeader || name === upstream.tokenHeader) {
       continue;
     }
     out[name] = value;

@@ -1,7 +1,11 @@
 import { InvalidInputError } from '../errors';
 
-/** Where an agent's tool puts its per-agent token: as its API key, in the header that tool sends. */
-export type TokenHeader = 'authorization' | 'x-api-key';
+/**
+ * Where an agent's tool puts its per-agent token: as its API key, in the
+ * header that tool sends (`authorization` as a Bearer, any other, such as
+ * `x-api-key` or `x-goog-api-key`, as the bare token).
+ */
+export type TokenHeader = string;
 
 /**
  * An API the proxy forwards to: agents reach it at `/<name>/…` on the proxy,
@@ -47,10 +51,11 @@ export function checkUpstream(upstream: Upstream): Upstream {
   if (upstream.keyFormat !== undefined && !upstream.keyFormat.includes('{key}')) {
     throw new InvalidInputError(`API upstream '${upstream.name}': key format '${upstream.keyFormat}' has no {key}`);
   }
-  if (upstream.tokenHeader !== 'authorization' && upstream.tokenHeader !== 'x-api-key') {
-    throw new InvalidInputError(`API upstream '${upstream.name}': the agent's token goes in authorization or x-api-key`);
+  const tokenHeader = upstream.tokenHeader.toLowerCase();
+  if (!HEADER_NAME.test(tokenHeader) || tokenHeader === 'host' || HOP_BY_HOP.has(tokenHeader) || tokenHeader === 'cookie') {
+    throw new InvalidInputError(`API upstream '${upstream.name}': the agent's token cannot come in '${upstream.tokenHeader}': name the header its tool sends its key in, such as authorization or x-api-key`);
   }
-  return { ...upstream, keyHeader };
+  return { ...upstream, keyHeader, tokenHeader };
 }
 
 /** Headers that belong to one connection, never forwarded (RFC 9110 7.6.1, and the proxy ones). */
