@@ -28,6 +28,8 @@ export interface AgentApiAccessOptions {
    * window's reload, and its token must still work with the next window's proxy.
    */
   readonly tokensFile?: string;
+  /** The agents that exist: a kept token of one that went while no proxy ran is dropped at start. */
+  readonly agentIds?: () => Promise<readonly string[]>;
   /** Certificate authorities trusted besides Node's own (a company's, the tests'). */
   readonly ca?: string;
   readonly log?: Logger;
@@ -114,7 +116,9 @@ export class AgentApiAccess implements ApiAccess {
       }
       const byName = new Map(this.options.apis.map((api) => [upstreamName(api), api]));
       const proxy = new ApiProxy({ upstreams: [...upstreams.values()], keyFor: (name) => this.keyOf(byName.get(name)), ca: this.options.ca, log: this.log });
-      proxy.restoreTokens(this.keptTokens());
+      const kept = this.keptTokens();
+      const present = kept.length > 0 && this.options.agentIds ? new Set(await this.options.agentIds()) : undefined;
+      proxy.restoreTokens(present ? kept.filter((token) => present.has(token.agentId)) : kept);
       const wanted = this.options.port ?? DEFAULT_PROXY_PORT;
       try {
         const port = await proxy.listen(placement.listenHost, wanted);
