@@ -101,10 +101,10 @@ describe('gitiso CLI', () => {
     assert.equal(started.code, 0, started.stderr);
     assert.equal(started.stdout, `${agentId}\tfake\tstarted\n`);
     await waitFor('the coding agent to commit', () => gitiso('git', agentId, '--', 'log', '-1', '--format=%s').stdout === 'fake agent: write the task down\n', 30_000);
-    // A preset that calls an API needs the host's key proxy: the command says so and starts nothing.
-    const refused = gitisoWith({ GITISO_CODING_AGENT: 'claude-code' }, 'task', 'anything', '--on', agentId);
+    // A preset that calls an API gets its key from the host, here from the tool's own variable: without it, the command says so and starts nothing.
+    const refused = gitisoWith({ GITISO_CODING_AGENT: 'claude-code', ANTHROPIC_API_KEY: '' }, 'task', 'anything', '--on', agentId);
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, new RegExp(`^gitiso: ${agentId}: .*no key proxy`, 'm'));
+    assert.match(refused.stderr, new RegExp(`^gitiso: ${agentId}: there is no key for https://api\\.anthropic\\.com: set ANTHROPIC_API_KEY`, 'm'));
     assert.match(gitisoWith(env, 'task', 'x', '--agent', 'nope', '--on', agentId).stderr, /no coding agent named 'nope'/);
     assert.equal(gitiso('task', 'no agents given').code, 2);
   });

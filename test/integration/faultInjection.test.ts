@@ -184,7 +184,12 @@ describe('faults', () => {
     assert.equal(a.code, 0, a.stderr);
     assert.equal(b.code, 0, b.stderr);
     git(new ObjectPool(home).pathFor(url), 'fsck', '--strict');
-    assert.deepEqual(await leftovers(url), []);
+    // Both may start as the repository's first agent (each its own clone); the snapshot built after them, once, is
+    // for the agents that follow: unused yet, and no debris. Nothing else may be left.
+    const found = (await leftovers(url)) as { kind: string; why: string }[];
+    const unusedSnapshots = found.filter((leftover) => leftover.kind === 'snapshot' && leftover.why.startsWith('no agent uses it'));
+    assert.deepEqual(found.filter((leftover) => !unusedSnapshots.includes(leftover)), []);
+    assert.ok(unusedSnapshots.length <= 1, `${unusedSnapshots.length} snapshots of one commit`);
   });
 
   it('an install that forks without end: the builder\'s process limit holds, the host answers, the build fails at its time limit', async (t) => {
