@@ -26,7 +26,7 @@ export interface Burst {
  * (or confirmed) as a whole before anything is made, gitiso.createConcurrency
  * at a time, under a cancellable progress that counts them; one failure does
  * not stop the others, and the failures are told at the end. Returns the
- * agents made.
+ * agents made, in the order of their ids.
  */
 export async function createBurst(ctx: CommandContext, burst: Burst): Promise<Agent[]> {
   const { model } = ctx.gitiso;
@@ -64,6 +64,7 @@ export async function createBurst(ctx: CommandContext, burst: Burst): Promise<Ag
     } else if (burst.announceReady && !signal.aborted) {
       void vscode.window.showInformationMessage(`${created.length} agents are ready: ${created.map((agent) => agent.id).join(', ')}.`);
     }
-    return created;
+    // In the order of their ids, whichever was ready first.
+    return ids.flatMap((id) => created.filter((agent) => agent.id === id));
   });
 }
