@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ApiProxy } from '../../src/core/apiProxy/apiProxy';
 import { agentBaseUrl, proxyPlacement, type ProxyPlacement } from '../../src/core/apiProxy/proxyPlacement';
+import { containerAddress } from '../../src/core/docker/containerAddress';
 import type { Engine } from '../../src/core/docker/engine';
 import { createCore, type GitisoCore } from '../../src/core/gitisoCore';
 import { AgentNetwork } from '../../src/core/network/agentNetwork';
@@ -83,7 +84,7 @@ describe('API proxy: agents call APIs with a per-agent token, the host adds the 
     // On a Linux bridge each agent's token works only from its own address.
     for (const name of ['a', 'b']) {
       const info = await engine.inspectContainer((await core.agents.get(id(name))).containerId);
-      const address = Object.values(info?.NetworkSettings.Networks ?? {}).find((network) => network.IPAddress)?.IPAddress;
+      const address = containerAddress(info);
       assert.ok(address, `agent ${name} has no address`);
       proxy.bindAddress(id(name), address);
     }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { containerAddress } from '../../src/core/docker/containerAddress';
 import type { Engine } from '../../src/core/docker/engine';
 import { InvalidInputError } from '../../src/core/errors';
 import { createCore, type GitisoCore } from '../../src/core/gitisoCore';
@@ -46,7 +47,7 @@ describe('network isolation: agents cannot reach each other', () => {
     const a = await service.agents.get(id('a'));
     await engine.spawnDetached(a.containerId, ['python3', '-m', 'http.server', '3000'], { workdir: '/workspace' });
     const info = await engine.inspectContainer(a.containerId);
-    const address = Object.values(info?.NetworkSettings.Networks ?? {}).find((network) => network.IPAddress)?.IPAddress;
+    const address = containerAddress(info);
     assert.ok(address, 'agent A has no address');
     target = { address, port: 3000 };
     await waitFor('agent A\'s server', async () => (await connectFrom(id('a'), '127.0.0.1', target.port)).exitCode === 0);

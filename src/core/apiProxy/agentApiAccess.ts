@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CodingAgentApi } from '../codingAgents/codingAgentPreset';
 import type { ApiAccess } from '../codingAgents/taskRunner';
+import { containerAddress } from '../docker/containerAddress';
 import type { Engine } from '../docker/engine';
 import { GitisoError, describeCause } from '../errors';
 import { silentLogger, type Logger } from '../logger';
@@ -166,7 +167,6 @@ export class AgentApiAccess implements ApiAccess {
   }
 
   private async addressOf(agentId: string): Promise<string | undefined> {
-    const info = await this.options.engine.inspectContainer(containerNameFor(agentId));
-    return Object.values(info?.NetworkSettings.Networks ?? {}).find((network) => network.IPAddress)?.IPAddress || undefined;
+    return containerAddress(await this.options.engine.inspectContainer(containerNameFor(agentId)));
   }
 }

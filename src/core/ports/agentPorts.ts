@@ -3,7 +3,8 @@ import type { AgentExec } from '../agentExec';
 import type { AgentService } from '../agentService';
 import { Emitter, type Disposable } from '../base/event';
 import { ContainerEventsWatcher } from '../docker/events';
-import type { ContainerInspectInfo, Engine } from '../docker/engine';
+import { containerAddress } from '../docker/containerAddress';
+import type { Engine } from '../docker/engine';
 import { AgentNotRunningError, describeCause, GitisoError, NoFreePortError } from '../errors';
 import { silentLogger, type Logger } from '../logger';
 import { containerNameFor } from '../names';
@@ -84,7 +85,7 @@ export class AgentPorts implements Disposable {
     if (!info?.State.Running) {
       throw new AgentNotRunningError(agentId, info ? 'stopped' : 'gone');
     }
-    const address = addressOf(info);
+    const address = containerAddress(info);
     if (!address) {
       throw new GitisoError(`agent '${agentId}' has no network address this machine can reach; forwarding through the engine is not built yet`);
     }
@@ -196,7 +197,7 @@ export class AgentPorts implements Disposable {
   /** A container that restarted (with the engine, say) may have another address: its forwards follow it. */
   private async followAddress(agentId: string): Promise<void> {
     const info = await this.engine.inspectContainer(containerNameFor(agentId)).catch(() => undefined);
-    const address = info && addressOf(info);
+    const address = info && containerAddress(info);
     for (const forwarder of address ? (this.forwarders.get(agentId)?.values() ?? []) : []) {
       if (address && forwarder.target.host !== address) {
         this.log.info(`forward of ${agentId}:${forwarder.target.port} follows its agent to ${address}`);
@@ -217,9 +218,4 @@ export class AgentPorts implements Disposable {
 
 function toForward(agentId: string, containerPort: number, forwarder: PortForwarder): Forward {
   return { agentId, containerPort, hostPort: forwarder.hostPort, url: forwarder.url };
-}
-
-/** The container's address on its network (agents join one). */
-function addressOf(info: ContainerInspectInfo): string | undefined {
-  return Object.values(info.NetworkSettings.Networks ?? {}).find((network) => network.IPAddress)?.IPAddress;
 }
