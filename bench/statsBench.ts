@@ -8,16 +8,19 @@ import { createCore, type GitisoCore } from '../src/core/gitisoCore';
 import { Engine } from '../src/core/docker/engine';
 import type { Logger } from '../src/core/logger';
 import { StatsSampler } from '../src/core/stats/statsSampler';
+import { SESSION_WATCH_INTERVAL_MS, SessionWatch } from '../src/core/codingAgents/sessionWatch';
 import { GitServer } from '../test/support/gitServer';
 import { removeAgents, TEST_LIMITS, TEST_NETWORK } from '../test/support/testEnv';
 
 /**
- * `npm run bench:stats`: what keeping running agents' stats current costs.
- * For N running agents, a StatsSampler at its defaults (every 2 s, disk every
- * 60 s) runs for BENCH_STATS_SECONDS (default 60); the CPU time of this process
- * and of the engine's processes (dockerd, containerd, the shims) over that
- * window is compared with a window as long with the same agents and no
- * sampler. BENCH_SMOKE=1 runs 5 s windows with 1 and 2 agents.
+ * `npm run bench:stats`: what keeping running agents' stats and coding-agent
+ * sessions current costs. For N running agents, each with a session at work,
+ * a StatsSampler at its defaults (every 2 s, disk every 60 s) runs for
+ * BENCH_STATS_SECONDS (default 60), then a SessionWatch at its default (every
+ * 3 s) as long; the CPU time of this process and of the engine's processes
+ * (dockerd, containerd, the shims) over each window is compared with a window
+ * as long with the same agents and sessions and neither. BENCH_SMOKE=1 runs
+ * 5 s windows with 1 and 2 agents.
  */
 
 /** The sampler's defaults (StatsSampler), which the bench keeps. */
@@ -57,6 +60,25 @@ interface WindowFigures {
   readonly engineProcesses: number;
 }
 
+/** % of one core, a window less the idle one. */
+interface NetFigures {
+  readonly gitisoPercent: number;
+  readonly enginePercent: number;
+  readonly engineChildrenPercent: number;
+}
+
+/** What watching the agents' sessions cost (sessions window − idle window). */
+interface SessionWatchFigures {
+  readonly window: WindowFigures;
+  readonly net: NetFigures;
+  /** Probes answered with a state, and those that failed or found no session. */
+  readonly probes: number;
+  readonly probesWithoutState: number;
+  readonly expectedProbes: number;
+  /** This process's CPU per probe, ms (net of idle). */
+  readonly gitisoCpuMsPerProbe: number;
+}
+
 interface RunResult {
   readonly agents: number;
   readonly createMs: number;
@@ -65,7 +87,7 @@ interface RunResult {
   readonly idle: WindowFigures;
   readonly sampling: WindowFigures;
   /** sampling − idle. */
-  readonly net: { readonly gitisoPercent: number; readonly enginePercent: number; readonly engineChildrenPercent: number };
+  readonly net: NetFigures;
   /** This process's CPU per sample of all agents, ms (net of idle). */
   readonly gitisoCpuMsPerSample: number;
   readonly samples: number;
@@ -77,6 +99,7 @@ interface RunResult {
   /** Agents whose channel read failed and fell back to the engine's stats (counted from the sampler's log). */
   readonly channelFallbacks: number;
   readonly engineFailures: number;
+  readonly sessions: SessionWatchFigures;
 }
 
 function clockTicksPerSecond(): number {
@@ -143,6 +166,15 @@ function figuresBetween(before: Reading, after: Reading, ticksPerSecond: number)
   };
 }
 
+/** A window's CPU less the idle window's: what the watching itself cost. */
+function netOf(window: WindowFigures, idle: WindowFigures): NetFigures {
+  return {
+    gitisoPercent: window.gitisoPercent - idle.gitisoPercent,
+    enginePercent: window.enginePercent - idle.enginePercent,
+    engineChildrenPercent: window.engineChildrenPercent - idle.engineChildrenPercent,
+  };
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Counts the sampler's complaints: a failed channel read (it falls back to the engine) or a failed engine read. */
@@ -171,7 +203,7 @@ function countingLogger(): Logger & { channelFallbacks: number; engineFailures: 
  * its window, so the window holds whole samples, and is told to measure disk
  * at its first sample inside it (which it then does again only after 60 s).
  */
-async function measureAgents(service: GitisoCore, agents: readonly Agent[], seconds: number, ticksPerSecond: number): Promise<Omit<RunResult, 'agents' | 'createMs'>> {
+async function measureAgents(service: GitisoCore, agents: readonly Agent[], seconds: number, ticksPerSecond: number): Promise<Omit<RunResult, 'agents' | 'createMs' | 'sessions'>> {
   const log = countingLogger();
   const sampler = new StatsSampler({ exec: service.exec, engine: service.engine, runningAgents: () => agents, log });
   try {
@@ -217,11 +249,7 @@ async function measureAgents(service: GitisoCore, agents: readonly Agent[], seco
 
     const points = [start.at, ...fires, end.at];
     const gaps = points.slice(1).map((at, k) => at - (points[k] as number));
-    const net = {
-      gitisoPercent: sampling.gitisoPercent - idle.gitisoPercent,
-      enginePercent: sampling.enginePercent - idle.enginePercent,
-      engineChildrenPercent: sampling.engineChildrenPercent - idle.engineChildrenPercent,
-    };
+    const net = netOf(sampling, idle);
     return {
       firstSampleMs,
       idle,
@@ -241,7 +269,70 @@ async function measureAgents(service: GitisoCore, agents: readonly Agent[], seco
   }
 }
 
+/** What the window's SessionWatch does: one probe per running agent every 3 s, counted as they answer. */
+async function measureSessionWatch(service: GitisoCore, agents: readonly Agent[], idle: WindowFigures, seconds: number, ticksPerSecond: number): Promise<SessionWatchFigures> {
+  let probes = 0;
+  let probesWithoutState = 0;
+  let counting = false;
+  const sessions = {
+    state: async (agentId: string) => {
+      const state = await service.sessions.state(agentId);
+      if (counting) {
+        probes++;
+        probesWithoutState += state ? 0 : 1;
+      }
+      return state;
+    },
+  };
+  const ids = agents.map((agent) => agent.id);
+  const watch = new SessionWatch({ sessions, runningAgents: () => ids });
+  try {
+    // Warm, as the stats: the probe channels are open already (the sampler's first sample opened them).
+    await watch.refresh();
+    counting = true;
+    const start = read();
+    watch.setActive(true);
+    await sleep(seconds * 1000);
+    const end = read();
+    watch.setActive(false);
+    counting = false;
+    await watch.refresh();
+    const window = figuresBetween(start, end, ticksPerSecond);
+    const net = netOf(window, idle);
+    return {
+      window,
+      net,
+      probes,
+      probesWithoutState,
+      expectedProbes: (Math.floor((seconds * 1000) / SESSION_WATCH_INTERVAL_MS) + 1) * agents.length,
+      gitisoCpuMsPerProbe: probes > 0 ? ((net.gitisoPercent / 100) * window.seconds * 1000) / probes : Number.NaN,
+    };
+  } finally {
+    watch.dispose();
+  }
+}
+
+/** A coding agent at work in each new agent's session: it prints a line a second, so every probe finds it working. */
+async function startSessions(service: GitisoCore, agents: readonly Agent[]): Promise<void> {
+  await Promise.all(agents.map((agent) => service.sessions.start(agent.id, { argv: ['sh', '-c', 'while :; do date; sleep 1; done'], preset: 'bench', prompt: 'keep printing' })));
+}
+
 const pct = (value: number): string => `${value.toFixed(2)} %`;
+
+function formatSessionTable(results: readonly RunResult[], seconds: number): string {
+  const lines = [
+    `\nSession watch cost: one probe per agent every ${SESSION_WATCH_INTERVAL_MS / 1000} s, each agent's session at work, ${seconds} s windows; % of one core, watching − idle\n`,
+    '| agents | probes (expected) | without a state | gitiso % | gitiso raw / idle | per probe | engine % | engine children % |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of results) {
+    const s = r.sessions;
+    lines.push(
+      `| ${r.agents} | ${s.probes} (${s.expectedProbes}) | ${s.probesWithoutState} | ${pct(s.net.gitisoPercent)} | ${pct(s.window.gitisoPercent)} / ${pct(r.idle.gitisoPercent)} | ${s.gitisoCpuMsPerProbe.toFixed(2)} ms | ${pct(s.net.enginePercent)} | ${pct(s.net.engineChildrenPercent)} |`,
+    );
+  }
+  return lines.join('\n');
+}
 
 function formatTable(results: readonly RunResult[], seconds: number): string {
   const lines = [
@@ -310,20 +401,21 @@ async function main(): Promise<void> {
         }
         agents.push(outcome.agent);
       }
-      console.error(`${n} agent(s) running (${requests.length} created in ${Math.round(createMs)} ms); measuring ${seconds} s idle, then ${seconds} s sampling`);
+      await startSessions(service, agents.slice(agents.length - requests.length));
+      console.error(`${n} agent(s) running with a session each (${requests.length} created in ${Math.round(createMs)} ms); measuring ${seconds} s idle, ${seconds} s sampling, then ${seconds} s watching sessions`);
       const measured = await measureAgents(service, agents, seconds, ticksPerSecond);
-      results.push({ agents: n, createMs, ...measured });
-      console.error(`  ${n} agent(s): gitiso ${pct(measured.net.gitisoPercent)}, engine ${pct(measured.net.enginePercent)}, ${measured.samples} samples`);
+      const sessions = await measureSessionWatch(service, agents, measured.idle, seconds, ticksPerSecond);
+      results.push({ agents: n, createMs, ...measured, sessions });
+      console.error(`  ${n} agent(s): stats: gitiso ${pct(measured.net.gitisoPercent)}, engine ${pct(measured.net.enginePercent)}, ${measured.samples} samples; sessions: gitiso ${pct(sessions.net.gitisoPercent)}, engine ${pct(sessions.net.enginePercent)}, ${sessions.probes} probes`);
     }
 
     const atTarget = results.find((r) => r.agents === TARGET_AGENTS);
     const met = atTarget ? atTarget.net.gitisoPercent <= TARGET_PERCENT : undefined;
+    const sessionsMet = atTarget ? atTarget.sessions.net.gitisoPercent <= TARGET_PERCENT : undefined;
     console.log(formatTable(results, seconds));
-    console.log(
-      `\ntarget: gitiso's process ≤ ${TARGET_PERCENT} % of one core with ${TARGET_AGENTS} agents: ${
-        atTarget ? `${met ? 'met' : 'NOT met'} (${pct(atTarget.net.gitisoPercent)})` : `not measured (smoke run: up to ${counts.at(-1)} agents)`
-      }`,
-    );
+    console.log(formatSessionTable(results, seconds));
+    const verdict = (percent: number | undefined, ok: boolean | undefined): string => (percent === undefined ? `not measured (smoke run: up to ${counts.at(-1)} agents)` : `${ok ? 'met' : 'NOT met'} (${pct(percent)})`);
+    console.log(`\ntarget: gitiso's process ≤ ${TARGET_PERCENT} % of one core with ${TARGET_AGENTS} agents: stats ${verdict(atTarget?.net.gitisoPercent, met)}; sessions ${verdict(atTarget?.sessions.net.gitisoPercent, sessionsMet)}`);
     const fallbacks = results.reduce((sum, r) => sum + r.channelFallbacks, 0);
     if (fallbacks > 0) {
       console.log(`note: ${fallbacks} agent read(s) fell back from the exec channel to the engine's stats`);
@@ -335,7 +427,7 @@ async function main(): Promise<void> {
     const summary = {
       machine: { cores: cpus().length, node: process.version, clockTicksPerSecond: ticksPerSecond, engineProcesses },
       settings: { seconds, agentCounts: counts, intervalMs: INTERVAL_MS, diskIntervalMs: DISK_INTERVAL_MS, limits: TEST_LIMITS, smoke },
-      target: { gitisoPercentOfOneCore: TARGET_PERCENT, agents: TARGET_AGENTS, measured: atTarget?.net.gitisoPercent, met },
+      target: { gitisoPercentOfOneCore: TARGET_PERCENT, agents: TARGET_AGENTS, measured: atTarget?.net.gitisoPercent, met, sessions: atTarget?.sessions.net.gitisoPercent, sessionsMet },
       results,
     };
     writeFileSync(file, JSON.stringify(summary, null, 2));

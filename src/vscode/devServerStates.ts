@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { Gitiso } from './composition';
+import { startAfter } from './views/firstTree';
 
 /** Probes at once: each opens a channel into its agent, and 100 agents must not flood the engine. */
 const MAX_PROBES = 4;
@@ -18,22 +19,23 @@ export class DevServerStates implements vscode.Disposable {
   private readonly queue: string[] = [];
   private probing = 0;
   private started = false;
-  private disposed = false;
   private readonly changed = new vscode.EventEmitter<string>();
   /** Fires an agent's id when what is known of its dev server changes. */
   readonly onDidChange = this.changed.event;
-  private readonly subscription: vscode.Disposable;
+  private readonly subscriptions: vscode.Disposable[];
 
   /** `afterFirstTree`: the probes wait for it (the tree needs the engine first). */
   constructor(
     private readonly gitiso: Gitiso,
     afterFirstTree: Promise<void> = Promise.resolve(),
   ) {
-    this.subscription = gitiso.onDidChangeAgents(() => this.follow());
-    void afterFirstTree.then(() => {
-      this.started = !this.disposed;
-      this.follow();
-    });
+    this.subscriptions = [
+      gitiso.onDidChangeAgents(() => this.follow()),
+      startAfter(afterFirstTree, () => {
+        this.started = true;
+        this.follow();
+      }),
+    ];
   }
 
   isRunning(agentId: string): boolean {
@@ -95,10 +97,9 @@ export class DevServerStates implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.disposed = true;
     this.started = false;
     this.queue.length = 0;
-    this.subscription.dispose();
+    this.subscriptions.forEach((subscription) => subscription.dispose());
     this.changed.dispose();
   }
 }

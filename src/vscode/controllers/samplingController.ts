@@ -4,6 +4,7 @@ import type { Gitiso } from '../composition';
 import type { StatsPanels } from '../stats/statsPanels';
 import type { AgentsStatusItem } from '../statusBar/agentsStatusItem';
 import type { AgentsTreeNode } from '../views/agentsTreeProvider';
+import { startAfter } from '../views/firstTree';
 
 /** Where the stats are shown: sampling is on while one of them can be seen. */
 export interface StatsViewers {
@@ -19,7 +20,6 @@ export interface StatsViewers {
 export class SamplingController implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[];
   private started = false;
-  private disposed = false;
 
   constructor(private readonly viewers: StatsViewers) {
     const update = (): void => this.updateSampling();
@@ -29,13 +29,11 @@ export class SamplingController implements vscode.Disposable {
       viewers.statsPanels.onDidChangeVisibility(update),
       vscode.window.onDidChangeWindowState(update),
       vscode.workspace.onDidChangeConfiguration((event) => event.affectsConfiguration('gitiso.statusBar.show') && update()),
-    ];
-    void (viewers.afterFirstTree ?? Promise.resolve()).then(() => {
-      this.started = !this.disposed;
-      if (this.started) {
+      startAfter(viewers.afterFirstTree, () => {
+        this.started = true;
         update();
-      }
-    });
+      }),
+    ];
   }
 
   private updateSampling(): void {
@@ -45,7 +43,6 @@ export class SamplingController implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.disposed = true;
     this.subscriptions.forEach((subscription) => subscription.dispose());
   }
 }

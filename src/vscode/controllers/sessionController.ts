@@ -3,6 +3,7 @@ import { isRunning } from '../../core/agent';
 import type { SessionTransition, SessionWatch } from '../../core/codingAgents/sessionWatch';
 import type { Gitiso } from '../composition';
 import type { AgentsTreeNode } from '../views/agentsTreeProvider';
+import { startAfter } from '../views/firstTree';
 
 /**
  * Watches the agents' coding agents while it matters: the tree can be seen in
@@ -13,7 +14,6 @@ import type { AgentsTreeNode } from '../views/agentsTreeProvider';
 export class SessionController implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[];
   private started = false;
-  private disposed = false;
 
   constructor(
     private readonly deps: {
@@ -35,11 +35,11 @@ export class SessionController implements vscode.Disposable {
       vscode.window.onDidChangeWindowState(update),
       deps.watch.onDidChange(update),
       deps.watch.onDidTransition((transition) => void this.tell(transition)),
+      startAfter(deps.afterFirstTree, () => {
+        this.started = true;
+        update();
+      }),
     ];
-    void (deps.afterFirstTree ?? Promise.resolve()).then(() => {
-      this.started = !this.disposed;
-      update();
-    });
   }
 
   private updateWatching(): void {
@@ -79,7 +79,6 @@ export class SessionController implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.disposed = true;
     this.subscriptions.forEach((subscription) => subscription.dispose());
   }
 }

@@ -33,3 +33,17 @@ export class FirstTree {
     }
   }
 }
+
+/**
+ * Runs `start` once `gate` settles (at once without one), unless disposed
+ * first: a controller disposed before the first tree must not start its work.
+ */
+export function startAfter(gate: Promise<void> | undefined, start: () => void): { dispose(): void } {
+  let disposed = false;
+  void (gate ?? Promise.resolve()).then(() => {
+    if (!disposed) {
+      start();
+    }
+  });
+  return { dispose: () => (disposed = true) };
+}
