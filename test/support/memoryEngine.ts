@@ -40,7 +40,7 @@ export class MemoryEngine implements StarterEngine, SnapshotEngine {
   /** Containers whose stdin a creator holds (a builder's watchdog). */
   readonly held = new Set<string>();
   readonly removed: string[] = [];
-  readonly execs: { containerId: string; argv: readonly string[] }[] = [];
+  readonly execs: { containerId: string; argv: readonly string[]; options?: ExecOptions }[] = [];
   readonly announced: string[] = [];
   /** The containers host files were sent to, one entry a transfer (kept when the container goes). */
   readonly transfers: string[] = [];
@@ -120,7 +120,7 @@ export class MemoryEngine implements StarterEngine, SnapshotEngine {
 
   async exec(containerId: string, argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
     this.must(containerId);
-    this.execs.push({ containerId, argv });
+    this.execs.push({ containerId, argv, options });
     return this.onExec(argv, options);
   }
 
@@ -272,14 +272,19 @@ export class MemorySnapshots implements StarterSnapshots {
   /** The install of each snapshot built or refreshed, by its commit. */
   readonly installs = new Map<string, string | undefined>();
 
+  /** The coding agent's install of each snapshot built or refreshed, by its commit. */
+  readonly tools = new Map<string, string | undefined>();
+
   refreshInBackground({ base, setup }: { base: ResolvedBase; setup?: SnapshotSetup }): void {
     this.refreshed.push(base.commit);
     this.installs.set(base.commit, setup?.install);
+    this.tools.set(base.commit, setup?.tool?.command);
   }
 
   async ensure({ repoUrl, base, setup }: { repoUrl: string; base: ResolvedBase; setup?: SnapshotSetup }): Promise<Snapshot> {
     this.built.push(base.commit);
     this.installs.set(base.commit, setup?.install);
+    this.tools.set(base.commit, setup?.tool?.command);
     const snapshot = snapshotOf(base.commit, repoUrl);
     this.images.push(snapshot);
     return snapshot;

@@ -88,6 +88,20 @@ describe('SnapshotStarter', () => {
     assert.deepEqual(deltaFolders(), before);
   });
 
+  it('looks for the snapshot with the coding agent\'s install, and starts the next one with it too', async () => {
+    const { snapshots, starter } = setup({ fetched: main('c2'), snapshots: new MemorySnapshots([snapshotOf('old1')]) });
+    const keys: string[] = [];
+    const find = snapshots.find.bind(snapshots);
+    snapshots.find = async (repo, image, commit, setupKey = '') => (keys.push(setupKey), find(repo, image, commit));
+    await starter.start(plan());
+    await starter.start({ ...plan('a2'), request: { id: 'a2', repoUrl: REPO, toolInstall: { preset: 'mine', command: 'pip install mine' } } });
+    const [first, last] = [keys[0], keys[keys.length - 1]];
+    assert.equal(first, '', 'without a task: the repository\'s snapshot');
+    assert.ok(last, 'with one: a snapshot of its own');
+    await waitFor(() => snapshots.tools.has('c2') && snapshots.tools.get('c2') !== undefined);
+    assert.equal(snapshots.tools.get('c2'), 'pip install mine', 'the background snapshot of the new commit installs the tool as well');
+  });
+
   it('catches up when the pool fetch finds the base moved on while the agent started', async () => {
     const { engine, states, starter } = setup({ known: main('c1'), fetched: main('c3'), snapshots: new MemorySnapshots([snapshotOf('c1')]) });
     await starter.start(plan());
@@ -213,6 +227,18 @@ describe('SnapshotStarter', () => {
       assert.deepEqual(containers.map((c) => c.options.Image), ['gitiso-snapshot:k-c1']);
       assert.equal(engine.removed.length, 1, 'the container begun while the pool mirrored went');
       assert.ok(!engine.transfers.includes(engine.removed[0] ?? ''), 'and got nothing of the repository');
+    });
+
+    it('waits for the snapshot when the create asks for a coding agent\'s install: it is installed there, once, for the task\'s agents', async () => {
+      const { engine, pool, snapshots, starter } = setup({ fetched: main('c1') });
+      pool.objects = objects;
+      const tool = { preset: 'mine', command: 'npm install -g my-agent' };
+      await Promise.all(['a1', 'a2'].map((id) => starter.start({ ...plan(id), request: { id, repoUrl: REPO, toolInstall: tool } })));
+      assert.deepEqual([...new Set(snapshots.built)], ['c1'], 'both wait for a build (the store shares one)');
+      assert.equal(snapshots.tools.get('c1'), tool.command);
+      assert.deepEqual([...engine.containers.values()].map((c) => c.options.Image), ['gitiso-snapshot:k-c1', 'gitiso-snapshot:k-c1']);
+      assert.deepEqual(engine.removed, [], 'no container was begun for an own clone');
+      assert.deepEqual(engine.transfers, []);
     });
 
     it('starts from a snapshot of the base that exists already (another process made it), removing the container it had begun', async () => {

@@ -139,6 +139,32 @@ describe('SnapshotStore builds', () => {
     assert.equal(engine.containers.size, 0, 'the builder is gone');
   });
 
+  it('run the coding agent\'s install after the repository\'s, out of /workspace, on the agents\' network', async () => {
+    const engine = new MemoryEngine();
+    let network: string | undefined;
+    const create = engine.createContainer.bind(engine);
+    engine.createContainer = async (options) => ((network = options.HostConfig?.NetworkMode), create(options));
+    const tool = { preset: 'mine', command: 'install-my-agent' };
+    await store(engine).ensure({ repoUrl: REPO, baseImage: 'img', base: BASE, setup: { key: 'kt', install: 'make deps', tool } });
+    const installs = engine.execs.filter((e) => isInstall(e.argv) || (e.argv[2] ?? '').endsWith(tool.command));
+    assert.deepEqual(installs.map((e) => [isInstall(e.argv) ? 'repository' : 'tool', e.options?.workdir]), [['repository', '/workspace'], ['tool', '/']]);
+    assert.match(installs[1]?.argv[2] ?? '', /command -v tmux/, 'with tmux when the image lacks it');
+    assert.equal(network, 'gitiso');
+    assert.ok(engine.images.has(`gitiso-snapshot:${snapshotKey({ repoUrl: REPO, baseImageId: 'sha256:img', commit: 'c1', setupKey: 'kt' })}`));
+  });
+
+  it('fail the build when the coding agent\'s install fails: no snapshot, no builder, an error that names the preset and the setting', async () => {
+    const engine = new MemoryEngine();
+    const tool = { preset: 'mine', command: 'install-my-agent' };
+    engine.onExec = (argv) => ((argv[2] ?? '').endsWith(tool.command) ? { exitCode: 7, stdout: '', stderr: 'E: no such package\n' } : { exitCode: 0, stdout: '', stderr: '' });
+    await assert.rejects(
+      store(engine).ensure({ repoUrl: REPO, baseImage: 'img', base: BASE, setup: { key: 'kt', tool } }),
+      (error) => error instanceof Error && /coding agent 'mine' could not be installed: 'install-my-agent' exited with 7: E: no such package; .*gitiso\.codingAgents.*'mine'/.test(error.message),
+    );
+    assert.equal(engine.containers.size, 0, 'the builder is gone');
+    assert.equal([...engine.images.keys()].filter((name) => name.startsWith('gitiso-snapshot:')).length, 0, 'no snapshot was kept');
+  });
+
   it('refresh nothing after a build without an install', async () => {
     const engine = new MemoryEngine();
     await store(engine).ensure({ repoUrl: REPO, baseImage: 'img', base: BASE });

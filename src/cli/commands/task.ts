@@ -7,6 +7,7 @@ import { SESSION_WATCH_INTERVAL_MS } from '../../core/codingAgents/sessionWatch'
 import { defaultStorageDir } from '../../core/storage';
 import { codingAgentPresets, presetNamed } from '../../core/codingAgents/codingAgentPreset';
 import { TaskRunner } from '../../core/codingAgents/taskRunner';
+import { toolInstallOf } from '../../core/codingAgents/toolInstall';
 import { InvalidInputError, isCancellation } from '../../core/errors';
 import { countFrom } from '../args';
 import { messageOf, usageError } from '../errors';
@@ -38,7 +39,9 @@ export const taskCommand: CliCommand = {
       let ids = existing;
       if (flags.repo) {
         const progress = progressPrinter(count > 1);
-        const requests = Array.from({ length: count }, (_, n) => ({ id: `${flags.prefix ?? 'task'}-${n + 1}`, repoUrl: flags.repo as string, baseBranch: flags.base, image: flags.image, copyFrom: flags['copy-from'] ?? process.cwd() }));
+        // The preset's install (the user's or a built-in) goes into the agents' snapshot, once for all of them.
+        const toolInstall = toolInstallOf(preset);
+        const requests = Array.from({ length: count }, (_, n) => ({ id: `${flags.prefix ?? 'task'}-${n + 1}`, repoUrl: flags.repo as string, baseBranch: flags.base, image: flags.image, copyFrom: flags['copy-from'] ?? process.cwd(), toolInstall }));
         const outcomes = await core.creator.createMany(requests, { signal, onProgress: progress.update, force: flags.force }).finally(() => progress.done());
         for (const outcome of outcomes) {
           if ('error' in outcome) {

@@ -1,4 +1,6 @@
 import { type AgentIdentity, type AgentStateFile, STATE_FILE } from '../agent';
+import { installTool } from '../codingAgents/toolInstall';
+import { DEFAULT_INSTALL_TIMEOUT_SECONDS } from '../defaults';
 import type { RepoSetup } from '../setup/repoSetup';
 import { createAgentContainer, removeOnFailure } from './agentContainer';
 import { setupSource, type StartPlan, type StarterDeps } from './agentStarter';
@@ -16,8 +18,10 @@ export interface ClonedContainer {
 
 /**
  * The strategies without a snapshot: a container that only stays alive, then
- * the clone made in it, the setup's files and install, and the state file
- * written with the archive API. Any failure removes the container.
+ * the clone made in it, the setup's files and install (then the coding
+ * agent's, when the create asks for it: without a snapshot, in each agent),
+ * and the state file written with the archive API. Any failure removes the
+ * container.
  */
 export async function startClonedContainer(deps: StarterDeps, plan: StartPlan, spec: ClonedContainer): Promise<void> {
   const { engine, log, states, setupSettings, installTimeoutMs } = deps;
@@ -30,6 +34,11 @@ export async function startClonedContainer(deps: StarterDeps, plan: StartPlan, s
     const setup = spec.setup ?? (await setupIn(engine, setupSource(plan, setupSettings), containerId));
     await copySetupFiles(engine, log, { containerId, setup, from: plan.request.copyFrom });
     const setupError = setup.install ? await installIn(engine, log, { containerId, install: setup.install, report: plan.report, signal: plan.signal, timeoutMs: installTimeoutMs }) : undefined;
+    const tool = plan.request.toolInstall;
+    if (tool) {
+      plan.report('setup', `installing the coding agent '${tool.preset}'`);
+      await installTool(engine, { containerId, tool, log, signal: plan.signal, timeoutMs: installTimeoutMs ?? DEFAULT_INSTALL_TIMEOUT_SECONDS * 1000 });
+    }
     const state = { ...cloned, ...(setupError ? { setupError } : {}) };
     await engine.putFile(containerId, STATE_FILE, JSON.stringify(state, null, 2) + '\n');
     states.remember(containerId, state);

@@ -1,4 +1,5 @@
 import type { Agent, CreateStrategy } from '../agent';
+import type { ToolInstall } from '../codingAgents/toolInstall';
 import type { AgentLimits } from '../limits/agentLimits';
 import type { SetupConsent } from '../setup/setupProposal';
 
@@ -17,6 +18,11 @@ export interface CreateRequest {
   readonly copyFrom?: string;
   /** Overrides the default limits for this agent. */
   readonly limits?: Partial<AgentLimits>;
+  /**
+   * The coding agent's install (from the preset the user chose, never from the
+   * repository): run after the repository's, once per snapshot.
+   */
+  readonly toolInstall?: ToolInstall;
 }
 
 export type CreatePhase = 'checking' | 'image' | 'fetching' | 'snapshot' | 'container' | 'cloning' | 'checkout' | 'setup' | 'ready';

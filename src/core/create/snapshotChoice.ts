@@ -54,7 +54,8 @@ export async function existingSnapshot(snapshots: Pick<SnapshotStore, 'find' | '
 /** The snapshot of the commit, built now (once per commit, shared by concurrent creates). */
 export function buildSnapshot(snapshots: Pick<SnapshotStore, 'ensure'>, query: SnapshotQuery): Promise<Snapshot> {
   const { repoUrl, image, base, setup } = query;
-  const install = setup.install ? ` and running '${setup.install}'` : '';
+  const installs = [setup.install && `running '${setup.install}'`, setup.tool && `installing the coding agent '${setup.tool.preset}'`].filter(Boolean);
+  const install = installs.length > 0 ? ` and ${installs.join(' and ')}` : '';
   query.report('snapshot', `building the snapshot of ${base.branch} at ${base.commit.slice(0, 12)}${install} (once per commit)`);
   return snapshots.ensure({ repoUrl, baseImage: image, base, setup, signal: query.signal });
 }

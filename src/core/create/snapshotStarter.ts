@@ -18,6 +18,7 @@ import { buildSnapshot, chooseSnapshot, existingSnapshot, sharingFinds, type Sna
 import { startFirstAgent, type FirstAgentOutcome } from './firstAgentStart';
 import { startingPoint, type StartingPoint } from './startingPoint';
 import { makeOwnedTempDir } from '../tempDir';
+import { withToolInstall } from '../codingAgents/toolInstall';
 
 /** Where a delta bundle goes in an agent's container (the setup removes it). */
 export const DELTA_PATH = '/tmp/gitiso-delta.bundle';
@@ -58,6 +59,12 @@ export class SnapshotStarter implements AgentStarter {
     const { pool, log } = this.deps;
     const point = await startingPoint(pool, log, { repoUrl: plan.repoUrl, baseBranch: plan.baseBranch, report: plan.report, signal: plan.signal });
     throwIfCancelled(plan);
+    if ('fetching' in point && plan.request.toolInstall) {
+      // The tool is installed once, in the snapshot its task's agents share: no first agent makes its own clone (and install) for it.
+      const base = await untilAborted(point.fetching, plan.signal, `creation of agent '${plan.id}'`);
+      await this.startFromSnapshot(plan, { base, setup: await this.setupOf(plan, base) });
+      return;
+    }
     if ('fetching' in point) {
       await this.startUnseen(plan, point.fetching);
       return;
@@ -85,10 +92,11 @@ export class SnapshotStarter implements AgentStarter {
     }
   }
 
-  /** Before any snapshot or container of the base: a refused install or copy fails here. */
-  private setupOf(plan: StartPlan, base: ResolvedBase): Promise<RepoSetup> {
+  /** Before any snapshot or container of the base: a refused install or copy fails here. With the coding agent's install the create asked for. */
+  private async setupOf(plan: StartPlan, base: ResolvedBase): Promise<RepoSetup> {
     const { pool, setupSettings } = this.deps;
-    return timeStep(this.deps.timings ?? noTimings, 'setup read', () => setupAt(pool, setupSource(plan, setupSettings), base.commit));
+    const setup = await timeStep(this.deps.timings ?? noTimings, 'setup read', () => setupAt(pool, setupSource(plan, setupSettings), base.commit));
+    return withToolInstall(setup, plan.request.toolInstall);
   }
 
   /**
@@ -201,7 +209,7 @@ export class SnapshotStarter implements AgentStarter {
     const report = plan.report;
     // The next snapshot has the setup `to` has (its key is how agents will look for it).
     void setupAt(pool, { ...setupSource(plan, setupSettings), consent: allowedAlready(start.setup.allowed) }, to).then(
-      (setup) => snapshots.refreshInBackground({ repoUrl: identity.repoUrl, baseImage: identity.image, base: { branch: identity.baseBranch, commit: to }, setup }),
+      (setup) => snapshots.refreshInBackground({ repoUrl: identity.repoUrl, baseImage: identity.image, base: { branch: identity.baseBranch, commit: to }, setup: withToolInstall(setup, start.setup.tool) }),
       (error: unknown) => log.warn(`no background snapshot of ${to.slice(0, 12)}: ${describeCause(error)}`),
     );
     report('fetching', `fetching the commits since the snapshot (${from.slice(0, 12)}..${to.slice(0, 12)})`);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { InvalidInputError, describeCause } from '../errors';
+import type { ToolInstall } from '../codingAgents/toolInstall';
 import type { SetupProposal } from './setupProposal';
 import { shown } from '../names';
 
@@ -43,6 +44,8 @@ export interface RepoSetup {
   readonly key: string;
   /** What the repository's setup file asked that needed consent, and was allowed. */
   readonly allowed?: SetupProposal;
+  /** The coding agent's install the create asked for (from the user's preset, never the repository): after the repository's, and in the key (toolInstall.ts). */
+  readonly tool?: ToolInstall;
 }
 
 /** Lockfiles by the install command they imply, in order of preference. */

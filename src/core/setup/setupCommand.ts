@@ -5,16 +5,27 @@ import { redactCredentials, type Logger } from '../logger';
 /** How much of a failed setup's output its error keeps. */
 const ERROR_TAIL_LINES = 3;
 
+export interface SetupCommandRun {
+  readonly containerId: string;
+  readonly command: string;
+  readonly log: Logger;
+  readonly signal?: AbortSignal;
+  /** Where it runs; /workspace when absent. */
+  readonly workdir?: string;
+  /** How its failure names it, when not as `command` (a script around the user's command). */
+  readonly shownAs?: string;
+}
+
 /**
  * Runs a setup command (the user's own shell command) in a container's
  * /workspace, its output line by line into the log. Returns why it failed, or
  * undefined when it succeeded.
  */
-export async function runSetupCommand(engine: Pick<Engine, 'exec'>, run: { readonly containerId: string; readonly command: string; readonly log: Logger; readonly signal?: AbortSignal }): Promise<string | undefined> {
+export async function runSetupCommand(engine: Pick<Engine, 'exec'>, run: SetupCommandRun): Promise<string | undefined> {
   const { containerId, command, log, signal } = run;
   const lines = new LineLogger(log);
   const result = await engine.exec(containerId, ['sh', '-c', command], {
-    workdir: WORKSPACE,
+    workdir: run.workdir ?? WORKSPACE,
     signal,
     onStdout: (chunk) => lines.push(chunk),
     onStderr: (chunk) => lines.push(chunk),
@@ -26,7 +37,7 @@ export async function runSetupCommand(engine: Pick<Engine, 'exec'>, run: { reado
   const tail = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-ERROR_TAIL_LINES).join(' ').trim();
   // 137 is SIGKILL: within a container's limits, almost always the kernel's out-of-memory killer.
   const killed = result.exitCode === 137 ? ' (killed: out of memory?)' : '';
-  return redactCredentials(`'${command}' exited with ${result.exitCode}${killed}${tail ? `: ${tail}` : ''}`);
+  return redactCredentials(`'${run.shownAs ?? command}' exited with ${result.exitCode}${killed}${tail ? `: ${tail}` : ''}`);
 }
 
 /** Logs output a line at a time, however the chunks fall. */

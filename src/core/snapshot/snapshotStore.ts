@@ -15,6 +15,7 @@ import type { AgentNetwork } from '../network/agentNetwork';
 import { formatOwner, liveness, OWNER_LABEL } from '../ownership';
 import { GITISO_VERSION } from '../version';
 import { runSetupCommand } from '../setup/setupCommand';
+import { installTool, type ToolInstall } from '../codingAgents/toolInstall';
 import { BUILD_ALLOWANCE_MS, deadlineLabels, isBuilderAbandoned, watchdogCommand } from './builderLifetime';
 import { reportSteps, STEP_FUNCTION } from './buildSteps';
 import { CLONE_FROM_OBJECTS, OBJECTS_STAGING } from './cloneFromObjects';
@@ -54,9 +55,10 @@ export interface Snapshot {
   readonly setupError?: string;
 }
 
-/** The install a snapshot runs after its clone, and the key it is known by. */
+/** The installs a snapshot runs after its clone (the repository's, then the coding agent's), and the key it is known by. */
 export interface SnapshotSetup {
   readonly install?: string;
+  readonly tool?: ToolInstall;
   readonly key: string;
 }
 
@@ -90,7 +92,7 @@ export interface SnapshotStoreOptions {
   readonly network: Pick<AgentNetwork, 'resolve'>;
   /** The builder's limits: those of the agents (it runs the repository's own install). */
   readonly builderLimits?: () => Promise<AgentLimits>;
-  /** How long the repository's install may run. */
+  /** How long each install (the repository's, the coding agent's) may run. */
   readonly installTimeoutMs?: number;
   /** Told how long each step of a build took. */
   readonly timings?: StepTimings;
@@ -364,9 +366,10 @@ export class SnapshotStore {
     let hold: { release(): void } | undefined;
     try {
       const files = await timeStep(this.timings, 'object files', () => this.pool.objectFiles(repoUrl));
-      const network = setup.install ? await this.options.network.resolve() : 'none';
+      const installs = (setup.install ? 1 : 0) + (setup.tool ? 1 : 0);
+      const network = installs > 0 ? await this.options.network.resolve() : 'none';
       const limits = (await this.options.builderLimits?.()) ?? DEFAULT_LIMITS;
-      const limitMs = (setup.install ? this.installTimeoutMs : 0) + BUILD_ALLOWANCE_MS;
+      const limitMs = installs * this.installTimeoutMs + BUILD_ALLOWANCE_MS;
       const claiming = performance.now();
       const claimed = await this.claimBuilder(plan, builderSpec(plan, { network, limits, limitMs }), signal);
       if ('snapshot' in claimed) {
@@ -388,6 +391,11 @@ export class SnapshotStore {
       }
       reportSteps(result.stdout, this.timings);
       const setupError = setup.install ? await timeStep(this.timings, 'install', () => this.install(running, { command: setup.install as string, signal })) : undefined;
+      if (setup.tool) {
+        // A failure fails the build: no snapshot of a task's agents without their tool is kept.
+        const tool = setup.tool;
+        await timeStep(this.timings, 'tool install', () => installTool(this.engine, { containerId: running, tool, log: this.log, signal, timeoutMs: this.installTimeoutMs }));
+      }
       if (setup.install) {
         await this.refreshAfterInstall(running, signal);
       }

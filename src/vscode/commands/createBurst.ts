@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { Agent } from '../../core/agent';
+import type { ToolInstall } from '../../core/codingAgents/toolInstall';
 import { describeCause, isCancellation } from '../../core/errors';
 import { readSettings } from '../config';
 import { withCancellableProgress } from '../progress';
@@ -19,6 +20,8 @@ export interface Burst {
   readonly title: string;
   /** Also says so when every agent is ready (Create Several Agents; New Task says what it does next instead). */
   readonly announceReady?: boolean;
+  /** The chosen coding agent's install (New Task), run once in the agents' snapshot. */
+  readonly toolInstall?: ToolInstall;
 }
 
 /**
@@ -39,7 +42,7 @@ export async function createBurst(ctx: CommandContext, burst: Burst): Promise<Ag
     const created: Agent[] = [];
     const failed: string[] = [];
     await model.createMany(
-      ids.map((id) => ({ id, repoUrl, baseBranch, image: settings.image, copyFrom })),
+      ids.map((id) => ({ id, repoUrl, baseBranch, image: settings.image, copyFrom, toolInstall: burst.toolInstall })),
       {
         signal,
         force: true, // admitted, or confirmed by the user, just now

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { Agent } from '../../core/agent';
 import { presetNamed, type CodingAgentPreset } from '../../core/codingAgents/codingAgentPreset';
 import { TaskRunner, type TaskOutcome } from '../../core/codingAgents/taskRunner';
+import { toolInstallOf } from '../../core/codingAgents/toolInstall';
 import { CancelledError, describeCause } from '../../core/errors';
 import { parseSetupFile, SETUP_FILE } from '../../core/setup/repoSetup';
 import { readCodingAgents } from '../config';
@@ -78,7 +79,8 @@ export async function newTask(ctx: CommandContext, target?: AgentTarget | NewTas
   }
   await runSteps(steps);
   const { repoUrl, baseBranch } = repository;
-  const agents = creates ? await createBurst(ctx, { prefix: given.prefix ?? 'task', count, repoUrl, baseBranch, title: `${TITLE}: creating ${count === 1 ? 'its agent' : `${count} agents`}` }) : onAgents;
+  const title = `${TITLE}: creating ${count === 1 ? 'its agent' : `${count} agents`}`;
+  const agents = creates ? await createBurst(ctx, { prefix: given.prefix ?? 'task', count, repoUrl, baseBranch, title, toolInstall: toolInstallOf(preset) }) : onAgents;
   if (agents.length === 0) {
     return [];
   }
