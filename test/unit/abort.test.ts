@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { getEventListeners } from 'node:events';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { abortError, untilAborted, withTimeout } from '../../src/core/base/abort';
@@ -31,6 +32,19 @@ describe('withTimeout', () => {
     assert.ok(signal.aborted);
     assert.ok(abortError(signal, 'install') instanceof CancelledError);
     assert.equal(withTimeout(caller.signal, undefined), caller.signal);
+  });
+
+  it("leaves a long-lived caller's signal once its time is up (a sampler's signal gained a listener per sample, for good)", async () => {
+    const sampler = new AbortController();
+    const signals = Array.from({ length: 50 }, () => withTimeout(sampler.signal, 20) as AbortSignal);
+    assert.equal(getEventListeners(sampler.signal, 'abort').length, 50, 'each pending one listens');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.ok(signals.every((signal) => signal.aborted && abortError(signal, 'sample') instanceof TimeoutError));
+    assert.equal(getEventListeners(sampler.signal, 'abort').length, 0);
+    // One still pending follows the caller's abort all the same.
+    const pending = withTimeout(sampler.signal, 60_000) as AbortSignal;
+    sampler.abort();
+    assert.ok(pending.aborted && abortError(pending, 'sample') instanceof CancelledError);
   });
 });
 

@@ -5,7 +5,8 @@ import { CancelledError, TimeoutError } from '../errors';
  * comes first. Not AbortSignal.any with AbortSignal.timeout: Node 20 lets the
  * garbage collector take the timeout's signal (only weakly held), and the
  * timeout then never fires. Here the timer holds the controller; unref'd, it
- * keeps no process alive.
+ * keeps no process alive. Its listener on `signal` goes when it fires, so a
+ * long-lived `signal` holds at most the calls of the last `timeoutMs`.
  */
 export function withTimeout(signal: AbortSignal | undefined, timeoutMs: number | undefined): AbortSignal | undefined {
   if (!timeoutMs) {
@@ -17,8 +18,18 @@ export function withTimeout(signal: AbortSignal | undefined, timeoutMs: number |
   if (signal?.aborted) {
     controller.abort(signal.reason);
   }
-  signal?.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
-  controller.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+  const passOn = (): void => controller.abort(signal?.reason);
+  signal?.addEventListener('abort', passOn, { once: true });
+  // The caller's signal may live long (a sampler's, aborted only at its disposal): this
+  // signal's listener leaves it once this one has fired, else each call would add one for good.
+  controller.signal.addEventListener(
+    'abort',
+    () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', passOn);
+    },
+    { once: true },
+  );
   return controller.signal;
 }
 
