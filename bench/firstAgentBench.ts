@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,7 +77,6 @@ export async function runFirstAgentBench(options: FirstAgentBenchOptions): Promi
       });
       await removeSnapshotsOf(cold, url);
       const id = `bench-first-${name}-${rep}`;
-      settleDisk();
       const [ms] = await timed(() => cold.creator.create({ id, repoUrl: url }));
       ready = true;
       gitiso.push(ms);
@@ -94,7 +92,6 @@ export async function runFirstAgentBench(options: FirstAgentBenchOptions): Promi
       rmSync(home, { recursive: true, force: true });
 
       const naiveId = `bench-first-naive-${name}-${rep}`;
-      settleDisk();
       const [naiveMs] = await timed(() => naive.creator.create({ id: naiveId, repoUrl: url }));
       naiveTimes.push(naiveMs);
       await naive.agents.remove(naiveId);
@@ -111,17 +108,6 @@ export async function runFirstAgentBench(options: FirstAgentBenchOptions): Promi
       await engine.removeImage(snapshot.image);
     }
   }
-}
-
-/**
- * Writes out what the last repetition left dirty (a committed snapshot layer,
- * removed containers: hundreds of MB on the large repository), so that each
- * timed create starts from a quiet disk, not from the one before's write-back:
- * without it the large checkout took 2.9 s in the first repetition and 16–20 s
- * in the next ones, for gitiso and the naive clone alike.
- */
-function settleDisk(): void {
-  execFileSync('sync');
 }
 
 /** The breakdown and the totals, with gitiso's ratio to the naive clone. */

@@ -19,6 +19,7 @@ import { makeOwnedTempDir } from './tempDir';
 import { liveness } from './ownership';
 import { deleteWorkRefs } from './roundTrip/poolRefs';
 import { workRepoPath } from './roundTrip/workRepo';
+import type { UsageStore } from './apiProxy/usageStore';
 
 export interface AgentServiceOptions {
   readonly engine: Engine;
@@ -27,6 +28,8 @@ export interface AgentServiceOptions {
   readonly snapshots: SnapshotStore;
   readonly states: ReadyStates;
   readonly admission: Admission;
+  /** Each agent's kept API usage: an agent's goes with it. */
+  readonly apiUsage?: Pick<UsageStore, 'forget'>;
   readonly log?: Logger;
 }
 
@@ -101,6 +104,8 @@ export class AgentService {
     await this.engine.removeContainer(info.Id);
     this.states.forget(info.Id);
     this.log.info(`removed agent '${id}'`);
+    // A new agent of the same id starts from nothing (best effort: the next proxy start drops it anyway).
+    await this.options.apiUsage?.forget([id]).catch((error: unknown) => this.log.warn(`could not drop the API usage of '${id}': ${describeCause(error)}`));
     await this.forgetWork(id, identityFromLabels(info.Config.Labels)?.repoUrl);
     this.options.snapshots.pruneInBackground();
   }

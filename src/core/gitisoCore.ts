@@ -10,6 +10,7 @@ import { RemoteCloneStarter } from './create/remoteCloneStarter';
 import { SnapshotStarter } from './create/snapshotStarter';
 import { DEFAULT_INSTALL_TIMEOUT_SECONDS } from './defaults';
 import { AgentSessions } from './codingAgents/agentSessions';
+import { USAGE_FILE, UsageStore } from './apiProxy/usageStore';
 import { DevServers } from './dev/devServers';
 import { Doctor } from './doctor/doctor';
 import type { Engine } from './docker/engine';
@@ -96,6 +97,8 @@ export interface GitisoCore extends Disposable {
   readonly roundTrip: RoundTrip;
   /** Agents' work taken into a repository of the user's (fetch, check out, merge, apply). */
   readonly workspaceGit: WorkspaceGit;
+  /** Each agent's API usage through the key proxy, kept in gitiso's storage for every process. */
+  readonly apiUsage: UsageStore;
 }
 
 /** The one composition root of the core (hand-wired: constructor injection, no container). */
@@ -111,7 +114,8 @@ export function createCore(options: CoreOptions): GitisoCore {
   const snapshots = new SnapshotStore({ engine, pool, log, network, builderLimits: () => admission.limitsFor(), installTimeoutMs, timings });
   const states = new ReadyStates(engine, log, join(storageDir, READY_STATES_DIR));
   const exec = options.keep?.exec ?? new AgentExec(engine, log);
-  const agents = new AgentService({ engine, exec, pool, snapshots, states, admission, log });
+  const apiUsage = new UsageStore(join(storageDir, USAGE_FILE), { log });
+  const agents = new AgentService({ engine, exec, pool, snapshots, states, admission, apiUsage, log });
   const doctor = new Doctor({ engine, snapshots, pool, log });
   const deps: StarterDeps = { engine, pool, snapshots, states, log, setupSettings: options.setup ?? {}, installTimeoutMs, timings };
   const creator = new AgentCreator({
@@ -153,6 +157,7 @@ export function createCore(options: CoreOptions): GitisoCore {
     doctor,
     roundTrip,
     workspaceGit,
+    apiUsage,
     dispose: () => {
       ports.dispose();
       exec.dispose();

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { isRunning } from '../core/agent';
 import { AgentsModel } from '../core/agentsModel';
+import { UsageWatch } from '../core/apiProxy/usageWatch';
 import { Emitter } from '../core/base/event';
 import { Engine } from '../core/docker/engine';
 import { describeCause } from '../core/errors';
@@ -23,13 +24,16 @@ export class Gitiso implements vscode.Disposable {
   private readonly agentsChanged = new Emitter<void>();
   private readonly forwardsChanged = new Emitter<string>();
   private readonly statsChanged = new Emitter<void>();
+  private readonly usageChanged = new Emitter<readonly string[]>();
   /** The agents, the engine's status or a create's progress changed; also after a reconnect. */
   readonly onDidChangeAgents = this.agentsChanged.event;
   /** With the agent's id, when one of its forwards opened or closed; also after a reconnect (the new core has none). */
   readonly onDidChangeForwards = this.forwardsChanged.event;
   /** The sampler read the running agents; also after a reconnect (the new sampler has no figures). */
   readonly onDidChangeStats = this.statsChanged.event;
-  private current!: { core: GitisoCore; model: AgentsModel; stats: StatsSampler; subscriptions: { dispose(): void }[] };
+  /** With the ids of the agents whose kept API usage changed (whichever process served their proxy). */
+  readonly onDidChangeUsage = this.usageChanged.event;
+  private current!: { core: GitisoCore; model: AgentsModel; stats: StatsSampler; usage: UsageWatch; subscriptions: { dispose(): void }[] };
   private readonly configListener: vscode.Disposable;
 
   /**
@@ -46,17 +50,22 @@ export class Gitiso implements vscode.Disposable {
       if (affectsEngine(event)) {
         this.log.info('gitiso engine setting changed: reconnecting');
         const forwarded = new Set(this.ports.forwards().map((forward) => forward.agentId));
+        const shown = this.model.agents.map((agent) => agent.id);
         this.teardown();
         this.connect();
         // The new core starts afresh: its own agents, no forwards, no figures.
         this.agentsChanged.fire();
         forwarded.forEach((agentId) => this.forwardsChanged.fire(agentId));
         this.statsChanged.fire();
+        this.usageChanged.fire(shown);
       } else if (affectsService(event)) {
         this.log.info('gitiso settings changed: rebuilding the service; forwards stay open');
+        const shown = this.model.agents.map((agent) => agent.id);
         this.rebuild();
         this.agentsChanged.fire();
         this.statsChanged.fire();
+        // Another storage folder keeps other usage.
+        this.usageChanged.fire(shown);
       }
     });
   }
@@ -131,6 +140,16 @@ export class Gitiso implements vscode.Disposable {
     return this.current.stats;
   }
 
+  /** Each agent's API usage through the key proxy, as kept in gitiso's storage (`usage` follows it). */
+  get apiUsage(): GitisoCore['apiUsage'] {
+    return this.current.core.apiUsage;
+  }
+
+  /** Each agent's kept API usage, read again when the file changes. */
+  get usage(): UsageWatch {
+    return this.current.usage;
+  }
+
   /** Builds the core from the settings; on the engine, exec channels and forwards of `previous` when given. */
   private connect(previous?: GitisoCore): void {
     const settings = readSettings();
@@ -153,12 +172,14 @@ export class Gitiso implements vscode.Disposable {
     });
     const model = new AgentsModel({ agents: core.agents, creator: core.creator, engine, log: this.log });
     const stats = new StatsSampler({ exec: core.exec, engine, runningAgents: () => model.agents.filter(isRunning), log: this.log });
+    const usage = new UsageWatch(core.apiUsage);
     const subscriptions = [
       model.onDidChange(() => this.agentsChanged.fire()),
       core.ports.onDidChange((agentId) => this.forwardsChanged.fire(agentId)),
       stats.onDidSample(() => this.statsChanged.fire()),
+      usage.onDidChange((agentIds) => this.usageChanged.fire(agentIds)),
     ];
-    this.current = { core, model, stats, subscriptions };
+    this.current = { core, model, stats, usage, subscriptions };
     model.start();
     core.ports.start();
     // A crashed window or CLI may have left builders and half-made agents behind: the certain ones go, once the tree shows.
@@ -185,9 +206,10 @@ export class Gitiso implements vscode.Disposable {
 
   /** A new core, model and sampler from the settings, on the same engine: the window's forwards stay open. */
   private rebuild(): void {
-    const { core, model, stats, subscriptions } = this.current;
+    const { core, model, stats, usage, subscriptions } = this.current;
     subscriptions.forEach((subscription) => subscription.dispose());
     stats.dispose();
+    usage.dispose();
     model.dispose();
     // Not core.dispose(): its exec channels and forwards, all it would close, go on in the new core.
     this.connect(core);
@@ -196,6 +218,7 @@ export class Gitiso implements vscode.Disposable {
   private teardown(): void {
     this.current.subscriptions.forEach((subscription) => subscription.dispose());
     this.current.stats.dispose();
+    this.current.usage.dispose();
     this.current.model.dispose();
     this.current.core.dispose();
   }
@@ -206,5 +229,6 @@ export class Gitiso implements vscode.Disposable {
     this.agentsChanged.dispose();
     this.forwardsChanged.dispose();
     this.statsChanged.dispose();
+    this.usageChanged.dispose();
   }
 }

@@ -47,6 +47,7 @@ export class WindowApiAccess implements vscode.Disposable {
       keyFor: async (api) => this.secrets.get(secretKeyOf(api)),
       port: vscode.workspace.getConfiguration('gitiso').inspect<number>('apiProxy.port')?.globalValue,
       tokensFile: join(readSettings().storagePath || defaultStorageDir(), 'api-tokens.json'),
+      usage: this.gitiso.apiUsage,
       agentIds: async () => (await this.gitiso.agents.list()).map((agent) => agent.id),
       log: this.log,
     });

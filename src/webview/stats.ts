@@ -48,6 +48,10 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
   const samples = message.samples;
   const last = samples.at(-1);
   elementById('empty', HTMLParagraphElement).hidden = samples.length > 0;
+  // The API's figures show even before the first sample (and for a stopped agent's last look); nothing when it used none.
+  const api = elementById('api', HTMLParagraphElement);
+  api.hidden = message.apiUsage === undefined;
+  api.textContent = message.apiUsage === undefined ? '' : `API: ${message.apiUsage}`;
   if (!last) return;
   // No limit (undefined or 0): the highest sample tops the chart.
   const limit = last.memoryLimitBytes || Math.max(...samples.map((s) => s.memoryBytes)) || 1;

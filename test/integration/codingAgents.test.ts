@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AgentApiAccess } from '../../src/core/apiProxy/agentApiAccess';
+import type { AgentUsage } from '../../src/core/apiProxy/agentUsage';
+import { USAGE_FILE, UsageStore } from '../../src/core/apiProxy/usageStore';
+import { usageLine } from '../../src/core/apiProxy/usageText';
 import { AgentSessions, ATTACH_COMMAND } from '../../src/core/codingAgents/agentSessions';
 import { codingAgentPresets, presetNamed } from '../../src/core/codingAgents/codingAgentPreset';
 import { taskTitle } from '../../src/core/codingAgents/sessionState';
@@ -14,9 +17,26 @@ import type { Engine } from '../../src/core/docker/engine';
 import { containerNameFor } from '../../src/core/names';
 import { FakeLlmApi } from '../support/fakeLlmApi';
 import { GitServer } from '../support/gitServer';
+import { LLM_CLIENT_SCRIPT } from '../support/llmClient';
 import { makeTestCertificates } from '../support/testCertificates';
 import { idPrefix, makeTempDir, removeAgents, removeDir, TEST_NETWORK, testEngine, testImage, TEST_LIMITS } from '../support/testEnv';
 import { waitFor } from '../support/waitFor';
+
+// The bundled CLI, as users run it (built by `npm run build`).
+const CLI = join(__dirname, '..', '..', '..', 'dist', 'cli.js');
+
+/** `gitiso stats --json` in a process of its own, with its storage in `home`: each running agent's figures and kept API usage. */
+function statsFromAnotherProcess(home: string): Promise<{ agentId: string; api?: AgentUsage }[]> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [CLI, 'stats', '--json'], { env: { ...process.env, GITISO_HOME: home }, timeout: 60_000 }, (error, stdout, stderr) => {
+      if (error) {
+        reject(new Error(`gitiso stats failed: ${stderr}`));
+      } else {
+        resolve(JSON.parse(stdout) as { agentId: string; api?: AgentUsage }[]);
+      }
+    });
+  });
+}
 
 const FAKE_AGENT = readFileSync(join(__dirname, '..', '..', '..', 'test', 'fixtures', 'fakeCodingAgent.py'), 'utf8');
 
@@ -135,7 +155,10 @@ describe('coding agents in sessions', () => {
     const [preset] = codingAgentPresets([{ name: 'fake-api', command: ['python3', '-c', FAKE_AGENT], task: ['python3', '-c', FAKE_AGENT, '{prompt}', 'FAKE_BASE_URL', 'FAKE_API_KEY'], api }]).filter((p) => p.name === 'fake-api');
     assert.ok(preset);
     const tokensFile = join(dir, 'tokens.json');
-    const access = new AgentApiAccess({ engine, network: core.network, apis: [api], keyFor: () => key, ca: certificates.ca, port: 0, tokensFile });
+    // Where the proxy's process keeps each agent's usage; the CLI below reads it from another process (GITISO_HOME).
+    const store = new UsageStore(join(dir, USAGE_FILE));
+    const agentIds = async (): Promise<string[]> => (await core.agents.list()).map((agent) => agent.id);
+    const access = new AgentApiAccess({ engine, network: core.network, apis: [api], keyFor: () => key, ca: certificates.ca, port: 0, tokensFile, usage: store, agentIds });
     try {
       const [outcome] = await new TaskRunner({ sessions, access }).start({ prompt: 'call the api', preset, agentIds: [id('f')] });
       assert.deepEqual(outcome, { id: id('f'), started: true });
@@ -162,8 +185,36 @@ describe('coding agents in sessions', () => {
       }
       // Kept between runs as digests: the token itself is not in the file.
       assert.match(readFileSync(tokensFile, 'utf8'), new RegExp(`"agentId":"${id('f')}"`));
+
+      // Kept on the host: another process (here the CLI's stats) shows what the upstream reported.
+      await waitFor('the usage to be kept', () => store.read().get(id('f'))?.requests === 1, 10_000);
+      const shown = (await statsFromAnotherProcess(dir)).find((row) => row.agentId === id('f'));
+      assert.deepEqual({ requests: shown?.api?.requests, input: shown?.api?.inputTokens, output: shown?.api?.outputTokens, refused: shown?.api?.refused }, { requests: 1, input: 10, output: 20, refused: 0 });
+      assert.match(usageLine(shown?.api) ?? '', /^1 request · 10 tokens in · 20 out · \d+ (B|KB)$/);
+      const kept = store.read().get(id('f'));
+
+      // The attacker's case: agent a, with agent f's token (and its base URL), from a's own address: refused, not
+      // sent upstream, not counted to f (nor to anyone).
+      const env = await access.envFor(id('f'), api);
+      const seenBefore = upstream.seen.length;
+      const ask = (agent: string, body: unknown) => core.exec.run(id(agent), ['env', ...Object.entries(env).map(([name, value]) => `${name}=${value}`), 'python3', '-c', LLM_CLIENT_SCRIPT, JSON.stringify({ env: 'FAKE', path: '/v1/messages', body })], { timeoutMs: 60_000 });
+      const stolen = await ask('a', { input: 1, output: 1 });
+      assert.equal(stolen.exitCode, 0, stolen.stderr);
+      assert.equal((JSON.parse(stolen.stdout) as { status: number }).status, 403, stolen.stdout);
+      assert.equal(upstream.seen.length, seenBefore, 'upstream saw the stolen token\'s request');
+      // f itself claims a huge usage in its request: only what the upstream answered is counted.
+      const claimed = await ask('f', { input: 7, output: 9, usage: { input_tokens: 1e9, output_tokens: 1e9 }, message: { usage: { input_tokens: 1e9 } } });
+      assert.equal((JSON.parse(claimed.stdout) as { status: number }).status, 200, claimed.stdout);
+      assert.deepEqual(upstream.seen.at(-1)?.reported, { input: 7, output: 9 });
+      await waitFor('the second request to be kept', () => store.read().get(id('f'))?.requests === 2, 10_000);
+      const later = store.read().get(id('f'));
+      assert.deepEqual({ input: later?.inputTokens, output: later?.outputTokens, refused: later?.refused }, { input: (kept?.inputTokens ?? 0) + 7, output: (kept?.outputTokens ?? 0) + 9, refused: 0 });
+      assert.equal(store.read().has(id('a')), false, 'the stolen token\'s request was counted to its user');
+      assert.equal((await access.usage()).get(id('a')), undefined);
+
       access.revoke(id('f'));
       await waitFor('the revoked token to leave the kept table', () => !readFileSync(tokensFile, 'utf8').includes(id('f')));
+      await waitFor('the removed agent\'s usage to leave the store', () => !store.read().has(id('f')));
     } finally {
       await access.close();
       await upstream.stop();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AgentStats } from '../../src/core/stats/statsSampler';
 import { parseFromWebview, parseToWebview } from '../../src/webview/protocol/previewMessages';
-import { parseStatsMessage, type StatsMessage } from '../../src/webview/protocol/statsMessages';
+import { MAX_USAGE_LINE, parseStatsMessage, type StatsMessage } from '../../src/webview/protocol/statsMessages';
 
 const SAMPLE: AgentStats = {
   agentId: 'a1',
@@ -29,6 +29,8 @@ describe('stats webview messages', () => {
     const sent: StatsMessage = { type: 'samples', samples: [SAMPLE, { ...SAMPLE, diskBytes: 1e6, memoryLimitBytes: undefined, sampledAt: SAMPLE.sampledAt + 2000 }] };
     assert.deepEqual(parseStatsMessage(overTheWire(sent)), overTheWire(sent));
     assert.deepEqual(parseStatsMessage({ type: 'samples', samples: [] }), { type: 'samples', samples: [] });
+    const withUsage: StatsMessage = { type: 'samples', samples: [SAMPLE], apiUsage: '12 requests · 3.4k tokens in · 1.2k out · 56 KB' };
+    assert.deepEqual(parseStatsMessage(overTheWire(withUsage)), withUsage);
   });
 
   it('refuses anything else', () => {
@@ -43,6 +45,8 @@ describe('stats webview messages', () => {
       { type: 'samples', samples: [{ ...SAMPLE, cpuPercent: '12' }] },
       { type: 'samples', samples: [{ ...SAMPLE, pids: undefined }] },
       { type: 'samples', samples: [{ ...SAMPLE, diskBytes: 'soon' }] },
+      { type: 'samples', samples: [], apiUsage: 12 },
+      { type: 'samples', samples: [], apiUsage: 'x'.repeat(MAX_USAGE_LINE + 1) },
     ]) {
       assert.equal(parseStatsMessage(value), undefined, JSON.stringify(value));
     }

@@ -59,4 +59,13 @@ describe('coding agents in a real VS Code', () => {
     assert.equal((await api.gitiso.sessions.state(ids[0] as string))?.activity, 'finished');
     assert.match(String(row(ids[1] as string)?.description), /^(working|waiting)/);
   });
+
+  it('shows the API usage kept on the host (whichever process served the key proxy) in the row\'s tooltip', async () => {
+    const id = `${prefix}-2`;
+    const tooltip = (): string => String((row(id)?.tooltip as vscode.MarkdownString | undefined)?.value);
+    assert.doesNotMatch(tooltip(), /\| API \|/, 'a tooltip shows usage the agent never had');
+    // As the CLI's task (another process) keeps it.
+    await api.gitiso.apiUsage.add(new Map([[id, { requests: 12, bytesIn: 6 * 1024, bytesOut: 50 * 1024, inputTokens: 3400, outputTokens: 1234, refused: 0 }]]));
+    await waitFor('the usage in the tooltip', () => tooltip().includes('| API | `12 requests · 3.4k tokens in · 1.2k out · 56 KB` |'), 10_000);
+  });
 });

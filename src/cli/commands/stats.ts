@@ -1,5 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { isRunning } from '../../core/agent';
+import type { AgentUsage } from '../../core/apiProxy/agentUsage';
+import { usageLine } from '../../core/apiProxy/usageText';
 import { formatBytes } from '../../core/limits/agentLimits';
 import { StatsSampler, type AgentStats } from '../../core/stats/statsSampler';
 import { withInterrupt } from '../interrupt';
@@ -20,10 +22,12 @@ export const statsCommand: CliCommand = {
         do {
           await delay(flags.watch ? 2_000 : 1_000);
           const current = [...(await sampler.sample()).values()].sort((a, b) => a.agentId.localeCompare(b.agentId));
+          // What each coding agent used of its API, as kept by whichever process served the key proxy.
+          const usage = core.apiUsage.read();
           if (flags.json) {
-            process.stdout.write(JSON.stringify(current) + '\n');
+            process.stdout.write(JSON.stringify(current.map((stats) => ({ ...stats, ...withUsage(usage.get(stats.agentId)) }))) + '\n');
           } else {
-            process.stdout.write((flags.watch && process.stdout.isTTY ? '\x1b[H\x1b[2J' : '') + statsTable(current));
+            process.stdout.write((flags.watch && process.stdout.isTTY ? '\x1b[H\x1b[2J' : '') + statsTable(current, usage));
           }
         } while (flags.watch && !signal.aborted);
       });
@@ -34,12 +38,17 @@ export const statsCommand: CliCommand = {
   },
 };
 
-function statsTable(rows: readonly AgentStats[]): string {
+/** `api` in --json: the agent's counts, only when it used its API. */
+function withUsage(usage: AgentUsage | undefined): { api?: AgentUsage } {
+  return usageLine(usage) ? { api: usage } : {};
+}
+
+function statsTable(rows: readonly AgentStats[], usage: ReadonlyMap<string, AgentUsage>): string {
   if (rows.length === 0) {
     return 'no running agents\n';
   }
   return alignedTable([
-    ['ID', 'CPU', 'MEMORY / LIMIT', 'PIDS', 'NET RX / TX', 'DISK'],
+    ['ID', 'CPU', 'MEMORY / LIMIT', 'PIDS', 'NET RX / TX', 'DISK', 'API'],
     ...rows.map((s) => [
       s.agentId,
       `${s.cpuPercent.toFixed(1)}%`,
@@ -47,6 +56,7 @@ function statsTable(rows: readonly AgentStats[]): string {
       String(s.pids),
       `${formatBytes(s.netRxBytes)} / ${formatBytes(s.netTxBytes)}`,
       s.diskBytes === undefined ? '' : formatBytes(s.diskBytes),
+      usageLine(usage.get(s.agentId)) ?? '',
     ]),
   ]);
 }

@@ -55,7 +55,7 @@ export const taskCommand: CliCommand = {
         ids = outcomes.filter((outcome) => 'agent' in outcome).map((outcome) => outcome.id);
       }
       // The key stays here: the agents get the proxy's address and a token each (from the tool's own variable, as it would read it).
-      const access = preset.api ? new AgentApiAccess({ engine: core.engine, network: core.network, apis: [preset.api], keyFor: (api) => process.env[api.keyEnv] || undefined, ca: caFile(), port: proxyPort(), tokensFile: join(defaultStorageDir(), 'api-tokens.json'), agentIds: async () => (await core.agents.list()).map((agent) => agent.id) }) : undefined;
+      const access = preset.api ? new AgentApiAccess({ engine: core.engine, network: core.network, apis: [preset.api], keyFor: (api) => process.env[api.keyEnv] || undefined, ca: caFile(), port: proxyPort(), tokensFile: join(defaultStorageDir(), 'api-tokens.json'), usage: core.apiUsage, agentIds: async () => (await core.agents.list()).map((agent) => agent.id) }) : undefined;
       try {
         const runner = new TaskRunner({ sessions: core.sessions, access });
         const started: string[] = [];

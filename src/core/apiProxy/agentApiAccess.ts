@@ -12,6 +12,8 @@ import type { KeptToken } from './agentTokens';
 import { ApiProxy } from './apiProxy';
 import { agentBaseUrl, proxyPlacement, type ProxyPlacement } from './proxyPlacement';
 import type { Upstream } from './upstream';
+import { UsageKeeper } from './usageKeeper';
+import type { UsageStore } from './usageStore';
 
 /** The proxy's port when none is set: agents' sessions name it, so it stays the same between runs. */
 export const DEFAULT_PROXY_PORT = 41_597;
@@ -29,7 +31,12 @@ export interface AgentApiAccessOptions {
    * window's reload, and its token must still work with the next window's proxy.
    */
   readonly tokensFile?: string;
-  /** The agents that exist: a kept token of one that went while no proxy ran is dropped at start. */
+  /**
+   * Where each agent's usage is kept across processes (the core's `apiUsage`): the proxy's counts are added to it
+   * a moment after they change and when it closes, so the CLI and the next window see them.
+   */
+  readonly usage?: UsageStore;
+  /** The agents that exist: a kept token (and kept usage) of one that went while no proxy ran is dropped at start. */
   readonly agentIds?: () => Promise<readonly string[]>;
   /** Certificate authorities trusted besides Node's own (a company's, the tests'). */
   readonly ca?: string;
@@ -59,11 +66,12 @@ export function upstreamOf(api: CodingAgentApi): Upstream {
  * fixed port, a token per agent bound to its address where the engine shows
  * one, and the two variables its tool reads: the proxy's base URL and that
  * token. The tokens' digests are kept in `tokensFile`, so the sessions of a
- * window that reloads keep working with the next one's proxy; `revoke` ends
- * an agent's.
+ * window that reloads keep working with the next one's proxy; what each
+ * agent used is added to the `usage` store; `revoke` ends an agent's token
+ * and its kept usage.
  */
 export class AgentApiAccess implements ApiAccess {
-  private started: Promise<{ readonly proxy: ApiProxy; readonly placement: ProxyPlacement; readonly port: number }> | undefined;
+  private started: Promise<{ readonly proxy: ApiProxy; readonly placement: ProxyPlacement; readonly port: number; readonly keeper?: UsageKeeper }> | undefined;
   private readonly log: Logger;
 
   constructor(private readonly options: AgentApiAccessOptions) {
@@ -75,8 +83,9 @@ export class AgentApiAccess implements ApiAccess {
       throw new GitisoError(`there is no key for ${api.upstream}: set ${api.keyEnv} (VS Code: gitiso: Set API Key…; the CLI reads it from its environment)`);
     }
     const upstream = upstreamOf(api);
-    const { proxy, placement, port } = await this.start();
+    const { proxy, placement, port, keeper } = await this.start();
     const token = proxy.grant(agentId, { upstreams: [upstream.name] });
+    keeper?.granted(agentId);
     const address = placement.listenHost === '127.0.0.1' ? undefined : await this.addressOf(agentId);
     if (address) {
       proxy.bindAddress(agentId, address);
@@ -85,12 +94,17 @@ export class AgentApiAccess implements ApiAccess {
     return { [api.baseUrlEnv]: agentBaseUrl(placement, port, upstream.name), [api.keyEnv]: token };
   }
 
-  /** The agent's token stops working (it was removed). */
+  /** The agent's token stops working, and its kept usage goes (it was removed). */
   revoke(agentId: string): void {
+    if (!this.started) {
+      void this.options.usage?.forget([agentId]).catch((error: unknown) => this.log.warn(`API usage: ${describeCause(error)}`));
+      return;
+    }
     void this.started
-      ?.then(({ proxy }) => {
+      .then(({ proxy, keeper }) => {
         proxy.revoke(agentId);
         this.keep(proxy);
+        return keeper?.forget(agentId);
       })
       .catch(() => undefined);
   }
@@ -100,13 +114,19 @@ export class AgentApiAccess implements ApiAccess {
     return this.started ? (await this.started).proxy.allUsage() : new Map();
   }
 
+  /** Stops the proxy, once what its agents used is kept. */
   async close(): Promise<void> {
     const started = this.started;
     this.started = undefined;
-    await started?.then(({ proxy }) => proxy.close()).catch(() => undefined);
+    await started
+      ?.then(async ({ proxy, keeper }) => {
+        await proxy.close();
+        await keeper?.close();
+      })
+      .catch(() => undefined);
   }
 
-  private start(): Promise<{ readonly proxy: ApiProxy; readonly placement: ProxyPlacement; readonly port: number }> {
+  private start(): Promise<{ readonly proxy: ApiProxy; readonly placement: ProxyPlacement; readonly port: number; readonly keeper?: UsageKeeper }> {
     this.started ??= (async () => {
       const { engine, network } = this.options;
       const placement = proxyPlacement({ hostPlatform: process.platform, engineOperatingSystem: await engine.operatingSystem(), engineAddress: engine.address, gateway: await network.gateway() });
@@ -116,15 +136,21 @@ export class AgentApiAccess implements ApiAccess {
         upstreams.set(upstream.name, upstream);
       }
       const byName = new Map(this.options.apis.map((api) => [upstreamName(api), api]));
-      const proxy = new ApiProxy({ upstreams: [...upstreams.values()], keyFor: (name) => this.keyOf(byName.get(name)), ca: this.options.ca, log: this.log });
+      const store = this.options.usage;
+      // The proxy tells the keeper of each count; the keeper reads the proxy's totals (made just below).
+      const proxy = new ApiProxy({ upstreams: [...upstreams.values()], keyFor: (name) => this.keyOf(byName.get(name)), ca: this.options.ca, onUsage: () => keeper?.changed(), log: this.log });
+      const keeper = store && new UsageKeeper(store, () => proxy.allUsage(), { log: this.log });
       const kept = this.keptTokens();
-      const present = kept.length > 0 && this.options.agentIds ? new Set(await this.options.agentIds()) : undefined;
+      const present = this.options.agentIds && (kept.length > 0 || store) ? new Set(await this.options.agentIds()) : undefined;
       proxy.restoreTokens(present ? kept.filter((token) => present.has(token.agentId)) : kept);
+      if (present && store) {
+        await store.keepOnly(present).catch((error: unknown) => this.log.warn(`API usage: ${describeCause(error)}`));
+      }
       const wanted = this.options.port ?? DEFAULT_PROXY_PORT;
       try {
         const port = await proxy.listen(placement.listenHost, wanted);
         this.log.info(`API proxy: listening on ${placement.listenHost}:${port} for agents`);
-        return { proxy, placement, port };
+        return { proxy, placement, port, keeper };
       } catch (error) {
         await proxy.close().catch(() => undefined);
         throw new GitisoError(`the API key proxy cannot listen on ${placement.listenHost}:${wanted} (${describeCause(error)}): choose another port in the gitiso.apiProxy.port setting, or close the other gitiso window that serves it`);

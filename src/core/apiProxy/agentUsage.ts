@@ -19,6 +19,9 @@ const ZERO: AgentUsage = { requests: 0, bytesIn: 0, bytesOut: 0, inputTokens: 0,
 export class AgentUsageCounts {
   private readonly counts = new Map<string, { -readonly [K in keyof AgentUsage]: number }>();
 
+  /** `onChange`: told after each count (cheaply: the store's keeper only sets a timer). */
+  constructor(private readonly onChange: () => void = () => undefined) {}
+
   of(agentId: string): AgentUsage {
     return { ...(this.counts.get(agentId) ?? ZERO) };
   }
@@ -55,7 +58,9 @@ export class AgentUsageCounts {
     this.counts.delete(agentId);
   }
 
+  /** The agent's counts, to be added to: the change is told first (nothing is read before the caller returns). */
   private entry(agentId: string): { -readonly [K in keyof AgentUsage]: number } {
+    this.onChange();
     let entry = this.counts.get(agentId);
     if (!entry) {
       entry = { ...ZERO };

@@ -24,6 +24,8 @@ export interface ApiProxyOptions {
   readonly ca?: string | Buffer | ReadonlyArray<string | Buffer>;
   /** The largest request body forwarded; default 32 MiB (a prompt with images). */
   readonly maxRequestBytes?: number;
+  /** Told when an agent's counts change (its usage is kept from there: usageKeeper.ts). */
+  readonly onUsage?: () => void;
   readonly log?: Logger;
 }
 
@@ -43,13 +45,14 @@ export class ApiProxy {
   /** The headers tokens come in (each must come once). */
   private readonly tokenHeaders: ReadonlySet<string>;
   private readonly tokens = new AgentTokens();
-  private readonly counts = new AgentUsageCounts();
+  private readonly counts: AgentUsageCounts;
   private readonly tls: Agent;
   private readonly server: Server;
   private readonly log: Logger;
 
   constructor(private readonly options: ApiProxyOptions) {
     this.upstreams = new Map(options.upstreams.map((upstream) => [upstream.name, checkUpstream(upstream)]));
+    this.counts = new AgentUsageCounts(options.onUsage);
     this.tokenHeaders = new Set([...this.upstreams.values()].map((upstream) => upstream.tokenHeader));
     const extra = options.ca === undefined ? [] : Array.isArray(options.ca) ? options.ca : [options.ca];
     // One secure context for every connection: parsing the roots is the slow part of a TLS connect.
@@ -92,9 +95,10 @@ export class ApiProxy {
     this.tokens.bind(agentId, address);
   }
 
-  /** Ends the agent's token (when the agent goes): its requests are refused from now on. */
+  /** Ends the agent's token (when the agent goes): its requests are refused from now on, and its counts go. */
   revoke(agentId: string): void {
     this.tokens.revoke(agentId);
+    this.counts.forget(agentId);
   }
 
   /** The tokens as they may be kept between runs: digests only. */

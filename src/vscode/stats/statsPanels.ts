@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { usageLine } from '../../core/apiProxy/usageText';
 import type { StatsMessage } from '../../webview/protocol/statsMessages';
 import type { Gitiso } from '../composition';
 import { cspMeta, escapeAttr, makeNonce, mediaUri, scriptTag, styleTag, webviewResourceRoots, webviewScriptUri } from '../webview/webviewHtml';
@@ -12,14 +13,18 @@ export const STATS_VIEW_TYPE = 'gitiso.stats';
  */
 export class StatsPanels implements vscode.Disposable {
   private readonly panels = new Map<string, vscode.WebviewPanel>();
-  private readonly subscription: vscode.Disposable;
+  private readonly subscriptions: vscode.Disposable[];
   private readonly visibility = new vscode.EventEmitter<void>();
   /** Fires when a panel opens, closes, shows or hides. */
   readonly onDidChangeVisibility = this.visibility.event;
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly gitiso: Gitiso) {
-    // The histories change only with a sample (or a new sampler after a reconnect, which fires this too).
-    this.subscription = gitiso.onDidChangeStats(() => this.pushAll());
+    this.subscriptions = [
+      // The histories change only with a sample (or a new sampler after a reconnect, which fires this too).
+      gitiso.onDidChangeStats(() => this.pushAll()),
+      // Usage changes while a task runs, whether or not anything samples.
+      gitiso.onDidChangeUsage((agentIds) => this.pushAll(agentIds)),
+    ];
   }
 
   get anyVisible(): boolean {
@@ -56,6 +61,7 @@ ${styleTag(webview.asWebviewUri(mediaUri(this.extensionUri, 'stats.css')))}
 <h1>${escapeAttr(agentId)}</h1>
 <section aria-label="CPU"><h2>CPU <span id="cpu-now"></span></h2><svg id="cpu" class="chart" viewBox="0 0 300 100" preserveAspectRatio="none" role="img" aria-label="CPU over the last minutes"></svg></section>
 <section aria-label="Memory"><h2>Memory <span id="memory-now"></span></h2><svg id="memory" class="chart" viewBox="0 0 300 100" preserveAspectRatio="none" role="img" aria-label="Memory over the last minutes"></svg></section>
+<p id="api" aria-label="API usage" hidden></p>
 <table id="facts" aria-label="Current figures"></table>
 <p id="empty" class="empty">Waiting for the first samples…</p>
 ${scriptTag(webview.asWebviewUri(webviewScriptUri(this.extensionUri, 'stats.js')), nonce)}
@@ -78,19 +84,23 @@ ${scriptTag(webview.asWebviewUri(webviewScriptUri(this.extensionUri, 'stats.js')
     this.panels.get(agentId)?.dispose();
   }
 
-  private pushAll(): void {
+  /** `agentIds`: only those agents' panels (all when absent). */
+  private pushAll(agentIds?: readonly string[]): void {
     for (const [agentId, panel] of this.panels) {
-      this.push(agentId, panel);
+      if (!agentIds || agentIds.includes(agentId)) {
+        this.push(agentId, panel);
+      }
     }
   }
 
   private push(agentId: string, panel: vscode.WebviewPanel): void {
-    const message: StatsMessage = { type: 'samples', samples: this.gitiso.stats.history(agentId) };
+    const apiUsage = usageLine(this.gitiso.usage.of(agentId));
+    const message: StatsMessage = { type: 'samples', samples: this.gitiso.stats.history(agentId), ...(apiUsage ? { apiUsage } : {}) };
     void panel.webview.postMessage(message);
   }
 
   dispose(): void {
-    this.subscription.dispose();
+    this.subscriptions.forEach((subscription) => subscription.dispose());
     for (const panel of this.panels.values()) {
       panel.dispose();
     }

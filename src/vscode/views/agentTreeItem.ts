@@ -4,6 +4,8 @@ import type { CreateProgress } from '../../core/create/createRequest';
 import { formatBytes } from '../../core/limits/agentLimits';
 import type { AgentStats } from '../../core/stats/statsSampler';
 import type { SessionState } from '../../core/codingAgents/sessionState';
+import type { AgentUsage } from '../../core/apiProxy/agentUsage';
+import { usageLine } from '../../core/apiProxy/usageText';
 import { contextValueOf, rowDescription, rowStatusOf, sessionWord, statusWord, type RowStatus } from './agentRowText';
 
 const STATUS_ICONS: Record<RowStatus, vscode.ThemeIcon> = {
@@ -39,6 +41,8 @@ export interface AgentRowState {
   readonly expanded?: boolean;
   /** What its coding agent is doing, when it has one. */
   readonly session?: SessionState;
+  /** What its coding agent used of its API through the key proxy, when it used any. */
+  readonly usage?: AgentUsage;
 }
 
 /**
@@ -88,16 +92,17 @@ export class AgentTreeItem extends vscode.TreeItem {
     this.description = rowDescription({ agent, progress, stats, session });
     this.iconPath = status === 'ready' && session ? sessionIcon(session) : STATUS_ICONS[status];
     this.contextValue = contextValueOf(agent, { devRunning: this.state.devRunning, forwarded: forwardCount > 0, session: session !== undefined });
-    this.tooltip = tooltipOf(agent, stats, progress, session);
+    this.tooltip = tooltipOf(agent, { stats, progress, session, usage: this.state.usage });
     this.accessibilityInformation = { label: `agent ${agent.id}, ${statusWord(status)}, branch ${agent.sessionBranch}` };
   }
 }
 
 /** Everything the description leaves out; plain Markdown, never trusted (the agent's reason and labels are its own words). */
-function tooltipOf(agent: Agent, stats: AgentStats | undefined, progress: CreateProgress | undefined, session: SessionState | undefined): vscode.MarkdownString {
+function tooltipOf(agent: Agent, { stats, progress, session, usage }: Omit<AgentRowState, 'agent' | 'forwardCount'>): vscode.MarkdownString {
   const rows: [string, string][] = [
     ['Task', session?.task?.title ?? ''],
     ['Coding agent', session ? `${session.task?.preset ?? 'unknown'}: ${sessionWord(session)}` : ''],
+    ['API', usageLine(usage) ?? ''],
     ['Step', agent.state === 'creating' && progress ? `${progress.message}${progress.percent === undefined ? '' : ` ${progress.percent}%`}` : ''],
     ['Repository', agent.repoUrl],
     ['Base branch', agent.baseBranch || '(remote default)'],

@@ -73,6 +73,7 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
       changes.onDidChange((agentId) => this.refreshChanges(agentId)),
       gitiso.onDidChangeAgents(() => this.refreshAgents()),
       gitiso.onDidChangeForwards((agentId) => this.refreshRows((row) => row.agent.id === agentId)),
+      gitiso.onDidChangeUsage((agentIds) => this.refreshRows((row) => agentIds.includes(row.agent.id), { onlyChanged: true })),
       // A row that loses its figures (its agent stopped) is refreshed too; one whose figures read the same is not
       // (100 idle agents sampled every 2 s would keep the view busy, and hold up a row that changed).
       gitiso.onDidChangeStats(() => this.refreshRows((row) => row.showsFigures || gitiso.stats.current.has(row.agent.id), { onlyChanged: true })),
@@ -212,7 +213,7 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
 
   private rowStateOf(agent: Agent): AgentRowState {
     const { model, ports, stats } = this.gitiso;
-    return { agent, progress: model.progressOf(agent.id), forwardCount: ports.forwards(agent.id).length, stats: stats.current.get(agent.id), devRunning: this.devStates.isRunning(agent.id), expanded: this.expansions.get(agent.id), session: this.more.sessions.stateOf(agent.id) };
+    return { agent, progress: model.progressOf(agent.id), forwardCount: ports.forwards(agent.id).length, stats: stats.current.get(agent.id), devRunning: this.devStates.isRunning(agent.id), expanded: this.expansions.get(agent.id), session: this.more.sessions.stateOf(agent.id), usage: this.gitiso.usage.of(agent.id) };
   }
 
   /** The user opened or closed a row (the view tells): a redrawn row keeps it so. */

@@ -32,7 +32,12 @@ export interface StatsSample {
 export interface StatsMessage {
   readonly type: 'samples';
   readonly samples: readonly StatsSample[];
+  /** Its API usage through the key proxy, as one line (src/core/apiProxy/usageText.ts); absent when it used none. */
+  readonly apiUsage?: string;
 }
+
+/** More than a usage line ever is: a longer one is not shown. */
+export const MAX_USAGE_LINE = 200;
 
 const REQUIRED_NUMBERS = ['cpuPercent', 'memoryBytes', 'pids', 'oomKills', 'netRxBytes', 'netTxBytes', 'blockReadBytes', 'blockWriteBytes', 'sampledAt'] as const;
 const OPTIONAL_NUMBERS = ['memoryLimitBytes', 'diskBytes'] as const;
@@ -43,7 +48,11 @@ export function parseStatsMessage(value: unknown): StatsMessage | undefined {
     return undefined;
   }
   const samples: unknown[] = value.samples;
-  return samples.every(isStatsSample) ? { type: 'samples', samples } : undefined;
+  const apiUsage = typeof value.apiUsage === 'string' ? value.apiUsage : undefined;
+  if (value.apiUsage !== undefined && (apiUsage === undefined || apiUsage.length > MAX_USAGE_LINE)) {
+    return undefined;
+  }
+  return samples.every(isStatsSample) ? { type: 'samples', samples, ...(apiUsage ? { apiUsage } : {}) } : undefined;
 }
 
 function isStatsSample(value: unknown): value is StatsSample {
