@@ -1,16 +1,19 @@
 // End to end, as a user: the packaged .vsix installed into code-server, driven
 // in headless Chromium through the activity bar, the command palette and the
-// quick inputs. Saves a screenshot of each step in test-artifacts/ui/.
+// quick inputs. Saves a screenshot of each step in test-artifacts/ui/. Any error
+// notification anywhere in the walk fails it.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import gitServerModule from '../../out/test/support/gitServer.js';
 import engineModule from '../../out/src/core/docker/engine.js';
-import { answerCreateAgent, openBrowser, paletteOf, repoRoot, startWorkbench, stepRunner, testImage } from './workbench.mjs';
+import fakeCodingAgentModule from '../../out/test/support/fakeCodingAgent.js';
+import { answerCreateAgent, openBrowser, paletteOf, repoRoot, startWorkbench, stepRunner, testImage, watchErrorNotifications } from './workbench.mjs';
 
 const { GitServer } = gitServerModule;
 const { Engine } = engineModule;
+const { fakeAgentPreset } = fakeCodingAgentModule;
 const artifacts = join(repoRoot, 'test-artifacts', 'ui');
 const image = testImage();
 const agentId = `t-ui-${process.pid.toString(36)}`;
@@ -29,18 +32,28 @@ gitServer.createRepo('webapp', {
 const workspace = join(mkdtempSync(join(tmpdir(), 'gitiso-ui-')), 'webapp');
 execFileSync('git', ['clone', '-q', gitServer.url('webapp'), workspace]);
 
-const server = await startWorkbench({ settings: { 'gitiso.image': image, 'gitiso.limits.memory': '256m' } });
+// The user's own coding agent for New Task: the fake one (test/fixtures/fakeCodingAgent.py).
+const server = await startWorkbench({ settings: { 'gitiso.image': image, 'gitiso.limits.memory': '256m', 'gitiso.codingAgents': [fakeAgentPreset()] } });
 let counts = { passed: 0, failed: 0 };
 let browser;
 try {
   const opened = await openBrowser();
   browser = opened.browser;
   const { page } = opened;
-  const runner = stepRunner(page, artifacts);
+  const errors = await watchErrorNotifications(page);
+  /** Refusals a step brings about on purpose, and checks: their error notifications fail nothing. */
+  const expectedErrors = [];
+  const runner = stepRunner(page, artifacts, async () => {
+    const unexpected = errors.filter((text) => !expectedErrors.some((pattern) => pattern.test(text)));
+    if (unexpected.length > 0) {
+      throw new Error(`an error notification appeared: ${unexpected.join(' | ')}`);
+    }
+  });
   const { step } = runner;
   counts = runner.counts;
   const palette = paletteOf(page);
   const quickInput = page.locator('.quick-input-widget');
+  const quickInputTitle = (text) => quickInput.locator('.quick-input-title', { hasText: text }).waitFor({ timeout: 15_000 });
   const row = page.locator(`.monaco-list-row[aria-label^="agent ${agentId},"]`);
 
   await step('open the gitiso view and see the welcome content', async () => {
@@ -278,6 +291,7 @@ try {
     }
     await page.screenshot({ path: join(artifacts, 'preview-sandboxed.png') });
     // Nothing can sandbox a page at the top level: Open in Browser must not open it in the workbench's origin.
+    expectedErrors.push(new RegExp(`^gitiso: could not open ${agentId}:3000 in the browser: .* is VS Code's own origin`));
     const opened = await openInBrowser(agentId);
     if (opened && new URL(opened).origin === new URL(server.url).origin) {
       broken.push(`Open in Browser opened the agent's page at ${opened}, the workbench's origin`);
@@ -373,6 +387,80 @@ try {
       throw new Error('the container is still there');
     }
   });
+
+  const prompt = 'ask before writing the task down';
+  /** The agents New Task made (named by the command: task-1, task-2 or the next free ones), read from what it says. */
+  let taskIds = [];
+  /** Waits until each agent's row description reads `word` first (`working · 3% · 120M`). */
+  const rowsRead = (ids, word, timeout) => page.waitForFunction(
+    ({ ids, word }) => ids.every((id) => {
+      const description = document.querySelector(`.monaco-list-row[aria-label^="agent ${id},"] .label-description`)?.textContent ?? '';
+      return description === word || description.startsWith(`${word} ·`);
+    }),
+    { ids, word },
+    { timeout },
+  );
+  /** The active terminal's screen holds `text` (and not `unlike`: what the terminal before it showed). */
+  const terminalShows = (text, unlike = undefined) => page.waitForFunction(
+    ({ text, unlike }) => {
+      const screen = document.querySelector('.terminal-wrapper.active .xterm-rows')?.textContent ?? '';
+      return screen.includes(text) && !(unlike && screen.includes(unlike));
+    },
+    { text, unlike },
+    { timeout: 30_000 },
+  );
+
+  await step('give a task to two new agents with New Task… from the palette', async () => {
+    await palette('gitiso: New Task');
+    await quickInputTitle('New Task: Prompt');
+    await quickInput.locator('input').fill(prompt);
+    await page.keyboard.press('Enter');
+    await quickInputTitle('New Task: Coding agent');
+    await quickInput.locator('.monaco-list-row', { hasText: 'fake' }).first().waitFor();
+    await page.screenshot({ path: join(artifacts, 'new-task.png') });
+    await quickInput.locator('input').fill('fake'); // the user's own, beside the built-in ones
+    await quickInput.locator('.monaco-list-row', { hasText: 'claude-code' }).waitFor({ state: 'detached' });
+    await page.keyboard.press('Enter');
+    await quickInputTitle('New Task: How many agents?');
+    await quickInput.locator('input').fill('2');
+    await page.keyboard.press('Enter');
+    await quickInputTitle('Repository');
+    const offered = await quickInput.locator('input').inputValue();
+    if (offered !== gitServer.url('webapp')) {
+      throw new Error(`the repository offered is '${offered}', not the workspace's origin`);
+    }
+    await page.keyboard.press('Enter');
+    await quickInputTitle('Base branch');
+    await quickInput.locator('.monaco-list-row', { hasText: 'main' }).first().waitFor();
+    await page.keyboard.press('Enter');
+    const told = page.locator('.notification-list-item', { hasText: 'fake is working on the task in' }).first();
+    await told.waitFor({ timeout: 60_000 });
+    taskIds = /working on the task in (.+?)\. Open Terminal/.exec(await told.innerText())?.[1].split(', ') ?? [];
+    if (taskIds.length !== 2) {
+      throw new Error(`New Task says: ${await told.innerText()}`);
+    }
+  });
+
+  await step('see both rows read working', async () => {
+    // The fake agent asks before it ends: it works until answered (quiet for 15 s, it would read waiting).
+    await rowsRead(taskIds, 'working', 15_000);
+    await page.screenshot({ path: join(artifacts, 'task-rows.png') });
+  });
+
+  await step('attach a terminal to each session, see the agent\'s output, answer it, and see its row read finished', async () => {
+    for (const [index, id] of taskIds.entries()) {
+      await runOnAgent('gitiso: Open Terminal', id);
+      await terminalShows('shall I go on?', "the user said 'yes'");
+      await terminalShows(`fake agent: working on '${prompt}'`);
+      if (index === 0) {
+        await page.screenshot({ path: join(artifacts, 'task-terminal.png') });
+      }
+      await page.keyboard.type('yes\n');
+      await terminalShows("the user said 'yes'");
+      await rowsRead([id], 'finished', 15_000);
+    }
+    await rowsRead(taskIds, 'finished', 1_000);
+  });
 } catch (error) {
   if (counts.failed === 0) {
     counts.failed++;
@@ -383,6 +471,10 @@ try {
   server.stop();
   await engine.removeContainer(`gitiso-${agentId}`).catch(() => undefined);
   await engine.removeContainer(`gitiso-${otherId}`).catch(() => undefined);
+  // New Task's agents, whatever it named them: every agent of this run's repository.
+  for (const made of await engine.listContainers(`gitiso.repo=${gitServer.url('webapp')}`).catch(() => [])) {
+    await engine.removeContainer(made.Id).catch(() => undefined);
+  }
   await gitServer.stop();
 }
 console.log(`screenshots: ${artifacts}`);

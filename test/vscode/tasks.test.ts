@@ -1,45 +1,29 @@
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
-import type { GitisoApi } from '../../src/extension';
 import type { TaskOutcome } from '../../src/core/codingAgents/taskRunner';
-import { Engine } from '../../src/core/docker/engine';
-import { GitServer } from '../support/gitServer';
-import { removeAgents, testImage } from '../support/testEnv';
+import { fakeAgentPreset } from '../support/fakeCodingAgent';
 import { waitFor } from '../support/waitFor';
-
-const FAKE_AGENT = readFileSync(join(__dirname, '..', '..', '..', 'test', 'fixtures', 'fakeCodingAgent.py'), 'utf8');
+import { gitisoSuite } from './gitisoSuite';
 
 describe('coding agents in a real VS Code', () => {
-  let api: GitisoApi;
-  let engine: Engine;
-  let server: GitServer;
   const prefix = `t-vst-${Date.now().toString(36)}`;
+  const suite = gitisoSuite({ prefix, repos: { tasks: { 'README.md': '# tasks\n' } } });
   const config = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('gitiso');
 
   before(async () => {
-    const extension = vscode.extensions.getExtension<GitisoApi>('gitiso.gitiso');
-    assert.ok(extension);
-    api = await extension.activate();
-    engine = new Engine();
-    server = await GitServer.start(engine, testImage());
-    server.createRepo('tasks', { 'README.md': '# tasks\n' });
     // The user's own coding agent: the fake one (its source as an argument), as gitiso.codingAgents holds it.
-    await config().update('codingAgents', [{ name: 'fake', command: ['python3', '-c', FAKE_AGENT], task: ['python3', '-c', FAKE_AGENT, '{prompt}'] }], vscode.ConfigurationTarget.Global);
+    await config().update('codingAgents', [fakeAgentPreset()], vscode.ConfigurationTarget.Global);
   });
 
   after(async () => {
     await config().update('codingAgents', undefined, vscode.ConfigurationTarget.Global);
-    await removeAgents(engine, prefix);
-    await server?.stop();
   });
 
-  const row = (id: string) => api.treeItems().find((item) => item.agent.id === id);
+  const row = (id: string) => suite.api.treeItems().find((item) => item.agent.id === id);
 
   it('New Task to two new agents: both rows say working, then finished, and Open Terminal attaches to the session', async () => {
-    const outcomes = await vscode.commands.executeCommand<TaskOutcome[]>('gitiso.newTask', { prompt: 'ask before writing the task down', preset: 'fake', count: 2, prefix, repoUrl: server.url('tasks') });
+    const outcomes = await vscode.commands.executeCommand<TaskOutcome[]>('gitiso.newTask', { prompt: 'ask before writing the task down', preset: 'fake', count: 2, prefix, repoUrl: suite.server.url('tasks') });
     const ids = [`${prefix}-1`, `${prefix}-2`];
     assert.deepEqual(outcomes, ids.map((id) => ({ id, started: true })));
     for (const id of ids) {
@@ -54,9 +38,9 @@ describe('coding agents in a real VS Code', () => {
     terminal.sendText('yes');
     await waitFor('the answered task to finish', () => String(row(ids[0] as string)?.description).startsWith('finished'), 30_000);
     terminal.dispose();
-    assert.equal((await api.gitiso.exec.run(ids[0] as string, ['cat', 'ANSWER.md'])).stdout, 'yes\n');
+    assert.equal((await suite.api.gitiso.exec.run(ids[0] as string, ['cat', 'ANSWER.md'])).stdout, 'yes\n');
     // Closing the terminal detached it: the session is still there, and the other agent's task still waits for its answer.
-    assert.equal((await api.gitiso.sessions.state(ids[0] as string))?.activity, 'finished');
+    assert.equal((await suite.api.gitiso.sessions.state(ids[0] as string))?.activity, 'finished');
     assert.match(String(row(ids[1] as string)?.description), /^(working|waiting)/);
   });
 
