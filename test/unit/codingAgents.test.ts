@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BUILT_IN_PRESETS, codingAgentPresets, presetNamed, taskCommand } from '../../src/core/codingAgents/codingAgentPreset';
+import { BUILT_IN_PRESETS, codingAgentPresets, DEFAULT_PRESET, offeredPreset, presetNamed, taskCommand } from '../../src/core/codingAgents/codingAgentPreset';
 import { parseSessionState, parseTaskInfo, taskTitle, TITLE_MAX_LENGTH, type SessionState } from '../../src/core/codingAgents/sessionState';
 import { SessionWatch } from '../../src/core/codingAgents/sessionWatch';
 import { InvalidInputError } from '../../src/core/errors';
@@ -23,6 +23,14 @@ describe('coding agent presets', () => {
     assert.deepEqual(presetNamed(presets, 'codex').command, ['codex', '--full-auto']);
     assert.equal(presetNamed(presets, 'codex').api, undefined, 'a replaced preset keeps nothing of the built-in, its API included');
     assert.throws(() => presetNamed(presets, 'nope'), /no coding agent named 'nope'.*claude-code.*gitiso\.codingAgents/);
+  });
+
+  it("offers the first default that is a preset: a workspace's or a repository's unknown name only moves the pick's start", () => {
+    const presets = codingAgentPresets([{ name: 'mine', command: ['mine'], task: ['mine', '{prompt}'] }]);
+    assert.equal(offeredPreset(presets, ['mine', 'codex']).name, 'mine');
+    assert.equal(offeredPreset(presets, ['collector', 'codex']).name, 'codex');
+    assert.equal(offeredPreset(presets, ['collector', undefined]).name, DEFAULT_PRESET);
+    assert.throws(() => presetNamed(presets, 'collector'), InvalidInputError, 'asked for by name, an unknown one is still refused');
   });
 
   it('puts the prompt in as one argument, whatever it holds', () => {

@@ -49,7 +49,7 @@ describe('coding agents in a real VS Code', () => {
     const tooltip = (): string => String((row(id)?.tooltip as vscode.MarkdownString | undefined)?.value);
     assert.doesNotMatch(tooltip(), /\| API \|/, 'a tooltip shows usage the agent never had');
     // As the CLI's task (another process) keeps it.
-    await api.gitiso.apiUsage.add(new Map([[id, { requests: 12, bytesIn: 6 * 1024, bytesOut: 50 * 1024, inputTokens: 3400, outputTokens: 1234, refused: 0 }]]));
+    await suite.api.gitiso.apiUsage.add(new Map([[id, { requests: 12, bytesIn: 6 * 1024, bytesOut: 50 * 1024, inputTokens: 3400, outputTokens: 1234, refused: 0 }]]));
     await waitFor('the usage in the tooltip', () => tooltip().includes('| API | `12 requests · 3.4k tokens in · 1.2k out · 56 KB` |'), 10_000);
   });
 });

@@ -5,7 +5,7 @@ import { AgentApiAccess } from '../../core/apiProxy/agentApiAccess';
 import type { AgentSessions } from '../../core/codingAgents/agentSessions';
 import { SESSION_WATCH_INTERVAL_MS } from '../../core/codingAgents/sessionWatch';
 import { defaultStorageDir } from '../../core/storage';
-import { codingAgentPresets, presetNamed } from '../../core/codingAgents/codingAgentPreset';
+import { codingAgentPresets, DEFAULT_PRESET, presetNamed } from '../../core/codingAgents/codingAgentPreset';
 import { TaskRunner } from '../../core/codingAgents/taskRunner';
 import { toolInstallOf } from '../../core/codingAgents/toolInstall';
 import { InvalidInputError, isCancellation } from '../../core/errors';
@@ -19,7 +19,6 @@ import type { CliCommand } from './command';
 const USAGE = 'gitiso task PROMPT --repo URL [--agent PRESET] [--count N] [--prefix P] [--base BRANCH], or --on ID (again for more agents)';
 
 /** The preset a task runs when none is named: --agent, else GITISO_CODING_AGENT, else the current folder's .gitiso.json's, else Claude Code. */
-const DEFAULT_PRESET = 'claude-code';
 
 export const taskCommand: CliCommand = {
   name: 'task',

@@ -98,6 +98,19 @@ export function presetNamed(presets: readonly CodingAgentPreset[], name: string)
   return preset;
 }
 
+/** The preset a task starts from when none is asked for. */
+export const DEFAULT_PRESET = 'claude-code';
+
+/**
+ * The preset a pick offers first: the first of `names` (the user's choice, the
+ * repository's) that is a preset, else the default. A name that is none (a
+ * workspace's or a repository's, say) only moves where the pick starts.
+ */
+export function offeredPreset(presets: readonly CodingAgentPreset[], names: readonly (string | undefined)[]): CodingAgentPreset {
+  const name = names.find((candidate) => candidate !== undefined && presets.some((preset) => preset.name === candidate));
+  return presetNamed(presets, name ?? DEFAULT_PRESET);
+}
+
 /** The task's command: the preset's, with its prompt as one argument where `{prompt}` is. */
 export function taskCommand(preset: CodingAgentPreset, prompt: string): string[] {
   if (!prompt.trim()) {

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { Agent } from '../../core/agent';
-import { presetNamed, type CodingAgentPreset } from '../../core/codingAgents/codingAgentPreset';
+import { offeredPreset, presetNamed, type CodingAgentPreset } from '../../core/codingAgents/codingAgentPreset';
 import { TaskRunner, type TaskOutcome } from '../../core/codingAgents/taskRunner';
 import { toolInstallOf } from '../../core/codingAgents/toolInstall';
 import { CancelledError, describeCause } from '../../core/errors';
@@ -25,8 +25,6 @@ export interface NewTaskOptions {
 }
 
 const TITLE = 'New Task';
-/** Offered first when neither gitiso.codingAgent nor the repository's .gitiso.json names one. */
-const DEFAULT_PRESET = 'claude-code';
 const MAX_COUNT = 10;
 
 /**
@@ -43,7 +41,8 @@ export async function newTask(ctx: CommandContext, target?: AgentTarget | NewTas
   const codingAgents = readCodingAgents();
   const selection = vscode.window.activeTextEditor?.document.getText(vscode.window.activeTextEditor.selection).trim();
   let prompt = given.prompt ?? selection ?? '';
-  let preset = presetNamed(codingAgents.presets, given.preset ?? codingAgents.chosen ?? (await repositoryDefault(codingAgents.presets)) ?? DEFAULT_PRESET);
+  // A default that names no preset (a workspace's gitiso.codingAgent may) only moves the pick's start: it cannot stop New Task.
+  let preset = given.preset !== undefined ? presetNamed(codingAgents.presets, given.preset) : offeredPreset(codingAgents.presets, [codingAgents.chosen, await repositoryDefault(codingAgents.presets)]);
   let count = given.count ?? 1;
   const steps: (() => Promise<StepResult<unknown>>)[] = [];
   const creates = onAgents.length === 0;
