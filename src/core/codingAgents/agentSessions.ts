@@ -47,12 +47,13 @@ tmux -f /dev/null start-server \\; set-option -g remain-on-exit on \\; set-optio
   new-session -d -s ${SESSION_NAME} -x ${SESSION_SIZE.columns} -y ${SESSION_SIZE.rows} -c "${WORKSPACE}" -- sh -c "$pane" gitiso-task "$@"
 echo started`;
 
-/** One probe: the pane's state and activity, the agent's clock, the task and exit files (each one short line, bounded). */
-const STATE_SCRIPT = `tmux has-session -t ${SESSION_NAME} 2>/dev/null || { echo none; exit 0; }
-tmux display-message -p -t ${SESSION_NAME} '#{pane_dead} #{window_activity}'
-date +%s
-printf '%s\\n' "$(head -c 4096 "${TASK_FILE}" 2>/dev/null | head -n 1)"
-printf '%s\\n' "$(head -c 64 "${EXIT_FILE}" 2>/dev/null | head -n 1)"`;
+/**
+ * One probe: the pane's state and activity, the agent's clock, the task and
+ * exit files (each one short line, bounded), printed in one write: each write
+ * is a frame of its own on the channel, and each frame costs the host a read.
+ */
+const STATE_SCRIPT = `pane=$(tmux display-message -p -t ${SESSION_NAME} '#{pane_dead} #{window_activity}' 2>/dev/null) || { echo none; exit 0; }
+printf '%s\\n%s\\n%s\\n%s\\n' "$pane" "$(date +%s)" "$(head -c 4096 "${TASK_FILE}" 2>/dev/null | head -n 1)" "$(head -c 64 "${EXIT_FILE}" 2>/dev/null | head -n 1)"`;
 
 export interface SessionStart {
   /** The coding agent's command: an argument array, run as it is. */
