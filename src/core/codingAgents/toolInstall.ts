@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { withTimeout } from '../base/abort';
 import type { Engine } from '../docker/engine';
-import { CreateFailedError, TimeoutError } from '../errors';
+import { CreateFailedError } from '../errors';
 import type { Logger } from '../logger';
 import { runSetupCommand } from '../setup/setupCommand';
 import type { CodingAgentPreset } from './codingAgentPreset';
@@ -74,11 +73,14 @@ export async function installTool(engine: Pick<Engine, 'exec'>, run: ToolInstall
   const { containerId, tool, log, signal, timeoutMs } = run;
   const fix = `fix its "install" in gitiso.codingAgents (the CLI: GITISO_CODING_AGENTS) under the name '${tool.preset}', or choose another coding agent`;
   log.info(`coding agent '${tool.preset}': ${tool.command}`);
-  const failure = await runSetupCommand(engine, { containerId, command: toolInstallScript(tool.command), shownAs: tool.command, workdir: TOOL_INSTALL_DIR, log, signal: withTimeout(signal, timeoutMs) }).catch((error: unknown) => {
-    if (error instanceof TimeoutError && !signal?.aborted) {
-      throw new CreateFailedError(`the install of the coding agent '${tool.preset}' did not finish within ${Math.round(timeoutMs / 1000)} s: ${fix}, or allow it longer (gitiso.setup.installTimeoutSeconds, --install-timeout)`);
-    }
-    throw error;
+  const failure = await runSetupCommand(engine, {
+    containerId,
+    command: toolInstallScript(tool.command),
+    shownAs: tool.command,
+    workdir: TOOL_INSTALL_DIR,
+    log,
+    signal,
+    timeout: { ms: timeoutMs, error: (seconds) => new CreateFailedError(`the install of the coding agent '${tool.preset}' did not finish within ${seconds} s: ${fix}, or allow it longer (gitiso.setup.installTimeoutSeconds, --install-timeout)`) },
   });
   if (failure) {
     throw new CreateFailedError(`the coding agent '${tool.preset}' could not be installed: ${failure}; ${fix}`);

@@ -1,6 +1,5 @@
 import { WORKSPACE } from '../agent';
-import { withTimeout } from '../base/abort';
-import { CreateFailedError, TimeoutError } from '../errors';
+import { CreateFailedError } from '../errors';
 import type { Engine } from '../docker/engine';
 import { describeCause, SetupNotAllowedError } from '../errors';
 import type { ObjectPool } from '../git/objectPool';
@@ -72,12 +71,10 @@ export async function installIn(
   run: { readonly containerId: string; readonly install: string; readonly report: ReportProgress; readonly signal?: AbortSignal; readonly timeoutMs?: number },
 ): Promise<string | undefined> {
   run.report('setup', `running '${run.install}'`);
-  const failure = await runSetupCommand(engine, { containerId: run.containerId, command: run.install, log, signal: withTimeout(run.signal, run.timeoutMs) }).catch((error: unknown) => {
-    if (error instanceof TimeoutError && !run.signal?.aborted) {
-      throw new CreateFailedError(`the repository's install '${run.install}' did not finish within ${Math.round((run.timeoutMs ?? 0) / 1000)} s: fix it, or allow it longer (gitiso.setup.installTimeoutSeconds, --install-timeout)`);
-    }
-    throw error;
-  });
+  const timeout = run.timeoutMs
+    ? { ms: run.timeoutMs, error: (seconds: number) => new CreateFailedError(`the repository's install '${run.install}' did not finish within ${seconds} s: fix it, or allow it longer (gitiso.setup.installTimeoutSeconds, --install-timeout)`) }
+    : undefined;
+  const failure = await runSetupCommand(engine, { containerId: run.containerId, command: run.install, log, signal: run.signal, timeout });
   if (failure) {
     log.warn(`setup failed: ${failure}`);
   }

@@ -1,4 +1,6 @@
 import { WORKSPACE } from '../agent';
+import { withTimeout } from '../base/abort';
+import { TimeoutError } from '../errors';
 import type { Engine } from '../docker/engine';
 import { redactCredentials, type Logger } from '../logger';
 
@@ -14,22 +16,28 @@ export interface SetupCommandRun {
   readonly workdir?: string;
   /** How its failure names it, when not as `command` (a script around the user's command). */
   readonly shownAs?: string;
+  /** Past `ms` the command is ended and `error` (given the limit in seconds) thrown; the caller's cancellation stays one. */
+  readonly timeout?: { readonly ms: number; readonly error: (seconds: number) => Error };
 }
 
 /**
  * Runs a setup command (the user's own shell command) in a container's
  * /workspace, its output line by line into the log. Returns why it failed, or
- * undefined when it succeeded.
+ * undefined when it succeeded; throws past its time limit.
  */
 export async function runSetupCommand(engine: Pick<Engine, 'exec'>, run: SetupCommandRun): Promise<string | undefined> {
-  const { containerId, command, log, signal } = run;
+  const { containerId, command, log, signal, timeout } = run;
   const lines = new LineLogger(log);
-  const result = await engine.exec(containerId, ['sh', '-c', command], {
-    workdir: run.workdir ?? WORKSPACE,
-    signal,
-    onStdout: (chunk) => lines.push(chunk),
-    onStderr: (chunk) => lines.push(chunk),
-  });
+  const result = await engine
+    .exec(containerId, ['sh', '-c', command], {
+      workdir: run.workdir ?? WORKSPACE,
+      signal: withTimeout(signal, timeout?.ms),
+      onStdout: (chunk) => lines.push(chunk),
+      onStderr: (chunk) => lines.push(chunk),
+    })
+    .catch((error: unknown) => {
+      throw timeout && error instanceof TimeoutError && !signal?.aborted ? timeout.error(Math.round(timeout.ms / 1000)) : error;
+    });
   lines.flush();
   if (result.exitCode === 0) {
     return undefined;

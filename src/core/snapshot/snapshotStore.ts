@@ -6,7 +6,7 @@ import { SharedTasks } from '../base/sharedTask';
 import { noTimings, timeStep, type StepTimings } from '../base/stepTimings';
 import { DEFAULT_INSTALL_TIMEOUT_SECONDS } from '../defaults';
 import { statusCode, type ContainerCreateOptions, type Engine } from '../docker/engine';
-import { SnapshotBuildError, TimeoutError, describeCause } from '../errors';
+import { SnapshotBuildError, describeCause } from '../errors';
 import { gitFailure } from '../git/gitFailure';
 import type { ObjectPool, ResolvedBase } from '../git/objectPool';
 import { DEFAULT_LIMITS, type AgentLimits } from '../limits/agentLimits';
@@ -323,12 +323,12 @@ export class SnapshotStore {
     const { command, signal } = run;
     const started = Date.now();
     this.log.info(`snapshot setup: ${command}`);
-    const result = await runSetupCommand(this.engine, { containerId: builder, command, log: this.log, signal: withTimeout(signal, this.installTimeoutMs) }).catch((error: unknown) => {
-      if (error instanceof TimeoutError && !signal.aborted) {
-        const seconds = Math.round(this.installTimeoutMs / 1000);
-        throw new SnapshotBuildError(`the repository's install '${command}' did not finish within ${seconds} s: fix it, or allow it longer (gitiso.setup.installTimeoutSeconds, --install-timeout)`);
-      }
-      throw error;
+    const result = await runSetupCommand(this.engine, {
+      containerId: builder,
+      command,
+      log: this.log,
+      signal,
+      timeout: { ms: this.installTimeoutMs, error: (seconds) => new SnapshotBuildError(`the repository's install '${command}' did not finish within ${seconds} s: fix it, or allow it longer (gitiso.setup.installTimeoutSeconds, --install-timeout)`) },
     });
     if (result) {
       this.log.warn(`snapshot setup failed: ${result}`);
