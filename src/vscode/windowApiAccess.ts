@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { AgentApiAccess } from '../core/apiProxy/agentApiAccess';
+import { AgentApiAccess, API_TOKENS_FILE } from '../core/apiProxy/agentApiAccess';
 import type { CodingAgentApi } from '../core/codingAgents/codingAgentPreset';
 import { defaultStorageDir } from '../core/storage';
 import type { Gitiso } from './composition';
@@ -46,7 +46,7 @@ export class WindowApiAccess implements vscode.Disposable {
       apis: readCodingAgents().presets.flatMap((preset) => (preset.api ? [preset.api] : [])),
       keyFor: async (api) => this.secrets.get(secretKeyOf(api)),
       port: vscode.workspace.getConfiguration('gitiso').inspect<number>('apiProxy.port')?.globalValue,
-      tokensFile: join(readSettings().storagePath || defaultStorageDir(), 'api-tokens.json'),
+      tokensFile: join(readSettings().storagePath || defaultStorageDir(), API_TOKENS_FILE),
       usage: this.gitiso.apiUsage,
       agentIds: async () => (await this.gitiso.agents.list()).map((agent) => agent.id),
       log: this.log,

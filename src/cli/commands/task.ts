@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSetupFile, SETUP_FILE, SETUP_FILE_MAX_BYTES } from '../../core/setup/repoSetup';
-import { AgentApiAccess } from '../../core/apiProxy/agentApiAccess';
+import { AgentApiAccess, API_TOKENS_FILE } from '../../core/apiProxy/agentApiAccess';
 import type { AgentSessions } from '../../core/codingAgents/agentSessions';
 import { SESSION_WATCH_INTERVAL_MS } from '../../core/codingAgents/sessionWatch';
 import { defaultStorageDir } from '../../core/storage';
@@ -18,8 +18,6 @@ import type { CliCommand } from './command';
 
 const USAGE = 'gitiso task PROMPT --repo URL [--agent PRESET] [--count N] [--prefix P] [--base BRANCH], or --on ID (again for more agents)';
 
-/** The preset a task runs when none is named: --agent, else GITISO_CODING_AGENT, else the current folder's .gitiso.json's, else Claude Code. */
-
 export const taskCommand: CliCommand = {
   name: 'task',
   usage: USAGE,
@@ -31,6 +29,7 @@ export const taskCommand: CliCommand = {
     }
     // The user's own presets: GITISO_CODING_AGENTS holds them as JSON, as the gitiso.codingAgents setting does.
     const presets = codingAgentPresets(parsedPresets(process.env.GITISO_CODING_AGENTS), 'GITISO_CODING_AGENTS');
+    // --agent, else GITISO_CODING_AGENT, else the current folder's .gitiso.json's, else Claude Code.
     const preset = presetNamed(presets, flags.agent ?? (process.env.GITISO_CODING_AGENT || undefined) ?? folderDefault() ?? DEFAULT_PRESET);
     const count = countFrom(flags.count) ?? 1;
     return withInterrupt(async (signal) => {
@@ -54,7 +53,7 @@ export const taskCommand: CliCommand = {
         ids = outcomes.filter((outcome) => 'agent' in outcome).map((outcome) => outcome.id);
       }
       // The key stays here: the agents get the proxy's address and a token each (from the tool's own variable, as it would read it).
-      const access = preset.api ? new AgentApiAccess({ engine: core.engine, network: core.network, apis: [preset.api], keyFor: (api) => process.env[api.keyEnv] || undefined, ca: caFile(), port: proxyPort(), tokensFile: join(defaultStorageDir(), 'api-tokens.json'), usage: core.apiUsage, agentIds: async () => (await core.agents.list()).map((agent) => agent.id) }) : undefined;
+      const access = preset.api ? new AgentApiAccess({ engine: core.engine, network: core.network, apis: [preset.api], keyFor: (api) => process.env[api.keyEnv] || undefined, ca: caFile(), port: proxyPort(), tokensFile: join(defaultStorageDir(), API_TOKENS_FILE), usage: core.apiUsage, agentIds: async () => (await core.agents.list()).map((agent) => agent.id) }) : undefined;
       try {
         const runner = new TaskRunner({ sessions: core.sessions, access });
         const started: string[] = [];

@@ -18,6 +18,9 @@ import type { UsageStore } from './usageStore';
 /** The proxy's port when none is set: agents' sessions name it, so it stays the same between runs. */
 export const DEFAULT_PROXY_PORT = 41_597;
 
+/** The token table's file in gitiso's storage, shared by the windows and the CLI. */
+export const API_TOKENS_FILE = 'api-tokens.json';
+
 export interface AgentApiAccessOptions {
   readonly engine: Pick<Engine, 'operatingSystem' | 'address' | 'inspectContainer'>;
   readonly network: Pick<AgentNetwork, 'gateway'>;
