@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LABEL } from '../../src/core/agent';
 import type { Engine } from '../../src/core/docker/engine';
+import { fakeAgentPreset } from '../support/fakeCodingAgent';
 import { GitServer } from '../support/gitServer';
 import { idPrefix, removeAgents, TEST_NETWORK, testEngine, testImage } from '../support/testEnv';
 import { waitFor } from '../support/waitFor';
@@ -95,8 +95,7 @@ describe('gitiso CLI', () => {
   });
 
   it('task runs a coding agent in the agent, in a session that outlives the command', async () => {
-    const fake = readFileSync(join(__dirname, '..', '..', '..', 'test', 'fixtures', 'fakeCodingAgent.py'), 'utf8');
-    const env = { GITISO_CODING_AGENTS: JSON.stringify([{ name: 'fake', command: ['python3', '-c', fake], task: ['python3', '-c', fake, '{prompt}'] }]), GITISO_CODING_AGENT: 'fake' };
+    const env = { GITISO_CODING_AGENTS: JSON.stringify([fakeAgentPreset()]), GITISO_CODING_AGENT: 'fake' };
     const started = gitisoWith(env, 'task', 'write the task down', '--on', agentId);
     assert.equal(started.code, 0, started.stderr);
     assert.equal(started.stdout, `${agentId}\tfake\tstarted\n`);

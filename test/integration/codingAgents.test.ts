@@ -17,6 +17,7 @@ import type { Engine } from '../../src/core/docker/engine';
 import { containerNameFor } from '../../src/core/names';
 import { FakeLlmApi } from '../support/fakeLlmApi';
 import { GitServer } from '../support/gitServer';
+import { FAKE_AGENT_SOURCE, fakeAgentPreset } from '../support/fakeCodingAgent';
 import { LLM_CLIENT_SCRIPT } from '../support/llmClient';
 import { makeTestCertificates } from '../support/testCertificates';
 import { idPrefix, makeTempDir, removeAgents, removeDir, TEST_NETWORK, testEngine, testImage, TEST_LIMITS } from '../support/testEnv';
@@ -38,10 +39,9 @@ function statsFromAnotherProcess(home: string): Promise<{ agentId: string; api?:
   });
 }
 
-const FAKE_AGENT = readFileSync(join(__dirname, '..', '..', '..', 'test', 'fixtures', 'fakeCodingAgent.py'), 'utf8');
 
 /** The user's own preset, as gitiso.codingAgents holds it: the fake agent's source goes in as an argument. */
-const PRESETS = codingAgentPresets([{ name: 'fake', command: ['python3', '-c', FAKE_AGENT], task: ['python3', '-c', FAKE_AGENT, '{prompt}'] }]);
+const PRESETS = codingAgentPresets([fakeAgentPreset()]);
 
 describe('coding agents in sessions', () => {
   let engine: Engine;
@@ -152,7 +152,7 @@ describe('coding agents in sessions', () => {
     const certificates = makeTestCertificates(dir);
     const upstream = await FakeLlmApi.start(key, certificates);
     const api = { upstream: `${upstream.url}/anthropic`, baseUrlEnv: 'FAKE_BASE_URL', keyEnv: 'FAKE_API_KEY', keyHeader: 'x-api-key' };
-    const [preset] = codingAgentPresets([{ name: 'fake-api', command: ['python3', '-c', FAKE_AGENT], task: ['python3', '-c', FAKE_AGENT, '{prompt}', 'FAKE_BASE_URL', 'FAKE_API_KEY'], api }]).filter((p) => p.name === 'fake-api');
+    const [preset] = codingAgentPresets([{ name: 'fake-api', command: ['python3', '-c', FAKE_AGENT_SOURCE], task: ['python3', '-c', FAKE_AGENT_SOURCE, '{prompt}', 'FAKE_BASE_URL', 'FAKE_API_KEY'], api }]).filter((p) => p.name === 'fake-api');
     assert.ok(preset);
     const tokensFile = join(dir, 'tokens.json');
     // Where the proxy's process keeps each agent's usage; the CLI below reads it from another process (GITISO_HOME).
