@@ -24,7 +24,12 @@ async function main(argv: readonly string[]): Promise<number> {
   if (!found) {
     throw new UsageError(`unknown command '${command}': run 'gitiso --help'`);
   }
-  return found.run({ operands, passThrough, flags }, context);
+  try {
+    return await found.run({ operands, passThrough, flags }, context);
+  } finally {
+    // An ssh:// engine's connection is a process of its own: it ends with the command.
+    context.core.engine.dispose();
+  }
 }
 
 main(process.argv.slice(2)).then(

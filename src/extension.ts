@@ -71,10 +71,10 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
 
   const outputs = new AgentOutputChannels();
   const agentFiles = new AgentFileSystem(gitiso);
-  const changes = new AgentChangesCache(() => gitiso.roundTrip);
+  const changes = new AgentChangesCache((agentId) => gitiso.on(agentId).roundTrip);
   const devStates = new DevServerStates(gitiso, firstTree.shown);
   // Each agent's coding agent: what it is doing, for the tree and the notifications (the core is looked up per probe: it follows a rebuilt one).
-  const sessions = new SessionWatch({ sessions: { state: (agentId) => gitiso.sessions.state(agentId) }, runningAgents: () => gitiso.model.agents.filter(isRunning).map((agent) => agent.id), log });
+  const sessions = new SessionWatch({ sessions: { state: (agentId) => gitiso.on(agentId).sessions.state(agentId) }, runningAgents: () => gitiso.model.agents.filter(isRunning).map((agent) => agent.id), log });
   const tree = new AgentsTreeProvider(gitiso, changes, devStates, { sessions, firstTree });
   const view = vscode.window.createTreeView('gitiso.agents', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: false });
   // A hidden view asks for no tree: the engine's first answer is enough.
@@ -89,8 +89,8 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
     extensionUri: context.extensionUri,
     log,
     forwards: {
-      open: async (agentId, port) => (await gitiso.ports.forward(agentId, port)).url,
-      current: (agentId, port) => gitiso.ports.forwards(agentId).find((forward) => forward.containerPort === port)?.url,
+      open: async (agentId, port) => (await gitiso.on(agentId).ports.forward(agentId, port)).url,
+      current: (agentId, port) => gitiso.forwards(agentId).find((forward) => forward.containerPort === port)?.url,
       onDidChange: (listener) => gitiso.onDidChangeForwards(listener),
     },
   });

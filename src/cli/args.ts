@@ -13,6 +13,8 @@ const OPTIONS = {
   image: { type: 'string' },
   network: { type: 'string' },
   'docker-host': { type: 'string' },
+  engine: { type: 'string' },
+  'ssh-config': { type: 'string' },
   strategy: { type: 'string' },
   depth: { type: 'string' },
   filter: { type: 'string' },

@@ -1,5 +1,8 @@
 import { defaultImage } from '../core/defaults';
 import { Engine } from '../core/docker/engine';
+import { readDockerContexts } from '../core/engines/dockerContexts';
+import { engineEndpoints, LOCAL_ENGINE, type EngineEndpoint } from '../core/engines/engineEndpoint';
+import { InvalidInputError } from '../core/errors';
 import { createCore, type CoreOptions, type GitisoCore } from '../core/gitisoCore';
 import type { Logger } from '../core/logger';
 import { refuseSetup, trustSetup } from '../core/setup/setupProposal';
@@ -21,7 +24,7 @@ export function createContext(flags: Flags): CliContext {
 
 function coreOptions(flags: Flags, log: Logger | undefined): CoreOptions {
   return {
-    engine: new Engine(flags['docker-host'], log),
+    engine: new Engine({ ...chosenEngine(flags), sshConfigFile: flags['ssh-config'] || process.env.GITISO_SSH_CONFIG || undefined }, log),
     log,
     defaultImage: defaultImage(),
     network: flags.network || process.env.GITISO_NETWORK || undefined,
@@ -34,4 +37,28 @@ function coreOptions(flags: Flags, log: Logger | undefined): CoreOptions {
     setupConsent: flags['trust-setup'] ? trustSetup : refuseSetup,
     installTimeoutMs: installTimeoutFrom(flags['install-timeout']),
   };
+}
+
+/**
+ * The engine a command works on: `--engine NAME` among the local one, the
+ * engines in GITISO_ENGINES (a JSON list, as the gitiso.engines setting) and
+ * the user's Docker contexts; else `--docker-host`, DOCKER_HOST, or the local socket.
+ */
+function chosenEngine(flags: Flags): Pick<EngineEndpoint, 'host' | 'tls'> {
+  const name = flags.engine;
+  if (!name || name === LOCAL_ENGINE) {
+    return { host: flags['docker-host'] ?? '' };
+  }
+  let setting: unknown;
+  try {
+    setting = process.env.GITISO_ENGINES ? JSON.parse(process.env.GITISO_ENGINES) : undefined;
+  } catch {
+    throw new InvalidInputError('GITISO_ENGINES is not JSON: a list of { "name", "host" } as in the gitiso.engines setting');
+  }
+  const { endpoints, problems } = engineEndpoints({ dockerHost: flags['docker-host'], setting, contexts: readDockerContexts() });
+  const endpoint = endpoints.find((known) => known.name === name);
+  if (!endpoint) {
+    throw new InvalidInputError(`there is no engine named '${name}': the engines are ${endpoints.map((known) => known.name).join(', ')}${problems.length > 0 ? ` (${problems.join('; ')})` : ''}`);
+  }
+  return endpoint;
 }

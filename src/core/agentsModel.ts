@@ -27,6 +27,8 @@ export class AgentsModel implements Disposable {
   readonly onDidChange = this.changed.event;
 
   private engineAgents: Agent[] = [];
+  /** The agents last listed before the engine stopped answering: shown as unreachable, beside engines that answer. */
+  private lastKnown: readonly Agent[] = [];
   private readonly pending = new Map<string, Agent>();
   private readonly progress = new Map<string, CreateProgress>();
   /**
@@ -76,6 +78,11 @@ export class AgentsModel implements Disposable {
 
   get engineStatus(): EngineStatus {
     return this.status;
+  }
+
+  /** While the engine does not answer: the agents it had when it last did (nothing can be done with them until it is back). */
+  get unreachableAgents(): readonly Agent[] {
+    return this.status.kind === 'unavailable' ? this.lastKnown : [];
   }
 
   /** When (performance.now()) the engine first answered this model's listing (the benchmark reads it). */
@@ -226,8 +233,12 @@ export class AgentsModel implements Disposable {
   private async load(): Promise<void> {
     try {
       this.engineAgents = await this.agentService.list();
+      this.lastKnown = [];
       this.status = { kind: 'connected' };
     } catch (error) {
+      if (this.engineAgents.length > 0) {
+        this.lastKnown = this.engineAgents.filter((agent) => agent.state !== 'creating');
+      }
       this.engineAgents = [];
       const message = error instanceof EngineUnavailableError ? error.message : describeCause(error);
       if (this.status.kind !== 'unavailable') {

@@ -47,6 +47,8 @@ export interface CoreOptions {
   /** For the remote strategy: shallow (`--depth`) and partial (`--filter`) clones. */
   readonly cloneDepth?: number;
   readonly cloneFilter?: string;
+  /** The host's object pool, when another core (another engine's) made it already: one per storage folder. */
+  readonly pool?: ObjectPool;
   /** Where the host keeps the object pool; defaultStorageDir() when absent. */
   readonly storageDir?: string;
   /** The user's setup settings; a repository's `.gitiso.json` comes first. */
@@ -107,7 +109,7 @@ export function createCore(options: CoreOptions): GitisoCore {
   const log = options.log ?? silentLogger;
   const timings = options.timings ?? noTimings;
   const storageDir = options.storageDir ?? defaultStorageDir();
-  const pool = new ObjectPool(storageDir, log, undefined, timings);
+  const pool = options.pool ?? new ObjectPool(storageDir, log, undefined, timings);
   const network = new AgentNetwork({ engine, setting: options.network, log });
   const admission = new Admission(engine, options.limits);
   const installTimeoutMs = options.installTimeoutMs ?? DEFAULT_INSTALL_TIMEOUT_SECONDS * 1000;

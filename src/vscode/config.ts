@@ -8,6 +8,12 @@ import { DEFAULT_LIMITS, parseMemory, type AgentLimits } from '../core/limits/ag
 export interface Settings {
   readonly image: string;
   readonly dockerHost: string;
+  /** The user's other engines (`gitiso.engines`), as written: engineEndpoints() checks them. */
+  readonly engines: unknown;
+  /** Whether the user's Docker contexts are engines too. */
+  readonly dockerContexts: boolean;
+  /** For ssh:// engines: a config file other than ~/.ssh/config. */
+  readonly sshConfigFile: string;
   readonly defaultBaseBranch: string;
   readonly network: string;
   readonly createConcurrency: number;
@@ -27,7 +33,7 @@ export interface Settings {
  * workspace settings, and they are read here from the user's value alone, so
  * a repository's .vscode/settings.json never chooses them.
  */
-export const MACHINE_SETTINGS = ['image', 'dockerHost', 'network', 'storagePath', 'createStrategy', 'limits.memory', 'limits.cpus', 'limits.pids', 'setup.install', 'setup.copyFiles', 'codingAgents', 'apiProxy.port'] as const;
+export const MACHINE_SETTINGS = ['image', 'dockerHost', 'engines', 'dockerContexts', 'sshConfigFile', 'network', 'storagePath', 'createStrategy', 'limits.memory', 'limits.cpus', 'limits.pids', 'setup.install', 'setup.copyFiles', 'codingAgents', 'apiProxy.port'] as const;
 
 type MachineSetting = (typeof MACHINE_SETTINGS)[number];
 
@@ -43,6 +49,9 @@ export function readSettings(): Settings {
   return {
     image: userValue<string>(config, 'image') || defaultImage(),
     dockerHost: userValue<string>(config, 'dockerHost') ?? '',
+    engines: userValue<unknown>(config, 'engines'),
+    dockerContexts: userValue<boolean>(config, 'dockerContexts') ?? true,
+    sshConfigFile: userValue<string>(config, 'sshConfigFile') ?? '',
     defaultBaseBranch: config.get<string>('defaultBaseBranch') ?? '',
     network: userValue<string>(config, 'network') ?? '',
     createConcurrency: Math.max(1, config.get<number>('createConcurrency') ?? 3),
@@ -79,9 +88,9 @@ export function readCodingAgents(): { readonly presets: CodingAgentPreset[]; rea
 }
 
 /** Settings the agent service is built from. */
-const SERVICE_SETTINGS = ['dockerHost', 'network', 'image', 'createStrategy', 'cloneDepth', 'cloneFilter', 'storagePath', 'setup', 'devServer', 'limits'];
+const SERVICE_SETTINGS = ['dockerHost', 'engines', 'dockerContexts', 'sshConfigFile', 'network', 'image', 'createStrategy', 'cloneDepth', 'cloneFilter', 'storagePath', 'setup', 'devServer', 'limits'];
 /** Settings that choose the engine itself: only these end the window's forwards and exec channels. */
-const ENGINE_SETTINGS = ['dockerHost'];
+const ENGINE_SETTINGS = ['dockerHost', 'engines', 'dockerContexts', 'sshConfigFile'];
 
 export function affectsService(event: vscode.ConfigurationChangeEvent): boolean {
   return SERVICE_SETTINGS.some((name) => event.affectsConfiguration(`gitiso.${name}`));

@@ -79,8 +79,8 @@ export class DevServerStates implements vscode.Disposable {
         continue; // gone meanwhile, or a command of this window said
       }
       this.probing++;
-      this.gitiso.devServers
-        .status(id)
+      Promise.resolve()
+        .then(() => this.gitiso.on(id).devServers.status(id))
         .then(
           (info) => {
             if (this.probed.has(id) && !this.known.has(id)) {

@@ -29,7 +29,7 @@ export class WindowApiAccess implements vscode.Disposable {
   ) {
     this.subscriptions = [
       vscode.workspace.onDidChangeConfiguration((event) => {
-        if (['gitiso.codingAgents', 'gitiso.apiProxy.port', 'gitiso.dockerHost', 'gitiso.network', 'gitiso.storagePath'].some((name) => event.affectsConfiguration(name))) {
+        if (['gitiso.codingAgents', 'gitiso.apiProxy.port', 'gitiso.dockerHost', 'gitiso.engines', 'gitiso.network', 'gitiso.storagePath'].some((name) => event.affectsConfiguration(name))) {
           void this.current?.close();
           this.current = undefined;
         }
@@ -41,14 +41,15 @@ export class WindowApiAccess implements vscode.Disposable {
   /** The access New Task hands its agents (the proxy starts with the first grant). */
   get access(): AgentApiAccess {
     this.current ??= new AgentApiAccess({
-      engine: this.gitiso.engine,
-      network: this.gitiso.network,
+      // The proxy listens where the local engine's agents reach it: agents on other engines are refused a task's key (newTask.ts).
+      engine: this.gitiso.local.core.engine,
+      network: this.gitiso.local.core.network,
       apis: readCodingAgents().presets.flatMap((preset) => (preset.api ? [preset.api] : [])),
       keyFor: async (api) => this.secrets.get(secretKeyOf(api)),
       port: vscode.workspace.getConfiguration('gitiso').inspect<number>('apiProxy.port')?.globalValue,
       tokensFile: join(readSettings().storagePath || defaultStorageDir(), API_TOKENS_FILE),
       usage: this.gitiso.apiUsage,
-      agentIds: async () => (await this.gitiso.agents.list()).map((agent) => agent.id),
+      agentIds: async () => (await this.gitiso.local.core.agents.list()).map((agent) => agent.id),
       log: this.log,
     });
     return this.current;

@@ -20,7 +20,7 @@ describe('an agent\'s files in the editor (gitiso-agent:)', () => {
 
   /** The test's own look into the agent, beside gitiso's channels. */
   async function inAgent(...argv: string[]): Promise<string> {
-    const agent = await api.gitiso.agents.get(agentId);
+    const agent = await api.gitiso.local.core.agents.get(agentId);
     const result = await engine.exec(agent.containerId, argv, { workdir: '/workspace' });
     assert.equal(result.exitCode, 0, `${argv.join(' ')}: ${result.stderr}`);
     return result.stdout;
@@ -98,7 +98,7 @@ describe('an agent\'s files in the editor (gitiso-agent:)', () => {
 
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     // The pick: Enter is ignored until the list is there, then opens the first file (git ls-files sorts: .gitiso… or README…).
-    const picked = vscode.commands.executeCommand<vscode.TextEditor | undefined>('gitiso.openFileInAgent', { agent: await api.gitiso.agents.get(agentId) });
+    const picked = vscode.commands.executeCommand<vscode.TextEditor | undefined>('gitiso.openFileInAgent', { agent: await api.gitiso.local.core.agents.get(agentId) });
     let done = false;
     void picked.then(() => (done = true));
     await waitFor('the pick to open a file', async () => {

@@ -73,12 +73,12 @@ describe('dev servers and previews in a real VS Code', () => {
   });
 
   it('shows Forward Again when a preview\'s forward is gone, and never the page another agent got at its address', async () => {
-    const old = await suite.api.gitiso.ports.forward(id('web'), 3000);
-    await suite.api.gitiso.ports.forward(id('two'), 3000);
-    await suite.api.gitiso.ports.stop(id('web'), 3000);
+    const old = await suite.api.gitiso.local.core.ports.forward(id('web'), 3000);
+    await suite.api.gitiso.local.core.ports.forward(id('two'), 3000);
+    await suite.api.gitiso.local.core.ports.stop(id('web'), 3000);
     // The attacker's case: the other agent forwards again while the first one's preview is open.
-    await suite.api.gitiso.ports.stop(id('two'), 3000);
-    const two = await suite.api.gitiso.ports.forward(id('two'), 3000);
+    await suite.api.gitiso.local.core.ports.stop(id('two'), 3000);
+    const two = await suite.api.gitiso.local.core.ports.forward(id('two'), 3000);
     assert.notEqual(two.hostPort, old.hostPort, `the other agent was given the first one's address ${old.url}`);
 
     await waitFor('the preview to say its forward is gone', () => suite.api.previews.panelsOf(id('web'))[0]?.state === 'forwardGone');
@@ -89,7 +89,7 @@ describe('dev servers and previews in a real VS Code', () => {
 
     // The panel's Forward Again button.
     await suite.api.previews.forwardAgain(id('web'), 3000);
-    const [again] = suite.api.gitiso.ports.forwards(id('web'));
+    const [again] = suite.api.gitiso.forwards(id('web'));
     assert.ok(again);
     await waitFor('the preview to show its agent again', () => suite.api.previews.panelsOf(id('web'))[0]?.state === 'showing');
     const url = suite.api.previews.panelsOf(id('web'))[0]?.url;
@@ -97,13 +97,13 @@ describe('dev servers and previews in a real VS Code', () => {
     // The browser's address of the new forward: itself, or code-server's /proxy/PORT/ of it.
     assert.ok(url.startsWith(`${again.url}/`) || url.includes(`/proxy/${again.hostPort}/`), `the preview shows ${url}, not the forward ${again.url}`);
     assert.equal(await httpGet(`${url}index.html`), '<h1>preview main</h1>\n');
-    await suite.api.gitiso.agents.remove(id('two'));
+    await suite.api.gitiso.local.core.agents.remove(id('two'));
   });
 
   /** Each agent's forward of 3000, the page it serves, and its preview. */
   function snapshot(): { agentId: string; hostPort: number; url: string; page: string; preview: unknown }[] {
     return [id('web'), id('two')].flatMap((agentId) =>
-      suite.api.gitiso.ports.forwards(agentId).map((forward) => ({
+      suite.api.gitiso.forwards(agentId).map((forward) => ({
         agentId,
         hostPort: forward.hostPort,
         url: forward.url,
@@ -114,7 +114,7 @@ describe('dev servers and previews in a real VS Code', () => {
   }
 
   it('closes the preview when its agent stops', async () => {
-    await suite.api.gitiso.agents.stop(id('web'));
+    await suite.api.gitiso.local.core.agents.stop(id('web'));
     await waitFor('the preview to close', () => suite.api.previews.panelsOf(id('web')).length === 0);
     await waitFor('the forward row to go', () => suite.api.forwardItems(id('web')).length === 0);
   });
@@ -122,6 +122,6 @@ describe('dev servers and previews in a real VS Code', () => {
   it('says clearly when an agent has no dev command', async () => {
     suite.server.createRepo('nodev');
     await vscode.commands.executeCommand('gitiso.createAgent', { id: id('nodev'), repoUrl: suite.server.url('nodev') });
-    await assert.rejects(suite.api.gitiso.devServers.start(id('nodev')), /has no dev command/);
+    await assert.rejects(suite.api.gitiso.local.core.devServers.start(id('nodev')), /has no dev command/);
   });
 });

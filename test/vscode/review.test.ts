@@ -13,7 +13,7 @@ import { waitFor } from '../support/waitFor';
 
 /** Runs a shell script in the agent's /workspace as its user would (a commit, an edit). */
 async function inAgent(api: GitisoApi, agentId: string, script: string): Promise<void> {
-  const result = await api.gitiso.exec.run(agentId, ['sh', '-c', `cd /workspace && ${script}`]);
+  const result = await api.gitiso.local.core.exec.run(agentId, ['sh', '-c', `cd /workspace && ${script}`]);
   assert.equal(result.exitCode, 0, `${script}: ${result.stderr}`);
 }
 
@@ -140,18 +140,18 @@ describe('reviewing an agent’s work in VS Code', () => {
 
   it('pushes the agent’s branch from the host, not from the agent', async () => {
     const outcome = await vscode.commands.executeCommand<PushOutcome>('gitiso.pushBranch', id('one'));
-    const head = (await api.gitiso.exec.git(id('one'), ['rev-parse', 'HEAD'])).stdout.trim();
+    const head = (await api.gitiso.local.core.exec.git(id('one'), ['rev-parse', 'HEAD'])).stdout.trim();
     assert.equal(outcome.kind, 'created', outcome.sentence);
     assert.equal(server.branchCommit('review', `gitiso/${id('one')}`), head);
     // The agent ran no push: it has no upstream and no remote-tracking branch of its own.
-    const tracking = await api.gitiso.exec.git(id('one'), ['rev-parse', '--verify', '--quiet', `refs/remotes/origin/gitiso/${id('one')}`]);
+    const tracking = await api.gitiso.local.core.exec.git(id('one'), ['rev-parse', '--verify', '--quiet', `refs/remotes/origin/gitiso/${id('one')}`]);
     assert.notEqual(tracking.exitCode, 0, 'the agent has a remote-tracking branch: it pushed');
   });
 
   it('fetches the agent’s branch into the workspace’s repository as refs/remotes/gitiso/<id>', async () => {
     const ref = await vscode.commands.executeCommand<string>('gitiso.fetchIntoWorkspace', id('one'));
     assert.equal(ref, `refs/remotes/gitiso/${id('one')}`);
-    const head = (await api.gitiso.exec.git(id('one'), ['rev-parse', 'HEAD'])).stdout.trim();
+    const head = (await api.gitiso.local.core.exec.git(id('one'), ['rev-parse', 'HEAD'])).stdout.trim();
     assert.equal(git(workspaceFolder(), 'rev-parse', ref), head);
   });
 
@@ -162,7 +162,7 @@ describe('reviewing an agent’s work in VS Code', () => {
     const before = git(checkout, 'rev-parse', 'HEAD');
     const outcome = await vscode.commands.executeCommand<MergeOutcome>('gitiso.mergeIntoCurrentBranch', id('one'), undefined, { dir: checkout });
     assert.equal(outcome.kind, 'fast-forward');
-    const head = (await api.gitiso.exec.git(id('one'), ['rev-parse', 'HEAD'])).stdout.trim();
+    const head = (await api.gitiso.local.core.exec.git(id('one'), ['rev-parse', 'HEAD'])).stdout.trim();
     assert.notEqual(head, before);
     assert.equal(git(checkout, 'rev-parse', 'HEAD'), head);
     assert.equal(git(checkout, 'branch', '--show-current'), 'main');
@@ -188,7 +188,7 @@ describe('reviewing an agent’s work in VS Code', () => {
     assert.equal(items.find((item) => item.file.path === 'blob.bin')?.description, 'binary');
     assert.equal(items.find((item) => item.file.path === 'big.txt')?.description, '+1 −0');
     // The sides Review Changes opened: the files at the agent's work in the pool.
-    const work = await api.gitiso.roundTrip.bringHome(id('many'));
+    const work = await api.gitiso.local.core.roundTrip.bringHome(id('many'));
     const atWork = (path: string): vscode.Uri => vscode.Uri.from({ scheme: 'gitiso-object', authority: id('many'), path: `/${path}`, query: work.worktree });
     assert.equal((await vscode.workspace.openTextDocument(atWork('big.txt'))).getText(), '(not shown: larger than 5 MB)');
     assert.equal((await vscode.workspace.openTextDocument(atWork('blob.bin'))).getText(), '(binary file, 3 B)');

@@ -38,9 +38,9 @@ describe('coding agents in a real VS Code', () => {
     terminal.sendText('yes');
     await waitFor('the answered task to finish', () => String(row(ids[0] as string)?.description).startsWith('finished'), 30_000);
     terminal.dispose();
-    assert.equal((await suite.api.gitiso.exec.run(ids[0] as string, ['cat', 'ANSWER.md'])).stdout, 'yes\n');
+    assert.equal((await suite.api.gitiso.local.core.exec.run(ids[0] as string, ['cat', 'ANSWER.md'])).stdout, 'yes\n');
     // Closing the terminal detached it: the session is still there, and the other agent's task still waits for its answer.
-    assert.equal((await suite.api.gitiso.sessions.state(ids[0] as string))?.activity, 'finished');
+    assert.equal((await suite.api.gitiso.local.core.sessions.state(ids[0] as string))?.activity, 'finished');
     assert.match(String(row(ids[1] as string)?.description), /^(working|waiting)/);
   });
 

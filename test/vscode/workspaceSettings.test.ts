@@ -67,7 +67,7 @@ describe('settings a workspace cannot choose, and files copied from the open fol
         { dockerHost: user.dockerHost, image: user.image, network: user.network, storagePath: user.storagePath, strategy: user.createStrategy, limits: user.limits, install: user.setup.install, copy: user.setup.copy },
       );
       assert.notEqual(now.network, WORKSPACE_CHOICES['gitiso.network'], 'the workspace chose no network');
-      assert.notEqual(suite.api.gitiso.engine.address, 'unix:///tmp/gitiso-workspace-chose-this.sock');
+      assert.notEqual(suite.api.gitiso.local.core.engine.address, 'unix:///tmp/gitiso-workspace-chose-this.sock');
       assert.equal(suite.api.contextKeys()['gitiso.engineState'], 'connected');
     } finally {
       rmSync(join(folder(), '.vscode'), { recursive: true, force: true });
@@ -85,7 +85,7 @@ describe('settings a workspace cannot choose, and files copied from the open fol
       await waitFor('engine state connected', () => suite.api.contextKeys()['gitiso.engineState'] === 'connected');
       const agent = await vscode.commands.executeCommand<{ id: string } | undefined>('gitiso.createAgent', { id: `${prefix}-copy`, repoUrl: suite.server.url('copied') });
       assert.ok(agent);
-      const env = await suite.api.gitiso.exec.run(agent.id, ['cat', '.env']);
+      const env = await suite.api.gitiso.local.core.exec.run(agent.id, ['cat', '.env']);
       assert.equal(env.stdout, 'FROM_THE_OPEN_FOLDER=1\n');
     } finally {
       await config.update('setup.copyFiles', undefined, vscode.ConfigurationTarget.Global);
@@ -124,11 +124,11 @@ describe('settings a workspace cannot choose, and files copied from the open fol
       });
       const id = `${taskPrefix}-1`;
       assert.deepEqual(await started, [{ id, started: true }]);
-      await waitFor(`${id}'s task to finish`, async () => (await suite.api.gitiso.sessions.state(id))?.activity === 'finished', 30_000);
-      const session = await suite.api.gitiso.sessions.state(id);
+      await waitFor(`${id}'s task to finish`, async () => (await suite.api.gitiso.local.core.sessions.state(id))?.activity === 'finished', 30_000);
+      const session = await suite.api.gitiso.local.core.sessions.state(id);
       assert.deepEqual([session?.task?.preset, session?.exitCode], ['fake', 0]);
       // The user's command ran (the fake agent wrote its task down and committed it); the workspace's, under the same name, did not.
-      const run = (argv: string[]) => suite.api.gitiso.exec.run(id, argv);
+      const run = (argv: string[]) => suite.api.gitiso.local.core.exec.run(id, argv);
       assert.equal((await run(['cat', 'TASK.md'])).stdout, 'write the task down\n');
       assert.equal((await run(['git', 'log', '-1', '--format=%s'])).stdout.trim(), 'fake agent: write the task down');
       assert.notEqual((await run(['test', '-e', 'WORKSPACE-CHOSE-THIS'])).exitCode, 0, 'the workspace\'s command ran in the agent');

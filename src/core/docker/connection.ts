@@ -1,15 +1,34 @@
 import { readFileSync } from 'node:fs';
+import { Agent as HttpAgent, type ClientRequestArgs } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import type { DockerOptions } from './engine';
-import { InvalidInputError } from '../errors';
+import { EngineUnavailableError, InvalidInputError } from '../errors';
+import type { EngineTls } from '../engines/engineEndpoint';
+import type { Logger } from '../logger';
+import { SshTunnel, sshDestination } from './sshTunnel';
 
 export const DEFAULT_SOCKET = '/var/run/docker.sock';
 
+/** How to reach one engine: its address, TLS files for tcp://, and the ssh config file for ssh://. */
+export interface EngineConnection {
+  /** `unix:///path`, `tcp://host:port`, `ssh://user@host[:port][/socket]`; empty means DOCKER_HOST, else the local socket. */
+  readonly host?: string;
+  readonly tls?: EngineTls;
+  /** For ssh://: a config file other than ~/.ssh/config (`gitiso.sshConfigFile`). */
+  readonly sshConfigFile?: string;
+}
+
 /**
- * Turns a Docker host address (as in DOCKER_HOST) into dockerode's options.
- * Empty means "what DOCKER_HOST says, else the local socket".
+ * Turns an engine's address (as in DOCKER_HOST) into dockerode's options.
+ * An ssh:// engine gets a tunnel (the system's ssh, see sshTunnel.ts) that the
+ * engine must dispose of.
  */
-export function connectionOptions(host: string | undefined, env: NodeJS.ProcessEnv = process.env): { options: DockerOptions; display: string } {
-  const address = (host || env.DOCKER_HOST || '').trim();
+export function connectionOptions(
+  connection: EngineConnection,
+  env: NodeJS.ProcessEnv = process.env,
+  log?: Logger,
+): { options: DockerOptions; display: string; tunnel?: SshTunnel } {
+  const address = (connection.host || env.DOCKER_HOST || '').trim();
   if (!address) {
     return { options: { socketPath: DEFAULT_SOCKET }, display: `unix://${DEFAULT_SOCKET}` };
   }
@@ -22,35 +41,51 @@ export function connectionOptions(host: string | undefined, env: NodeJS.ProcessE
   switch (url.protocol) {
     case 'unix:':
       return { options: { socketPath: url.pathname }, display: address };
+    case 'npipe:':
+      return { options: { socketPath: `//./pipe/${url.pathname.replace(/^\/+(\.\/pipe\/)?/, '')}` }, display: address };
     case 'tcp:':
     case 'http:':
     case 'https:': {
-      const tls = url.protocol === 'https:' || (url.protocol === 'tcp:' && Boolean(env.DOCKER_TLS_VERIFY));
+      const tls = url.protocol === 'https:' || Boolean(connection.tls) || (url.protocol === 'tcp:' && Boolean(env.DOCKER_TLS_VERIFY));
       const options: DockerOptions = {
         host: url.hostname,
         port: url.port || (tls ? 2376 : 2375),
         protocol: tls ? 'https' : 'http',
       };
-      return { options: tls ? { ...options, ...tlsFiles(env) } : options, display: address };
+      return { options: tls ? { ...options, ...tlsFiles(connection.tls, env) } : options, display: address };
     }
-    case 'ssh:':
-      return {
-        options: {
-          protocol: 'ssh',
-          host: url.hostname,
-          port: url.port || 22,
-          username: decodeURIComponent(url.username) || undefined,
-          // Use the host's ssh agent: keys never leave the host.
-          sshOptions: env.SSH_AUTH_SOCK ? { agent: env.SSH_AUTH_SOCK } : {},
-        },
-        display: address,
-      };
+    case 'ssh:': {
+      if (url.hostname.startsWith('-') || decodeURIComponent(url.username).startsWith('-')) {
+        throw new InvalidInputError(`Docker host '${address}': a host or user may not start with '-'`);
+      }
+      const tunnel = new SshTunnel(sshDestination(url), { configFile: connection.sshConfigFile || undefined, log });
+      // docker-modem sends requests through a given HTTP agent (its typings do not say so).
+      const options = { protocol: 'http', host: 'docker', port: 80, agent: throughTunnel(tunnel, address) } as DockerOptions;
+      return { options, display: address, tunnel };
+    }
     default:
       throw new InvalidInputError(`Docker host scheme '${url.protocol}' is not supported: use unix://, tcp:// or ssh://`);
   }
 }
 
-function tlsFiles(env: NodeJS.ProcessEnv): Partial<DockerOptions> {
+/** An HTTP agent whose connections go to the tunnel's local socket; kept alive, so most requests open no new channel. */
+function throughTunnel(tunnel: SshTunnel, address: string): HttpAgent {
+  const agent = new HttpAgent({ keepAlive: true, maxFreeSockets: 4 });
+  (agent as unknown as { createConnection: unknown }).createConnection = (_options: ClientRequestArgs, done: (error: Error | null, socket?: Socket) => void) => {
+    tunnel.socket().then(
+      (path) => done(null, connect(path)),
+      (error: unknown) => done(new EngineUnavailableError(address, error)),
+    );
+    return undefined;
+  };
+  return agent;
+}
+
+/** TLS files: the engine's own (a setting or a Docker context), else DOCKER_CERT_PATH's. */
+function tlsFiles(tls: EngineTls | undefined, env: NodeJS.ProcessEnv): Partial<DockerOptions> {
+  if (tls) {
+    return { ca: tls.ca && readFileSync(tls.ca), cert: tls.cert && readFileSync(tls.cert), key: tls.key && readFileSync(tls.key) };
+  }
   const dir = env.DOCKER_CERT_PATH;
   if (!dir) {
     return {};

@@ -5,7 +5,8 @@ import { throwIfAborted } from '../base/abort';
 import { asError, CancelledError, EngineUnavailableError, ImageUnavailableError } from '../errors';
 import { silentLogger, type Logger } from '../logger';
 import { putFile, putHostFile, putHostFiles, type HostFilesTransfer, readFile } from './archive';
-import { connectionOptions } from './connection';
+import { connectionOptions, type EngineConnection } from './connection';
+import type { SshTunnel } from './sshTunnel';
 import { AGENT_RESTART_POLICY } from './containerSpec';
 import { labelChange } from './dockerfileLabel';
 import { execInContainer, type ExecOptions, type ExecResult } from './exec';
@@ -64,10 +65,33 @@ export class Engine {
   /** Where the engine is, for messages: `unix:///var/run/docker.sock`, `ssh://…`. */
   readonly address: string;
 
-  constructor(host?: string, private readonly log: Logger = silentLogger) {
-    const { options, display } = connectionOptions(host);
+  /** For an ssh:// engine: the connection its requests and forwards go through. */
+  private readonly tunnel: SshTunnel | undefined;
+
+  constructor(connection?: string | EngineConnection, private readonly log: Logger = silentLogger) {
+    const { options, display, tunnel } = connectionOptions(typeof connection === 'string' || connection === undefined ? { host: connection } : connection, process.env, log);
     this.docker = new Docker(options);
     this.address = display;
+    this.tunnel = tunnel;
+  }
+
+  /** How the host reaches this engine: `ssh` engines can forward to their containers through the same connection. */
+  get reach(): 'ssh' | 'direct' {
+    return this.tunnel ? 'ssh' : 'direct';
+  }
+
+  /**
+   * For an ssh:// engine: a local socket that reaches `address:port` as the
+   * engine's machine sees it (a container's bridge address), through the same
+   * ssh connection; undefined for other engines.
+   */
+  tunnelTo(address: string, port: number): Promise<{ readonly path: string; close(): Promise<void> }> | undefined {
+    return this.tunnel?.forward(address, port);
+  }
+
+  /** Ends what the connection holds (an ssh process); the engine is not used again. */
+  dispose(): void {
+    this.tunnel?.dispose();
   }
 
   private capacityInfo: Promise<{ cpus: number; memoryBytes: number }> | undefined;

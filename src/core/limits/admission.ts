@@ -25,12 +25,20 @@ export class Admission {
     if (force || requests.length === 0) {
       return;
     }
-    const [capacity, containers, limits] = await Promise.all([this.engine.capacity(), this.engine.listContainers(LABEL.agent), Promise.all(requests.map((r) => this.limitsFor(r.limits)))]);
-    // The engine's own figure, not the label: limits may have changed since creation.
+    const [memory, memoryBytes] = await Promise.all([this.memory(), this.memoryAskedFor(requests)]);
+    checkAdmission({ count: requests.length, memoryBytes, ...memory });
+  }
+
+  /** The memory limit the largest of these agents would get (one figure per burst: they are almost always the same). */
+  async memoryAskedFor(requests: readonly { readonly limits?: Partial<AgentLimits> }[]): Promise<number> {
+    const limits = await Promise.all(requests.map((r) => this.limitsFor(r.limits)));
+    return Math.max(0, ...limits.map((l) => l.memoryBytes));
+  }
+
+  /** The engine's memory, and how much of it the running agents' limits reserve (the engine's own figures, not labels: limits may have changed since creation). */
+  async memory(): Promise<{ reservedBytes: number; totalBytes: number }> {
+    const [capacity, containers] = await Promise.all([this.engine.capacity(), this.engine.listContainers(LABEL.agent)]);
     const running = await Promise.all(containers.filter((c) => c.State === 'running').map((c) => this.engine.inspectContainer(c.Id)));
-    const reservedBytes = running.reduce((sum, info) => sum + (info?.HostConfig.Memory ?? 0), 0);
-    // One figure per burst: the largest limit asked for (they are almost always the same).
-    const memoryBytes = Math.max(...limits.map((l) => l.memoryBytes));
-    checkAdmission({ count: requests.length, memoryBytes, reservedBytes, totalBytes: capacity.memoryBytes });
+    return { reservedBytes: running.reduce((sum, info) => sum + (info?.HostConfig.Memory ?? 0), 0), totalBytes: capacity.memoryBytes };
   }
 }

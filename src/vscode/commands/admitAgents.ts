@@ -1,18 +1,65 @@
 import * as vscode from 'vscode';
+import { untilAborted } from '../../core/base/abort';
 import type { CreateRequest } from '../../core/create/createRequest';
-import { CancelledError } from '../../core/errors';
+import { placeAgents, placementText, type EngineRoom } from '../../core/engines/placement';
+import { CancelledError, GitisoError } from '../../core/errors';
 import { AdmissionError } from '../../core/limits/agentLimits';
+import type { EngineParts } from '../composition';
 import type { CommandContext } from './context';
 
+/** Where to create: an engine's name, or "any" (the engine that admits the agents with the most memory left). */
+export const ANY_ENGINE = 'any';
+
+/** How long placement waits for an engine's figures: one that does not answer in time is not chosen. */
+const ROOM_TIMEOUT_MS = 3_000;
+
 /**
- * Admission control before a create, done once here: when the agents' memory
- * limits do not fit the engine's memory, the user decides (a modal that says
- * how much is reserved). Returns when the create is to go ahead (then with
- * `force`, as it was admitted); throws CancelledError when the user declines.
+ * Placement and admission control before a create, done once here. The
+ * engine is the one asked for; with "any" (or none asked for when there are
+ * several), the engine that admits the agents with the most memory left. When
+ * the agents' memory limits do not fit the engine's memory, the user decides
+ * (a modal that says how much is reserved). Returns the engine, and what the
+ * progress should say of the choice (empty with one engine); throws
+ * CancelledError when the user declines.
  */
-export async function admitOrConfirm(ctx: CommandContext, requests: readonly CreateRequest[]): Promise<void> {
+export async function placeOrConfirm(ctx: CommandContext, requests: readonly CreateRequest[], asked?: string): Promise<{ readonly engine: EngineParts; readonly said: string }> {
+  const { engines } = ctx.gitiso;
+  if (engines.length === 1 || (asked && asked !== ANY_ENGINE)) {
+    const engine = engines.length === 1 ? ctx.gitiso.local : ctx.gitiso.engineNamed(asked as string);
+    if (!engine) {
+      throw new GitisoError(`there is no engine named '${asked}': the engines are ${engines.map((e) => e.name).join(', ')} (gitiso.engines, Docker contexts)`);
+    }
+    await admitOrConfirm(engine, requests);
+    return { engine, said: engines.length === 1 ? '' : `on ${engine.name}` };
+  }
+  const memoryBytes = await ctx.gitiso.local.core.admission.memoryAskedFor(requests);
+  const rooms = await Promise.all(engines.map(roomOf));
+  const place = placeAgents(rooms, requests.length, memoryBytes);
+  if (place) {
+    return { engine: ctx.gitiso.engineNamed(place.name) as EngineParts, said: placementText(place) };
+  }
+  // None admits them: the answering engine with the most memory left, and the user decides there.
+  const fallback = rooms.filter((room) => room.answers).sort((a, b) => b.totalBytes - b.reservedBytes - (a.totalBytes - a.reservedBytes))[0];
+  if (!fallback) {
+    throw new GitisoError(`no engine answers (${engines.map((e) => e.name).join(', ')}): start Docker, or check gitiso.engines`);
+  }
+  const engine = ctx.gitiso.engineNamed(fallback.name) as EngineParts;
+  await admitOrConfirm(engine, requests);
+  return { engine, said: `on ${engine.name}` };
+}
+
+async function roomOf(engine: EngineParts): Promise<EngineRoom> {
   try {
-    await ctx.gitiso.admission.admit(requests);
+    const memory = await untilAborted(engine.core.admission.memory(), AbortSignal.timeout(ROOM_TIMEOUT_MS), `engine '${engine.name}'`);
+    return { name: engine.name, answers: true, ...memory };
+  } catch {
+    return { name: engine.name, answers: false, reservedBytes: 0, totalBytes: 0 };
+  }
+}
+
+async function admitOrConfirm(engine: EngineParts, requests: readonly CreateRequest[]): Promise<void> {
+  try {
+    await engine.core.admission.admit(requests);
   } catch (error) {
     if (!(error instanceof AdmissionError)) {
       throw error;

@@ -8,7 +8,7 @@ import { isRunning, pickAgent, type AgentTarget } from './pickAgents';
 export async function changeLimits(ctx: CommandContext, target?: AgentTarget, given?: Partial<AgentLimits>): Promise<AgentLimits> {
   const agent = await pickAgent(ctx.gitiso, target, 'Change Limits', isRunning);
   const change = given ?? (await askLimits(agent.id, agent.limits));
-  const limits = await ctx.gitiso.agents.updateLimits(agent.id, change);
+  const limits = await ctx.gitiso.on(agent.id).agents.updateLimits(agent.id, change);
   void vscode.window.showInformationMessage(`${agent.id} may now use ${formatBytes(limits.memoryBytes)}, ${limits.cpus} CPUs and ${limits.pids} processes.`);
   return limits;
 }

@@ -10,14 +10,31 @@ import type { CommandContext } from './context';
  * context was already true when it was registered.
  */
 export async function checkEngine(ctx: CommandContext): Promise<void> {
-  const { engine } = ctx.gitiso;
-  try {
-    await engine.ping();
-  } catch (error) {
-    throw new Error(`${describeCause(error)}; or point gitiso at another engine with gitiso.dockerHost`, { cause: error });
-  }
-  const { cpus, memoryBytes } = await engine.capacity();
-  await vscode.commands.executeCommand('setContext', ENGINE_CHECKED_KEY, true);
+  const answers = await Promise.all(
+    ctx.gitiso.engines.map(async ({ name, core: { engine } }) => {
+      try {
+        await engine.ping();
+        const { cpus, memoryBytes } = await engine.capacity();
+        return { name, ok: true, text: `${engine.address}: ${cpus} CPUs, ${(memoryBytes / 2 ** 30).toFixed(1)} GB of memory for agents` };
+      } catch (error) {
+        return { name, ok: false, text: describeCause(error) };
+      }
+    }),
+  );
   await ctx.gitiso.model.refresh();
-  void vscode.window.showInformationMessage(`The Docker engine at ${engine.address} answers: ${cpus} CPUs, ${(memoryBytes / 2 ** 30).toFixed(1)} GB of memory for agents.`);
+  const [local] = answers;
+  if (answers.length === 1 && local) {
+    if (!local.ok) {
+      throw new Error(`${local.text}; or point gitiso at another engine with gitiso.dockerHost`);
+    }
+    await vscode.commands.executeCommand('setContext', ENGINE_CHECKED_KEY, true);
+    void vscode.window.showInformationMessage(`The Docker engine at ${local.text}.`);
+    return;
+  }
+  const said = answers.map((answer) => `${answer.name} ${answer.ok ? 'answers' : 'does not answer'} (${answer.text})`).join('; ');
+  if (!answers.some((answer) => answer.ok)) {
+    throw new Error(`no engine answers: ${said}. Start Docker, or check gitiso.dockerHost and gitiso.engines`);
+  }
+  await vscode.commands.executeCommand('setContext', ENGINE_CHECKED_KEY, true);
+  void (answers.every((answer) => answer.ok) ? vscode.window.showInformationMessage(`Every engine answers: ${said}.`) : vscode.window.showWarningMessage(`${said}.`));
 }

@@ -4,7 +4,8 @@ import type { CreatePhase, CreateRequest } from '../../core/create/createRequest
 import { readSettings } from '../config';
 import { withCancellableProgress } from '../progress';
 import type { CommandContext } from './context';
-import { admitOrConfirm } from './admitAgents';
+import { ANY_ENGINE, placeOrConfirm } from './admitAgents';
+import { askEngine } from './askEngine';
 import { askAgentId, askBaseBranch, askRepository, requireTrustedWorkspace } from './createInputs';
 import { folderOfRepository } from '../workspaceRepo';
 import { BACK, runSteps, type StepPlace, type StepResult } from './multiStepInput';
@@ -14,7 +15,7 @@ import { BACK, runSteps, type StepPlace, type StepResult } from './multiStepInpu
  * an argument, for scripts and tests), then creates the agent under a
  * cancellable progress notification that shows each phase and git's percentage.
  */
-export async function createAgent(ctx: CommandContext, given?: Partial<CreateRequest>): Promise<Agent> {
+export async function createAgent(ctx: CommandContext, given?: Partial<CreateRequest> & { readonly engine?: string }): Promise<Agent> {
   requireTrustedWorkspace();
   const { model } = ctx.gitiso;
   let repoUrl = given?.repoUrl ?? '';
@@ -22,7 +23,8 @@ export async function createAgent(ctx: CommandContext, given?: Partial<CreateReq
   let id = given?.id ?? '';
   // Only what was not given is asked, numbered among what is asked, with Back between the steps.
   const steps: (() => Promise<StepResult<unknown>>)[] = [];
-  const totalSteps = (given?.repoUrl ? 0 : 2) + (given?.id ? 0 : 1);
+  let engineName = given?.engine ?? (ctx.gitiso.engines.length > 1 ? '' : ANY_ENGINE);
+  const totalSteps = (given?.repoUrl ? 0 : 2) + (given?.id ? 0 : 1) + (engineName ? 0 : 1);
   const place = (): StepPlace => ({ title: 'Create Agent', step: steps.length + 1, totalSteps });
   if (!given?.repoUrl) {
     const repoPlace = place();
@@ -46,14 +48,22 @@ export async function createAgent(ctx: CommandContext, given?: Partial<CreateReq
       return chosen;
     });
   }
+  if (!engineName) {
+    const enginePlace = place();
+    steps.push(async () => {
+      const chosen = await askEngine(ctx, enginePlace);
+      engineName = chosen === BACK ? engineName : chosen;
+      return chosen;
+    });
+  }
   await runSteps(steps);
   const copyFrom = await folderOfRepository(repoUrl);
   const request: CreateRequest = { id, repoUrl, baseBranch, image: given?.image ?? readSettings().image, env: given?.env, copyFrom };
 
-  await admitOrConfirm(ctx, [request]);
-  const agent = await withCancellableProgress({ title: `Creating agent ${id}` }, (signal, progress) => {
+  const { engine, said } = await placeOrConfirm(ctx, [request], engineName);
+  const agent = await withCancellableProgress({ title: `Creating agent ${id}${said ? ` ${said}` : ''}` }, (signal, progress) => {
     let reported = 0;
-    return model.create(request, {
+    return engine.model.create(request, {
       signal,
       force: true, // admitted, or confirmed by the user, just now
       onProgress: (step) => {

@@ -6,7 +6,7 @@ import { readSettings } from '../config';
 import { withCancellableProgress } from '../progress';
 import { showErrorWithSettings } from '../showError';
 import { folderOfRepository } from '../workspaceRepo';
-import { admitOrConfirm } from './admitAgents';
+import { placeOrConfirm } from './admitAgents';
 import type { CommandContext } from './context';
 import { freeIds } from './createInputs';
 
@@ -22,6 +22,8 @@ export interface Burst {
   readonly announceReady?: boolean;
   /** The chosen coding agent's install (New Task), run once in the agents' snapshot. */
   readonly toolInstall?: ToolInstall;
+  /** The engine to create on, or ANY_ENGINE; with several engines and none given, any. */
+  readonly engine?: string;
 }
 
 /**
@@ -32,16 +34,15 @@ export interface Burst {
  * agents made, in the order of their ids.
  */
 export async function createBurst(ctx: CommandContext, burst: Burst): Promise<Agent[]> {
-  const { model } = ctx.gitiso;
   const { count, repoUrl, baseBranch } = burst;
   const settings = readSettings();
-  const ids = freeIds(new Set(model.agents.map((agent) => agent.id)), burst.prefix, count);
+  const ids = freeIds(new Set(ctx.gitiso.model.agents.map((agent) => agent.id)), burst.prefix, count);
   const copyFrom = await folderOfRepository(repoUrl);
-  await admitOrConfirm(ctx, ids.map((id) => ({ id, repoUrl })));
-  return withCancellableProgress({ title: burst.title }, async (signal, progress) => {
+  const { engine, said } = await placeOrConfirm(ctx, ids.map((id) => ({ id, repoUrl })), burst.engine);
+  return withCancellableProgress({ title: said ? `${burst.title} ${said}` : burst.title }, async (signal, progress) => {
     const created: Agent[] = [];
     const failed: string[] = [];
-    await model.createMany(
+    await engine.model.createMany(
       ids.map((id) => ({ id, repoUrl, baseBranch, image: settings.image, copyFrom, toolInstall: burst.toolInstall })),
       {
         signal,

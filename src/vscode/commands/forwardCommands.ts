@@ -28,14 +28,14 @@ export async function copyForwardUrl(ctx: CommandContext, target?: ForwardTarget
 
 export async function stopForwarding(ctx: CommandContext, target?: ForwardTarget): Promise<void> {
   const forward = await resolveForward(ctx, target, 'Stop Forwarding');
-  await ctx.gitiso.ports.stop(forward.agentId, forward.containerPort);
+  await ctx.gitiso.on(forward.agentId).ports.stop(forward.agentId, forward.containerPort);
 }
 
 /** Forward a Port…: picks from what the agent listens on (or takes a typed port) and forwards it. */
 export async function forwardPort(ctx: CommandContext, target?: AgentTarget, port?: number): Promise<Forward> {
   const agent = await pickAgent(ctx.gitiso, target, 'Forward a Port', isRunning);
   if (port === undefined) {
-    const listening = await ctx.gitiso.ports.discover(agent.id);
+    const listening = await ctx.gitiso.on(agent.id).ports.discover(agent.id);
     const typed = { label: '$(edit) Another port…', port: 0 };
     const items = [
       ...listening.map((p) => ({ label: `${p.port}`, description: p.reachable ? p.address : `${p.address}: listens on loopback only, cannot be forwarded`, port: p.port })),
@@ -54,7 +54,7 @@ export async function forwardPort(ctx: CommandContext, target?: AgentTarget, por
       throw new CancelledError('Forward a Port');
     }
   }
-  const forward = await ctx.gitiso.ports.forward(agent.id, port);
+  const forward = await ctx.gitiso.on(agent.id).ports.forward(agent.id, port);
   vscode.window.setStatusBarMessage(`$(plug) ${agent.id}:${port} → ${forward.url}`, 4000);
   return forward;
 }

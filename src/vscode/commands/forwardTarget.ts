@@ -17,7 +17,7 @@ export async function resolveForward(ctx: CommandContext, target: ForwardTarget,
     return target.forward;
   }
   const agent = await pickAgent(ctx.gitiso, target, title, isRunning);
-  const forwards = ctx.gitiso.ports.forwards(agent.id);
+  const forwards = ctx.gitiso.forwards(agent.id);
   if (forwards.length === 1) {
     return forwards[0] as Forward;
   }
@@ -31,9 +31,9 @@ export async function resolveForward(ctx: CommandContext, target: ForwardTarget,
     }
     return picked.forward;
   }
-  const running = await ctx.gitiso.devServers.status(agent.id);
+  const running = await ctx.gitiso.on(agent.id).devServers.status(agent.id);
   if (running) {
-    return ctx.gitiso.ports.forward(agent.id, running.port);
+    return ctx.gitiso.on(agent.id).ports.forward(agent.id, running.port);
   }
   const start = await vscode.window.showInformationMessage(`The dev server of ${agent.id} is not running.`, 'Start Dev Server');
   if (start !== 'Start Dev Server') {

@@ -32,7 +32,7 @@ async function gitDiffAgainstBase(ctx: CommandContext, agent: Agent): Promise<Gi
   if (diff.exitCode !== 0) {
     return diff;
   }
-  const untracked = await ctx.gitiso.exec.git(agent.id, ['ls-files', '--others', '--exclude-standard', '-z']);
+  const untracked = await ctx.gitiso.on(agent.id).exec.git(agent.id, ['ls-files', '--others', '--exclude-standard', '-z']);
   const names = untracked.exitCode === 0 ? untracked.stdout.split('\0').filter(Boolean) : [];
   let note: string | undefined;
   if (names.length > 0) {

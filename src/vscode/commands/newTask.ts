@@ -3,7 +3,7 @@ import type { Agent } from '../../core/agent';
 import { offeredPreset, presetNamed, type CodingAgentPreset } from '../../core/codingAgents/codingAgentPreset';
 import { TaskRunner, type TaskOutcome } from '../../core/codingAgents/taskRunner';
 import { toolInstallOf } from '../../core/codingAgents/toolInstall';
-import { CancelledError, describeCause } from '../../core/errors';
+import { CancelledError, describeCause, GitisoError } from '../../core/errors';
 import { parseSetupFile, SETUP_FILE } from '../../core/setup/repoSetup';
 import { readCodingAgents } from '../config';
 import { showErrorWithSettings } from '../showError';
@@ -37,7 +37,7 @@ const MAX_COUNT = 10;
 export async function newTask(ctx: CommandContext, target?: AgentTarget | NewTaskOptions, selected?: readonly { agent: Agent }[]): Promise<TaskOutcome[]> {
   requireTrustedWorkspace();
   const given: Partial<NewTaskOptions> = isOptions(target) ? target : {};
-  const onAgents = selected?.length ? selected.map((item) => item.agent) : target && !isOptions(target) ? [typeof target === 'string' ? await ctx.gitiso.agents.get(target) : target.agent] : [];
+  const onAgents = selected?.length ? selected.map((item) => item.agent) : target && !isOptions(target) ? [typeof target === 'string' ? await ctx.gitiso.on(target).agents.get(target) : target.agent] : [];
   const codingAgents = readCodingAgents();
   const selection = vscode.window.activeTextEditor?.document.getText(vscode.window.activeTextEditor.selection).trim();
   let prompt = given.prompt ?? selection ?? '';
@@ -79,11 +79,14 @@ export async function newTask(ctx: CommandContext, target?: AgentTarget | NewTas
   await runSteps(steps);
   const { repoUrl, baseBranch } = repository;
   const title = `${TITLE}: creating ${count === 1 ? 'its agent' : `${count} agents`}`;
-  const agents = creates ? await createBurst(ctx, { prefix: given.prefix ?? 'task', count, repoUrl, baseBranch, title, toolInstall: toolInstallOf(preset) }) : onAgents;
+  const agents = creates ? await createBurst(ctx, { prefix: given.prefix ?? 'task', count, repoUrl, baseBranch, title, toolInstall: toolInstallOf(preset), engine: preset.api ? ctx.gitiso.local.name : undefined }) : onAgents;
   if (agents.length === 0) {
     return [];
   }
-  const runner = new TaskRunner({ sessions: ctx.gitiso.sessions, access: preset.api ? ctx.apiAccess.access : undefined });
+  if (preset.api) {
+    keyProxyReaches(ctx, agents);
+  }
+  const runner = new TaskRunner({ sessions: { start: (agentId, session) => ctx.gitiso.on(agentId).sessions.start(agentId, session) }, access: preset.api ? ctx.apiAccess.access : undefined });
   const outcomes = await runner.start({ prompt, preset, agentIds: agents.map((agent) => agent.id) });
   void ctx.sessions.refresh();
   const failed = outcomes.filter((outcome): outcome is Extract<TaskOutcome, { error: Error }> => 'error' in outcome);
@@ -129,5 +132,13 @@ async function askPreset(place: StepPlace, presets: readonly CodingAgentPreset[]
     });
   } finally {
     pick.dispose();
+  }
+}
+
+/** The host's key proxy listens where the local engine's agents reach it; an agent on another engine would get a key it cannot use. */
+function keyProxyReaches(ctx: CommandContext, agents: readonly Agent[]): void {
+  const elsewhere = agents.filter((agent) => ctx.gitiso.partsOf(agent.id).name !== ctx.gitiso.local.name);
+  if (elsewhere.length > 0) {
+    throw new GitisoError(`the API key proxy serves agents on the local engine only: ${elsewhere.map((agent) => agent.id).join(', ')} ${elsewhere.length === 1 ? 'is' : 'are'} on another engine; run the task on agents of the local engine, or use a preset without "api"`);
   }
 }

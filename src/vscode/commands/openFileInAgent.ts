@@ -49,7 +49,7 @@ async function pickFile(ctx: CommandContext, agentId: string): Promise<string> {
   });
   pick.show();
   try {
-    const listed = new AgentFiles({ exec: ctx.gitiso.exec, engine: ctx.gitiso.engine }).listFiles(agentId, { signal: loading.signal });
+    const listed = new AgentFiles(ctx.gitiso.on(agentId)).listFiles(agentId, { signal: loading.signal });
     const { paths, complete } = await Promise.race([listed, chosen.then(() => undefined)]).then((result) => result ?? { paths: [], complete: true });
     pick.items = paths.map((file) => ({ label: posix.basename(file), description: posix.dirname(file) === '.' ? '' : posix.dirname(file), path: file }));
     pick.placeholder = complete ? `Type to search the agent's ${paths.length} files` : `Type to search the first ${paths.length} of the agent's files`;

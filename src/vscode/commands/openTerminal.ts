@@ -16,8 +16,8 @@ export async function openTerminal(ctx: CommandContext, target?: AgentTarget): P
   if (agent.state === 'stopped' || agent.state === 'creating' || !agent.containerId) {
     throw new AgentNotRunningError(agent.id, agent.state);
   }
-  const session = await ctx.gitiso.sessions.state(agent.id).catch(() => undefined);
-  const terminal = createAgentTerminal(ctx.gitiso.exec, {
+  const session = await ctx.gitiso.on(agent.id).sessions.state(agent.id).catch(() => undefined);
+  const terminal = createAgentTerminal(ctx.gitiso.on(agent.id).exec, {
     agentId: agent.id,
     containerId: agent.containerId,
     stillRuns: () => stillRuns(ctx, agent),
@@ -30,7 +30,7 @@ export async function openTerminal(ctx: CommandContext, target?: AgentTarget): P
 /** Whether the agent runs in the same container still (a removed one, made again with the same id, is another). */
 export async function stillRuns(ctx: CommandContext, agent: Pick<Agent, 'id' | 'containerId'>): Promise<boolean> {
   try {
-    const now = await ctx.gitiso.agents.get(agent.id);
+    const now = await ctx.gitiso.on(agent.id).agents.get(agent.id);
     return now.containerId === agent.containerId && (now.state === 'ready' || now.state === 'error');
   } catch {
     return false;

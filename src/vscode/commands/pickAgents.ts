@@ -45,7 +45,7 @@ export async function pickAgents(gitiso: Gitiso, target: AgentTarget | readonly 
 
 async function findAgent(gitiso: Gitiso, id: string): Promise<Agent> {
   const known = gitiso.model.agents.find((agent) => agent.id === id);
-  return known ?? gitiso.agents.get(id);
+  return known ?? gitiso.on(id).agents.get(id);
 }
 
 async function pickFromList(gitiso: Gitiso, title: string, filter: (agent: Agent) => boolean, canPickMany: boolean): Promise<Agent[]> {

@@ -13,7 +13,7 @@ import { pickAgent, type AgentTarget } from './pickAgents';
 export async function pushBranch(ctx: CommandContext, target?: AgentTarget): Promise<PushOutcome> {
   const agent = await pickAgent(ctx.gitiso, target, 'Push Branch', isRunning);
   const outcome = await withCancellableProgress({ title: `Pushing ${agent.sessionBranch} from this machine` }, (signal, progress) =>
-    ctx.gitiso.roundTrip.push(agent.id, { signal, onProgress: (message: string) => progress.report({ message }) }),
+    ctx.gitiso.on(agent.id).roundTrip.push(agent.id, { signal, onProgress: (message: string) => progress.report({ message }) }),
   );
   ctx.outputs.get(agent.id).appendLine(`push: ${outcome.sentence}`);
   if (outcome.kind === 'rejected') {

@@ -20,7 +20,7 @@ export async function removeAgent(ctx: CommandContext, target?: AgentTarget | re
       throw new CancelledError('removal');
     }
   }
-  const results = await Promise.allSettled(agents.map((agent) => ctx.gitiso.agents.remove(agent.id)));
+  const results = await Promise.allSettled(agents.map((agent) => ctx.gitiso.on(agent.id).agents.remove(agent.id)));
   await ctx.gitiso.model.refresh();
   const failures = results.flatMap((result, index) => (result.status === 'rejected' ? [`${agents[index]?.id}: ${describeCause(result.reason)}`] : []));
   if (failures.length > 0) {

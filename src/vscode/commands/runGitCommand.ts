@@ -45,7 +45,7 @@ export async function runGitInAgent(ctx: CommandContext, agentId: string, args: 
   channel.show(true);
   channel.appendLine(`$ git ${args.map(quote).join(' ')}`);
   const result = await withCancellableProgress({ title: `git ${args[0] ?? ''} in ${agentId}`, location: vscode.ProgressLocation.Window }, (signal) =>
-    ctx.gitiso.exec.git(agentId, args, {
+    ctx.gitiso.on(agentId).exec.git(agentId, args, {
       signal,
       onStdout: (chunk) => channel.append(chunk.toString('utf8')),
       onStderr: (chunk) => channel.append(chunk.toString('utf8')),

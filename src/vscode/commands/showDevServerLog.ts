@@ -8,7 +8,7 @@ import { isRunning, pickAgent, type AgentTarget } from './pickAgents';
 /** Show Dev Server Log: the log, followed live, in a terminal (colours and all); closing it stops only the view. */
 export async function showDevServerLog(ctx: CommandContext, target?: AgentTarget): Promise<vscode.Terminal> {
   const agent = await pickAgent(ctx.gitiso, target, 'Show Dev Server Log', isRunning);
-  const terminal = createAgentTerminal(ctx.gitiso.exec, {
+  const terminal = createAgentTerminal(ctx.gitiso.on(agent.id).exec, {
     agentId: agent.id,
     containerId: agent.containerId,
     name: `dev: ${agent.id}`,

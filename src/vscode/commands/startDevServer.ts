@@ -14,7 +14,7 @@ export async function startDevServer(ctx: CommandContext, target?: AgentTarget, 
   const agent = await pickAgent(ctx.gitiso, target, title, isRunning);
   const result = await withCancellableProgress({ title: `${restart ? 'Restarting' : 'Starting'} the dev server of ${agent.id}` }, async (signal, progress) => {
     progress.report({ message: 'waiting for its port…' });
-    const servers = ctx.gitiso.devServers;
+    const servers = ctx.gitiso.on(agent.id).devServers;
     return restart ? servers.restart(agent.id, { forward: true, signal }) : servers.start(agent.id, { forward: true, signal });
   });
   ctx.devStates.set(agent.id, true);

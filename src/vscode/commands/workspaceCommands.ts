@@ -32,21 +32,21 @@ export interface WorkspaceGiven {
 
 /** Fetch into Workspace: `refs/remotes/gitiso/<id>`, seen by Source Control, GitLens and `git log --all`. */
 export async function fetchIntoWorkspace(ctx: CommandContext, target?: AgentTarget, _selected?: unknown, given?: WorkspaceGiven): Promise<string> {
-  const { agent, dir, result } = await intoWorkspace(ctx, target, { title: 'Fetch into Workspace', doing: 'Fetching', given, run: (agent, dir, signal) => ctx.gitiso.workspaceGit.fetchIntoWorkspace(agent.id, dir, { signal }) });
+  const { agent, dir, result } = await intoWorkspace(ctx, target, { title: 'Fetch into Workspace', doing: 'Fetching', given, run: (agent, dir, signal) => ctx.gitiso.on(agent.id).workspaceGit.fetchIntoWorkspace(agent.id, dir, { signal }) });
   void vscode.window.showInformationMessage(`${agent.id}'s work is in ${basename(dir)} as gitiso/${agent.id}.`);
   return result.ref;
 }
 
 /** Check Out Locally: a local branch `gitiso/<id>`; the core refuses when it would discard uncommitted work. */
 export async function checkOutLocally(ctx: CommandContext, target?: AgentTarget, _selected?: unknown, given?: WorkspaceGiven): Promise<{ branch: string; commit: string }> {
-  const { dir, result } = await intoWorkspace(ctx, target, { title: 'Check Out Locally', doing: 'Checking out', given, run: (agent, dir, signal) => ctx.gitiso.workspaceGit.checkOut(agent.id, dir, { signal }) });
+  const { dir, result } = await intoWorkspace(ctx, target, { title: 'Check Out Locally', doing: 'Checking out', given, run: (agent, dir, signal) => ctx.gitiso.on(agent.id).workspaceGit.checkOut(agent.id, dir, { signal }) });
   void vscode.window.showInformationMessage(`${basename(dir)} is on ${result.branch} now.`);
   return result;
 }
 
 /** Merge into Current Branch: conflicts are left for Source Control, where VS Code's merge editor opens them. */
 export async function mergeIntoCurrentBranch(ctx: CommandContext, target?: AgentTarget, _selected?: unknown, given?: WorkspaceGiven): Promise<MergeOutcome> {
-  const { agent, dir, result } = await intoWorkspace(ctx, target, { title: 'Merge into Current Branch', doing: 'Merging', given, run: (agent, dir, signal) => ctx.gitiso.workspaceGit.merge(agent.id, dir, { signal }) });
+  const { agent, dir, result } = await intoWorkspace(ctx, target, { title: 'Merge into Current Branch', doing: 'Merging', given, run: (agent, dir, signal) => ctx.gitiso.on(agent.id).workspaceGit.merge(agent.id, dir, { signal }) });
   if (result.kind === 'conflicts') {
     void conflictsMessage(`Merging ${agent.id} left conflicts in ${plural(result.conflicts.length, 'file')} of ${basename(dir)}: resolve them in Source Control, then commit.`);
   } else {
@@ -58,7 +58,7 @@ export async function mergeIntoCurrentBranch(ctx: CommandContext, target?: Agent
 
 /** Apply as Uncommitted Changes: the agent's changes against its base, into the working tree, with a three-way fallback. */
 export async function applyChanges(ctx: CommandContext, target?: AgentTarget, _selected?: unknown, given?: WorkspaceGiven): Promise<ApplyOutcome> {
-  const { agent, dir, result } = await intoWorkspace(ctx, target, { title: 'Apply as Uncommitted Changes', doing: 'Applying', given, run: (agent, dir, signal) => ctx.gitiso.workspaceGit.apply(agent.id, dir, { signal }) });
+  const { agent, dir, result } = await intoWorkspace(ctx, target, { title: 'Apply as Uncommitted Changes', doing: 'Applying', given, run: (agent, dir, signal) => ctx.gitiso.on(agent.id).workspaceGit.apply(agent.id, dir, { signal }) });
   if (result.conflicts.length > 0) {
     void conflictsMessage(`Applied ${agent.id}'s changes to ${plural(result.files, 'file')}; ${plural(result.conflicts.length, 'file')} ${result.conflicts.length === 1 ? 'has' : 'have'} conflicts: resolve them in Source Control.`);
   } else {

@@ -17,7 +17,7 @@ export class ForwardRevealController implements vscode.Disposable {
   }
 
   private revealNewForwards(): void {
-    const now = new Set(this.gitiso.ports.forwards().map((forward) => forward.agentId));
+    const now = new Set(this.gitiso.forwards().map((forward) => forward.agentId));
     for (const item of this.tree.agentItems()) {
       if (now.has(item.agent.id) && !this.forwarded.has(item.agent.id) && this.view.visible) {
         void this.view.reveal(item, { expand: true, select: false, focus: false }).then(undefined, () => undefined);

@@ -42,8 +42,9 @@ export class AgentFileSystem implements vscode.FileSystemProvider, vscode.Dispos
     this.registration = vscode.workspace.registerFileSystemProvider(AGENT_SCHEME, this, { isCaseSensitive: true });
   }
 
-  private files(): AgentFiles {
-    return new AgentFiles({ exec: this.gitiso.exec, engine: this.gitiso.engine });
+  /** On the agent's own engine; looked up per call, so it follows a rebuilt core. */
+  private files(agentId: string): AgentFiles {
+    return new AgentFiles(this.gitiso.on(agentId));
   }
 
   watch(): vscode.Disposable {
@@ -52,36 +53,36 @@ export class AgentFileSystem implements vscode.FileSystemProvider, vscode.Dispos
 
   stat(uri: vscode.Uri): Promise<vscode.FileStat> {
     return translated(async () => {
-      const { type, size, mtime, ctime } = await this.files().stat(uri.authority, uri.path);
+      const { type, size, mtime, ctime } = await this.files(uri.authority).stat(uri.authority, uri.path);
       return { type: type as vscode.FileType, size, mtime, ctime };
     });
   }
 
   readDirectory(uri: vscode.Uri): Promise<[string, vscode.FileType][]> {
-    return translated(async () => (await this.files().readDirectory(uri.authority, uri.path)).map(([name, type]) => [name, type as vscode.FileType]));
+    return translated(async () => (await this.files(uri.authority).readDirectory(uri.authority, uri.path)).map(([name, type]) => [name, type as vscode.FileType]));
   }
 
   readFile(uri: vscode.Uri): Promise<Uint8Array> {
-    return translated(() => this.files().readFile(uri.authority, uri.path));
+    return translated(() => this.files(uri.authority).readFile(uri.authority, uri.path));
   }
 
   writeFile(uri: vscode.Uri, content: Uint8Array, options: { readonly create: boolean; readonly overwrite: boolean }): Promise<void> {
     return translated(async () => {
-      await this.files().writeFile(uri.authority, uri.path, content, options);
+      await this.files(uri.authority).writeFile(uri.authority, uri.path, content, options);
       this.changed.fire([{ type: vscode.FileChangeType.Changed, uri }]);
     });
   }
 
   createDirectory(uri: vscode.Uri): Promise<void> {
     return translated(async () => {
-      await this.files().createDirectory(uri.authority, uri.path);
+      await this.files(uri.authority).createDirectory(uri.authority, uri.path);
       this.changed.fire([{ type: vscode.FileChangeType.Created, uri }]);
     });
   }
 
   delete(uri: vscode.Uri, options: { readonly recursive: boolean }): Promise<void> {
     return translated(async () => {
-      await this.files().delete(uri.authority, uri.path, options);
+      await this.files(uri.authority).delete(uri.authority, uri.path, options);
       this.changed.fire([{ type: vscode.FileChangeType.Deleted, uri }]);
     });
   }
@@ -91,7 +92,7 @@ export class AgentFileSystem implements vscode.FileSystemProvider, vscode.Dispos
       if (oldUri.authority !== newUri.authority) {
         throw vscode.FileSystemError.NoPermissions('a file cannot be renamed from one agent to another');
       }
-      await this.files().rename(oldUri.authority, oldUri.path, newUri.path, options);
+      await this.files(oldUri.authority).rename(oldUri.authority, oldUri.path, newUri.path, options);
       this.changed.fire([
         { type: vscode.FileChangeType.Deleted, uri: oldUri },
         { type: vscode.FileChangeType.Created, uri: newUri },

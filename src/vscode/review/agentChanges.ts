@@ -26,7 +26,7 @@ export class AgentChangesCache implements Disposable {
   readonly onDidChange = this.changed.event;
 
   /** `roundTrip` is read on each use: the window's core can be rebuilt. */
-  constructor(private readonly roundTrip: () => RoundTrip) {}
+  constructor(private readonly roundTrip: (agentId: string) => RoundTrip) {}
 
   get(agentId: string): AgentChanges | undefined {
     return this.entries.get(agentId);
@@ -49,7 +49,7 @@ export class AgentChangesCache implements Disposable {
     if (!known) {
       return false;
     }
-    const signature = await this.roundTrip().signature(agentId, { signal });
+    const signature = await this.roundTrip(agentId).signature(agentId, { signal });
     if (signature === known.signature) {
       return false;
     }
@@ -65,7 +65,7 @@ export class AgentChangesCache implements Disposable {
   }
 
   private async loadNow(agentId: string, signal: AbortSignal | undefined): Promise<AgentChanges> {
-    const roundTrip = this.roundTrip();
+    const roundTrip = this.roundTrip(agentId);
     const signature = await roundTrip.signature(agentId, { signal });
     const work = await roundTrip.bringHome(agentId, { signal });
     const files = await roundTrip.changes(work);

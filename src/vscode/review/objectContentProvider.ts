@@ -84,7 +84,7 @@ export class ObjectContentProvider implements vscode.TextDocumentContentProvider
     try {
       // Agents' work is kept beside the pool's mirror, never in it (workRepo.ts).
       const poolPath = work?.poolPath ?? workRepoPath(this.gitiso.pool, repoUrl);
-      const content = await this.gitiso.roundTrip.readFileAt({ poolPath, commit: target.commit, path: target.path, maxBytes: MAX_SHOWN_BYTES });
+      const content = await this.gitiso.local.core.roundTrip.readFileAt({ poolPath, commit: target.commit, path: target.path, maxBytes: MAX_SHOWN_BYTES });
       return textOf(content ?? 'missing');
     } catch (error) {
       if (error instanceof TooLargeError) {

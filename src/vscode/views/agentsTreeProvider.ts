@@ -9,9 +9,11 @@ import { AgentTreeItem, type AgentRowState } from './agentTreeItem';
 import { ChangedFileTreeItem } from './changedFileTreeItem';
 import { ChangesMessageItem, ChangesTreeItem } from './changesTreeItem';
 import type { FirstTree } from './firstTree';
+import { engineRowText } from './engineRowText';
+import { EngineTreeItem, UnreachableAgentTreeItem } from './engineTreeItem';
 import { ForwardTreeItem } from './forwardTreeItem';
 
-export type AgentsTreeNode = AgentTreeItem | ForwardTreeItem | ChangesTreeItem | ChangedFileTreeItem | ChangesMessageItem;
+export type AgentsTreeNode = AgentTreeItem | ForwardTreeItem | ChangesTreeItem | ChangedFileTreeItem | ChangesMessageItem | EngineTreeItem | UnreachableAgentTreeItem;
 
 /** How often the provider asked the view to refresh, and how (the extension-host tests read it). */
 export interface TreeRefreshCounts {
@@ -54,6 +56,11 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
   private readonly drawn = new Map<string, string>();
   /** When the view last took each agent's row (getTreeItem), showing which agent. */
   private readonly rowRenders = new Map<string, { readonly at: number; readonly agent: Agent }>();
+  /** With several engines, their rows (agents group under them), and what each last showed. */
+  private readonly engineRows = new Map<string, EngineTreeItem>();
+  private readonly engineLooks = new Map<string, string>();
+  /** Each engine's memory, once asked (engine rows show their agents' limits against it). */
+  private readonly engineMemory = new Map<string, number>();
 
   constructor(
     private readonly gitiso: Gitiso,
@@ -114,6 +121,11 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
     if (parent instanceof ChangesTreeItem) {
       return this.changedFiles(parent.agent.id);
     }
+    if (parent instanceof EngineTreeItem) {
+      const { model } = this.gitiso;
+      const rows: AgentsTreeNode[] = model.agentsOn(parent.engineName).map((agent) => this.rowOf(agent));
+      return [...rows, ...model.unreachableOn(parent.engineName).map((agent) => new UnreachableAgentTreeItem(agent, parent.engineName))];
+    }
     if (parent) {
       return [];
     }
@@ -125,10 +137,78 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
     if (this.render.listed) {
       this.more.firstTree?.markShown();
     }
-    return rows;
+    return this.grouped ? this.engineItems() : rows;
+  }
+
+  /** Agents group under their engines when there is more than one. */
+  private get grouped(): boolean {
+    return this.gitiso.engines.length > 1;
+  }
+
+  /** The engines' rows, each showing what it shows now (the engine's memory is asked once, and its row redrawn when it comes). */
+  engineItems(): EngineTreeItem[] {
+    return this.gitiso.engines.map((engine) => {
+      const text = this.engineTextOf(engine.name);
+      let row = this.engineRows.get(engine.name);
+      if (row) {
+        row.update(text);
+      } else {
+        row = new EngineTreeItem(engine.name, text);
+        this.engineRows.set(engine.name, row);
+      }
+      this.engineLooks.set(engine.name, JSON.stringify(text));
+      if (!this.engineMemory.has(engine.name) && this.gitiso.model.statusOf(engine.name).kind === 'connected') {
+        this.engineMemory.set(engine.name, 0);
+        engine.core.engine.capacity().then(
+          ({ memoryBytes }) => {
+            this.engineMemory.set(engine.name, memoryBytes);
+            this.refreshEngineRows();
+          },
+          () => this.engineMemory.delete(engine.name),
+        );
+      }
+      return row;
+    });
+  }
+
+  private engineTextOf(name: string): ReturnType<typeof engineRowText> {
+    const { model } = this.gitiso;
+    const parts = this.gitiso.engineNamed(name);
+    return engineRowText({
+      name,
+      address: parts?.core.engine.address ?? '',
+      status: model.statusOf(name),
+      agents: model.agentsOn(name),
+      unreachable: model.unreachableOn(name).length,
+      totalBytes: this.engineMemory.get(name) || undefined,
+    });
+  }
+
+  /** Redraws the engine rows whose text changed (with their agents beneath them). */
+  private refreshEngineRows(): boolean {
+    if (!this.grouped) {
+      return false;
+    }
+    const changed = [...this.engineRows.values()].filter((row) => {
+      const look = JSON.stringify(this.engineTextOf(row.engineName));
+      if (this.engineLooks.get(row.engineName) === look) {
+        return false;
+      }
+      this.engineLooks.set(row.engineName, look);
+      row.update(this.engineTextOf(row.engineName));
+      return true;
+    });
+    if (changed.length > 0) {
+      this.changed.fire(changed);
+    }
+    return changed.length > 0;
   }
 
   getParent(node: AgentsTreeNode): AgentsTreeNode | undefined {
+    if (node instanceof AgentTreeItem || node instanceof UnreachableAgentTreeItem) {
+      const name = node instanceof UnreachableAgentTreeItem ? node.engineName : this.gitiso.model.engineOf(node.agent.id);
+      return this.grouped && name !== undefined ? this.engineRows.get(name) : undefined;
+    }
     if (node instanceof ForwardTreeItem) {
       return this.rows.get(node.forward.agentId);
     }
@@ -157,7 +237,7 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
   }
 
   forwardItems(agentId: string): ForwardTreeItem[] {
-    return this.gitiso.ports.forwards(agentId).map((forward) => new ForwardTreeItem(forward));
+    return this.gitiso.forwards(agentId).map((forward) => new ForwardTreeItem(forward));
   }
 
   /** The files under an agent's Changes node, loaded when none were yet; a failure becomes a line in the tree, not a notification. */
@@ -212,8 +292,8 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
   }
 
   private rowStateOf(agent: Agent): AgentRowState {
-    const { model, ports, stats } = this.gitiso;
-    return { agent, progress: model.progressOf(agent.id), forwardCount: ports.forwards(agent.id).length, stats: stats.current.get(agent.id), devRunning: this.devStates.isRunning(agent.id), expanded: this.expansions.get(agent.id), session: this.more.sessions.stateOf(agent.id), usage: this.gitiso.usage.of(agent.id) };
+    const { model, stats } = this.gitiso;
+    return { agent, progress: model.progressOf(agent.id), forwardCount: this.gitiso.forwards(agent.id).length, stats: stats.current.get(agent.id), devRunning: this.devStates.isRunning(agent.id), expanded: this.expansions.get(agent.id), session: this.more.sessions.stateOf(agent.id), usage: this.gitiso.usage.of(agent.id) };
   }
 
   /** The user opened or closed a row (the view tells): a redrawn row keeps it so. */
@@ -235,6 +315,8 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
       this.refreshAll();
       return;
     }
+    // An engine that stopped answering or came back (its agents left or came), or new figures on its row: it is redrawn with its agents.
+    this.refreshEngineRows();
     const changed = agents.flatMap((agent) => {
       const row = this.rows.get(agent.id);
       const drawn = this.drawnOf(agent);
