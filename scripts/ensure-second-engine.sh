@@ -27,6 +27,7 @@ bridge=gitiso-br2
 bridge_cidr=10.212.0.1/24
 agent_bridge=gitiso1
 address_pool=10.213.0.0/16
+engine2_addresses=10.212.0.0/15 # the bridge's and the pool's
 ssh_dir=$run_dir/ssh
 ssh_port=22722
 ssh_container=gitiso-engine2-ssh
@@ -110,6 +111,18 @@ ensure_agent_network() {
   fi
 }
 
+# Nothing is forwarded to or from the second engine's containers (the host
+# reaches them directly): without this, the main engine's rules
+# (`-i gitiso0 ! -o gitiso0 -j ACCEPT`) let its agents reach these. In
+# DOCKER-USER, which the main dockerd keeps when it restarts.
+ensure_no_forwarding() {
+  local chain=DOCKER-USER side
+  iptables -n -L "$chain" >/dev/null 2>&1 || chain=FORWARD
+  for side in -s -d; do
+    iptables -C "$chain" "$side" "$engine2_addresses" -j DROP 2>/dev/null || iptables -I "$chain" "$side" "$engine2_addresses" -j DROP
+  done
+}
+
 ssh_files_exist() {
   for file in id_ed25519 id_ed25519.pub host_ed25519 host_ed25519.pub authorized_keys known_hosts config; do
     [ -f "$ssh_dir/$file" ] || return 1
@@ -177,6 +190,7 @@ server_image=${GITISO_TEST_SERVER_IMAGE:-$(bash "$here/build-server-image.sh" | 
 engine2_answers || start_dockerd
 copy_images "$image" "$server_image"
 ensure_agent_network
+ensure_no_forwarding
 if ! ssh_files_exist; then
   make_ssh_files
   start_sshd "$server_image"

@@ -4,7 +4,10 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pings, secondEngine, socketGet, startSecondDockerd, stopSecondDockerd, type SecondEngine } from '../support/secondEngine';
-import { makeTempDir, removeDir } from '../support/testEnv';
+import { Engine } from '../../src/core/docker/engine';
+import { containerAddress } from '../../src/core/docker/containerAddress';
+import { httpGet } from '../support/http';
+import { ensureNetwork, makeTempDir, removeDir, TEST_LABEL, TEST_NETWORK, testEngine, testImage } from '../support/testEnv';
 import { waitFor } from '../support/waitFor';
 
 /** The engine's DockerRootDir, from `GET /info` on its socket. */
@@ -104,6 +107,34 @@ describe('the second engine (test infrastructure)', () => {
     assert.notEqual(wrongHost.code, 0);
     assert.match(wrongHost.stderr, /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/);
     assert.equal(existsSync(wrongHostSocket), false);
+  });
+
+  it('keeps its containers out of the main engine\'s agents\' reach; the host reaches them', async () => {
+    const main = await testEngine();
+    const other = new Engine(engine.unixHost);
+    await ensureNetwork(main);
+    const started: Array<{ engine: Engine; id: string }> = [];
+    const run = async (on: Engine, cmd: string[]): Promise<string> => {
+      const id = await on.createContainer({ Image: testImage(), Cmd: cmd, Labels: { [TEST_LABEL]: 'engine2-reach' }, HostConfig: { NetworkMode: TEST_NETWORK } });
+      started.push({ engine: on, id });
+      await on.startContainer(id);
+      return id;
+    };
+    try {
+      const server = await run(other, ['python3', '-m', 'http.server', '8000']);
+      const address = containerAddress(await other.inspectContainer(server));
+      assert.ok(address?.startsWith('10.213.'), `the second engine's container is at ${address}`);
+      await waitFor('the server in the second engine', () => httpGet(`http://${address}:8000/`).then(() => true, () => false), 15_000);
+      const client = await run(main, ['sleep', '60']);
+      const reach = await main.exec(client, ['python3', '-c', `import urllib.request
+try:
+    print(urllib.request.urlopen('http://${address}:8000/', timeout=3).status)
+except Exception as e:
+    print('refused', e)`]);
+      assert.match(reach.stdout, /^refused/, `an agent of the main engine reached the second engine's container: ${reach.stdout}`);
+    } finally {
+      await Promise.all(started.map((container) => container.engine.removeContainer(container.id)));
+    }
   });
 
   it('stops and starts again alone: the main engine answers throughout, the ssh engine follows', async () => {
