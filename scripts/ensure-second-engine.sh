@@ -83,6 +83,7 @@ start_dockerd() {
 
 copy_images() {
   local missing=() image
+  engine2 image inspect "$@" >/dev/null 2>&1 && return 0
   for image in "$@"; do
     engine2 image inspect "$image" >/dev/null 2>&1 || missing+=("$image")
   done
@@ -187,7 +188,7 @@ exec /usr/sbin/sshd -D -e -f /dev/null -h /engine2/ssh/host_ed25519 -p $ssh_port
 image=${GITISO_TEST_IMAGE:-$(bash "$here/build-test-image.sh" | tail -1)}
 server_image=${GITISO_TEST_SERVER_IMAGE:-$(bash "$here/build-server-image.sh" | tail -1)}
 
-engine2_answers || start_dockerd
+version=$(engine2 version --format '{{.Server.Version}}' 2>/dev/null) || { start_dockerd; version=$(engine2 version --format '{{.Server.Version}}'); }
 copy_images "$image" "$server_image"
 ensure_agent_network
 ensure_no_forwarding
@@ -197,7 +198,7 @@ if ! ssh_files_exist; then
 elif [ "$(docker inspect -f '{{.State.Running}}' "$ssh_container" 2>/dev/null)" != true ] || ! ssh_answers; then
   start_sshd "$server_image"
 fi
-echo "second engine: $(engine2 version --format '{{.Server.Version}}') at unix://$socket, over ssh at ssh://root@127.0.0.1:$ssh_port" >&2
+echo "second engine: $version at unix://$socket, over ssh at ssh://root@127.0.0.1:$ssh_port" >&2
 
 echo "GITISO_TEST_ENGINE2=unix://$socket"
 echo "GITISO_TEST_SSH_ENGINE=ssh://root@127.0.0.1:$ssh_port"
