@@ -90,6 +90,11 @@ copy_images() {
   if [ ${#missing[@]} -gt 0 ]; then
     echo "copying ${missing[*]} to the second engine…" >&2
     docker save "${missing[@]}" | engine2 load -q >/dev/null
+    # Test images of earlier recipes go (those in use stay).
+    local keep=()
+    for image in "$@"; do keep+=(-e "$image"); done
+    engine2 images --format '{{.Repository}}:{{.Tag}}' | grep -E '^gitiso-test-(base|server):' | grep -vxF "${keep[@]}" \
+      | xargs -r docker -H "unix://$socket" rmi >/dev/null 2>&1 || true
   fi
 }
 

@@ -95,7 +95,8 @@ describe('the second engine (test infrastructure)', () => {
     const wrongKeySocket = join(dir, 'wrong-key.sock');
     const wrongKey = await exited(tunnel(engine, { key: otherKey, knownHosts: engine.sshKnownHosts }, wrongKeySocket));
     assert.notEqual(wrongKey.code, 0);
-    assert.match(wrongKey.stderr, /Permission denied/);
+    // Keys only: no password or keyboard-interactive way is offered.
+    assert.match(wrongKey.stderr, /Permission denied \(publickey\)/);
     assert.equal(existsSync(wrongKeySocket), false);
 
     // The attacker's server: another host key under the same name.
