@@ -7,9 +7,9 @@
 #  - a second dockerd: socket /run/gitiso-engine2/docker.sock, data root
 #    /var/lib/gitiso-engine2, exec root /run/gitiso-engine2/exec, its own
 #    bridge gitiso-br2 (10.212.0.1/24) and address pool (10.213.0.0/16), no
-#    iptables of its own: the main dockerd flushes Docker's chains when it
-#    starts, and agents here need no outside network (objects come through
-#    the engine API). Its network 'gitiso' for agents is made here, on bridge
+#    iptables of its own: both dockerds would manage the same chains (DOCKER,
+#    DOCKER-ISOLATION-…), and agents here need no outside network (objects
+#    come through the engine API). Its network 'gitiso' for agents is made here, on bridge
 #    gitiso1. Log: /tmp/gitiso-engine2.log.
 #  - an sshd on 127.0.0.1:22722 (a container on the MAIN engine, host
 #    network, from the server image) whose /var/run/docker.sock is the second
