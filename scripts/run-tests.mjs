@@ -1,6 +1,6 @@
 // Runs every test tier after the build, one after another: unit (pure),
-// integration (real Docker engine and git server), then inside a real VS Code. Builds the test image first (cached), sweeps
-// what a crashed earlier run left, and ends with one plain
+// integration (real Docker engine and git server), then inside a real VS Code. Builds the test image first (cached), sets up
+// the second engine (scripts/ensure-second-engine.sh), sweeps what a crashed earlier run left on both, and ends with one plain
 // "N passed, N failed" line over all tiers.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -11,19 +11,32 @@ const image = process.env.GITISO_TEST_IMAGE || execFileSync('bash', ['scripts/bu
 // The authenticated git servers' image (apache2, openssh-server): the test image plus one layer.
 const serverImage = process.env.GITISO_TEST_SERVER_IMAGE || execFileSync('bash', ['scripts/build-server-image.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop();
 
-// Leftovers of an interrupted run: test-made containers and test agents (ids "t-…").
-const leftovers = execFileSync('docker', ['ps', '-aq', '--filter', 'label=gitiso.test'], { encoding: 'utf8' }).split('\n').filter(Boolean);
-const agents = execFileSync('docker', ['ps', '-a', '--filter', 'label=gitiso.agent', '--format', '{{.ID}} {{.Label "gitiso.agent"}}'], { encoding: 'utf8' })
-  .split('\n').filter((line) => / t-/.test(line)).map((line) => line.split(' ')[0]);
-if (leftovers.length + agents.length > 0) {
-  execFileSync('docker', ['rm', '-f', '-v', ...leftovers, ...agents], { stdio: 'ignore' });
-}
-// Snapshots of the tests' repositories (served under gitiso-test-… folders).
-const snapshotIds = [...new Set(execFileSync('docker', ['images', '-q', '--filter', 'label=gitiso.snapshot'], { encoding: 'utf8' }).split('\n').filter(Boolean))];
-const snapshots = snapshotIds.length === 0 ? [] : execFileSync('docker', ['image', 'inspect', '--format', '{{.Id}} {{index .Config.Labels "gitiso.repo"}}', ...snapshotIds], { encoding: 'utf8' })
-  .split('\n').filter((line) => /\/gitiso-test-[0-9a-f]+\//.test(line)).map((line) => line.split(' ')[0]);
-if (snapshots.length > 0) {
-  spawnSync('docker', ['rmi', '-f', ...new Set(snapshots)], { stdio: 'ignore' });
+// The second engine and the SSH engine in front of it (issue 15): its
+// variables (GITISO_TEST_ENGINE2, GITISO_TEST_SSH_…) for every tier.
+const secondEngine = Object.fromEntries(execFileSync('bash', ['scripts/ensure-second-engine.sh'], {
+  encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, GITISO_TEST_IMAGE: image, GITISO_TEST_SERVER_IMAGE: serverImage },
+}).split('\n').filter((line) => /^GITISO_TEST_[A-Z0-9_]+=/.test(line)).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+
+// Leftovers of an interrupted run, on both engines.
+sweep([]);
+sweep(['-H', secondEngine.GITISO_TEST_ENGINE2]);
+
+/** Removes test-made containers, test agents (ids "t-…") and snapshots of the tests' repositories from one engine. */
+function sweep(host) {
+  const docker = (args, options) => execFileSync('docker', [...host, ...args], { encoding: 'utf8', ...options });
+  const leftovers = docker(['ps', '-aq', '--filter', 'label=gitiso.test']).split('\n').filter(Boolean);
+  const agents = docker(['ps', '-a', '--filter', 'label=gitiso.agent', '--format', '{{.ID}} {{.Label "gitiso.agent"}}'])
+    .split('\n').filter((line) => / t-/.test(line)).map((line) => line.split(' ')[0]);
+  if (leftovers.length + agents.length > 0) {
+    docker(['rm', '-f', '-v', ...leftovers, ...agents], { stdio: 'ignore' });
+  }
+  // Snapshots of the tests' repositories (served under gitiso-test-… folders).
+  const snapshotIds = [...new Set(docker(['images', '-q', '--filter', 'label=gitiso.snapshot']).split('\n').filter(Boolean))];
+  const snapshots = snapshotIds.length === 0 ? [] : docker(['image', 'inspect', '--format', '{{.Id}} {{index .Config.Labels "gitiso.repo"}}', ...snapshotIds])
+    .split('\n').filter((line) => /\/gitiso-test-[0-9a-f]+\//.test(line)).map((line) => line.split(' ')[0]);
+  if (snapshots.length > 0) {
+    spawnSync('docker', [...host, 'rmi', '-f', ...new Set(snapshots)], { stdio: 'ignore' });
+  }
 }
 
 const tiers = [
@@ -36,7 +49,7 @@ const tiers = [
 ];
 const scratch = mkdtempSync(join(tmpdir(), 'gitiso-tests-'));
 // The tests' object pool lives in this run's scratch folder, not the user's.
-const env = { ...process.env, GITISO_TEST_IMAGE: image, GITISO_TEST_SERVER_IMAGE: serverImage, GITISO_HOME: join(scratch, 'home') };
+const env = { ...process.env, GITISO_TEST_IMAGE: image, GITISO_TEST_SERVER_IMAGE: serverImage, ...secondEngine, GITISO_HOME: join(scratch, 'home') };
 let passed = 0;
 let failed = 0;
 for (const tier of tiers) {

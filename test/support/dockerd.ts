@@ -1,8 +1,25 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, openSync, readFileSync } from 'node:fs';
 import type { Engine } from '../../src/core/docker/engine';
 
-/** The local dockerd this process may restart: root, no DOCKER_HOST, one dockerd running. Else why not. */
+/** The main dockerd's pidfile (dockerd's default; scripts/ensure-docker.sh starts it without another). */
+export const MAIN_DOCKERD_PIDFILE = '/var/run/docker.pid';
+
+/**
+ * The pid of the dockerd a pidfile names, if it runs. By pidfile, not by
+ * name: the tests' second engine (scripts/ensure-second-engine.sh) is a
+ * dockerd too.
+ */
+export function dockerdOf(pidfile: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(pidfile, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'dockerd' ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The local dockerd this process may restart: root, no DOCKER_HOST, the main dockerd running. Else why not. */
 export function restartableDockerd(): { pid: number; argv: string[] } | { reason: string } {
   if (process.getuid?.() !== 0) {
     return { reason: 'restarting dockerd needs root' };
@@ -10,11 +27,10 @@ export function restartableDockerd(): { pid: number; argv: string[] } | { reason
   if (process.env.DOCKER_HOST) {
     return { reason: `the engine is at DOCKER_HOST=${process.env.DOCKER_HOST}, not a local dockerd this test may restart` };
   }
-  const pids = execFileSync('sh', ['-c', 'pgrep -x dockerd || true'], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
-  if (pids.length !== 1) {
-    return { reason: `expected one local dockerd, found ${pids.length}` };
+  const pid = dockerdOf(MAIN_DOCKERD_PIDFILE);
+  if (pid === undefined) {
+    return { reason: `no running dockerd named by ${MAIN_DOCKERD_PIDFILE}` };
   }
-  const pid = pids[0] as number;
   const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
   return { pid, argv };
 }
