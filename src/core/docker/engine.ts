@@ -101,7 +101,7 @@ export class Engine {
     try {
       await this.docker.ping();
     } catch (error) {
-      throw new EngineUnavailableError(this.address, error);
+      throw error instanceof EngineUnavailableError ? error : new EngineUnavailableError(this.address, error);
     }
   }
 

@@ -94,7 +94,8 @@ export class SshTunnel {
         if (this.master === entry) {
           this.master = undefined;
         }
-        reject(new Error(`ssh to ${this.destination.host} ${why}${stderr.trim() ? `: ${stderr.trim()}` : ''}`));
+        const said = stderr.trim() ? `: ${stderr.trim().replace(/\s+/g, ' ')}` : '';
+        reject(new Error(`ssh to ${this.destination.host} ${why}${said}; check that '${this.terminalCommand()}' works in a terminal (gitiso's ssh never prompts)`));
       };
       const poll = setInterval(() => {
         if (existsSync(this.engineSocket)) {
@@ -125,6 +126,12 @@ export class SshTunnel {
         error ? reject(new Error(`ssh -O ${operation} failed: ${String(stderr).trim() || error.message}`)) : resolve(),
       );
     });
+  }
+
+  /** What the user can run to see the same connection work (or not) by hand. */
+  private terminalCommand(): string {
+    const { host, user, port } = this.destination;
+    return ['ssh', ...(this.options.configFile ? ['-F', this.options.configFile] : []), ...(port ? ['-p', String(port)] : []), `${user ? `${user}@` : ''}${host}`, 'docker', 'version'].join(' ');
   }
 
   private commonArgs(): string[] {

@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { isRunning } from '../../src/core/agent';
+import { AgentsModel } from '../../src/core/agentsModel';
+import { Engine } from '../../src/core/docker/engine';
+import { AgentsAcrossEngines } from '../../src/core/engines/agentsAcrossEngines';
+import { createCore, type GitisoCore } from '../../src/core/gitisoCore';
+import { StatsSampler } from '../../src/core/stats/statsSampler';
+import { GitServer } from '../support/gitServer';
+import { secondEngine, startSecondDockerd, stopSecondDockerd, type SecondEngine } from '../support/secondEngine';
+import { idPrefix, makeTempDir, removeAgents, removeDir, TEST_LIMITS, TEST_NETWORK, testEngine, testImage } from '../support/testEnv';
+import { waitFor } from '../support/waitFor';
+
+const PAGE = 'hello from the second engine\n';
+
+/**
+ * Agents on an SSH engine: the test set-up's second dockerd, reached only
+ * through sshd (scripts/ensure-second-engine.sh), as `ssh://gitiso-engine2`
+ * with the ssh config it wrote. The same core as on the local engine:
+ * create from the host's pool, git, dev server and forward, stats, the
+ * round trip; and the local engine untouched when the second one stops.
+ */
+describe('agents on an SSH engine', () => {
+  let second: SecondEngine;
+  let local: Engine;
+  let remote: Engine;
+  let direct: Engine;
+  let server: GitServer;
+  let storage: string;
+  let localCore: GitisoCore;
+  let core: GitisoCore;
+  const prefix = idPrefix('ssh');
+  const id = (name: string): string => `${prefix}-${name}`;
+
+  before(async () => {
+    second = secondEngine();
+    local = await testEngine();
+    remote = new Engine({ host: 'ssh://gitiso-engine2', sshConfigFile: second.sshConfig });
+    direct = new Engine(second.unixHost);
+    server = await GitServer.start(local, testImage());
+    server.createRepo('web', { '.gitiso.json': JSON.stringify({ dev: 'python3 -m http.server 3000' }), 'index.html': PAGE });
+    storage = makeTempDir('ssh-engine');
+    const options = { defaultImage: testImage(), network: TEST_NETWORK, limits: TEST_LIMITS, identity: { name: 'S', email: 's@example.com' }, storageDir: storage };
+    localCore = createCore({ ...options, engine: local });
+    core = createCore({ ...options, engine: remote, pool: localCore.pool });
+  });
+
+  after(async () => {
+    await removeAgents(direct, prefix).catch(() => undefined);
+    await removeAgents(local, prefix).catch(() => undefined);
+    await core?.snapshots.prune(0).catch(() => undefined);
+    await localCore?.snapshots.prune(0).catch(() => undefined);
+    core?.dispose();
+    localCore?.dispose();
+    remote?.dispose();
+    await server?.stop();
+    removeDir(storage);
+  });
+
+  it('creates an agent on the SSH engine from the host’s pool: its container is there, not on the local engine', async () => {
+    const agent = await core.creator.create({ id: id('one'), repoUrl: server.url('web') });
+    assert.equal(agent.state, 'ready');
+    const onSecond = await direct.listContainers('gitiso.agent');
+    assert.ok(onSecond.some((c) => c.Labels['gitiso.agent'] === id('one')), 'the agent is a container of the second engine');
+    const onLocal = await local.listContainers('gitiso.agent');
+    assert.ok(!onLocal.some((c) => c.Labels['gitiso.agent'] === id('one')), 'nothing of it on the local engine');
+  });
+
+  it('builds the snapshot on the engine that needs it, and the next agent starts from it there', async () => {
+    await waitFor('a snapshot on the second engine', async () => (await direct.listImages('gitiso.snapshot')).length > 0, 120_000);
+    assert.equal((await local.listImages('gitiso.snapshot')).filter((image) => image.Labels?.['gitiso.repo'] === server.url('web')).length, 0, 'none on the local engine');
+    const two = await core.creator.create({ id: id('two'), repoUrl: server.url('web') });
+    assert.equal(two.state, 'ready');
+    await core.agents.remove(id('two'));
+  });
+
+  it('runs git in the agent through the SSH connection', async () => {
+    assert.equal((await core.exec.git(id('one'), ['rev-parse', '--abbrev-ref', 'HEAD'])).stdout.trim(), `gitiso/${id('one')}`);
+    const write = await core.exec.run(id('one'), ['sh', '-c', 'echo changed > /workspace/index.html']);
+    assert.equal(write.exitCode, 0, write.stderr);
+    assert.match((await core.exec.git(id('one'), ['status', '--porcelain'])).stdout, /index\.html/);
+    assert.equal((await core.exec.git(id('one'), ['commit', '-qam', 'on the second engine'])).exitCode, 0);
+  });
+
+  it('starts the dev server and forwards its port 3000 to 127.0.0.1, where the page answers', async () => {
+    await core.exec.run(id('one'), ['sh', '-c', `printf '${PAGE}' > /workspace/index.html`]);
+    const started = await core.devServers.start(id('one'), { forward: true });
+    assert.ok(started.forward, 'forwarded');
+    assert.match(started.forward.url, /^http:\/\/127\.0\.0\.1:\d+/);
+    const response = await fetch(`${started.forward.url}/index.html`);
+    assert.equal(await response.text(), PAGE);
+  });
+
+  it('reads the agent’s stats through its channel', async () => {
+    const sampler = new StatsSampler({ exec: core.exec, engine: remote, runningAgents: async () => (await core.agents.list()).filter((a) => isRunning(a) && a.id.startsWith(prefix)) }, { diskIntervalMs: 3_600_000 });
+    try {
+      const stats = (await sampler.sample()).get(id('one'));
+      assert.ok(stats, 'a sample of the agent');
+      assert.equal(stats.memoryLimitBytes, TEST_LIMITS.memoryBytes);
+      assert.ok(stats.pids >= 1);
+    } finally {
+      sampler.dispose();
+    }
+  });
+
+  it('brings the agent’s work home to the host', async () => {
+    const write = await core.exec.run(id('one'), ['sh', '-c', 'echo "made on the second engine" > /workspace/NOTES.md']);
+    assert.equal(write.exitCode, 0, write.stderr);
+    const work = await core.roundTrip.bringHome(id('one'));
+    const files = await core.roundTrip.changes(work);
+    assert.ok(files.some((file) => file.path === 'NOTES.md'), JSON.stringify(files));
+  });
+
+  it('marks only its agents unreachable when the second dockerd stops, and they come back when it does', async () => {
+    await localCore.creator.create({ id: id('home'), repoUrl: server.url('web') });
+    const localModel = new AgentsModel({ agents: localCore.agents, creator: localCore.creator, engine: local });
+    const remoteModel = new AgentsModel({ agents: core.agents, creator: core.creator, engine: remote });
+    const across = new AgentsAcrossEngines([
+      { name: 'local', model: localModel },
+      { name: 'second', model: remoteModel },
+    ]);
+    localModel.start();
+    remoteModel.start();
+    try {
+      await waitFor('both engines listed', () => across.engineOf(id('home')) === 'local' && across.engineOf(id('one')) === 'second', 30_000);
+      await stopSecondDockerd();
+      await waitFor('the second engine unavailable', async () => {
+        await remoteModel.refresh();
+        return across.statusOf('second').kind === 'unavailable';
+      }, 30_000);
+      assert.equal(across.statusOf('local').kind, 'connected');
+      assert.equal(across.engineOf(id('home')), 'local', 'the local agent stays');
+      assert.equal(across.engineOf(id('one')), undefined, 'the second engine’s agent cannot be acted on');
+      assert.ok(across.unreachableOn('second').some((agent) => agent.id === id('one')), 'it shows as unreachable');
+      assert.equal((await localCore.exec.git(id('home'), ['rev-parse', '--abbrev-ref', 'HEAD'])).stdout.trim(), `gitiso/${id('home')}`);
+      await startSecondDockerd();
+      await waitFor('the second engine’s agent back', async () => {
+        await remoteModel.refresh();
+        return across.engineOf(id('one')) === 'second';
+      }, 60_000);
+      assert.deepEqual(across.unreachableOn('second'), []);
+    } finally {
+      across.dispose();
+      localModel.dispose();
+      remoteModel.dispose();
+      await startSecondDockerd().catch(() => undefined);
+    }
+  });
+});
