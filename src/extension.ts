@@ -22,7 +22,8 @@ import type { ChangedFileTreeItem } from './vscode/views/changedFileTreeItem';
 import type { ChangesMessageItem } from './vscode/views/changesTreeItem';
 import { AgentsStatusItem } from './vscode/statusBar/agentsStatusItem';
 import { DevServerStates } from './vscode/devServerStates';
-import { AgentsTreeProvider, type TreeRefreshCounts, type TreeRender } from './vscode/views/agentsTreeProvider';
+import { AgentsTreeProvider, type AgentsTreeNode, type TreeRefreshCounts, type TreeRender } from './vscode/views/agentsTreeProvider';
+import type { EngineTreeItem } from './vscode/views/engineTreeItem';
 import type { AgentTreeItem } from './vscode/views/agentTreeItem';
 import { FirstTree } from './vscode/views/firstTree';
 import { ForwardTreeItem } from './vscode/views/forwardTreeItem';
@@ -37,6 +38,10 @@ export interface GitisoApi {
   /** When activate() began, on the extension host's performance.now() clock (lastTreeRender's). */
   readonly activatedAt: number;
   treeItems(): AgentTreeItem[];
+  /** With several engines, the tree's root: a row per engine. */
+  engineItems(): EngineTreeItem[];
+  /** What the tree shows under a row. */
+  childrenOf(node: AgentsTreeNode): Promise<AgentsTreeNode[]>;
   forwardItems(agentId: string): ForwardTreeItem[];
   /** The rows under an agent's Changes node, loaded if they were not. */
   changedFileItems(agentId: string): Promise<(ChangedFileTreeItem | ChangesMessageItem)[]>;
@@ -122,6 +127,8 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
     activatedAt: started,
     treeItems: () => tree.agentItems(),
     forwardItems: (agentId) => tree.forwardItems(agentId),
+    engineItems: () => tree.engineItems(),
+    childrenOf: async (node) => tree.getChildren(node),
     changedFileItems: (agentId) => tree.changedFiles(agentId),
     watchedChanges: () => changesRefresh.watched,
     expandChanges: async (agentId) => {

@@ -48,7 +48,9 @@ try {
     process.stdout.write(line.endsWith('\n') ? line : `${line}\n`);
   });
   const remote = (path) => `vscode-remote://127.0.0.1:${server.port}${path}`;
-  const env = { GITISO_TEST_IMAGE: process.env.GITISO_TEST_IMAGE ?? '', GITISO_HOME: process.env.GITISO_HOME ?? '', DOCKER_HOST: process.env.DOCKER_HOST ?? '', GITISO_VSCODE_TESTS: process.env.GITISO_VSCODE_TESTS ?? '', GITISO_BENCH: process.env.GITISO_BENCH ?? '' };
+  const env = { GITISO_TEST_IMAGE: process.env.GITISO_TEST_IMAGE ?? '', GITISO_HOME: process.env.GITISO_HOME ?? '', DOCKER_HOST: process.env.DOCKER_HOST ?? '', GITISO_VSCODE_TESTS: process.env.GITISO_VSCODE_TESTS ?? '', GITISO_BENCH: process.env.GITISO_BENCH ?? '',
+    // The second engine and the SSH engine in front of it (scripts/ensure-second-engine.sh), for the engines suite.
+    ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('GITISO_TEST_ENGINE2') || name.startsWith('GITISO_TEST_SSH_'))) };
   const payload = [
     ['extensionDevelopmentPath', remote(repoRoot)],
     ['extensionTestsPath', remote(suiteIndex)],

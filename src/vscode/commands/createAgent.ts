@@ -58,7 +58,7 @@ export async function createAgent(ctx: CommandContext, given?: Partial<CreateReq
   }
   await runSteps(steps);
   const copyFrom = await folderOfRepository(repoUrl);
-  const request: CreateRequest = { id, repoUrl, baseBranch, image: given?.image ?? readSettings().image, env: given?.env, copyFrom };
+  const request: CreateRequest = { id, repoUrl, baseBranch, image: given?.image ?? readSettings().image, env: given?.env, limits: given?.limits, copyFrom };
 
   const { engine, said } = await placeOrConfirm(ctx, [request], engineName);
   const agent = await withCancellableProgress({ title: `Creating agent ${id}${said ? ` ${said}` : ''}` }, (signal, progress) => {
