@@ -29,7 +29,7 @@ export interface OpenRelay {
 
 export async function openRelay(kind: RelayKind, target: Target): Promise<OpenRelay> {
   if (kind === 'gitiso') {
-    const forwarder = await PortForwarder.open(target);
+    const forwarder = await PortForwarder.open({ kind: 'tcp', ...target });
     return { hostPort: forwarder.hostPort, close: () => forwarder.close() };
   }
   const clients = new Set<Socket>();
