@@ -148,7 +148,7 @@ class ExecStream extends Duplex {
       if (this.pid && !this.exited) {
         // The group first (the program's helpers too); a shell that made no group of its own still has its pid.
         void this.engine
-          .spawnDetached(this.spec.containerId, ['sh', '-c', 'kill -TERM -- "-$1" 2>/dev/null || kill -TERM "$1" 2>/dev/null', 'gitiso-kill', this.pid])
+          .spawnDetached(this.spec.containerId, ['sh', '-c', 'kill -TERM "-$1" 2>/dev/null || kill -TERM "$1" 2>/dev/null', 'gitiso-kill', this.pid])
           .catch(() => undefined);
       }
     });
