@@ -179,7 +179,7 @@ describe('exec relay: forwards through the engine\'s own API', () => {
     await waitFor('no relay program left', async () => (await relayProcesses(id('one'))).length === baseline.length, 10_000);
   });
 
-  it('the attacker\'s case: a hostile relay program costs only its own connection, bounded, and ends when the client closes', async () => {
+  it('the attacker\'s case: a hostile relay program costs only its own connection, bounded, and ends when the client closes', async (t) => {
     await service.creator.create({ id: id('evil'), repoUrl: server.url('site') });
     const container = await containerOf(id('evil'));
     await engine.putFile(container, '/usr/local/bin/socat', HOSTILE_SOCAT, 0o755);
@@ -203,6 +203,7 @@ describe('exec relay: forwards through the engine\'s own API', () => {
       return held === previous;
     }, 20_000);
     assert.ok(held < 32, `${held} MiB went out while the client read one chunk`);
+    t.diagnostic(`the hostile relay was held back after ${held} MiB`);
     // Meanwhile another agent's forward is untouched.
     const [other] = ports.forwards(id('one')).filter((f) => f.containerPort === 3000);
     assert.ok(other);
