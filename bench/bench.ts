@@ -78,7 +78,8 @@ async function main(): Promise<void> {
           seconds: smoke ? 0.3 : Number(process.env.BENCH_FORWARD_SECONDS ?? 3),
           sequentialRequests: smoke ? 30 : 500,
           echoMessages: smoke ? 30 : 500,
-          chosen: ['gitiso'],
+          // gitiso's forward, straight and through the engine (bash: the test image has no socat).
+          chosen: ['gitiso', 'exec-bash'],
           log,
         });
         return { results, table: formatForwardResults(results) };

@@ -1,6 +1,6 @@
 import type { Engine } from '../src/core/docker/engine';
 import { measureInterleaved, measureLoad, median, type Endpoint, type LatencyFigures, type LoadFigures } from './httpLoad';
-import { startForwardServer, processCpuMicros, type ForwardServer } from './forwardServer';
+import { BIG_BODY_BYTES, startForwardServer, processCpuMicros, type ForwardServer } from './forwardServer';
 import { startRelayProcess, type RelayProcess } from './relayProcess';
 import { RELAY_DESCRIPTIONS, RELAY_KINDS, type RelayKind } from './relayVariants';
 import { measureEchoes } from './wsEcho';
@@ -19,6 +19,7 @@ import { measureEchoes } from './wsEcho';
 export const FORWARD_TARGETS = { throughputLossPercent: 10, addedMsPerRequest: 0.1 } as const;
 
 const KEEP_ALIVE_CONNECTIONS = 8;
+const BULK_DOWNLOADS = 5;
 
 export type ForwardWay = 'direct' | 'published' | RelayKind;
 
@@ -39,6 +40,10 @@ interface RoundFigures {
   readonly keepAlive: LoadFigures;
   readonly perConnection: LoadFigures;
   readonly sequential: LatencyFigures;
+  /** A request on a new connection each time: the wait for the first byte, connecting (an exec through the engine) included. */
+  readonly firstByte: LatencyFigures;
+  /** GET of BIG_BODY_BYTES, one at a time: MB/s of a download. */
+  readonly bulkMBps: number;
   readonly echo: LatencyFigures;
   /** CPU time of whatever carries the bytes (relay process, the engine's proxy), per keep-alive request. */
   readonly cpuMicrosPerRequest?: number;
@@ -53,12 +58,17 @@ export interface ForwardWayResult {
   readonly sequentialP90Ms: number;
   readonly echoP50Ms: number;
   readonly echoP99Ms: number;
+  readonly firstByteMedianMs: number;
+  readonly bulkMBps: number;
   readonly cpuMicrosPerRequest?: number;
   /** Medians over rounds of this way against direct access in the same round. */
   readonly keepAliveLossPercent: number;
   readonly perConnectionLossPercent: number;
   readonly addedMsPerRequest: number;
   readonly echoAddedP50Ms: number;
+  /** Medians over rounds of this way's figure divided by direct access's in the same round. */
+  readonly firstByteRatio: number;
+  readonly bulkRatio: number;
   readonly rounds: readonly RoundFigures[];
 }
 
@@ -85,21 +95,29 @@ export async function runForwardBench(options: ForwardBenchOptions): Promise<For
   try {
     const server = await startForwardServer(engine, options.image, name);
     for (const kind of RELAY_KINDS) {
-      relays.push(await startRelayProcess(kind, server.direct));
+      relays.push(await startRelayProcess(kind, { ...server.direct, containerId: server.containerId }));
     }
     const ways = waysUnderTest(server, relays);
     log(`forward: server ${server.direct.host}:${server.direct.port}, published 127.0.0.1:${server.published.port}${server.proxyPid ? ` (docker-proxy ${server.proxyPid})` : ' (no userland proxy seen)'}`);
     const figures = new Map<ForwardWay, RoundFigures[]>(ways.map((way) => [way.way, []]));
     for (let round = 0; round < rounds; round++) {
       const order = ways.map((_, i) => ways[(i + round) % ways.length] as WayUnderTest);
-      const loads = new Map<ForwardWay, Omit<RoundFigures, 'sequential' | 'echo'>>();
+      const loads = new Map<ForwardWay, Omit<RoundFigures, 'sequential' | 'echo' | 'firstByte' | 'bulkMBps'>>();
       for (const way of order) {
         loads.set(way.way, await measureLoads(way, options));
       }
       const sequential = await measureInterleaved(order.map((way) => way.endpoint), options.sequentialRequests);
+      const firstBytes = await measureInterleaved(order.map((way) => way.endpoint), Math.ceil(options.sequentialRequests / 5), { keepAlive: false });
+      const bulks = await measureInterleaved(order.map((way) => way.endpoint), BULK_DOWNLOADS, { path: '/big' });
       const echoes = await measureEchoes(order.map((way) => way.endpoint), options.echoMessages);
       for (const [index, way] of order.entries()) {
-        const measured = { ...(loads.get(way.way) as Omit<RoundFigures, 'sequential' | 'echo'>), sequential: sequential[index] as LatencyFigures, echo: echoes[index] as LatencyFigures };
+        const measured = {
+          ...(loads.get(way.way) as Omit<RoundFigures, 'sequential' | 'echo' | 'firstByte' | 'bulkMBps'>),
+          sequential: sequential[index] as LatencyFigures,
+          firstByte: firstBytes[index] as LatencyFigures,
+          bulkMBps: BIG_BODY_BYTES / 1e6 / (((bulks[index] as LatencyFigures).medianMs) / 1e3),
+          echo: echoes[index] as LatencyFigures,
+        };
         figures.get(way.way)?.push(measured);
         log(`forward round ${round + 1} ${way.way}: ${measured.keepAlive.requestsPerSecond.toFixed(0)} req/s, sequential ${measured.sequential.medianMs.toFixed(3)} ms, echo p50 ${measured.echo.medianMs.toFixed(3)} ms`);
       }
@@ -127,7 +145,7 @@ function waysUnderTest(server: ForwardServer, relays: readonly RelayProcess[]): 
 }
 
 /** Load on one way: keep-alive (with the CPU time of what carries the bytes), then a new connection per request. */
-async function measureLoads(way: WayUnderTest, options: ForwardBenchOptions): Promise<Omit<RoundFigures, 'sequential' | 'echo'>> {
+async function measureLoads(way: WayUnderTest, options: ForwardBenchOptions): Promise<Omit<RoundFigures, 'sequential' | 'echo' | 'firstByte' | 'bulkMBps'>> {
   const { seconds } = options;
   await measureLoad(way.endpoint, { connections: KEEP_ALIVE_CONNECTIONS, keepAlive: true, seconds: Math.min(0.5, seconds / 2) });
   const cpuBefore = await way.cpuMicros?.();
@@ -152,11 +170,15 @@ function summarize(way: WayUnderTest, figures: ReadonlyMap<ForwardWay, readonly 
     sequentialP90Ms: median(mine.map((r) => r.sequential.p90Ms)),
     echoP50Ms: median(mine.map((r) => r.echo.medianMs)),
     echoP99Ms: median(mine.map((r) => r.echo.p99Ms)),
+    firstByteMedianMs: median(mine.map((r) => r.firstByte.medianMs)),
+    bulkMBps: median(mine.map((r) => r.bulkMBps)),
     ...(cpu.length ? { cpuMicrosPerRequest: median(cpu) } : {}),
     keepAliveLossPercent: against((r, d) => (1 - r.keepAlive.requestsPerSecond / d.keepAlive.requestsPerSecond) * 100),
     perConnectionLossPercent: against((r, d) => (1 - r.perConnection.requestsPerSecond / d.perConnection.requestsPerSecond) * 100),
     addedMsPerRequest: against((r, d) => r.sequential.medianMs - d.sequential.medianMs),
     echoAddedP50Ms: against((r, d) => r.echo.medianMs - d.echo.medianMs),
+    firstByteRatio: against((r, d) => r.firstByte.medianMs / d.firstByte.medianMs),
+    bulkRatio: against((r, d) => r.bulkMBps / d.bulkMBps),
     rounds: mine,
   };
 }
@@ -169,15 +191,15 @@ export function formatForwardResults(results: ForwardBenchResults): string {
   const f3 = (value: number): string => value.toFixed(3);
   const pct = (value: number): string => `${value >= 0 ? '−' : '+'}${Math.abs(value).toFixed(1)} %`;
   const lines = [
-    `\nForwarding a dev server to 127.0.0.1 against direct access: ${settings.keepAliveConnections} keep-alive connections × ${settings.seconds} s, as many with a new connection per request × ${settings.seconds / 2} s, ${settings.sequentialRequests} sequential requests, ${settings.echoMessages} WebSocket echoes; ${settings.rounds} round(s), medians (ratios within a round)\n`,
-    '| way | keep-alive req/s | vs direct | added ms/request (sequential) | new connection per request req/s | vs direct | WS echo p50 / p99 ms | CPU µs/request |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    `\nForwarding a dev server to 127.0.0.1 against direct access: ${settings.keepAliveConnections} keep-alive connections × ${settings.seconds} s, as many with a new connection per request × ${settings.seconds / 2} s, ${settings.sequentialRequests} sequential requests, ${Math.ceil(settings.sequentialRequests / 5)} first bytes on new connections, ${BULK_DOWNLOADS} downloads of ${BIG_BODY_BYTES / 1024 / 1024} MiB, ${settings.echoMessages} WebSocket echoes; ${settings.rounds} round(s), medians (ratios within a round)\n`,
+    '| way | keep-alive req/s | vs direct | added ms/request (sequential) | new connection per request req/s | vs direct | first byte, new connection ms | × direct | download MB/s | × direct | WS echo p50 / p99 ms | CPU µs/request |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const w of results.ways) {
     const isDirect = w.way === 'direct';
     const mark = settings.chosen.includes(w.way) ? ' **(gitiso)**' : '';
     lines.push(
-      `| ${w.description}${mark} | ${w.keepAliveRps.toFixed(0)} | ${isDirect ? '' : pct(w.keepAliveLossPercent)} | ${isDirect ? `${f3(w.sequentialMedianMs)} ms (base)` : f3(w.addedMsPerRequest)} | ${w.perConnectionRps.toFixed(0)} | ${isDirect ? '' : pct(w.perConnectionLossPercent)} | ${f3(w.echoP50Ms)} / ${f3(w.echoP99Ms)} | ${w.cpuMicrosPerRequest === undefined ? '' : w.cpuMicrosPerRequest.toFixed(0)} |`,
+      `| ${w.description}${mark} | ${w.keepAliveRps.toFixed(0)} | ${isDirect ? '' : pct(w.keepAliveLossPercent)} | ${isDirect ? `${f3(w.sequentialMedianMs)} ms (base)` : f3(w.addedMsPerRequest)} | ${w.perConnectionRps.toFixed(0)} | ${isDirect ? '' : pct(w.perConnectionLossPercent)} | ${f3(w.firstByteMedianMs)} | ${isDirect ? '' : w.firstByteRatio.toFixed(1)} | ${w.bulkMBps.toFixed(0)} | ${isDirect ? '' : w.bulkRatio.toFixed(2)} | ${f3(w.echoP50Ms)} / ${f3(w.echoP99Ms)} | ${w.cpuMicrosPerRequest === undefined ? '' : w.cpuMicrosPerRequest.toFixed(0)} |`,
     );
   }
   for (const way of settings.chosen) {

@@ -4,6 +4,8 @@ import { ensureNetwork, TEST_LABEL, TEST_NETWORK } from '../test/support/testEnv
 import { waitUntilAnswering, type Endpoint } from './httpLoad';
 
 export const SERVER_PORT = 3000;
+/** What GET /big answers: a body for throughput in bytes, not requests. */
+export const BIG_BODY_BYTES = 8 * 1024 * 1024;
 
 /**
  * Keep-alive HTTP/1.1 server answering every GET with the same few bytes in
@@ -15,12 +17,16 @@ const SERVER_SCRIPT = String.raw`
 import base64, hashlib, http.server, struct
 BODY = b'ok\n'
 RESPONSE = b'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s' % (len(BODY), BODY)
+BIG = b'HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n' % ${BIG_BODY_BYTES} + b'x' * ${BIG_BODY_BYTES}
 GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = 'HTTP/1.1'
     disable_nagle_algorithm = True
     def do_GET(self):
         key = self.headers.get('Sec-WebSocket-Key')
+        if self.path == '/big':
+            self.wfile.write(BIG)
+            return
         if not key:
             self.wfile.write(RESPONSE)
             return
@@ -54,6 +60,7 @@ http.server.ThreadingHTTPServer(('0.0.0.0', ${SERVER_PORT}), Handler).serve_fore
 `;
 
 export interface ForwardServer {
+  readonly containerId: string;
   /** The container's address on its network. */
   readonly direct: Endpoint;
   /** The port the engine published on 127.0.0.1 at create time (a host port it chose). */
@@ -87,7 +94,7 @@ export async function startForwardServer(engine: Engine, image: string, name: st
   await waitUntilAnswering(direct, 15_000);
   await waitUntilAnswering(published, 15_000);
   const proxyPid = findDockerProxy(hostPort);
-  return { direct, published, ...(proxyPid === undefined ? {} : { proxyPid }) };
+  return { containerId: id, direct, published, ...(proxyPid === undefined ? {} : { proxyPid }) };
 }
 
 /** docker-proxy's pid for a host port, when the engine runs here with its userland proxy. */

@@ -32,9 +32,9 @@ export function median(values: readonly number[]): number {
 }
 
 /** One GET over `agent`; resolves when the whole body has arrived. */
-export function get(agent: Agent, endpoint: Endpoint): Promise<void> {
+export function get(agent: Agent, endpoint: Endpoint, path = '/'): Promise<void> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: endpoint.host, port: endpoint.port, path: '/', agent, timeout: 5_000 }, (res) => {
+    const req = request({ host: endpoint.host, port: endpoint.port, path, agent, timeout: 5_000 }, (res) => {
       res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
       res.on('error', reject);
       res.resume();
@@ -99,18 +99,20 @@ export function latencyFigures(latencies: number[]): LatencyFigures {
 }
 
 /**
- * One request at a time over one keep-alive connection per endpoint, taking
- * the endpoints in turn (`requests` each): a drift of the machine's load
- * reaches every endpoint's latencies alike.
+ * One request at a time over one keep-alive connection per endpoint (or a
+ * new connection per request: the first byte's wait, connecting included),
+ * taking the endpoints in turn (`requests` each): a drift of the machine's
+ * load reaches every endpoint's latencies alike.
  */
-export async function measureInterleaved(endpoints: readonly Endpoint[], requests: number): Promise<LatencyFigures[]> {
-  const agents = endpoints.map(() => new Agent({ keepAlive: true, maxSockets: 1 }));
+export async function measureInterleaved(endpoints: readonly Endpoint[], requests: number, shape: { readonly keepAlive?: boolean; readonly path?: string } = {}): Promise<LatencyFigures[]> {
+  const keepAlive = shape.keepAlive ?? true;
+  const agents = endpoints.map(() => new Agent({ keepAlive, maxSockets: 1 }));
   const latencies = endpoints.map((): number[] => []);
   try {
     for (let i = 0; i < requests; i++) {
       for (const [index, endpoint] of endpoints.entries()) {
         const sent = performance.now();
-        await get(agents[index] as Agent, endpoint);
+        await get(agents[index] as Agent, endpoint, shape.path);
         latencies[index]?.push(performance.now() - sent);
       }
     }

@@ -16,7 +16,7 @@ export interface RelayProcess {
 }
 
 export async function startRelayProcess(kind: RelayKind, target: Target): Promise<RelayProcess> {
-  const child = fork(__filename, [kind, target.host, String(target.port)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(__filename, [kind, target.host, String(target.port), ...(target.containerId ? [target.containerId] : [])], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const hostPort = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`relay ${kind} did not start within 10 s`)), 10_000);
     child.once('message', (message) => {
@@ -67,12 +67,12 @@ async function runChild(kind: RelayKind, target: Target): Promise<void> {
 }
 
 if (require.main === module) {
-  const [kind, host, port] = process.argv.slice(2);
+  const [kind, host, port, containerId] = process.argv.slice(2);
   if (!RELAY_KINDS.includes(kind as RelayKind) || !host || !port) {
-    console.error('usage: relayProcess KIND HOST PORT');
+    console.error('usage: relayProcess KIND HOST PORT [CONTAINER]');
     process.exit(2);
   }
-  runChild(kind as RelayKind, { host, port: Number(port) }).catch((error: unknown) => {
+  runChild(kind as RelayKind, { host, port: Number(port), ...(containerId ? { containerId } : {}) }).catch((error: unknown) => {
     console.error(`relay: ${(error as Error).message}`);
     process.exit(1);
   });

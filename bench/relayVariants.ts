@@ -1,13 +1,16 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { pipeline } from 'node:stream';
+import { Engine } from '../src/core/docker/engine';
+import { openExecStream } from '../src/core/docker/execStream';
 import { PortForwarder } from '../src/core/ports/portForwarder';
+import { RELAY_PROGRAMS, relayArgv, type RelayProgramName } from '../src/core/ports/relayPrograms';
 
 /**
  * The ways of relaying TCP on 127.0.0.1 the forwarder benchmark compares:
  * gitiso's PortForwarder as it is, and the alternatives it was chosen
  * against (kept here, so every run measures them side by side).
  */
-export const RELAY_KINDS = ['pipe', 'pipeline', 'manual', 'gitiso'] as const;
+export const RELAY_KINDS = ['pipe', 'pipeline', 'manual', 'gitiso', 'exec-bash', 'exec-python3', 'exec-perl'] as const;
 export type RelayKind = (typeof RELAY_KINDS)[number];
 
 export const RELAY_DESCRIPTIONS: Record<RelayKind, string> = {
@@ -15,11 +18,16 @@ export const RELAY_DESCRIPTIONS: Record<RelayKind, string> = {
   pipeline: 'relay with stream.pipeline',
   manual: 'relay with data/write/drain, no half-close',
   gitiso: "gitiso's PortForwarder",
+  'exec-bash': "gitiso's PortForwarder through the engine: an exec per connection, bash /dev/tcp relay",
+  'exec-python3': "gitiso's PortForwarder through the engine: an exec per connection, python3 relay",
+  'exec-perl': "gitiso's PortForwarder through the engine: an exec per connection, perl relay",
 };
 
 export interface Target {
   readonly host: string;
   readonly port: number;
+  /** The server's container, for the relays through the engine (they reach 127.0.0.1:port inside it). */
+  readonly containerId?: string;
 }
 
 export interface OpenRelay {
@@ -29,8 +37,11 @@ export interface OpenRelay {
 
 export async function openRelay(kind: RelayKind, target: Target): Promise<OpenRelay> {
   if (kind === 'gitiso') {
-    const forwarder = await PortForwarder.open(target);
+    const forwarder = await PortForwarder.open({ kind: 'tcp', host: target.host, port: target.port });
     return { hostPort: forwarder.hostPort, close: () => forwarder.close() };
+  }
+  if (kind === 'exec-bash' || kind === 'exec-python3' || kind === 'exec-perl') {
+    return openExecRelay(kind.slice('exec-'.length) as RelayProgramName, target);
   }
   const clients = new Set<Socket>();
   const server = createServer((client) => {
@@ -45,6 +56,19 @@ export async function openRelay(kind: RelayKind, target: Target): Promise<OpenRe
   return { hostPort, close: () => closeServer(server, clients) };
 }
 
+/** gitiso's exec relay with the given program, on the engine the bench uses (DOCKER_HOST, else the local socket). */
+async function openExecRelay(name: RelayProgramName, target: Target): Promise<OpenRelay> {
+  const program = RELAY_PROGRAMS.find((candidate) => candidate.name === name);
+  const containerId = target.containerId;
+  if (!program || !containerId) {
+    throw new Error(`exec relay ${name} needs a known program and the server's container`);
+  }
+  const engine = new Engine();
+  const argv = relayArgv(program, target.port);
+  const forwarder = await PortForwarder.open({ kind: 'exec', describe: name, open: () => openExecStream(engine, { containerId, argv, halfClose: program.halfClose }) });
+  return { hostPort: forwarder.hostPort, close: () => forwarder.close() };
+}
+
 /** Each relay destroys its upstream when its client closes. */
 function closeServer(server: Server, clients: ReadonlySet<Socket>): Promise<void> {
   for (const client of clients) {
@@ -53,7 +77,7 @@ function closeServer(server: Server, clients: ReadonlySet<Socket>): Promise<void
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
-const RELAYS: Record<Exclude<RelayKind, 'gitiso'>, (client: Socket, target: Target) => void> = {
+const RELAYS: Record<Exclude<RelayKind, 'gitiso' | 'exec-bash' | 'exec-python3' | 'exec-perl'>, (client: Socket, target: Target) => void> = {
   /** PortForwarder's relay before issue 13, as it was. */
   pipe(client, target) {
     const upstream = connect(target);

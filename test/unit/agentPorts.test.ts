@@ -26,9 +26,11 @@ describe('agent ports: a host port belongs to one agent', () => {
   const addresses: Record<string, string> = { [containerNameFor('t-one')]: '127.0.0.2', [containerNameFor('t-two')]: '127.0.0.3' };
   // Only what forward() asks of the engine: the agent's container runs, at its address.
   const engine = {
+    address: 'unix:///var/run/docker.sock',
+    operatingSystem: async () => (process.platform === 'linux' ? 'Debian GNU/Linux 12 (bookworm)' : 'Docker Desktop'),
     inspectContainer: async (name: string) => ({ State: { Running: true }, NetworkSettings: { Networks: { net: { IPAddress: addresses[name] } } } }),
   } as unknown as Engine;
-  const ports = new AgentPorts({ exec: {} as AgentExec, agents: { list: async () => [] }, engine });
+  const ports = new AgentPorts({ exec: {} as AgentExec, agents: { list: async () => [] }, engine, via: 'tcp' });
   let port = 0;
   const servers: Server[] = [];
 

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { PortForwarder } from '../../src/core/ports/portForwarder';
 
@@ -35,7 +38,7 @@ describe('port forwarder: a TCP relay on 127.0.0.1', () => {
   async function forwardTo(handle: (socket: Socket) => void): Promise<PortForwarder> {
     const { server, port } = await listen(handle);
     servers.push(server);
-    const forwarder = await PortForwarder.open({ host: '127.0.0.1', port });
+    const forwarder = await PortForwarder.open({ kind: 'tcp', host: '127.0.0.1', port });
     forwarders.push(forwarder);
     return forwarder;
   }
@@ -78,7 +81,7 @@ describe('port forwarder: a TCP relay on 127.0.0.1', () => {
   it('ends the client\'s connection when the target refuses, and every open connection when it closes', async () => {
     const { server, port } = await listen(() => undefined);
     await new Promise((resolve) => server.close(resolve));
-    const refused = await PortForwarder.open({ host: '127.0.0.1', port });
+    const refused = await PortForwarder.open({ kind: 'tcp', host: '127.0.0.1', port });
     forwarders.push(refused);
     assert.equal((await exchange(refused.hostPort, Buffer.from('x'))).length, 0, 'a refused target gave bytes');
 
@@ -99,4 +102,24 @@ describe('port forwarder: a TCP relay on 127.0.0.1', () => {
     await Promise.all([closed, upstreamClosed]);
   });
 
+  it('relays to a unix socket target as to TCP: the answer after a half-close, 32 MB back intact', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'gitiso-forward-')), 'target.sock');
+    const server = createServer({ allowHalfOpen: true }, (socket) => {
+      socket.on('data', (chunk: Buffer) => {
+        if (!socket.write(chunk)) {
+          socket.pause();
+          socket.once('drain', () => socket.resume());
+        }
+      });
+      socket.on('end', () => socket.end('!'));
+    });
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    servers.push(server);
+    const forwarder = await PortForwarder.open({ kind: 'socket', path });
+    forwarders.push(forwarder);
+    const payload = Buffer.alloc(32 * 1024 * 1024, 7);
+    const echoed = await exchange(forwarder.hostPort, payload);
+    assert.equal(echoed.length, payload.length + 1);
+    assert.equal(digest(echoed), digest(Buffer.concat([payload, Buffer.from('!')])));
+  });
 });

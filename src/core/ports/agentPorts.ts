@@ -4,12 +4,15 @@ import type { AgentService } from '../agentService';
 import { Emitter, type Disposable } from '../base/event';
 import { ContainerEventsWatcher } from '../docker/events';
 import { containerAddress } from '../docker/containerAddress';
-import type { Engine } from '../docker/engine';
+import type { ContainerInspectInfo, Engine } from '../docker/engine';
 import { AgentNotRunningError, describeCause, GitisoError, NoFreePortError } from '../errors';
 import { silentLogger, type Logger } from '../logger';
 import { containerNameFor } from '../names';
+import { ExecRelays } from './execRelay';
+import { forwardKind, type ForwardKind } from './forwardKind';
+import { describeTarget, type ForwardTarget } from './forwardTarget';
 import { parseListeningPorts, type ListeningPort } from './procNetTcp';
-import { PortForwarder, type ForwardTarget } from './portForwarder';
+import { PortForwarder } from './portForwarder';
 
 const DOCKER_DNS = '127.0.0.11';
 
@@ -41,12 +44,18 @@ export class AgentPorts implements Disposable {
   private readonly agents: Pick<AgentService, 'list'>;
   private readonly engine: Engine;
   private readonly log: Logger;
+  private readonly relays: ExecRelays;
+  /** How forwards reach agents' ports, decided once from the engine. */
+  private kind: Promise<ForwardKind> | undefined;
 
-  constructor(deps: { readonly exec: AgentExec; readonly agents: Pick<AgentService, 'list'>; readonly engine: Engine; readonly log?: Logger }) {
+  /** `via: 'exec'` forces the relay through the engine (for tests: a local engine would be reached directly). */
+  constructor(deps: { readonly exec: AgentExec; readonly agents: Pick<AgentService, 'list'>; readonly engine: Engine; readonly log?: Logger; readonly via?: ForwardKind }) {
     this.exec = deps.exec;
     this.agents = deps.agents;
     this.engine = deps.engine;
     this.log = deps.log ?? silentLogger;
+    this.relays = new ExecRelays({ engine: deps.engine, exec: deps.exec });
+    this.kind = deps.via ? Promise.resolve(deps.via) : undefined;
   }
 
   /** Starts following the engine, so forwards end with their agents (once: a core that keeps this object starts it again). */
@@ -85,17 +94,33 @@ export class AgentPorts implements Disposable {
     if (!info?.State.Running) {
       throw new AgentNotRunningError(agentId, info ? 'stopped' : 'gone');
     }
-    const address = containerAddress(info);
-    if (!address) {
-      throw new GitisoError(`agent '${agentId}' has no network address this machine can reach; forwarding through the engine is not built yet`);
-    }
-    const forwarder = await this.openFor(agentId, { host: address, port: containerPort }, ports.preferredHostPort);
+    const target = await this.targetOf(agentId, info, containerPort);
+    const forwarder = await this.openFor(agentId, target, ports.preferredHostPort);
     const forAgent = this.forwarders.get(agentId) ?? new Map<number, PortForwarder>();
     forAgent.set(containerPort, forwarder);
     this.forwarders.set(agentId, forAgent);
-    this.log.info(`forwarding ${agentId}:${containerPort} to ${forwarder.url}`);
+    this.log.info(`forwarding ${agentId}:${containerPort} to ${forwarder.url} (through ${describeTarget(target)})`);
     this.changed.fire(agentId);
     return toForward(agentId, containerPort, forwarder);
+  }
+
+  /** The container's address where this machine reaches it, else a relay through the engine. */
+  private async targetOf(agentId: string, info: ContainerInspectInfo, containerPort: number): Promise<ForwardTarget> {
+    this.kind ??= this.engine.operatingSystem().then(
+      (engineOperatingSystem) => forwardKind({ hostPlatform: process.platform, engineAddress: this.engine.address, engineOperatingSystem }),
+      (error: unknown) => {
+        this.kind = undefined;
+        throw error;
+      },
+    );
+    if ((await this.kind) === 'exec') {
+      return this.relays.target(agentId, info.Id, containerPort);
+    }
+    const address = containerAddress(info);
+    if (!address) {
+      throw new GitisoError(`agent '${agentId}' has no network address this machine can reach: is its container on a network?`);
+    }
+    return { kind: 'tcp', host: address, port: containerPort };
   }
 
   /**
@@ -153,6 +178,7 @@ export class AgentPorts implements Disposable {
     }
     if (forAgent?.size === 0) {
       this.forwarders.delete(agentId);
+      this.relays.forget(agentId);
     }
   }
 
@@ -199,9 +225,11 @@ export class AgentPorts implements Disposable {
     const info = await this.engine.inspectContainer(containerNameFor(agentId)).catch(() => undefined);
     const address = info && containerAddress(info);
     for (const forwarder of address ? (this.forwarders.get(agentId)?.values() ?? []) : []) {
-      if (address && forwarder.target.host !== address) {
-        this.log.info(`forward of ${agentId}:${forwarder.target.port} follows its agent to ${address}`);
-        forwarder.retarget({ host: address, port: forwarder.target.port });
+      const target = forwarder.target;
+      // A relay through the engine follows the container by itself.
+      if (address && target.kind === 'tcp' && target.host !== address) {
+        this.log.info(`forward of ${agentId}:${target.port} follows its agent to ${address}`);
+        forwarder.retarget({ ...target, host: address });
       }
     }
   }

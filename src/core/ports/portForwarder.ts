@@ -1,19 +1,17 @@
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { NoFreePortError } from '../errors';
+import { openTarget, type ForwardTarget } from './forwardTarget';
 
-/** Where a forward sends connections: for now the container's address; a relay through the engine's exec stream can take this place for engines the host cannot reach. */
-export interface ForwardTarget {
-  readonly host: string;
-  readonly port: number;
-}
+export type { ForwardTarget } from './forwardTarget';
 
 /**
- * A plain TCP relay on 127.0.0.1 (HTTP, WebSockets for hot reload, anything):
- * each accepted connection is piped to the target and back. Only loopback:
+ * A relay on 127.0.0.1 for TCP (HTTP, WebSockets for hot reload, anything):
+ * each accepted connection is piped to the target (forwardTarget.ts) and back. Only loopback:
  * nothing of an agent is exposed beyond this machine.
  */
 export class PortForwarder {
-  private readonly sockets = new Set<Socket>();
+  private readonly streams = new Set<Duplex>();
 
   private constructor(private readonly server: Server, readonly hostPort: number, private current: ForwardTarget) {
     server.on('connection', (client) => this.relay(client));
@@ -62,19 +60,20 @@ export class PortForwarder {
    * cannot take more. A side that ends its writing (half-close) has that
    * passed on, so a reply still in flight arrives; a side that closes has
    * its peer finish what it was given, then close; an error ends both at
-   * once. No relay outlives its connections.
+   * once. No relay outlives its connections. The target's stream may be a
+   * socket or any duplex (an exec through the engine): the same holds.
    */
   private relay(client: Socket): void {
-    const upstream = connect({ host: this.current.host, port: this.current.port, noDelay: true, allowHalfOpen: true });
+    const upstream = openTarget(this.current);
     client.setNoDelay(true);
     for (const [socket, peer] of [[client, upstream], [upstream, client]] as const) {
-      this.sockets.add(socket);
+      this.streams.add(socket);
       socket.on('error', () => {
         socket.destroy();
         peer.destroy();
       });
       socket.on('close', () => {
-        this.sockets.delete(socket);
+        this.streams.delete(socket);
         if (!peer.destroyed) {
           peer.end(() => peer.destroy());
         }
@@ -84,15 +83,15 @@ export class PortForwarder {
   }
 
   close(): Promise<void> {
-    for (const socket of this.sockets) {
-      socket.destroy();
+    for (const stream of this.streams) {
+      stream.destroy();
     }
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 }
 
 /** One direction of a relay: what `from` sends goes to `to`, as fast as `to` takes it. */
-function copy(from: Socket, to: Socket): void {
+function copy(from: Duplex, to: Duplex): void {
   from.on('data', (chunk: Buffer) => {
     if (!to.write(chunk)) {
       from.pause();

@@ -1,0 +1,23 @@
+/** What decides how a forward reaches an agent's port. */
+export interface ForwardFacts {
+  readonly hostPlatform: NodeJS.Platform;
+  /** The engine's address as gitiso connects to it (unix:///…, tcp://…, ssh://…). */
+  readonly engineAddress: string;
+  /** The engine's `OperatingSystem` (docker info): "Docker Desktop" for Docker Desktop on any platform. */
+  readonly engineOperatingSystem: string;
+}
+
+/** 'tcp': straight to the container's address; 'exec': through the engine's API, a relay exec in the container. */
+export type ForwardKind = 'tcp' | 'exec';
+
+/**
+ * A container's bridge address is reachable only from the machine its engine
+ * runs on, outside any VM: a Linux engine on this machine's own socket.
+ * Docker Desktop runs its engine in a VM (on Linux too), and an engine
+ * reached by tcp:// or ssh:// is, as far as gitiso can tell, elsewhere: their
+ * forwards go through the engine.
+ */
+export function forwardKind(facts: ForwardFacts): ForwardKind {
+  const localSocket = facts.engineAddress.startsWith('unix:') || facts.engineAddress.startsWith('/');
+  return localSocket && facts.hostPlatform === 'linux' && facts.engineOperatingSystem !== 'Docker Desktop' ? 'tcp' : 'exec';
+}
