@@ -20,6 +20,9 @@
 #           counting leftovers and comparing memory (bench/soak.ts).
 #   apiproxy what the API proxy adds to an agent's API calls against direct access: time to
 #           first byte and streamed throughput, and its CPU time (bench/apiProxyBench.ts; no engine).
+#   engines an agent on an SSH engine (the test set-up's second dockerd behind sshd) against one
+#           on the local engine: create, git status, forward first byte and download
+#           (bench/enginesBench.ts); BENCH_REPS (default 5).
 #   network what isolating agents costs at create time: one ICC-off network against
 #           a network per agent (bench/networkBench.ts); BENCH_REPS (default 10).
 # BENCH_SMOKE=1 runs a tiny version of any of them.
@@ -32,12 +35,17 @@ case "${1:-create}" in
   stats) entry=out/bench/statsBench.js ;;
   soak) entry=out/bench/soak.js; npm run build --silent ;;
   network) entry=out/bench/networkBench.js ;;
+  engines) entry=out/bench/enginesBench.js ;;
   apiproxy) npm run compile --silent; exec node out/bench/apiProxyBench.js ;;
-  *) echo "usage: scripts/bench.sh [create|roundtrip|forward|stats|network|soak|apiproxy]" >&2; exit 2 ;;
+  *) echo "usage: scripts/bench.sh [create|roundtrip|forward|stats|network|engines|soak|apiproxy]" >&2; exit 2 ;;
 esac
 bash scripts/ensure-docker.sh >&2
 [ -d node_modules ] || npm ci
 npm run compile --silent
 GITISO_TEST_IMAGE=$(bash scripts/build-test-image.sh | tail -1)
 export GITISO_TEST_IMAGE
+if [ "${1:-create}" = engines ]; then
+  # The second engine and the SSH engine in front of it, as the tests have them.
+  export $(bash scripts/ensure-second-engine.sh | grep =)
+fi
 exec node "$entry"

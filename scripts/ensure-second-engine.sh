@@ -6,7 +6,7 @@
 #
 #  - a second dockerd: socket /run/gitiso-engine2/docker.sock, data root
 #    /var/lib/gitiso-engine2, exec root /run/gitiso-engine2/exec, its own
-#    bridge gitiso-br2 (10.212.0.1/24) and address pool (10.213.0.0/16), no
+#    bridge gitiso-br2 (10.212.0.1/24), its agents' network on 10.213.0.0/24, no
 #    iptables of its own: both dockerds would manage the same chains (DOCKER,
 #    DOCKER-ISOLATION-…), and agents here need no outside network (objects
 #    come through the engine API). Its network 'gitiso' for agents is made here, on bridge
@@ -64,12 +64,15 @@ start_dockerd() {
   echo "starting the second dockerd (log: $log)…" >&2
   # setsid and descriptors 3-9 closed, as in ensure-docker.sh: it outlives this
   # script and must not hold the set-up's or the tests' locks.
+  # No --default-address-pool: a dockerd started with one deletes the interface
+  # docker0 when it clears its stale default network, whatever its own bridge
+  # is, and docker0 is the MAIN engine's. Its agents' network gets its subnet below.
   setsid -f /usr/sbin/dockerd --config-file "$run_dir/daemon.json" \
     --host "unix://$socket" --pidfile "$pidfile" \
     --data-root "$data_root" --exec-root "$run_dir/exec" \
     --containerd-namespace gitiso-engine2 --containerd-plugins-namespace gitiso-engine2-plugins \
     --cgroup-parent /gitiso-engine2 \
-    --bridge "$bridge" --default-address-pool "base=$address_pool,size=24" \
+    --bridge "$bridge" \
     --iptables=false --ip-masq=false \
     </dev/null >>"$log" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
   for _ in $(seq 1 120); do
@@ -106,7 +109,7 @@ copy_images() {
 ensure_agent_network() {
   local name
   name=$(engine2 network inspect -f '{{index .Options "com.docker.network.bridge.name"}}' gitiso 2>/dev/null) || {
-    engine2 network create --driver bridge --label gitiso.network=agents \
+    engine2 network create --driver bridge --label gitiso.network=agents --subnet "${address_pool%.0.0/16}.0.0/24" \
       -o com.docker.network.bridge.enable_icc=false -o "com.docker.network.bridge.name=$agent_bridge" gitiso >/dev/null
     return 0
   }

@@ -82,11 +82,12 @@ describe('agents on an SSH engine', () => {
     assert.equal((await core.exec.git(id('one'), ['commit', '-qam', 'on the second engine'])).exitCode, 0);
   });
 
-  it('starts the dev server and forwards its port 3000 to 127.0.0.1, where the page answers', async () => {
+  it('starts the dev server and forwards its port 3000 to 127.0.0.1 through the ssh connection, where the page answers', async () => {
     await core.exec.run(id('one'), ['sh', '-c', `printf '${PAGE}' > /workspace/index.html`]);
     const started = await core.devServers.start(id('one'), { forward: true });
     assert.ok(started.forward, 'forwarded');
     assert.match(started.forward.url, /^http:\/\/127\.0\.0\.1:\d+/);
+    assert.equal(started.forward.through, 'ssh connection', 'through the engine’s ssh connection, not to the container’s address');
     const response = await fetch(`${started.forward.url}/index.html`);
     assert.equal(await response.text(), PAGE);
   });

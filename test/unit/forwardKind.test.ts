@@ -17,8 +17,13 @@ describe('forward kind: straight to the container, or through the engine', () =>
   });
 
   it('goes through the engine for any engine not on a local unix socket, loopback TCP included', () => {
-    for (const engineAddress of ['tcp://10.0.0.5:2376', 'ssh://me@build-box', 'tcp://127.0.0.1:2375', 'https://engine.example:2376']) {
+    for (const engineAddress of ['tcp://10.0.0.5:2376', 'tcp://127.0.0.1:2375', 'https://engine.example:2376']) {
       assert.equal(forwardKind({ ...linux, engineAddress }), 'exec', engineAddress);
     }
+  });
+
+  it('goes through the ssh connection for an ssh:// engine, whose machine reaches its containers', () => {
+    assert.equal(forwardKind({ ...linux, engineAddress: 'ssh://me@build-box' }), 'ssh');
+    assert.equal(forwardKind({ ...linux, hostPlatform: 'darwin', engineAddress: 'ssh://me@build-box:2222' }), 'ssh');
   });
 });

@@ -68,8 +68,9 @@ describe('agents on several engines in one VS Code window', () => {
   });
 
   it('opens a preview of the agent on the SSH engine', async () => {
-    const started = await vscode.commands.executeCommand<{ forward?: { url: string } } | undefined>('gitiso.startDevServer', id('there'));
+    const started = await vscode.commands.executeCommand<{ forward?: { url: string; through: string } } | undefined>('gitiso.startDevServer', id('there'));
     assert.ok(started?.forward, 'forwarded');
+    assert.equal(started.forward.through, 'ssh connection');
     assert.equal(await httpGet(`${started.forward.url}/index.html`), '<h1>from the second engine</h1>\n');
     await suite.api.previews.open(id('there'), 3000);
     await waitFor('the preview panel of the SSH engine’s agent', () => suite.api.previews.panelsOf(id('there')).length === 1);

@@ -43,6 +43,8 @@ export class SshTunnel {
   private readonly control = join(this.dir, 'control');
   private master: { process: ChildProcess; ready: Promise<string> } | undefined;
   private forwards = 0;
+  /** The forwards open now (`local:address:port`): a master connection started again gets them again. */
+  private readonly open = new Set<string>();
   private disposed = false;
 
   constructor(
@@ -65,7 +67,14 @@ export class SshTunnel {
     const path = join(this.dir, `f${++this.forwards}.sock`);
     const spec = `${path}:${address}:${port}`;
     await this.controlCommand('forward', spec);
-    return { path, close: () => this.controlCommand('cancel', spec).catch(() => undefined) };
+    this.open.add(spec);
+    return {
+      path,
+      close: async () => {
+        this.open.delete(spec);
+        await this.controlCommand('cancel', spec).catch(() => undefined);
+      },
+    };
   }
 
   private start(): { process: ChildProcess; ready: Promise<string> } {
@@ -112,6 +121,15 @@ export class SshTunnel {
         ended(`ended (${signal ?? `exit ${code}`})`);
       });
     });
+    if (this.open.size > 0) {
+      // The connection ended and was made again: the forwards open before it are added to the new one.
+      entry.ready = entry.ready.then(async (path) => {
+        for (const spec of this.open) {
+          await this.controlCommand('forward', spec).catch((error: unknown) => this.options.log?.warn(`ssh to ${this.destination.host}: a forward could not be made again (${String(error)})`));
+        }
+        return path;
+      });
+    }
     // A failure is the caller's to report; the next call starts ssh again.
     entry.ready.catch(() => undefined);
     (this.options.log ?? silentLogger).info(`ssh to ${this.destination.host}: forwarding the engine's socket ${this.destination.remoteSocket}`);

@@ -21,6 +21,8 @@ export interface Forward {
   readonly containerPort: number;
   readonly hostPort: number;
   readonly url: string;
+  /** How it reaches the agent: straight to the container, through the engine's ssh connection, or through the engine's API (an exec relay). */
+  readonly through: 'container address' | 'ssh connection' | 'engine API';
 }
 
 /**
@@ -45,6 +47,8 @@ export class AgentPorts implements Disposable {
   private readonly engine: Engine;
   private readonly log: Logger;
   private readonly relays: ExecRelays;
+  /** Forwards through an ssh engine's connection, by `agent:port`: the container address each reaches, and how to end it. */
+  private readonly tunnels = new Map<string, { readonly address: string; close(): Promise<void> }>();
   /** How forwards reach agents' ports, decided once from the engine. */
   private kind: Promise<ForwardKind> | undefined;
 
@@ -113,14 +117,27 @@ export class AgentPorts implements Disposable {
         throw error;
       },
     );
-    if ((await this.kind) === 'exec') {
+    const kind = await this.kind;
+    if (kind === 'exec') {
       return this.relays.target(agentId, info.Id, containerPort);
     }
     const address = containerAddress(info);
     if (!address) {
       throw new GitisoError(`agent '${agentId}' has no network address this machine can reach: is its container on a network?`);
     }
-    return { kind: 'tcp', host: address, port: containerPort };
+    return kind === 'ssh' ? this.tunnelTo(agentId, address, containerPort) : { kind: 'tcp', host: address, port: containerPort };
+  }
+
+  /** A socket here that reaches the container's port through the engine's ssh connection; one per forward, closed with it. */
+  private async tunnelTo(agentId: string, address: string, containerPort: number): Promise<ForwardTarget> {
+    const tunnel = await this.engine.tunnelTo(address, containerPort);
+    if (!tunnel) {
+      throw new GitisoError(`the engine at ${this.engine.address} has no ssh connection to forward through`);
+    }
+    const key = `${agentId}:${containerPort}`;
+    await this.tunnels.get(key)?.close();
+    this.tunnels.set(key, { address, close: tunnel.close });
+    return { kind: 'socket', path: tunnel.path };
   }
 
   /**
@@ -171,6 +188,8 @@ export class AgentPorts implements Disposable {
     for (const [port, forwarder] of forAgent ?? []) {
       if (containerPort === undefined || port === containerPort) {
         await forwarder.close();
+        await this.tunnels.get(`${agentId}:${port}`)?.close();
+        this.tunnels.delete(`${agentId}:${port}`);
         forAgent?.delete(port);
         this.log.info(`stopped forwarding ${agentId}:${port}`);
         this.changed.fire(agentId);
@@ -224,7 +243,13 @@ export class AgentPorts implements Disposable {
   private async followAddress(agentId: string): Promise<void> {
     const info = await this.engine.inspectContainer(containerNameFor(agentId)).catch(() => undefined);
     const address = info && containerAddress(info);
-    for (const forwarder of address ? (this.forwarders.get(agentId)?.values() ?? []) : []) {
+    for (const [port, forwarder] of address ? (this.forwarders.get(agentId) ?? []) : []) {
+      const tunnel = this.tunnels.get(`${agentId}:${port}`);
+      if (address && tunnel && tunnel.address !== address) {
+        this.log.info(`forward of ${agentId}:${port} follows its agent to ${address}, through the engine's ssh connection`);
+        forwarder.retarget(await this.tunnelTo(agentId, address, port));
+        continue;
+      }
       const target = forwarder.target;
       // A relay through the engine follows the container by itself.
       if (address && target.kind === 'tcp' && target.host !== address) {
@@ -245,5 +270,6 @@ export class AgentPorts implements Disposable {
 }
 
 function toForward(agentId: string, containerPort: number, forwarder: PortForwarder): Forward {
-  return { agentId, containerPort, hostPort: forwarder.hostPort, url: forwarder.url };
+  const through = ({ tcp: 'container address', socket: 'ssh connection', exec: 'engine API' } as const)[forwarder.target.kind];
+  return { agentId, containerPort, hostPort: forwarder.hostPort, url: forwarder.url, through };
 }

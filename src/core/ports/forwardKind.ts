@@ -7,17 +7,26 @@ export interface ForwardFacts {
   readonly engineOperatingSystem: string;
 }
 
-/** 'tcp': straight to the container's address; 'exec': through the engine's API, a relay exec in the container. */
-export type ForwardKind = 'tcp' | 'exec';
+/**
+ * 'tcp': straight to the container's address; 'ssh': to its address as the
+ * engine's machine sees it, through the ssh connection gitiso reaches the
+ * engine by (a channel per connection, no exec); 'exec': through the engine's
+ * API, a relay exec in the container.
+ */
+export type ForwardKind = 'tcp' | 'ssh' | 'exec';
 
 /**
  * A container's bridge address is reachable only from the machine its engine
  * runs on, outside any VM: a Linux engine on this machine's own socket.
  * Docker Desktop runs its engine in a VM (on Linux too), and an engine
- * reached by tcp:// or ssh:// is, as far as gitiso can tell, elsewhere: their
- * forwards go through the engine.
+ * reached by tcp:// is, as far as gitiso can tell, elsewhere: their forwards
+ * go through the engine. An ssh:// engine's machine reaches its containers,
+ * and gitiso already has a connection to it: forwards go through that.
  */
 export function forwardKind(facts: ForwardFacts): ForwardKind {
+  if (facts.engineAddress.startsWith('ssh:')) {
+    return 'ssh';
+  }
   const localSocket = facts.engineAddress.startsWith('unix:') || facts.engineAddress.startsWith('/');
   return localSocket && facts.hostPlatform === 'linux' && facts.engineOperatingSystem !== 'Docker Desktop' ? 'tcp' : 'exec';
 }

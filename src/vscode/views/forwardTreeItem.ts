@@ -9,7 +9,7 @@ export class ForwardTreeItem extends vscode.TreeItem {
     this.description = `→ ${forward.url.replace(/^http:\/\//, '')}`;
     this.iconPath = new vscode.ThemeIcon('plug');
     this.contextValue = 'forward';
-    this.tooltip = new vscode.MarkdownString(`Port **${forward.containerPort}** of agent \`${forward.agentId}\`, forwarded to [${forward.url}](${forward.url}) on this machine only.`);
+    this.tooltip = new vscode.MarkdownString(`Port **${forward.containerPort}** of agent \`${forward.agentId}\`, forwarded to [${forward.url}](${forward.url}) on this machine only, through the ${forward.through}.`);
     this.command = { command: 'gitiso.openPreview', title: 'Open Preview', arguments: [{ forward }] };
     this.accessibilityInformation = { label: `port ${forward.containerPort} of ${forward.agentId}, forwarded to ${forward.url}` };
   }

@@ -1,0 +1,173 @@
+import { Engine } from '../src/core/docker/engine';
+import { createCore, type GitisoCore } from '../src/core/gitisoCore';
+import { GitServer } from '../test/support/gitServer';
+import { secondEngine } from '../test/support/secondEngine';
+import { makeTempDir, removeAgents, removeDir, TEST_LIMITS, TEST_NETWORK } from '../test/support/testEnv';
+import { figures, timed, type Figures } from './createBench';
+
+/**
+ * `npm run bench:engines`: an agent on an SSH engine against one on the local
+ * engine, in one run, alternated: create (from a snapshot the engine has),
+ * `git status` through the agent's channel, and its dev port forwarded to
+ * 127.0.0.1 (first byte on a new connection, a 8 MiB download). The second
+ * engine reached straight on its socket is shown too, so what SSH adds reads
+ * apart from what that engine is. The first create on each engine (its
+ * snapshot built there) is timed once. BENCH_REPS (default 5); BENCH_SMOKE=1
+ * runs a tiny version.
+ */
+export interface EngineWayResult {
+  readonly name: string;
+  readonly firstCreateMs: number;
+  readonly createMs: Figures;
+  readonly gitStatusMs: Figures;
+  readonly firstByteMs: Figures;
+  readonly downloadMBps: Figures;
+}
+
+interface Way {
+  readonly name: string;
+  readonly core: GitisoCore;
+}
+
+const BIG_BYTES = 8 * 1024 ** 2;
+
+export async function runEnginesBench(options: { readonly image: string; readonly repetitions: number; readonly statusRuns: number; readonly requests: number }): Promise<EngineWayResult[]> {
+  const second = secondEngine();
+  const local = new Engine();
+  const engines = [local, new Engine({ host: 'ssh://gitiso-engine2', sshConfigFile: second.sshConfig }), new Engine(second.unixHost)];
+  const storage = makeTempDir('bench-engines');
+  const server = await GitServer.start(local, options.image);
+  const files = Object.fromEntries(Array.from({ length: 500 }, (_, n) => [`src/file-${n}.txt`, `line ${n}\n`.repeat(20)]));
+  server.createRepo('bench', { ...files, 'README.md': '# bench\n' });
+  const common = { defaultImage: options.image, network: TEST_NETWORK, limits: TEST_LIMITS, identity: { name: 'B', email: 'b@example.com' }, storageDir: storage };
+  const first = createCore({ ...common, engine: local });
+  const ways: Way[] = [
+    { name: 'local engine', core: first },
+    { name: 'SSH engine (ssh://, the system ssh)', core: createCore({ ...common, engine: engines[1] as Engine, pool: first.pool }) },
+    { name: 'the same engine on its socket', core: createCore({ ...common, engine: engines[2] as Engine, pool: first.pool }) },
+  ];
+  const prefix = `bench-eng-${process.pid.toString(36)}`;
+  const samples = new Map(ways.map((way) => [way.name, { first: 0, create: [] as number[], status: [] as number[], firstByte: [] as number[], download: [] as number[] }]));
+  let n = 0;
+  try {
+    // The first agent of the repository on each engine: the pool's clone (once, on the first), the snapshot built there.
+    for (const way of ways) {
+      const id = `${prefix}-${n++}`;
+      const [ms] = await timed(() => way.core.creator.create({ id, repoUrl: server.url('bench') }));
+      (samples.get(way.name) as { first: number }).first = ms;
+      await waitForSnapshot(way.core, server.url('bench'));
+      await way.core.agents.remove(id);
+    }
+    for (let rep = 0; rep < options.repetitions; rep++) {
+      for (const way of rep % 2 ? [...ways].reverse() : ways) {
+        const sample = samples.get(way.name);
+        if (!sample) {
+          continue;
+        }
+        const id = `${prefix}-${n++}`;
+        const [createMs] = await timed(() => way.core.creator.create({ id, repoUrl: server.url('bench') }));
+        sample.create.push(createMs);
+        for (let run = 0; run < options.statusRuns; run++) {
+          sample.status.push((await timed(() => way.core.exec.git(id, ['status', '--porcelain'])))[0]);
+        }
+        const url = await serveBig(way.core, id);
+        for (let request = 0; request < options.requests; request++) {
+          sample.firstByte.push(await firstByte(`${url}/small`));
+        }
+        const [downloadMs, bytes] = await timed(async () => (await fetch(`${url}/big.bin`)).arrayBuffer().then((body) => body.byteLength));
+        if (bytes !== BIG_BYTES) {
+          throw new Error(`${way.name}: downloaded ${bytes} bytes, not ${BIG_BYTES}`);
+        }
+        sample.download.push(bytes / 1e6 / (downloadMs / 1000));
+        await way.core.ports.stop(id);
+        await way.core.agents.remove(id);
+      }
+    }
+  } finally {
+    for (const engine of engines) {
+      await removeAgents(engine, prefix).catch(() => undefined);
+    }
+    for (const way of ways) {
+      await way.core.snapshots.prune(0).catch(() => undefined);
+      way.core.dispose();
+    }
+    await server.stop();
+    engines.forEach((engine) => engine.dispose());
+    removeDir(storage);
+  }
+  return ways.map((way) => {
+    const sample = samples.get(way.name) ?? { first: 0, create: [], status: [], firstByte: [], download: [] };
+    return { name: way.name, firstCreateMs: sample.first, createMs: figures(sample.create), gitStatusMs: figures(sample.status), firstByteMs: figures(sample.firstByte), downloadMBps: figures(sample.download) };
+  });
+}
+
+/** The snapshot the first agent's own clone leads to is built behind it: the timed creates start from it. */
+async function waitForSnapshot(core: GitisoCore, repoUrl: string): Promise<void> {
+  for (let waited = 0; waited < 120_000; waited += 500) {
+    if ((await core.snapshots.list()).some((snapshot) => snapshot.repoUrl === repoUrl)) {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`no snapshot on ${core.engine.address} after 120 s`);
+}
+
+/** A file of BIG_BYTES and a small one served on the agent's port 3000, forwarded to 127.0.0.1 the way its engine takes. */
+async function serveBig(core: GitisoCore, id: string): Promise<string> {
+  const made = await core.exec.run(id, ['sh', '-c', `head -c ${BIG_BYTES} /dev/urandom > /tmp/big.bin && echo ok > /tmp/small`]);
+  if (made.exitCode !== 0) {
+    throw new Error(made.stderr);
+  }
+  const agent = await core.agents.get(id);
+  await core.engine.spawnDetached(agent.containerId, ['python3', '-m', 'http.server', '3000', '--directory', '/tmp']);
+  const forward = await core.ports.forward(id, 3000);
+  for (let waited = 0; waited < 15_000; waited += 200) {
+    if (await fetch(`${forward.url}/small`).then((response) => response.ok, () => false)) {
+      return forward.url;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${id}: its server did not answer through the forward`);
+}
+
+/** Time to the first byte of an answer on a new connection. */
+async function firstByte(url: string): Promise<number> {
+  const started = performance.now();
+  const response = await fetch(url, { headers: { connection: 'close' } });
+  const reader = response.body?.getReader();
+  await reader?.read();
+  const ms = performance.now() - started;
+  await reader?.cancel();
+  return ms;
+}
+
+export function formatEnginesResults(results: readonly EngineWayResult[]): string {
+  const [base] = results;
+  const spread = (f: Figures, digits = 0): string => `${f.median.toFixed(digits)} (${f.min.toFixed(digits)}–${f.max.toFixed(digits)})`;
+  const ratio = (value: number, of: number | undefined): string => (of ? `${(value / of).toFixed(2)}×` : '');
+  return [
+    '| engine | first create (snapshot built there) | create ms | vs local | git status ms | vs local | first byte ms (new connection) | vs local | 8 MiB download MB/s | vs local |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...results.map(
+      (r) =>
+        `| ${r.name} | ${Math.round(r.firstCreateMs)} ms | ${spread(r.createMs)} | ${ratio(r.createMs.median, base?.createMs.median)} | ${spread(r.gitStatusMs, 1)} | ${ratio(r.gitStatusMs.median, base?.gitStatusMs.median)} | ${spread(r.firstByteMs, 1)} | ${ratio(r.firstByteMs.median, base?.firstByteMs.median)} | ${spread(r.downloadMBps)} | ${ratio(r.downloadMBps.median, base?.downloadMBps.median)} |`,
+    ),
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const image = process.env.GITISO_TEST_IMAGE;
+  if (!image) {
+    throw new Error('GITISO_TEST_IMAGE is not set: run `npm run bench:engines`, which builds the image');
+  }
+  const smoke = process.env.BENCH_SMOKE === '1';
+  const results = await runEnginesBench({ image, repetitions: smoke ? 1 : Number(process.env.BENCH_REPS ?? 5), statusRuns: smoke ? 2 : 20, requests: smoke ? 2 : 20 });
+  console.log(formatEnginesResults(results));
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(1);
+  });
+}
