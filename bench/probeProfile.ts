@@ -46,6 +46,10 @@ function ticksSince(before: Map<string, [number, number]>): string {
   return parts.join(', ');
 }
 
+/** The session probe's script before it read the files with the shell's own `read` (for comparison). */
+const OLD_STATE_SCRIPT = `pane=$(tmux display-message -p -t gitiso '#{pane_dead} #{window_activity}' 2>/dev/null) || { echo none; exit 0; }
+printf '%s\\n%s\\n%s\\n%s\\n' "$pane" "$(date +%s)" "$(head -c 4096 /run/gitiso/task.json 2>/dev/null | head -n 1)" "$(head -c 64 /run/gitiso/task-exit 2>/dev/null | head -n 1)"`;
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
@@ -90,6 +94,7 @@ async function main(): Promise<void> {
       'probe true escaped': () => Promise.all(agents.map((agent) => core.exec.probe(agent.id, ['true', ' '.repeat(150)]))),
       'probe sleep 0.5': () => Promise.all(agents.map((agent) => core.exec.probe(agent.id, ['sleep', '0.5']))),
       'sessions.state': () => Promise.all(agents.map((agent) => core.sessions.state(agent.id))),
+      'state, old script': () => Promise.all(agents.map((agent) => core.exec.probe(agent.id, ['sh', '-c', OLD_STATE_SCRIPT]))),
       'stats sample': () => sampler.sample(),
     };
     for (const run of Object.values(kinds)) {
