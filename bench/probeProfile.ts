@@ -94,7 +94,7 @@ async function main(): Promise<void> {
       'probe true escaped': () => Promise.all(agents.map((agent) => core.exec.probe(agent.id, ['true', ' '.repeat(150)]))),
       'probe sleep 0.5': () => Promise.all(agents.map((agent) => core.exec.probe(agent.id, ['sleep', '0.5']))),
       'sessions.state': () => Promise.all(agents.map((agent) => core.sessions.state(agent.id))),
-      'state, old script': () => Promise.all(agents.map((agent) => core.exec.probe(agent.id, ['sh', '-c', OLD_STATE_SCRIPT]))),
+      'state old script': () => Promise.all(agents.map((agent) => core.exec.probe(agent.id, ['sh', '-c', OLD_STATE_SCRIPT]))),
       'stats sample': () => sampler.sample(),
     };
     for (const run of Object.values(kinds)) {
