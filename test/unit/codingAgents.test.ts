@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import { BUILT_IN_PRESETS, codingAgentPresets, DEFAULT_PRESET, offeredPreset, presetNamed, taskCommand } from '../../src/core/codingAgents/codingAgentPreset';
 import { parseSessionState, parseTaskInfo, taskTitle, TITLE_MAX_LENGTH, type SessionState } from '../../src/core/codingAgents/sessionState';
-import { SessionWatch } from '../../src/core/codingAgents/sessionWatch';
+import { IDLE_PROBE_EVERY_ROUNDS, SessionWatch } from '../../src/core/codingAgents/sessionWatch';
 import { InvalidInputError } from '../../src/core/errors';
 
 describe('coding agent presets', () => {
@@ -112,6 +112,40 @@ describe('session watch', () => {
     assert.equal(watch.stateOf('a'), undefined);
     assert.equal(watch.stateOf('b')?.activity, 'working');
     watch.dispose();
+  });
+
+  it('probes agents with no session or a finished one only every few rounds of its timer, and every agent on refresh', async () => {
+    mock.timers.enable({ apis: ['setInterval'] });
+    try {
+      const now = new Map<string, SessionState | undefined>([['working', state('working')], ['finished', state('finished', 0)], ['none', undefined]]);
+      const probed: string[] = [];
+      const watch = new SessionWatch({ sessions: { state: async (id) => (probed.push(id), now.get(id)) }, runningAgents: () => ['working', 'finished', 'none'], intervalMs: 1_000 });
+      // A round's probes answer at once: its promises are done before the next turn of the event loop.
+      const settled = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+      const rounds = async (count: number): Promise<void> => {
+        for (let k = 0; k < count; k++) {
+          mock.timers.tick(1_000);
+          await settled();
+        }
+      };
+      watch.setActive(true); // its first round probes all
+      await settled();
+      assert.deepEqual(probed.splice(0).sort(), ['finished', 'none', 'working']);
+      await rounds(IDLE_PROBE_EVERY_ROUNDS - 1);
+      assert.deepEqual(probed.splice(0), Array(IDLE_PROBE_EVERY_ROUNDS - 1).fill('working'));
+      await rounds(1); // the idle ones' turn
+      assert.deepEqual(probed.splice(0).sort(), ['finished', 'none', 'working']);
+      // A task starts in the agent that had none: refresh() looks at once, and the timer then probes it every round.
+      now.set('none', state('working'));
+      await watch.refresh();
+      assert.deepEqual(probed.splice(0).sort(), ['finished', 'none', 'working']);
+      assert.equal(watch.stateOf('none')?.activity, 'working');
+      await rounds(2);
+      assert.deepEqual(probed.splice(0).sort(), ['none', 'none', 'working', 'working']);
+      watch.dispose();
+    } finally {
+      mock.timers.reset();
+    }
   });
 
   it('shares a round asked for while one runs, and keeps going when a probe fails', async () => {

@@ -27,5 +27,13 @@ describe('words on the exec channel', () => {
     assert.equal(escapeWord('é'), '\\0303\\0251');
     assert.equal(escapeWord(''), '\\c');
     assert.doesNotMatch(escapeWord('$(id) `id` ; * ? [ ] \' " \n'), /[\s$`;*?[\]'"]/);
+    // Every byte, alone and among plain ones: plain bytes as they are, all others as \0NNN.
+    const byByte = (word: string): string =>
+      [...Buffer.from(word, 'utf8')].map((byte) => (/[A-Za-z0-9._\-/=:,@+]/.test(String.fromCharCode(byte)) ? String.fromCharCode(byte) : `\\0${byte.toString(8).padStart(3, '0')}`)).join('');
+    for (let code = 1; code < 0x800; code++) {
+      const char = String.fromCharCode(code);
+      assert.equal(escapeWord(char), byByte(char), `U+${code.toString(16)}`);
+      assert.equal(escapeWord(`a/b${char}c`), byByte(`a/b${char}c`), `U+${code.toString(16)} among plain ones`);
+    }
   });
 });

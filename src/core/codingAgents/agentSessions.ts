@@ -49,11 +49,19 @@ echo started`;
 
 /**
  * One probe: the pane's state and activity, the agent's clock, the task and
- * exit files (each one short line, bounded), printed in one write: each write
- * is a frame of its own on the channel, and each frame costs the host a read.
+ * exit files' first lines, printed in one write: each write is a frame of its
+ * own on the channel, and each frame costs the host a read. The files are read
+ * by the shell's own `read`, not `head` in pipes: every process the probe
+ * starts in the agent is CPU taken from the host's cores, gitiso's included
+ * (2 forks now, 8 before). What it prints is bounded by the probe's output
+ * limit, and parsed as untrusted.
  */
-const STATE_SCRIPT = `pane=$(tmux display-message -p -t ${SESSION_NAME} '#{pane_dead} #{window_activity}' 2>/dev/null) || { echo none; exit 0; }
-printf '%s\\n%s\\n%s\\n%s\\n' "$pane" "$(date +%s)" "$(head -c 4096 "${TASK_FILE}" 2>/dev/null | head -n 1)" "$(head -c 64 "${EXIT_FILE}" 2>/dev/null | head -n 1)"`;
+const STATE_SCRIPT = `exec 2>/dev/null
+pane=$(tmux display-message -p -t ${SESSION_NAME} '#{pane_dead} #{window_activity}') || { echo none; exit 0; }
+task= code=
+read -r task < "${TASK_FILE}"
+read -r code < "${EXIT_FILE}"
+printf '%s\\n%s\\n%s\\n%s\\n' "$pane" "$(date +%s)" "$task" "$code"`;
 
 export interface SessionStart {
   /** The coding agent's command: an argument array, run as it is. */

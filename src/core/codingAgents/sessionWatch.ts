@@ -6,6 +6,13 @@ import type { SessionActivity, SessionState } from './sessionState';
 
 /** How often the sessions are looked at while someone can see them. */
 export const SESSION_WATCH_INTERVAL_MS = 3_000;
+/**
+ * An agent whose last probe found no session, or a finished one, is probed
+ * only every this many rounds of the timer: nothing there moves until a task
+ * starts, and a task started here calls refresh(), which probes every agent.
+ * One started elsewhere (the CLI, another window) shows within these rounds.
+ */
+export const IDLE_PROBE_EVERY_ROUNDS = 5;
 
 /** A session that changed what it is doing: the notification's cue (`from` absent when first seen). */
 export interface SessionTransition {
@@ -33,6 +40,11 @@ export class SessionWatch implements Disposable {
   private readonly transitioned = new Emitter<SessionTransition>();
   private timer: NodeJS.Timeout | undefined;
   private round: Promise<void> | undefined;
+  /** Whether the round under way probes every agent (refresh()) or skips idle ones (the timer). */
+  private roundProbesAll = false;
+  private rounds = 0;
+  /** The round in which each agent found idle (no session, or a finished one) was last probed. */
+  private readonly idleSince = new Map<string, number>();
 
   /** The agents whose session state changed (appeared, moved, or went). */
   readonly onDidChange: Event<readonly string[]> = this.changed.event;
@@ -48,7 +60,7 @@ export class SessionWatch implements Disposable {
   setActive(active: boolean): void {
     if (active && !this.timer) {
       void this.refresh();
-      this.timer = setInterval(() => void this.refresh(), this.deps.intervalMs ?? SESSION_WATCH_INTERVAL_MS);
+      this.timer = setInterval(() => void this.look(false), this.deps.intervalMs ?? SESSION_WATCH_INTERVAL_MS);
       this.timer.unref();
     } else if (!active && this.timer) {
       clearInterval(this.timer);
@@ -56,18 +68,42 @@ export class SessionWatch implements Disposable {
     }
   }
 
-  /** One round now (a task just started, a terminal closed); a round already under way is shared. */
+  /** One round now that probes every agent (a task just started, a terminal closed); a round already under way is shared. */
   refresh(): Promise<void> {
-    this.round ??= this.lookAll().finally(() => (this.round = undefined));
-    return this.round;
+    return this.look(true);
   }
 
-  private async lookAll(): Promise<void> {
+  /** A round of every agent (`all`), or of those not idle plus the idle ones whose turn it is; a round under way that covers it is shared. */
+  private look(all: boolean): Promise<void> {
+    if (this.round && (this.roundProbesAll || !all)) {
+      return this.round;
+    }
+    // A round that skips idle agents is under way: a round of all follows it.
+    const previous = this.round?.catch(() => undefined) ?? Promise.resolve();
+    const round = previous.then(() => this.lookAll(all)).finally(() => {
+      if (this.round === round) {
+        this.round = undefined;
+      }
+    });
+    this.round = round;
+    this.roundProbesAll = all;
+    return round;
+  }
+
+  private async lookAll(all: boolean): Promise<void> {
     const ids = this.deps.runningAgents();
+    const round = ++this.rounds;
     const changed: string[] = [...this.states.keys()].filter((id) => !ids.includes(id));
     changed.forEach((id) => this.states.delete(id));
+    for (const id of [...this.idleSince.keys()].filter((known) => !ids.includes(known))) {
+      this.idleSince.delete(id);
+    }
+    const due = (id: string): boolean => {
+      const since = this.idleSince.get(id);
+      return all || since === undefined || round - since >= IDLE_PROBE_EVERY_ROUNDS;
+    };
     await Promise.all(
-      ids.map(async (id) => {
+      ids.filter(due).map(async (id) => {
         let state: SessionState | undefined;
         try {
           state = await this.deps.sessions.state(id);
@@ -77,6 +113,11 @@ export class SessionWatch implements Disposable {
           return;
         }
         const before = this.states.get(id);
+        if (!state || state.activity === 'finished') {
+          this.idleSince.set(id, round);
+        } else {
+          this.idleSince.delete(id);
+        }
         if (!state) {
           if (before) {
             this.states.delete(id);

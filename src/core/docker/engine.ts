@@ -1,5 +1,4 @@
 import type { Duplex, Readable } from 'node:stream';
-import { Writable } from 'node:stream';
 import Docker from 'dockerode';
 import { throwIfAborted } from '../base/abort';
 import { asError, CancelledError, EngineUnavailableError, ImageUnavailableError } from '../errors';
@@ -11,6 +10,7 @@ import { AGENT_RESTART_POLICY } from './containerSpec';
 import { labelChange } from './dockerfileLabel';
 import { execInContainer, type ExecOptions, type ExecResult } from './exec';
 import { PullProgress, type PullEvent } from './pullProgress';
+import { demuxStream } from './streamDemux';
 
 /** The engine's own shapes, named here so that no other module imports dockerode. */
 export type DockerOptions = Docker.DockerOptions;
@@ -355,7 +355,7 @@ export class Engine {
 
   /** Splits an attached, non-TTY stream into its stdout and stderr. */
   demux(stream: NodeJS.ReadableStream, onStdout: (chunk: Buffer) => void, onStderr: (chunk: Buffer) => void): void {
-    this.docker.modem.demuxStream(stream, sink(onStdout), sink(onStderr));
+    demuxStream(stream, onStdout, onStderr);
   }
 
   /** The container's output from now on (attached before a start, nothing is missed). */
@@ -434,15 +434,6 @@ export class Engine {
     }
     return error;
   }
-}
-
-function sink(write: (chunk: Buffer) => void): Writable {
-  return new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      write(chunk);
-      callback();
-    },
-  });
 }
 
 export function statusCode(error: unknown): number | undefined {

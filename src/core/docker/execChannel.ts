@@ -52,15 +52,44 @@ done`;
 /** How long a cancelled command has after TERM before KILL, and after KILL before the channel is given up. */
 const KILL_GRACE_MS = 1_000;
 
+/** The bytes a word may hold as they are: none means anything to the shell or to printf %b. */
+const PLAIN_WORD = /^[A-Za-z0-9._\-/=:,@+]+$/;
+/** Each byte as it goes in a request: itself when plain, else \0NNN (built once: every request's words pass here). */
+const ESCAPED_BYTE: readonly string[] = Array.from({ length: 256 }, (_, byte) => {
+  const char = String.fromCharCode(byte);
+  return PLAIN_WORD.test(char) ? char : `\\0${byte.toString(8).padStart(3, '0')}`;
+});
+
 /** Escapes a word for printf %b: plain characters stay, every other byte becomes \\0NNN. */
 export function escapeWord(word: string): string {
+  if (PLAIN_WORD.test(word)) {
+    return word; // most words (paths, git's arguments): nothing to escape
+  }
   let out = '';
   for (const byte of Buffer.from(word, 'utf8')) {
-    const char = String.fromCharCode(byte);
-    out += /[A-Za-z0-9._\-/=:,@+]/.test(char) ? char : `\\0${byte.toString(8).padStart(3, '0')}`;
+    out += ESCAPED_BYTE[byte] as string;
   }
   // An empty word: \c ends printf's output at once, leaving nothing.
   return out || '\\c';
+}
+
+/** A nonce's bytes; its hex is the marker's secret. */
+const NONCE_BYTES = 16;
+/** How many nonces one draw of random bytes serves: a call into the generator per command cost more than the rest of a probe's framing. */
+const NONCES_PER_DRAW = 256;
+let nonceBytes = Buffer.alloc(0);
+let nonceAt = 0;
+
+/** A fresh secret per command, never used twice: the next unused bytes of the last draw. */
+function freshNonce(): string {
+  if (nonceAt + NONCE_BYTES > nonceBytes.length) {
+    nonceBytes = randomBytes(NONCE_BYTES * NONCES_PER_DRAW);
+    nonceAt = 0;
+  }
+  const nonce = nonceBytes.toString('hex', nonceAt, nonceAt + NONCE_BYTES);
+  nonceBytes.fill(0, nonceAt, nonceAt + NONCE_BYTES); // not kept in memory past its use
+  nonceAt += NONCE_BYTES;
+  return nonce;
 }
 
 /** A command as messages name it: its words, cut short. */
@@ -187,7 +216,7 @@ export class ExecChannel {
       this.next();
       return;
     }
-    const nonce = randomBytes(16).toString('hex');
+    const nonce = freshNonce();
     const prefix = Buffer.from(`\0${nonce}:`);
     const running: Running = {
       request,
