@@ -44,7 +44,13 @@ describe('agents on several engines in one VS Code window', () => {
   before(async () => {
     await config().update('sshConfigFile', second.sshConfig, vscode.ConfigurationTarget.Global);
     await config().update('engines', [{ name: 'second', host: 'ssh://gitiso-engine2' }], vscode.ConfigurationTarget.Global);
-    await waitFor('the second engine to answer in the window', () => suite.api.gitiso.engines.length === 2 && suite.api.gitiso.model.statusOf('second').kind === 'connected', 30_000);
+    const state = (): string => suite.api.gitiso.engines.map((engine) => `${engine.name} ${engine.core.engine.address} ${JSON.stringify(suite.api.gitiso.model.statusOf(engine.name))}`).join('; ');
+    await waitFor("the second engine to answer in the window", async () => {
+      await suite.api.gitiso.model.refresh();
+      return suite.api.gitiso.engines.length === 2 && suite.api.gitiso.model.statusOf('second').kind === 'connected';
+    }, 30_000).catch((error: unknown) => {
+      throw new Error(`${String(error)}; engines now: ${state()}`);
+    });
   });
 
   after(async () => {

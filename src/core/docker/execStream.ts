@@ -1,6 +1,6 @@
 import { Duplex } from 'node:stream';
 import type { Engine, ExecSession } from './engine';
-import { FrameReader, type FrameStream } from './execFrames';
+import { StreamDemux } from './streamDemux';
 
 /** What an exec stream needs of the engine. */
 export type ExecStreamEngine = Pick<Engine, 'openExec' | 'spawnDetached'>;
@@ -66,7 +66,7 @@ class ExecStream extends Duplex {
   private attach(session: ExecSession): void {
     const attached = session.stream;
     this.attached = attached;
-    const frames = new FrameReader((stream, chunk) => this.received(stream, chunk));
+    const frames = new StreamDemux((chunk) => this.received('stdout', chunk), (chunk) => this.received('stderr', chunk));
     attached.on('data', (chunk: Buffer) => frames.push(chunk));
     attached.on('end', () => {
       this.exited = true;
@@ -82,7 +82,7 @@ class ExecStream extends Duplex {
     });
   }
 
-  private received(stream: FrameStream, chunk: Buffer): void {
+  private received(stream: 'stdout' | 'stderr', chunk: Buffer): void {
     if (stream === 'stderr') {
       this.readPid(chunk);
       return;
