@@ -11,12 +11,13 @@ describe('docker host', () => {
     assert.throws(() => connectionOptions({ host: 'ftp://x' }, {}), /not supported/);
   });
 
-  it('reaches an ssh:// engine through a tunnel of the system ssh, whose requests go through an HTTP agent', () => {
+  it('reaches an ssh:// engine through a socket here that the system ssh forwards (no HTTP agent: VS Code replaces those)', () => {
     const { options, tunnel } = connectionOptions({ host: 'ssh://me@build-box:2222' }, {});
     try {
       assert.ok(tunnel, 'an ssh engine has a tunnel to dispose of');
-      assert.equal((options as { agent?: unknown }).agent !== undefined, true);
-      assert.equal(options.socketPath, undefined);
+      assert.equal(typeof options.socketPath, 'function');
+      assert.equal((options as { agent?: unknown }).agent, undefined);
+      assert.match(tunnel.socketPath, /gitiso-ssh-.*engine\.sock$/);
     } finally {
       tunnel?.dispose();
     }

@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Agent as HttpAgent, type ClientRequestArgs } from 'node:http';
-import { connect, type Socket } from 'node:net';
 import type { DockerOptions } from './engine';
-import { EngineUnavailableError, InvalidInputError } from '../errors';
+import { InvalidInputError } from '../errors';
 import type { EngineTls } from '../engines/engineEndpoint';
 import type { Logger } from '../logger';
 import { SshTunnel, sshDestination } from './sshTunnel';
@@ -59,26 +57,14 @@ export function connectionOptions(
         throw new InvalidInputError(`Docker host '${address}': a host or user may not start with '-'`);
       }
       const tunnel = new SshTunnel(sshDestination(url), { configFile: connection.sshConfigFile || undefined, log });
-      // docker-modem sends requests through a given HTTP agent (its typings do not say so).
-      const options = { protocol: 'http', host: 'docker', port: 80, agent: throughTunnel(tunnel, address) } as DockerOptions;
-      return { options, display: address, tunnel };
+      // A socket path, not an HTTP agent: VS Code's extension host puts its own agent on HTTP requests.
+      // The first request waits for ssh; later ones go straight to the socket (Engine revives ssh when it is gone).
+      const socketPath = (): Promise<string> => tunnel.socket().catch(() => tunnel.socketPath);
+      return { options: { socketPath } as unknown as DockerOptions, display: address, tunnel };
     }
     default:
       throw new InvalidInputError(`Docker host scheme '${url.protocol}' is not supported: use unix://, tcp:// or ssh://`);
   }
-}
-
-/** An HTTP agent whose connections go to the tunnel's local socket; kept alive, so most requests open no new channel. */
-function throughTunnel(tunnel: SshTunnel, address: string): HttpAgent {
-  const agent = new HttpAgent({ keepAlive: true, maxFreeSockets: 4 });
-  (agent as unknown as { createConnection: unknown }).createConnection = (_options: ClientRequestArgs, done: (error: Error | null, socket?: Socket) => void) => {
-    tunnel.socket().then(
-      (path) => done(null, connect(path)),
-      (error: unknown) => done(new EngineUnavailableError(address, error)),
-    );
-    return undefined;
-  };
-  return agent;
 }
 
 /** TLS files: the engine's own (a setting or a Docker context), else DOCKER_CERT_PATH's. */

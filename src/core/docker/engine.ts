@@ -101,7 +101,8 @@ export class Engine {
     try {
       await this.docker.ping();
     } catch (error) {
-      throw error instanceof EngineUnavailableError ? error : new EngineUnavailableError(this.address, error);
+      const wrapped = this.wrap(error);
+      throw wrapped instanceof EngineUnavailableError ? wrapped : new EngineUnavailableError(this.address, error);
     }
   }
 
@@ -430,7 +431,9 @@ export class Engine {
   private wrap(error: unknown): unknown {
     const code = (error as { code?: string }).code;
     if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EACCES' || code === 'ECONNRESET') {
-      return new EngineUnavailableError(this.address, error);
+      // An ssh engine's connection ended: it is made again for the next request, and ssh's own word says why.
+      this.tunnel?.revive();
+      return new EngineUnavailableError(this.address, this.tunnel?.lastError ?? error);
     }
     return error;
   }

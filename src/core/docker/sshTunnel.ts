@@ -52,6 +52,22 @@ export class SshTunnel {
     private readonly options: { readonly configFile?: string; readonly log?: Logger; readonly command?: string } = {},
   ) {}
 
+  /** Why the connection last failed or ended: the engine's errors say it. */
+  lastError: Error | undefined;
+  private lastStart = 0;
+
+  /** Where the engine's socket is forwarded to (it exists while ssh runs). */
+  get socketPath(): string {
+    return this.engineSocket;
+  }
+
+  /** A request failed to reach the socket: ssh starts again (not more than once a second), so the next one can. */
+  revive(): void {
+    if (!this.disposed && !this.master && Date.now() - this.lastStart > 1000) {
+      this.master = this.start();
+    }
+  }
+
   /** The local socket that reaches the engine's own; starts ssh when it is not running (again, after it ended). */
   socket(): Promise<string> {
     if (this.disposed) {
@@ -78,6 +94,7 @@ export class SshTunnel {
   }
 
   private start(): { process: ChildProcess; ready: Promise<string> } {
+    this.lastStart = Date.now();
     rmSync(this.engineSocket, { force: true });
     const args = [
       ...this.commonArgs(),
@@ -104,11 +121,13 @@ export class SshTunnel {
           this.master = undefined;
         }
         const said = stderr.trim() ? `: ${stderr.trim().replace(/\s+/g, ' ')}` : '';
-        reject(new Error(`ssh to ${this.destination.host} ${why}${said}; check that '${this.terminalCommand()}' works in a terminal (gitiso's ssh never prompts)`));
+        this.lastError = new Error(`ssh to ${this.destination.host} ${why}${said}; check that '${this.terminalCommand()}' works in a terminal (gitiso's ssh never prompts)`);
+        reject(this.lastError);
       };
       const poll = setInterval(() => {
         if (existsSync(this.engineSocket)) {
           clearInterval(poll);
+          this.lastError = undefined;
           resolve(this.engineSocket);
         } else if (Date.now() - started > READY_TIMEOUT_MS) {
           child.kill();
