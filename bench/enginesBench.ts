@@ -30,6 +30,8 @@ interface Way {
 }
 
 const BIG_BYTES = 8 * 1024 ** 2;
+/** No request of the bench waits longer: a stalled forward is an error that says so, not a hung run. */
+const REQUEST_TIMEOUT_MS = 30_000;
 
 export async function runEnginesBench(options: { readonly image: string; readonly repetitions: number; readonly statusRuns: number; readonly requests: number }): Promise<EngineWayResult[]> {
   const second = secondEngine();
@@ -65,20 +67,24 @@ export async function runEnginesBench(options: { readonly image: string; readonl
           continue;
         }
         const id = `${prefix}-${n++}`;
+        progress(`${way.name}: create ${id}`);
         const [createMs] = await timed(() => way.core.creator.create({ id, repoUrl: server.url('bench') }));
         sample.create.push(createMs);
         for (let run = 0; run < options.statusRuns; run++) {
           sample.status.push((await timed(() => way.core.exec.git(id, ['status', '--porcelain'])))[0]);
         }
+        progress(`${way.name}: git status, then its port forwarded`);
         const url = await serveBig(way.core, id);
+        progress(`${way.name}: requests through ${url}`);
         for (let request = 0; request < options.requests; request++) {
           sample.firstByte.push(await firstByte(`${url}/small`));
         }
-        const [downloadMs, bytes] = await timed(async () => (await fetch(`${url}/big.bin`)).arrayBuffer().then((body) => body.byteLength));
+        const [downloadMs, bytes] = await timed(async () => (await fetch(`${url}/big.bin`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })).arrayBuffer().then((body) => body.byteLength));
         if (bytes !== BIG_BYTES) {
           throw new Error(`${way.name}: downloaded ${bytes} bytes, not ${BIG_BYTES}`);
         }
         sample.download.push(bytes / 1e6 / (downloadMs / 1000));
+        progress(`${way.name}: removing ${id}`);
         await way.core.ports.stop(id);
         await way.core.agents.remove(id);
       }
@@ -99,6 +105,11 @@ export async function runEnginesBench(options: { readonly image: string; readonl
     const sample = samples.get(way.name) ?? { first: 0, create: [], status: [], firstByte: [], download: [] };
     return { name: way.name, firstCreateMs: sample.first, createMs: figures(sample.create), gitStatusMs: figures(sample.status), firstByteMs: figures(sample.firstByte), downloadMBps: figures(sample.download) };
   });
+}
+
+/** What the bench is doing, on stderr: a long step shows where it is. */
+function progress(line: string): void {
+  process.stderr.write(`engines bench: ${line}\n`);
 }
 
 /** The snapshot the first agent's own clone leads to is built behind it: the timed creates start from it. */
@@ -122,7 +133,7 @@ async function serveBig(core: GitisoCore, id: string): Promise<string> {
   await core.engine.spawnDetached(agent.containerId, ['python3', '-m', 'http.server', '3000', '--directory', '/tmp']);
   const forward = await core.ports.forward(id, 3000);
   for (let waited = 0; waited < 15_000; waited += 200) {
-    if (await fetch(`${forward.url}/small`).then((response) => response.ok, () => false)) {
+    if (await fetch(`${forward.url}/small`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }).then((response) => response.ok, () => false)) {
       return forward.url;
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -133,7 +144,7 @@ async function serveBig(core: GitisoCore, id: string): Promise<string> {
 /** Time to the first byte of an answer on a new connection. */
 async function firstByte(url: string): Promise<number> {
   const started = performance.now();
-  const response = await fetch(url, { headers: { connection: 'close' } });
+  const response = await fetch(url, { headers: { connection: 'close' }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   const reader = response.body?.getReader();
   await reader?.read();
   const ms = performance.now() - started;

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { formatResults, runCreateBench } from '../../bench/createBench';
-import { formatEnginesResults, runEnginesBench } from '../../bench/enginesBench';
 import { formatFirstAgentResults, runFirstAgentBench } from '../../bench/firstAgentBench';
 import { formatMemoryResults, runMemoryBench } from '../../bench/memoryBench';
 import { formatRoundTripResults, runRoundTripBench } from '../../bench/roundTripBench';
@@ -94,17 +93,6 @@ describe('benchmark (smoke run)', () => {
     assert.equal(results.idle.readings.length, 11);
     const table = formatMemoryResults(results);
     assert.match(table, /\| 2 \| [\d.]+ MB \|/);
-    console.log(table);
-  });
-
-  it('measures an agent on the SSH engine against one on the local engine', async () => {
-    const results = await runEnginesBench({ image: testImage(), repetitions: 1, statusRuns: 2, requests: 2 });
-    assert.deepEqual(results.map((r) => r.name), ['local engine', 'SSH engine (ssh://, the system ssh)', 'the same engine on its socket']);
-    for (const row of results) {
-      assert.ok(row.createMs.median > 0 && row.gitStatusMs.median > 0 && row.firstByteMs.median > 0 && row.downloadMBps.median > 0, JSON.stringify(row));
-    }
-    const table = formatEnginesResults(results);
-    assert.match(table, /\| SSH engine \(ssh:\/\/, the system ssh\) \| \d+ ms \|/);
     console.log(table);
   });
 });

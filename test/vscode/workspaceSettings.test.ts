@@ -15,6 +15,10 @@ import { gitisoSuite } from './gitisoSuite';
 const WORKSPACE_CHOICES = {
   'gitiso.defaultBaseBranch': 'chosen-by-the-workspace', // not machine-scoped: tells when the file has been read
   'gitiso.dockerHost': 'unix:///tmp/gitiso-workspace-chose-this.sock',
+  // An engine of the repository's, and an ssh config whose ProxyCommand would run its command on the host.
+  'gitiso.engines': [{ name: 'workspace-chose', host: 'ssh://someone@workspace-chose-this.invalid' }],
+  'gitiso.sshConfigFile': '/tmp/gitiso-workspace-ssh-config-with-a-proxy-command',
+  'gitiso.dockerContexts': false,
   'gitiso.image': 'workspace/chosen-image',
   'gitiso.network': 'host',
   'gitiso.storagePath': '/tmp/gitiso-workspace-chose-this',
@@ -63,9 +67,10 @@ describe('settings a workspace cannot choose, and files copied from the open fol
       await new Promise((resolve) => setTimeout(resolve, 1000));
       const now = readSettings();
       assert.deepEqual(
-        { dockerHost: now.dockerHost, image: now.image, network: now.network, storagePath: now.storagePath, strategy: now.createStrategy, limits: now.limits, install: now.setup.install, copy: now.setup.copy },
-        { dockerHost: user.dockerHost, image: user.image, network: user.network, storagePath: user.storagePath, strategy: user.createStrategy, limits: user.limits, install: user.setup.install, copy: user.setup.copy },
+        { dockerHost: now.dockerHost, engines: now.engines, sshConfigFile: now.sshConfigFile, dockerContexts: now.dockerContexts, image: now.image, network: now.network, storagePath: now.storagePath, strategy: now.createStrategy, limits: now.limits, install: now.setup.install, copy: now.setup.copy },
+        { dockerHost: user.dockerHost, engines: user.engines, sshConfigFile: user.sshConfigFile, dockerContexts: user.dockerContexts, image: user.image, network: user.network, storagePath: user.storagePath, strategy: user.createStrategy, limits: user.limits, install: user.setup.install, copy: user.setup.copy },
       );
+      assert.ok(!suite.api.gitiso.engines.some((engine) => engine.name === 'workspace-chose'), 'no engine of the workspace’s');
       assert.notEqual(now.network, WORKSPACE_CHOICES['gitiso.network'], 'the workspace chose no network');
       assert.notEqual(suite.api.gitiso.local.core.engine.address, 'unix:///tmp/gitiso-workspace-chose-this.sock');
       assert.equal(suite.api.contextKeys()['gitiso.engineState'], 'connected');
