@@ -15,7 +15,7 @@ export async function checkEngine(ctx: CommandContext): Promise<void> {
       try {
         await engine.ping();
         const { cpus, memoryBytes } = await engine.capacity();
-        return { name, ok: true, text: `${engine.address}: ${cpus} CPUs, ${(memoryBytes / 2 ** 30).toFixed(1)} GB of memory for agents` };
+        return { name, ok: true, text: `${engine.address} answers: ${cpus} CPUs, ${(memoryBytes / 2 ** 30).toFixed(1)} GB of memory for agents` };
       } catch (error) {
         return { name, ok: false, text: describeCause(error) };
       }
@@ -31,7 +31,7 @@ export async function checkEngine(ctx: CommandContext): Promise<void> {
     void vscode.window.showInformationMessage(`The Docker engine at ${local.text}.`);
     return;
   }
-  const said = answers.map((answer) => `${answer.name} ${answer.ok ? 'answers' : 'does not answer'} (${answer.text})`).join('; ');
+  const said = answers.map((answer) => `${answer.name}: ${answer.ok ? answer.text : `does not answer (${answer.text})`}`).join('; ');
   if (!answers.some((answer) => answer.ok)) {
     throw new Error(`no engine answers: ${said}. Start Docker, or check gitiso.dockerHost and gitiso.engines`);
   }
