@@ -133,7 +133,7 @@ ensure_no_forwarding() {
 }
 
 ssh_files_exist() {
-  for file in id_ed25519 id_ed25519.pub host_ed25519 host_ed25519.pub authorized_keys known_hosts config; do
+  for file in id_ed25519 id_ed25519.pub forwarding_only_ed25519 host_ed25519 host_ed25519.pub authorized_keys known_hosts config; do
     [ -f "$ssh_dir/$file" ] || return 1
   done
 }
@@ -143,7 +143,9 @@ make_ssh_files() {
   mkdir -m 0700 "$ssh_dir"
   ssh-keygen -q -t ed25519 -N '' -C gitiso-engine2-client -f "$ssh_dir/id_ed25519"
   ssh-keygen -q -t ed25519 -N '' -C gitiso-engine2-host -f "$ssh_dir/host_ed25519"
-  cp "$ssh_dir/id_ed25519.pub" "$ssh_dir/authorized_keys"
+  # A second key that may forward but gets no terminal (`restrict,port-forwarding`), as forwarding-only accounts are set up.
+  ssh-keygen -q -t ed25519 -N '' -C gitiso-engine2-forwarding-only -f "$ssh_dir/forwarding_only_ed25519"
+  { cat "$ssh_dir/id_ed25519.pub"; echo "restrict,port-forwarding $(cat "$ssh_dir/forwarding_only_ed25519.pub")"; } >"$ssh_dir/authorized_keys"
   echo "[127.0.0.1]:$ssh_port $(cut -d' ' -f1-2 "$ssh_dir/host_ed25519.pub")" >"$ssh_dir/known_hosts"
   cat >"$ssh_dir/config" <<EOF
 Host gitiso-engine2
@@ -151,6 +153,15 @@ Host gitiso-engine2
   Port $ssh_port
   User root
   IdentityFile $ssh_dir/id_ed25519
+  UserKnownHostsFile $ssh_dir/known_hosts
+  StrictHostKeyChecking yes
+  IdentitiesOnly yes
+  BatchMode yes
+Host gitiso-engine2-forwarding-only
+  HostName 127.0.0.1
+  Port $ssh_port
+  User root
+  IdentityFile $ssh_dir/forwarding_only_ed25519
   UserKnownHostsFile $ssh_dir/known_hosts
   StrictHostKeyChecking yes
   IdentitiesOnly yes

@@ -6,11 +6,11 @@ import { after, before, describe, it } from 'node:test';
 import type { Engine } from '../../src/core/docker/engine';
 import { SetupNotAllowedError } from '../../src/core/errors';
 import { createCore, type GitisoCore } from '../../src/core/gitisoCore';
-import type { Logger } from '../../src/core/logger';
 import { containerNameFor } from '../../src/core/names';
 import type { SetupProposal } from '../../src/core/setup/setupProposal';
 import { GitServer } from '../support/gitServer';
 import { git, idPrefix, makeTempDir, removeAgents, removeDir, TEST_LIMITS, TEST_NETWORK, testEngine, testImage } from '../support/testEnv';
+import { recordingLogger } from '../support/recordingLogger';
 
 // The bundled CLI, as users run it (built by `npm run build`).
 const CLI = join(__dirname, '..', '..', '..', 'dist', 'cli.js');
@@ -22,11 +22,6 @@ const INSTALL = 'touch /workspace/installed-by-the-repository';
 
 /** What a repository may commit to reach the user's files: links out, .git, .. — and one legitimate git-ignored .env. */
 const EVIL_SETUP = { install: INSTALL, copy: ['notes.txt', 'linkdir/id_rsa', '.git/config', '../sibling.txt', '.env'] };
-
-function recordingLogger(lines: string[]): Logger {
-  const keep = (message: string | Error): void => void lines.push(String(message));
-  return { trace: keep, debug: keep, info: keep, warn: keep, error: keep };
-}
 
 describe('a malicious repository', () => {
   let engine: Engine;

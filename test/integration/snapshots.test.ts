@@ -5,16 +5,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createCore, type GitisoCore } from '../../src/core/gitisoCore';
 import type { Engine } from '../../src/core/docker/engine';
-import type { Logger } from '../../src/core/logger';
 import { containerNameFor } from '../../src/core/names';
 import { GitServer } from '../support/gitServer';
 import { git, idPrefix, makeTempDir, removeAgents, removeDir, TEST_NETWORK, testEngine, testImage, TEST_LIMITS } from '../support/testEnv';
-
-/** Keeps what the core logs, to count pool fetches and snapshot builds. */
-function recordingLogger(lines: string[]): Logger {
-  const keep = (message: string | Error): void => void lines.push(String(message));
-  return { trace: keep, debug: keep, info: keep, warn: keep, error: keep };
-}
+import { recordingLogger } from '../support/recordingLogger';
 
 describe('snapshots and the object pool', () => {
   let engine: Engine;

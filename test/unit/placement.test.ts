@@ -11,27 +11,35 @@ const GB = 2 ** 30;
 describe('placement on any engine', () => {
   it('picks the engine that admits the agents with the most memory left', () => {
     const engines = [
-      { name: 'local', answers: true, reservedBytes: 12 * GB, totalBytes: 16 * GB },
-      { name: 'big', answers: true, reservedBytes: 8 * GB, totalBytes: 64 * GB },
-      { name: 'down', answers: false, reservedBytes: 0, totalBytes: 128 * GB },
+      { name: 'local', answers: true, reservedBytes: 12 * GB, totalBytes: 16 * GB, askedBytes: 4 * GB },
+      { name: 'big', answers: true, reservedBytes: 8 * GB, totalBytes: 64 * GB, askedBytes: 4 * GB },
+      { name: 'down', answers: false, reservedBytes: 0, totalBytes: 128 * GB, askedBytes: 4 * GB },
     ];
-    assert.deepEqual(placeAgents(engines, 2, 4 * GB), { name: 'big', leftBytes: 48 * GB });
+    assert.deepEqual(placeAgents(engines, 2), { name: 'big', leftBytes: 48 * GB });
     assert.equal(placementText({ name: 'big', leftBytes: 48 * GB }), 'on big (48 GB left)');
   });
 
   it('leaves out an engine nearly full (the agents would not fit), and one that does not answer', () => {
     const engines = [
-      { name: 'local', answers: true, reservedBytes: 15 * GB, totalBytes: 16 * GB },
-      { name: 'other', answers: true, reservedBytes: 0, totalBytes: 8 * GB },
+      { name: 'local', answers: true, reservedBytes: 15 * GB, totalBytes: 16 * GB, askedBytes: 2 * GB },
+      { name: 'other', answers: true, reservedBytes: 0, totalBytes: 8 * GB, askedBytes: 2 * GB },
     ];
-    assert.equal(placeAgents(engines, 1, 2 * GB)?.name, 'other');
-    assert.equal(placeAgents(engines, 1, 9 * GB), undefined, 'nowhere fits: the caller asks the user');
-    assert.equal(placeAgents([{ name: 'down', answers: false, reservedBytes: 0, totalBytes: 8 * GB }], 1, GB), undefined);
+    assert.equal(placeAgents(engines, 1)?.name, 'other');
+    assert.equal(placeAgents(engines.map((engine) => ({ ...engine, askedBytes: 9 * GB })), 1), undefined, 'nowhere fits: the caller asks the user');
+    assert.equal(placeAgents([{ name: 'down', answers: false, reservedBytes: 0, totalBytes: 8 * GB, askedBytes: GB }], 1), undefined);
+  });
+
+  it('weighs what each engine would give the agents (its own limits)', () => {
+    const engines = [
+      { name: 'local', answers: true, reservedBytes: 0, totalBytes: 16 * GB, askedBytes: 12 * GB },
+      { name: 'small', answers: true, reservedBytes: 0, totalBytes: 8 * GB, askedBytes: 2 * GB },
+    ];
+    assert.deepEqual(placeAgents(engines, 1), { name: 'small', leftBytes: 6 * GB });
   });
 
   it('gives ties to the engine named first', () => {
-    const same = { answers: true, reservedBytes: 0, totalBytes: 8 * GB };
-    assert.equal(placeAgents([{ name: 'a', ...same }, { name: 'b', ...same }], 1, GB)?.name, 'a');
+    const same = { answers: true, reservedBytes: 0, totalBytes: 8 * GB, askedBytes: GB };
+    assert.equal(placeAgents([{ name: 'a', ...same }, { name: 'b', ...same }], 1)?.name, 'a');
   });
 });
 

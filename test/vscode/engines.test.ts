@@ -60,8 +60,11 @@ describe('agents on several engines in one VS Code window', () => {
 
   it('shows an agent of each engine under its engine, in one tree, and counts both in the status bar', async () => {
     await vscode.commands.executeCommand('gitiso.createAgent', { id: id('here'), repoUrl: suite.server.url('site'), engine: 'local' });
-    await vscode.commands.executeCommand('gitiso.createAgent', { id: id('there'), repoUrl: suite.server.url('site'), engine: 'second' });
     assert.deepEqual(suite.api.engineItems().map((item) => item.engineName), ['local', 'second']);
+    // The second engine's row's Create Agent Here (the request passed as a script would).
+    const secondRow = suite.api.engineItems()[1];
+    assert.match(String(secondRow?.contextValue), /;engine;/);
+    await vscode.commands.executeCommand('gitiso.createAgentHere', secondRow, { id: id('there'), repoUrl: suite.server.url('site') });
     assert.equal(suite.api.gitiso.model.engineOf(id('there')), 'second');
     assert.ok((await direct.listContainers('gitiso.agent')).some((c) => c.Labels['gitiso.agent'] === id('there')), 'the agent runs on the second engine');
     assert.ok((await children('local')).includes(id('here')));

@@ -47,11 +47,11 @@ export class AgentsAcrossEngines implements Disposable {
 
   /** What an engine that does not answer had when it last did. */
   unreachableOn(name: string): readonly Agent[] {
-    return this.engines.find((engine) => engine.name === name)?.model.unreachableAgents ?? [];
+    return this.modelOf(name)?.unreachableAgents ?? [];
   }
 
   statusOf(name: string): EngineStatus {
-    return this.engines.find((engine) => engine.name === name)?.model.engineStatus ?? { kind: 'unknown' };
+    return this.modelOf(name)?.engineStatus ?? { kind: 'unknown' };
   }
 
   /** Connected while any engine answers; unavailable (the first engine's reason) when none does. */
@@ -71,12 +71,16 @@ export class AgentsAcrossEngines implements Disposable {
 
   progressOf(agentId: string): CreateProgress | undefined {
     const name = this.engineById.get(agentId);
-    return this.engines.find((engine) => engine.name === name)?.model.progressOf(agentId);
+    return name === undefined ? undefined : this.modelOf(name)?.progressOf(agentId);
   }
 
   /** Lists every engine's agents again; resolves when all have answered or failed. */
   async refresh(): Promise<void> {
     await Promise.all(this.engines.map((engine) => engine.model.refresh()));
+  }
+
+  private modelOf(name: string): AgentsModel | undefined {
+    return this.engines.find((engine) => engine.name === name)?.model;
   }
 
   private update(): void {

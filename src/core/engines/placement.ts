@@ -1,11 +1,12 @@
 import { formatBytes } from '../limits/agentLimits';
 
-/** What placement knows of an engine: whether it answers, and its memory. */
+/** What placement knows of an engine: whether it answers, its memory, and the memory limit each new agent would get there. */
 export interface EngineRoom {
   readonly name: string;
   readonly answers: boolean;
   readonly reservedBytes: number;
   readonly totalBytes: number;
+  readonly askedBytes: number;
 }
 
 /**
@@ -15,11 +16,11 @@ export interface EngineRoom {
  * the engine named first. Undefined when none admits them. No scheduler
  * beyond this: what a user outgrows next is a real orchestrator.
  */
-export function placeAgents(engines: readonly EngineRoom[], count: number, memoryBytes: number): { readonly name: string; readonly leftBytes: number } | undefined {
+export function placeAgents(engines: readonly EngineRoom[], count: number): { readonly name: string; readonly leftBytes: number } | undefined {
   let best: { name: string; leftBytes: number } | undefined;
   for (const engine of engines) {
     // An engine that does not say its memory (0) admits anything, as admission does; it is chosen only when no other fits.
-    const leftBytes = engine.totalBytes > 0 ? engine.totalBytes - engine.reservedBytes - count * memoryBytes : -1;
+    const leftBytes = engine.totalBytes > 0 ? engine.totalBytes - engine.reservedBytes - count * engine.askedBytes : -1;
     if (engine.answers && (engine.totalBytes <= 0 || leftBytes >= 0) && (!best || leftBytes > best.leftBytes)) {
       best = { name: engine.name, leftBytes };
     }

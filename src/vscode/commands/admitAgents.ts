@@ -32,9 +32,8 @@ export async function placeOrConfirm(ctx: CommandContext, requests: readonly Cre
     await admitOrConfirm(engine, requests);
     return { engine, said: engines.length === 1 ? '' : `on ${engine.name}` };
   }
-  const memoryBytes = await ctx.gitiso.local.core.admission.memoryAskedFor(requests);
-  const rooms = await Promise.all(engines.map(roomOf));
-  const place = placeAgents(rooms, requests.length, memoryBytes);
+  const rooms = await Promise.all(engines.map((engine) => roomOf(engine, requests)));
+  const place = placeAgents(rooms, requests.length);
   if (place) {
     return { engine: ctx.gitiso.engineNamed(place.name) as EngineParts, said: placementText(place) };
   }
@@ -48,12 +47,14 @@ export async function placeOrConfirm(ctx: CommandContext, requests: readonly Cre
   return { engine, said: `on ${engine.name}` };
 }
 
-async function roomOf(engine: EngineParts): Promise<EngineRoom> {
+/** An engine's memory and what these agents would ask of it (each engine's own admission: its limits, its figures). */
+async function roomOf(engine: EngineParts, requests: readonly CreateRequest[]): Promise<EngineRoom> {
+  const { admission } = engine.core;
   try {
-    const memory = await untilAborted(engine.core.admission.memory(), AbortSignal.timeout(ROOM_TIMEOUT_MS), `engine '${engine.name}'`);
-    return { name: engine.name, answers: true, ...memory };
+    const [memory, askedBytes] = await untilAborted(Promise.all([admission.memory(), admission.memoryAskedFor(requests)]), AbortSignal.timeout(ROOM_TIMEOUT_MS), `engine '${engine.name}'`);
+    return { name: engine.name, answers: true, askedBytes, ...memory };
   } catch {
-    return { name: engine.name, answers: false, reservedBytes: 0, totalBytes: 0 };
+    return { name: engine.name, answers: false, reservedBytes: 0, totalBytes: 0, askedBytes: 0 };
   }
 }
 

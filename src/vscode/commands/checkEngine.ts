@@ -9,9 +9,11 @@ import type { CommandContext } from './context';
  * its own, not `gitiso.engineState`: the walkthrough never ticks a step whose
  * context was already true when it was registered.
  */
-export async function checkEngine(ctx: CommandContext): Promise<void> {
+export async function checkEngine(ctx: CommandContext, row?: { readonly engineName?: string }): Promise<void> {
+  // From an engine's row: that engine only; otherwise every engine.
+  const engines = ctx.gitiso.engines.filter(({ name }) => row?.engineName === undefined || name === row.engineName);
   const answers = await Promise.all(
-    ctx.gitiso.engines.map(async ({ name, core: { engine } }) => {
+    engines.map(async ({ name, core: { engine } }) => {
       try {
         await engine.ping();
         const { cpus, memoryBytes } = await engine.capacity();

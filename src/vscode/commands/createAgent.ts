@@ -84,4 +84,15 @@ export async function createAgent(ctx: CommandContext, given?: Partial<CreateReq
   return agent;
 }
 
+/**
+ * Create Agent Here, on an engine's row: Create Agent on that engine. Scripts
+ * and tests may pass the request after the row (a tree passes only the row).
+ */
+export function createAgentHere(ctx: CommandContext, row?: { readonly engineName?: string }, given?: Partial<CreateRequest>): Promise<Agent> {
+  if (!row?.engineName) {
+    return createAgent(ctx);
+  }
+  return createAgent(ctx, { ...(given && !Array.isArray(given) ? given : {}), engine: row.engineName });
+}
+
 const PHASE_SHARE: Record<CreatePhase, number> = { checking: 2, image: 5, fetching: 8, snapshot: 10, container: 10, cloning: 10, checkout: 80, setup: 90, ready: 100 };

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { CommandContext } from './context';
 import { checkEngine } from './checkEngine';
 import { copyBranchName } from './copyBranchName';
-import { createAgent } from './createAgent';
+import { createAgent, createAgentHere } from './createAgent';
 import { createAgents } from './createAgents';
 import { newTask } from './newTask';
 import { setApiKey } from '../windowApiAccess';
@@ -31,6 +31,7 @@ type Handler = (ctx: CommandContext, ...args: never[]) => unknown;
 /** Every command, by id. package.json contributes exactly these (a unit test checks). */
 export const COMMANDS: Record<string, Handler> = {
   'gitiso.createAgent': createAgent,
+  'gitiso.createAgentHere': createAgentHere,
   'gitiso.createAgents': createAgents,
   'gitiso.newTask': newTask,
   'gitiso.setApiKey': (ctx) => setApiKey(ctx.secrets),

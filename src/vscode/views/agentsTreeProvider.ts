@@ -190,12 +190,13 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
       return false;
     }
     const changed = [...this.engineRows.values()].filter((row) => {
-      const look = JSON.stringify(this.engineTextOf(row.engineName));
+      const text = this.engineTextOf(row.engineName);
+      const look = JSON.stringify(text);
       if (this.engineLooks.get(row.engineName) === look) {
         return false;
       }
       this.engineLooks.set(row.engineName, look);
-      row.update(this.engineTextOf(row.engineName));
+      row.update(text);
       return true;
     });
     if (changed.length > 0) {
