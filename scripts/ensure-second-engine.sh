@@ -103,9 +103,9 @@ copy_images() {
 
 # The key pair, the server's host key, and what a client needs: a known_hosts
 # line and a config snippet. Made again (with the server) when any is missing.
-# gitiso's own network, made here with a bridge interface of its own:
-# gitiso names its bridge gitiso0, and on one machine the second engine would
-# take the main engine's gitiso0 (and delete it with the network).
+# gitiso's own network, made here on a subnet the DOCKER-USER rules below
+# name (this dockerd has no address pool of its own: see start_dockerd), with
+# a bridge interface of its own (gitiso names bridges after the engine's id).
 ensure_agent_network() {
   local name
   name=$(engine2 network inspect -f '{{index .Options "com.docker.network.bridge.name"}}' gitiso 2>/dev/null) || {
@@ -122,7 +122,7 @@ ensure_agent_network() {
 
 # Nothing is forwarded to or from the second engine's containers (the host
 # reaches them directly): without this, the main engine's rules
-# (`-i gitiso0 ! -o gitiso0 -j ACCEPT`) let its agents reach these. In
+# (`-i BRIDGE ! -o BRIDGE -j ACCEPT` for its agents' bridge) let its agents reach these. In
 # DOCKER-USER, which the main dockerd keeps when it restarts.
 ensure_no_forwarding() {
   local chain=DOCKER-USER side

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { pings, secondEngine, socketGet, startSecondDockerd, stopSecondDockerd, type SecondEngine } from '../support/secondEngine';
 import { Engine } from '../../src/core/docker/engine';
 import { containerAddress } from '../../src/core/docker/containerAddress';
+import { gitisoBridgeName } from '../../src/core/network/networkSetting';
 import { httpGet } from '../support/http';
 import { ensureNetwork, makeTempDir, removeDir, TEST_LABEL, TEST_NETWORK, testEngine, testImage } from '../support/testEnv';
 import { waitFor } from '../support/waitFor';
@@ -108,6 +109,14 @@ describe('the second engine (test infrastructure)', () => {
     assert.notEqual(wrongHost.code, 0);
     assert.match(wrongHost.stderr, /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/);
     assert.equal(existsSync(wrongHostSocket), false);
+  });
+
+  it('is told apart from the main engine (their ids alone are the same), so gitiso\'s network there gets a bridge of its own (one name would be one bridge for both)', async () => {
+    const ids = [await (await testEngine()).engineId(), await new Engine(engine.unixHost).engineId()];
+    assert.ok(ids.every((id) => id.length > 0), `engine ids: ${ids.join(', ')}`);
+    const bridges = ids.map(gitisoBridgeName);
+    assert.notEqual(bridges[0], bridges[1]);
+    assert.ok(bridges.every((name) => /^gitiso-[0-9a-f]{8}$/.test(name)), bridges.join(', '));
   });
 
   it('keeps its containers out of the main engine\'s agents\' reach; the host reaches them', async () => {

@@ -62,6 +62,13 @@ export class MemoryEngine implements StarterEngine, SnapshotEngine {
 
   async ensureImage(): Promise<void> {}
 
+  /** As Docker 20.10 says it: a key fingerprint, and the data root. */
+  engineIdValue = 'WXYZ:ABCD:2345:EFGH:6789 /var/lib/docker';
+
+  async engineId(): Promise<string> {
+    return this.engineIdValue;
+  }
+
   async capacity(): Promise<{ cpus: number; memoryBytes: number }> {
     return { cpus: 2, memoryBytes: 8 * 1024 ** 3 };
   }

@@ -4,7 +4,7 @@ import { AgentNetworkError, InvalidInputError } from '../../src/core/errors';
 import type { Logger } from '../../src/core/logger';
 import { silentLogger } from '../../src/core/logger';
 import { AgentNetwork } from '../../src/core/network/agentNetwork';
-import { BRIDGE_OPTION, GITISO_BRIDGE, GITISO_NETWORK, networkChoice } from '../../src/core/network/networkSetting';
+import { BRIDGE_OPTION, GITISO_NETWORK, gitisoBridgeName, networkChoice } from '../../src/core/network/networkSetting';
 import { MemoryEngine, memoryNetwork } from '../support/memoryEngine';
 
 function warnings(): { log: Logger; lines: string[] } {
@@ -36,8 +36,19 @@ describe('AgentNetwork', () => {
     assert.equal(second, first);
     const made = engine.networks.get(GITISO_NETWORK);
     assert.equal(made?.Options?.[BRIDGE_OPTION.icc], 'false');
-    assert.equal(made?.Options?.[BRIDGE_OPTION.name], GITISO_BRIDGE);
+    assert.equal(made?.Options?.[BRIDGE_OPTION.name], gitisoBridgeName(await engine.engineId()), 'the bridge is named after the engine');
     assert.equal(await network.resolve(), first);
+  });
+
+  it('names the bridge after the engine, so two engines on one machine never share one; within an interface name\'s 15 characters', () => {
+    // Two dockerds of one machine may share an id (Docker 20.10 takes it from /etc/docker/key.json): their data roots differ.
+    const names = ['WXYZ:ABCD:2345 /var/lib/docker', 'WXYZ:ABCD:2345 /var/lib/docker-two', '3f1c0a5e-77d2-4c1b-9a51-0c0ffee00001 /var/lib/docker'].map(gitisoBridgeName);
+    assert.equal(new Set(names).size, 3, names.join(', '));
+    assert.ok(names.every((name) => /^gitiso-[0-9a-f]{8}$/.test(name)), names.join(', '));
+    assert.equal(gitisoBridgeName('WXYZ:ABCD:2345 /var/lib/docker'), names[0], 'the same engine, the same name');
+    // An engine that says nothing of itself gets the old fixed name; whatever it says never reaches the name as it is.
+    assert.equal(gitisoBridgeName(''), 'gitiso0');
+    assert.match(gitisoBridgeName('$(reboot); ../../x'), /^gitiso-[0-9a-f]{8}$/);
   });
 
   it('makes it again when it was removed since', async () => {

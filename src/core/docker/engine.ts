@@ -94,7 +94,7 @@ export class Engine {
     this.tunnel?.dispose();
   }
 
-  private capacityInfo: Promise<{ cpus: number; memoryBytes: number }> | undefined;
+  private facts: Promise<{ cpus: number; memoryBytes: number; id: string }> | undefined;
 
   /** Throws EngineUnavailableError when nothing answers. */
   async ping(): Promise<void> {
@@ -108,14 +108,28 @@ export class Engine {
 
   /** The engine's CPUs and memory (its machine's, or its VM's), asked once. */
   async capacity(): Promise<{ cpus: number; memoryBytes: number }> {
-    this.capacityInfo ??= this.docker.info().then(
-      (info: { NCPU?: number; MemTotal?: number }) => ({ cpus: info.NCPU ?? 0, memoryBytes: info.MemTotal ?? 0 }),
+    const { cpus, memoryBytes } = await this.factsOnce();
+    return { cpus, memoryBytes };
+  }
+
+  /**
+   * What tells this engine from any other, two on one machine included, asked
+   * once: its id and its data root. The id alone is not enough: Docker 20.10
+   * derives it from /etc/docker/key.json, which two dockerds of one machine share.
+   */
+  async engineId(): Promise<string> {
+    return (await this.factsOnce()).id;
+  }
+
+  private factsOnce(): Promise<{ cpus: number; memoryBytes: number; id: string }> {
+    this.facts ??= this.docker.info().then(
+      (info: { NCPU?: number; MemTotal?: number; ID?: string; DockerRootDir?: string }) => ({ cpus: info.NCPU ?? 0, memoryBytes: info.MemTotal ?? 0, id: `${info.ID ?? ''} ${info.DockerRootDir ?? ''}`.trim() }),
       (error: unknown) => {
-        this.capacityInfo = undefined;
+        this.facts = undefined;
         throw this.wrap(error);
       },
     );
-    return this.capacityInfo;
+    return this.facts;
   }
 
   /** The engine's operating system as it names it ("Docker Desktop" for Docker Desktop): where the API proxy can listen depends on it. */

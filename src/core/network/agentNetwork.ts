@@ -4,7 +4,7 @@ import { silentLogger, type Logger } from '../logger';
 import { GITISO_NETWORK, gitisoNetworkSpec, isolatesContainers, NETWORK_SETTING, networkChoice, refusalOf } from './networkSetting';
 
 export interface AgentNetworkOptions {
-  readonly engine: Pick<Engine, 'inspectNetwork' | 'createNetwork'>;
+  readonly engine: Pick<Engine, 'inspectNetwork' | 'createNetwork' | 'engineId'>;
   /** The user's setting; empty for gitiso's own network. */
   readonly setting?: string;
   readonly log?: Logger;
@@ -54,7 +54,7 @@ export class AgentNetwork {
     const { engine, log = silentLogger } = this.options;
     let failure: unknown;
     try {
-      await engine.createNetwork(gitisoNetworkSpec());
+      await engine.createNetwork(gitisoNetworkSpec(await engine.engineId()));
       log.info(`made Docker network '${GITISO_NETWORK}': containers on it cannot reach each other`);
     } catch (error) {
       // Another process may have made it first: what the engine has now decides.

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { NetworkInspectInfo } from '../docker/engine';
 import { InvalidInputError } from '../errors';
 
@@ -10,8 +11,17 @@ import { InvalidInputError } from '../errors';
  * engine's default address pools hold only about 30 networks.
  */
 export const GITISO_NETWORK = 'gitiso';
-/** Its bridge interface on the engine's machine, by a fixed name a host firewall rule can name. */
-export const GITISO_BRIDGE = 'gitiso0';
+/**
+ * Its bridge interface on the engine's machine, by a name a host firewall
+ * rule can match (`gitiso+`): `gitiso-` and 8 hex digits of a hash of what
+ * tells the engine apart (`Engine.engineId`), so two engines on one machine
+ * (a second dockerd, rootful beside another) make bridges of their own; with
+ * one name, the second engine would take the first's bridge, and delete it
+ * with its network. Networks made before keep their name (`gitiso0`).
+ */
+export function gitisoBridgeName(engineId: string): string {
+  return engineId ? `gitiso-${createHash('sha256').update(engineId).digest('hex').slice(0, 8)}` : 'gitiso0';
+}
 export const NETWORK_LABEL = 'gitiso.network';
 
 export const BRIDGE_OPTION = {
@@ -64,12 +74,12 @@ export function isolatesContainers(info: NetworkInspectInfo): boolean {
   return info.Driver === 'bridge' && info.Options?.[BRIDGE_OPTION.icc] === 'false';
 }
 
-/** The engine's options for gitiso's own network. */
-export function gitisoNetworkSpec(): { Name: string; Driver: string; Labels: Record<string, string>; Options: Record<string, string> } {
+/** The engine's options for gitiso's own network, on the engine of that id. */
+export function gitisoNetworkSpec(engineId: string, name = GITISO_NETWORK): { Name: string; Driver: string; Labels: Record<string, string>; Options: Record<string, string> } {
   return {
-    Name: GITISO_NETWORK,
+    Name: name,
     Driver: 'bridge',
     Labels: { [NETWORK_LABEL]: 'agents' },
-    Options: { [BRIDGE_OPTION.icc]: 'false', [BRIDGE_OPTION.name]: GITISO_BRIDGE },
+    Options: { [BRIDGE_OPTION.icc]: 'false', [BRIDGE_OPTION.name]: gitisoBridgeName(engineId) },
   };
 }
