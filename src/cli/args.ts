@@ -14,6 +14,7 @@ const OPTIONS = {
   network: { type: 'string' },
   'docker-host': { type: 'string' },
   engine: { type: 'string' },
+  'all-engines': { type: 'boolean' },
   'ssh-config': { type: 'string' },
   strategy: { type: 'string' },
   depth: { type: 'string' },

@@ -11,20 +11,27 @@ import { stderrLogger } from './stderrLogger';
 
 /** What every command works through. */
 export interface CliContext {
+  /** The core of the engine the command works on (`--engine`). */
   readonly core: GitisoCore;
   /** Present with --verbose. */
   readonly log?: Logger;
+  /** A core for each engine gitiso knows (local, GITISO_ENGINES, Docker contexts), for the commands that look at all of them; each is the caller's to dispose. */
+  everyEngine(): { readonly name: string; readonly core: GitisoCore }[];
 }
 
-/** Wires the core from the global flags and the environment: the CLI's one createCore call. */
+/** Wires the core from the global flags and the environment. */
 export function createContext(flags: Flags): CliContext {
   const log = flags.verbose ? stderrLogger() : undefined;
-  return { core: createCore(coreOptions(flags, log)), log };
+  const engineOf = (endpoint: Pick<EngineEndpoint, 'host' | 'tls'>): Engine => new Engine({ ...endpoint, sshConfigFile: flags['ssh-config'] || process.env.GITISO_SSH_CONFIG || undefined }, log);
+  return {
+    core: createCore({ ...coreOptions(flags, log), engine: engineOf(chosenEngine(flags)) }),
+    log,
+    everyEngine: () => knownEngines(flags).endpoints.map((endpoint) => ({ name: endpoint.name, core: createCore({ ...coreOptions(flags, log), engine: engineOf(endpoint) }) })),
+  };
 }
 
-function coreOptions(flags: Flags, log: Logger | undefined): CoreOptions {
+function coreOptions(flags: Flags, log: Logger | undefined): Omit<CoreOptions, 'engine'> {
   return {
-    engine: new Engine({ ...chosenEngine(flags), sshConfigFile: flags['ssh-config'] || process.env.GITISO_SSH_CONFIG || undefined }, log),
     log,
     defaultImage: defaultImage(),
     network: flags.network || process.env.GITISO_NETWORK || undefined,
@@ -49,16 +56,21 @@ function chosenEngine(flags: Flags): Pick<EngineEndpoint, 'host' | 'tls'> {
   if (!name || name === LOCAL_ENGINE) {
     return { host: flags['docker-host'] ?? '' };
   }
+  const { endpoints, problems } = knownEngines(flags);
+  const endpoint = endpoints.find((known) => known.name === name);
+  if (!endpoint) {
+    throw new InvalidInputError(`there is no engine named '${name}': the engines are ${endpoints.map((known) => known.name).join(', ')}${problems.length > 0 ? ` (${problems.join('; ')})` : ''}`);
+  }
+  return endpoint;
+}
+
+/** The local engine, GITISO_ENGINES' and the user's Docker contexts, as the extension lists them. */
+function knownEngines(flags: Flags): ReturnType<typeof engineEndpoints> {
   let setting: unknown;
   try {
     setting = process.env.GITISO_ENGINES ? JSON.parse(process.env.GITISO_ENGINES) : undefined;
   } catch {
     throw new InvalidInputError('GITISO_ENGINES is not JSON: a list of { "name", "host" } as in the gitiso.engines setting');
   }
-  const { endpoints, problems } = engineEndpoints({ dockerHost: flags['docker-host'], setting, contexts: readDockerContexts() });
-  const endpoint = endpoints.find((known) => known.name === name);
-  if (!endpoint) {
-    throw new InvalidInputError(`there is no engine named '${name}': the engines are ${endpoints.map((known) => known.name).join(', ')}${problems.length > 0 ? ` (${problems.join('; ')})` : ''}`);
-  }
-  return endpoint;
+  return engineEndpoints({ dockerHost: flags['docker-host'], setting, contexts: readDockerContexts() });
 }

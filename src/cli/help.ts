@@ -16,7 +16,9 @@ Usage:
                           GITISO_CODING_AGENTS) works on PROMPT in N new agents, or in
                           the given ones, each in a tmux session that outlives this
                           command (Open Terminal in VS Code attaches to it)
-  gitiso ls [--json]      list agents (rebuilt from the Docker engine)
+  gitiso ls [--json] [--all-engines]
+                          list agents (rebuilt from the Docker engine); --all-engines:
+                          every engine's, with an ENGINE column
   gitiso git ID -- ARGS…  run git ARGS… in the agent's clone; exits with git's code
   gitiso rm ID…           remove agents and everything they own
   gitiso sync ID…         bring the remote's new commits into agents (origin/BASE)

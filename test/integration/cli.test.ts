@@ -3,9 +3,10 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LABEL } from '../../src/core/agent';
-import type { Engine } from '../../src/core/docker/engine';
+import { Engine } from '../../src/core/docker/engine';
 import { fakeAgentPreset } from '../support/fakeCodingAgent';
 import { GitServer } from '../support/gitServer';
+import { secondEngine } from '../support/secondEngine';
 import { idPrefix, removeAgents, TEST_NETWORK, testEngine, testImage } from '../support/testEnv';
 import { waitFor } from '../support/waitFor';
 
@@ -132,6 +133,28 @@ describe('gitiso CLI', () => {
     const noEngine = gitiso('ls', '--docker-host', 'unix:///tmp/gitiso-none.sock');
     assert.equal(noEngine.code, 1);
     assert.match(noEngine.stderr, /^gitiso: no Docker engine at unix:\/\/\/tmp\/gitiso-none\.sock: start Docker or set DOCKER_HOST/);
+  });
+
+  it('works on another engine by name, over ssh, and ls --all-engines lists every engine\'s agents, saying which does not answer', async () => {
+    const second = secondEngine();
+    const env = { GITISO_ENGINES: JSON.stringify([{ name: 'second', host: 'ssh://gitiso-engine2' }, { name: 'gone', host: 'unix:///tmp/gitiso-none.sock' }]), GITISO_SSH_CONFIG: second.sshConfig };
+    const there = `${prefix}-there`;
+    try {
+      const created = gitisoWith(env, 'create', there, '--repo', server.url('cli'), '--engine', 'second');
+      assert.equal(created.code, 0, created.stderr);
+      assert.ok((await new Engine(second.unixHost).listContainers(LABEL.agent)).some((c) => c.Labels[LABEL.agent] === there), 'the agent runs on the second engine');
+      const listed = gitisoWith(env, 'ls', '--all-engines', '--json');
+      assert.equal(listed.code, 1, 'one engine did not answer');
+      assert.match(listed.stderr, /^gitiso: engine 'gone' \(unix:\/\/\/tmp\/gitiso-none\.sock does not answer: .*\): its agents are not listed$/m);
+      const rows = (JSON.parse(listed.stdout) as { engine: string; id: string }[]).filter((row) => row.id.startsWith(prefix)).map((row) => `${row.engine} ${row.id}`);
+      assert.ok(rows.includes(`local ${agentId}`) && rows.includes(`second ${there}`), rows.join(', '));
+      assert.match(gitisoWith(env, 'ls', '--all-engines').stdout, new RegExp(`^second\\s+${there}\\s+ready\\s+gitiso/${there}`, 'm'));
+      assert.equal(gitisoWith(env, 'rm', there, '--engine', 'second').code, 0);
+      // Each command's ssh connection ended with it.
+      assert.equal(spawnSync('pgrep', ['-f', 'gitiso-ssh-.*gitiso-engine2']).status, 1, 'an ssh process was left running');
+    } finally {
+      await removeAgents(new Engine(second.unixHost), prefix);
+    }
   });
 
   it('creates several agents at once and lists the snapshot they share', () => {

@@ -1,29 +1,60 @@
 import type { Agent } from '../../core/agent';
+import { describeCause } from '../../core/errors';
+import type { CliContext } from '../context';
 import { alignedTable } from '../table';
 import type { CliCommand } from './command';
 
 export const lsCommand: CliCommand = {
   name: 'ls',
   aliases: ['list'],
-  usage: 'gitiso ls [--json]',
-  async run({ flags }, { core }) {
-    const agents = await core.agents.list();
-    process.stdout.write(flags.json ? JSON.stringify(agents.map(toJson), null, 2) + '\n' : agentTable(agents));
+  usage: 'gitiso ls [--json] [--all-engines]',
+  async run({ flags }, context) {
+    if (flags['all-engines']) {
+      return listEveryEngine(context, flags.json === true);
+    }
+    const agents = await context.core.agents.list();
+    process.stdout.write(flags.json ? JSON.stringify(agents.map((agent) => toJson(agent)), null, 2) + '\n' : agentTable(agents));
     return 0;
   },
 };
 
-function toJson(agent: Agent): Record<string, unknown> {
-  return { ...agent, createdAt: agent.createdAt.toISOString() };
+/** Every engine's agents, with an ENGINE column; an engine that does not answer is said on stderr, and the exit code is 1. */
+async function listEveryEngine(context: CliContext, json: boolean): Promise<number> {
+  const engines = context.everyEngine();
+  try {
+    const listed = await Promise.all(
+      engines.map(async ({ name, core }) => {
+        try {
+          return { name, agents: await core.agents.list() };
+        } catch (error) {
+          return { name, failure: `${core.engine.address} does not answer: ${describeCause(error)}` };
+        }
+      }),
+    );
+    const rows = listed.flatMap(({ name, agents }) => (agents ?? []).map((agent) => ({ engine: name, agent })));
+    for (const { name, failure } of listed) {
+      if (failure) {
+        process.stderr.write(`gitiso: engine '${name}' (${failure}): its agents are not listed\n`);
+      }
+    }
+    process.stdout.write(json ? JSON.stringify(rows.map(({ engine, agent }) => toJson(agent, engine)), null, 2) + '\n' : agentTable(rows.map(({ agent }) => agent), rows.map(({ engine }) => engine)));
+    return listed.some(({ failure }) => failure) ? 1 : 0;
+  } finally {
+    // ssh:// engines' connections are processes of their own: they end with the command.
+    engines.forEach(({ core }) => core.engine.dispose());
+  }
 }
 
-function agentTable(agents: readonly Agent[]): string {
+function toJson(agent: Agent, engine?: string): Record<string, unknown> {
+  return { ...(engine ? { engine } : {}), ...agent, createdAt: agent.createdAt.toISOString() };
+}
+
+function agentTable(agents: readonly Agent[], engines?: readonly string[]): string {
   if (agents.length === 0) {
     return 'no agents: create one with gitiso create ID --repo URL\n';
   }
-  return alignedTable([
-    ['ID', 'STATE', 'BRANCH', 'BASE', 'REPOSITORY', 'CREATED', 'NOTE'],
-    // The note says why an agent is in error (or its setup failed): what to do about it.
-    ...agents.map((a) => [a.id, a.state, a.sessionBranch, a.baseBranch, a.repoUrl, a.createdAt.toISOString().replace(/\.\d+Z$/, 'Z'), a.state === 'stopped' ? '' : (a.reason ?? '')]),
-  ]);
+  const header = ['ID', 'STATE', 'BRANCH', 'BASE', 'REPOSITORY', 'CREATED', 'NOTE'];
+  // The note says why an agent is in error (or its setup failed): what to do about it.
+  const cells = (a: Agent): string[] => [a.id, a.state, a.sessionBranch, a.baseBranch, a.repoUrl, a.createdAt.toISOString().replace(/\.\d+Z$/, 'Z'), a.state === 'stopped' ? '' : (a.reason ?? '')];
+  return alignedTable(engines ? [['ENGINE', ...header], ...agents.map((a, index) => [engines[index] ?? '', ...cells(a)])] : [header, ...agents.map(cells)]);
 }
