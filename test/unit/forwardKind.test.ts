@@ -26,4 +26,9 @@ describe('forward kind: straight to the container, or through the engine', () =>
     assert.equal(forwardKind({ ...linux, engineAddress: 'ssh://me@build-box' }), 'ssh');
     assert.equal(forwardKind({ ...linux, hostPlatform: 'darwin', engineAddress: 'ssh://me@build-box:2222' }), 'ssh');
   });
+
+  it('goes through the engine for rootless Docker, whose containers neither machine reaches, local or over ssh', () => {
+    assert.equal(forwardKind({ ...linux, engineAddress: 'unix:///run/user/1000/docker.sock', engineRootless: true }), 'exec');
+    assert.equal(forwardKind({ ...linux, engineAddress: 'ssh://me@build-box/run/user/1000/docker.sock', engineRootless: true }), 'exec');
+  });
 });

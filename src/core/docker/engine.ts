@@ -94,7 +94,7 @@ export class Engine {
     this.tunnel?.dispose();
   }
 
-  private facts: Promise<{ cpus: number; memoryBytes: number; id: string }> | undefined;
+  private facts: Promise<{ cpus: number; memoryBytes: number; id: string; rootless: boolean }> | undefined;
 
   /** Throws EngineUnavailableError when nothing answers. */
   async ping(): Promise<void> {
@@ -121,9 +121,19 @@ export class Engine {
     return (await this.factsOnce()).id;
   }
 
-  private factsOnce(): Promise<{ cpus: number; memoryBytes: number; id: string }> {
+  /** Whether it is rootless Docker (its containers in a network namespace of its own), asked once. */
+  async isRootless(): Promise<boolean> {
+    return (await this.factsOnce()).rootless;
+  }
+
+  private factsOnce(): Promise<{ cpus: number; memoryBytes: number; id: string; rootless: boolean }> {
     this.facts ??= this.docker.info().then(
-      (info: { NCPU?: number; MemTotal?: number; ID?: string; DockerRootDir?: string }) => ({ cpus: info.NCPU ?? 0, memoryBytes: info.MemTotal ?? 0, id: `${info.ID ?? ''} ${info.DockerRootDir ?? ''}`.trim() }),
+      (info: { NCPU?: number; MemTotal?: number; ID?: string; DockerRootDir?: string; SecurityOptions?: string[] }) => ({
+        cpus: info.NCPU ?? 0,
+        memoryBytes: info.MemTotal ?? 0,
+        id: `${info.ID ?? ''} ${info.DockerRootDir ?? ''}`.trim(),
+        rootless: (info.SecurityOptions ?? []).includes('name=rootless'),
+      }),
       (error: unknown) => {
         this.facts = undefined;
         throw this.wrap(error);

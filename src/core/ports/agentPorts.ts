@@ -110,8 +110,8 @@ export class AgentPorts implements Disposable {
 
   /** The container's address where this machine reaches it, else a relay through the engine. */
   private async targetOf(agentId: string, info: ContainerInspectInfo, containerPort: number): Promise<ForwardTarget> {
-    this.kind ??= this.engine.operatingSystem().then(
-      (engineOperatingSystem) => forwardKind({ hostPlatform: process.platform, engineAddress: this.engine.address, engineOperatingSystem }),
+    this.kind ??= Promise.all([this.engine.operatingSystem(), this.engine.isRootless()]).then(
+      ([engineOperatingSystem, engineRootless]) => forwardKind({ hostPlatform: process.platform, engineAddress: this.engine.address, engineOperatingSystem, engineRootless }),
       (error: unknown) => {
         this.kind = undefined;
         throw error;

@@ -5,6 +5,8 @@ export interface ForwardFacts {
   readonly engineAddress: string;
   /** The engine's `OperatingSystem` (docker info): "Docker Desktop" for Docker Desktop on any platform. */
   readonly engineOperatingSystem: string;
+  /** Rootless Docker (`docker info`'s security options say `rootless`): its containers live in a network namespace of its own, out of the machine's reach. */
+  readonly engineRootless?: boolean;
 }
 
 /**
@@ -22,8 +24,13 @@ export type ForwardKind = 'tcp' | 'ssh' | 'exec';
  * reached by tcp:// is, as far as gitiso can tell, elsewhere: their forwards
  * go through the engine. An ssh:// engine's machine reaches its containers,
  * and gitiso already has a connection to it: forwards go through that.
+ * Rootless Docker's containers are reached by neither: through the engine.
  */
 export function forwardKind(facts: ForwardFacts): ForwardKind {
+  if (facts.engineRootless) {
+    // Neither this machine nor the engine's reaches a rootless engine's containers: only its API does.
+    return 'exec';
+  }
   if (facts.engineAddress.startsWith('ssh:')) {
     return 'ssh';
   }
