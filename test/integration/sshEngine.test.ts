@@ -74,6 +74,17 @@ describe('agents on an SSH engine', () => {
     await core.agents.remove(id('two'));
   });
 
+  it('starts the first agent of a repository the pool knows, on an engine with no snapshot of it, with its own clone; the snapshot follows', async () => {
+    server.createRepo('known', { 'a.txt': 'a\n' });
+    await localCore.creator.create({ id: id('known-here'), repoUrl: server.url('known') });
+    const there = await core.creator.create({ id: id('known-there'), repoUrl: server.url('known') });
+    assert.equal(there.state, 'ready');
+    assert.equal((await direct.inspectContainer(there.containerId))?.Config.Image, testImage(), 'it started from the agents\' image, not a snapshot built first');
+    assert.equal((await core.exec.git(id('known-there'), ['rev-parse', '--abbrev-ref', 'HEAD'])).stdout.trim(), `gitiso/${id('known-there')}`);
+    await waitFor('its snapshot on the second engine, built behind it', async () => (await direct.listImages('gitiso.snapshot')).some((image) => image.Labels?.['gitiso.repo'] === server.url('known')), 120_000);
+    await Promise.all([localCore.agents.remove(id('known-here')), core.agents.remove(id('known-there'))]);
+  });
+
   it('runs git in the agent through the SSH connection', async () => {
     assert.equal((await core.exec.git(id('one'), ['rev-parse', '--abbrev-ref', 'HEAD'])).stdout.trim(), `gitiso/${id('one')}`);
     const write = await core.exec.run(id('one'), ['sh', '-c', 'echo changed > /workspace/index.html']);

@@ -69,16 +69,23 @@ export class SnapshotStarter implements AgentStarter {
       await this.startUnseen(plan, point.fetching);
       return;
     }
-    await this.startFromSnapshot(plan, { ...point, setup: await this.setupOf(plan, point.base) });
+    const setup = await this.setupOf(plan, point.base);
+    const found = await existingSnapshot(this.snapshots, { repoUrl: plan.repoUrl, image: plan.image, base: point.base, setup, report: plan.report, signal: plan.signal });
+    if (!found && !setup.install && !plan.request.toolInstall && !this.firstStarts.has(firstKey(plan))) {
+      // The pool knows the repository, this engine has no snapshot of it (another engine, or pruned): the first agent makes its own clone, as for a repository never seen.
+      await this.startFirst(plan, point.latest ?? Promise.resolve(point.base));
+      return;
+    }
+    await this.startFromSnapshot(plan, { ...point, setup }, found);
   }
 
-  /** The agent of a base commit, with its setup read (and allowed): from its snapshot, else one built. */
-  private async startFromSnapshot(plan: StartPlan, at: StartingPoint & { readonly setup: RepoSetup }): Promise<void> {
+  /** The agent of a base commit, with its setup read (and allowed): from its snapshot (`found` when the caller looked already), else one built. */
+  private async startFromSnapshot(plan: StartPlan, at: StartingPoint & { readonly setup: RepoSetup }, found?: Snapshot): Promise<void> {
     const { base, latest, setup } = at;
     const snapshots = this.snapshots;
     const query = { repoUrl: plan.repoUrl, image: plan.image, base, setup, report: plan.report, signal: plan.signal };
     const identity = agentIdentity(plan, base, sessionBranchFor(plan.id));
-    const snapshot = (await existingSnapshot(snapshots, query)) ?? (await buildSnapshot(snapshots, query));
+    const snapshot = found ?? (await existingSnapshot(snapshots, query)) ?? (await buildSnapshot(snapshots, query));
     throwIfCancelled(plan);
     plan.report('container', 'starting the container');
     try {
@@ -110,12 +117,17 @@ export class SnapshotStarter implements AgentStarter {
    * a clone each.
    */
   private async startUnseen(plan: StartPlan, fetching: Promise<ResolvedBase>): Promise<void> {
-    const first = JSON.stringify([plan.repoUrl, plan.image]);
-    if (this.firstStarts.has(first)) {
+    if (this.firstStarts.has(firstKey(plan))) {
       const base = await untilAborted(fetching, plan.signal, `creation of agent '${plan.id}'`);
       await this.startFromSnapshot(plan, { base, setup: await this.setupOf(plan, base) });
       return;
     }
+    await this.startFirst(plan, fetching);
+  }
+
+  /** The first agent (by repository and image) with no snapshot to start from: its own clone from the pool's objects, once `fetching` says the base, unless the base needs a snapshot after all. */
+  private async startFirst(plan: StartPlan, fetching: Promise<ResolvedBase>): Promise<void> {
+    const first = firstKey(plan);
     this.firstStarts.add(first);
     let outcome: FirstAgentOutcome;
     try {
@@ -234,4 +246,9 @@ function setupArgs(start: SnapshotStart, commit: string, bundle?: Delta): SetupA
 
 function throwIfCancelled(plan: StartPlan): void {
   throwIfAborted(plan.signal, `creation of agent '${plan.id}'`);
+}
+
+/** First agents are one at a time per repository and image: the others wait for the snapshot that follows. */
+function firstKey(plan: StartPlan): string {
+  return JSON.stringify([plan.repoUrl, plan.image]);
 }
