@@ -217,6 +217,17 @@ describe('SnapshotStarter', () => {
       assert.deepEqual(snapshots.refreshed, ['c1'], 'the snapshot follows, for the agents after it');
     });
 
+    it('starts the same way when the pool knows the repository but this engine has no snapshot of it (another engine\'s, or pruned)', async () => {
+      const { engine, pool, snapshots, starter } = setup({ known: main('c1'), fetched: main('c2') });
+      pool.objects = objects;
+      await starter.start(plan());
+      const [container] = [...engine.containers.values()];
+      assert.equal(container?.options.Image, 'img', 'no snapshot build was waited for');
+      assert.equal(container.files.get('/tmp/gitiso-objects/.base')?.toString().split('\n')[1], 'c2', 'at the base the fetch found');
+      assert.deepEqual(snapshots.built, []);
+      assert.deepEqual(snapshots.refreshed, ['c2']);
+    });
+
     it('builds the snapshot first when the repository has an install (it runs there, once)', async () => {
       const { engine, pool, snapshots, starter } = setup({ fetched: main('c1') });
       pool.objects = objects;
