@@ -1,6 +1,22 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { chooseRelayProgram, RELAY_PROBE, RELAY_PROGRAMS, relayArgv } from '../../src/core/ports/relayPrograms';
+import { chooseRelayProgram, GO_BYTE, RELAY_PROBE, RELAY_PROGRAMS, relayArgv } from '../../src/core/ports/relayPrograms';
+
+/** Runs a relay's go-byte wrapper here with `cat` as the program (what the wrapper does not depend on the program): its stdout. */
+function runWrapper(input: Buffer): Promise<string> {
+  const [first] = RELAY_PROGRAMS;
+  assert.ok(first);
+  const [sh, flag, script, name] = relayArgv(first, 3000);
+  return new Promise((resolve, reject) => {
+    const child = spawn(sh as string, [flag as string, script as string, name as string, 'cat'], { stdio: ['pipe', 'pipe', 'ignore'] });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    child.on('error', reject);
+    child.on('close', () => resolve(Buffer.concat(chunks).toString()));
+    child.stdin.end(input);
+  });
+}
 
 describe('relay programs: what relays a forward inside the container', () => {
   it('takes the first the container has, in order of preference', () => {
@@ -36,5 +52,16 @@ describe('relay programs: what relays a forward inside the container', () => {
     for (const port of [0, -1, 65_536, 3000.5, Number.NaN]) {
       assert.throws(() => relayArgv(first, port), /not a TCP port/);
     }
+  });
+
+  it('waits for the go byte: reads exactly that byte and passes the rest on, and exits without starting the relay on an end before it', async () => {
+    for (const program of RELAY_PROGRAMS) {
+      const argv = relayArgv(program, 3000);
+      assert.deepEqual(argv.slice(0, 2), ['sh', '-c'], program.name);
+      assert.deepEqual(argv.slice(4), program.argv(3000), program.name);
+    }
+    assert.equal(await runWrapper(Buffer.concat([GO_BYTE, Buffer.from('GET / HTTP/1.1\r\n\r\nmore\n')])), 'GET / HTTP/1.1\r\n\r\nmore\n');
+    assert.equal(await runWrapper(Buffer.from('no go byte, then the end')), '');
+    assert.equal(await runWrapper(Buffer.alloc(0)), '');
   });
 });

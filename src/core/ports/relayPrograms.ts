@@ -87,12 +87,27 @@ export function chooseRelayProgram(probeOutput: string): RelayProgram | undefine
   return RELAY_PROGRAMS.find((program) => found.has(program.name) && (program.needs ?? []).every((need) => found.has(need)));
 }
 
-/** The relay's command for a port: refused unless the port is a TCP port number. */
+/**
+ * The byte the host writes first on a relay's stdin to have it connect. A
+ * relay may be started ahead of its connection (warmRelays.ts): until then it
+ * must not touch the agent's port (a dev server would see idle connections).
+ */
+export const GO_BYTE = Buffer.from('\n');
+
+/**
+ * Reads exactly the go byte, then becomes the relay with the rest of stdin
+ * untouched: a shell's `read` takes a pipe one byte at a time, up to the
+ * newline. Stdin's end before it: exits without connecting. One wrapper for
+ * every program, in the `sh` the exec stream already needs.
+ */
+const AWAIT_GO = 'IFS= read -r _ || exit 0\nexec "$@"';
+
+/** The relay's command for a port, waiting for the go byte: refused unless the port is a TCP port number. */
 export function relayArgv(program: RelayProgram, port: number): string[] {
   if (!Number.isInteger(port) || port < 1 || port > 65_535) {
     throw new InvalidInputError(`${port} is not a TCP port`);
   }
-  return program.argv(port);
+  return ['sh', '-c', AWAIT_GO, 'gitiso-relay', ...program.argv(port)];
 }
 
 /** What the user reads when the container has none of them. */
