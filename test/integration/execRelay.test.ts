@@ -180,6 +180,8 @@ describe('exec relay: forwards through the engine\'s own API', () => {
       }
     }
     assert.ok((await relayProcesses(id('one'))).length > baseline.length + SPARES_PER_FORWARD, 'no relay ran in the container while the connection was open: the count proves nothing');
+    // The used relay's connection shows, and only it: the spares' count of 0 elsewhere means something.
+    assert.equal(await acceptedOn(id('one'), 3001), 1);
     socket.destroy();
     await relaysSettle(id('one'), baseline, SPARES_PER_FORWARD, 'the relay to end with its client, the spares replaced');
   });
