@@ -1,22 +1,49 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import { chooseRelayProgram, GO_BYTE, RELAY_PROBE, RELAY_PROGRAMS, relayArgv } from '../../src/core/ports/relayPrograms';
 
-/** Runs a relay's go-byte wrapper here with `cat` as the program (what the wrapper does not depend on the program): its stdout. */
-function runWrapper(input: Buffer): Promise<string> {
-  const [first] = RELAY_PROGRAMS;
-  assert.ok(first);
-  const [sh, flag, script, name] = relayArgv(first, 3000);
+/** A server here for relays run on this machine: counts the connections it accepts, answers "world" to "hello" and closes. */
+async function helloServer(): Promise<{ port: number; accepted: () => number; close: () => void }> {
+  let accepted = 0;
+  const server = createServer((socket) => {
+    accepted++;
+    let received = '';
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString();
+      if (received === 'hello') {
+        socket.end('world');
+      }
+    });
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as { port: number }).port, accepted: () => accepted, close: () => server.close() };
+}
+
+/** Runs a relay here: `input` on its stdin, and its stdin ended unless told not to; its stdout when it exits (or is killed after `killAfterMs`). */
+function runRelay(argv: readonly string[], input: Buffer, options: { end: boolean; killAfterMs?: number }): Promise<string> {
+  const [command, ...args] = argv;
   return new Promise((resolve, reject) => {
-    const child = spawn(sh as string, [flag as string, script as string, name as string, 'cat'], { stdio: ['pipe', 'pipe', 'ignore'] });
+    const child = spawn(command as string, args, { stdio: ['pipe', 'pipe', 'ignore'] });
     const chunks: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
     child.on('error', reject);
-    child.on('close', () => resolve(Buffer.concat(chunks).toString()));
-    child.stdin.end(input);
+    const timer = options.killAfterMs === undefined ? undefined : setTimeout(() => child.kill(), options.killAfterMs);
+    child.on('close', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString());
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.write(input);
+    if (options.end) {
+      child.stdin.end();
+    }
   });
 }
+
+const onThisMachine = (command: string): boolean => spawnSync('sh', ['-c', 'command -v "$1"', 'sh', command]).status === 0;
 
 describe('relay programs: what relays a forward inside the container', () => {
   it('takes the first the container has, in order of preference', () => {
@@ -54,14 +81,26 @@ describe('relay programs: what relays a forward inside the container', () => {
     }
   });
 
-  it('waits for the go byte: reads exactly that byte and passes the rest on, and exits without starting the relay on an end before it', async () => {
+  it('each waits for the go byte: no connection before it, none on an end before it, and after it the bytes that follow it, exactly', async (t) => {
     for (const program of RELAY_PROGRAMS) {
-      const argv = relayArgv(program, 3000);
-      assert.deepEqual(argv.slice(0, 2), ['sh', '-c'], program.name);
-      assert.deepEqual(argv.slice(4), program.argv(3000), program.name);
+      const command = program.argv(1)[0] === 'sh' ? program.name : (program.argv(1)[0] as string);
+      if (!onThisMachine(command)) {
+        t.diagnostic(`${program.name} is not on this machine: not run here`);
+        continue;
+      }
+      const server = await helloServer();
+      try {
+        const argv = relayArgv(program, server.port);
+        await runRelay(argv, Buffer.alloc(0), { end: false, killAfterMs: 500 });
+        assert.equal(server.accepted(), 0, `${program.name} connected before its go byte`);
+        await runRelay(argv, Buffer.alloc(0), { end: true });
+        assert.equal(server.accepted(), 0, `${program.name} connected on an end before its go byte`);
+        const answer = await runRelay(argv, Buffer.concat([GO_BYTE, Buffer.from('hello')]), { end: false, killAfterMs: 5_000 });
+        assert.equal(answer, 'world', program.name);
+        assert.equal(server.accepted(), 1, program.name);
+      } finally {
+        server.close();
+      }
     }
-    assert.equal(await runWrapper(Buffer.concat([GO_BYTE, Buffer.from('GET / HTTP/1.1\r\n\r\nmore\n')])), 'GET / HTTP/1.1\r\n\r\nmore\n');
-    assert.equal(await runWrapper(Buffer.from('no go byte, then the end')), '');
-    assert.equal(await runWrapper(Buffer.alloc(0)), '');
   });
 });
