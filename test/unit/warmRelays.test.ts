@@ -4,7 +4,7 @@ import { Duplex } from 'node:stream';
 import { describe, it } from 'node:test';
 import { PortForwarder } from '../../src/core/ports/portForwarder';
 import { GO_BYTE } from '../../src/core/ports/relayPrograms';
-import { RelayPool } from '../../src/core/ports/warmRelays';
+import { RelayPool, REFILL_DELAY_MS } from '../../src/core/ports/warmRelays';
 
 /** A relay the test drives: what the host wrote to it, and whether it was destroyed. */
 interface FakeRelay {
@@ -31,18 +31,23 @@ function poolOfFakes(size?: number): { pool: RelayPool; started: FakeRelay[] } {
 }
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const refilled = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, REFILL_DELAY_MS + 20));
 
 describe('warm relays: spares started ahead of connections', () => {
-  it('starts its spares at once, hands out the oldest with the go byte first, and starts a replacement', () => {
+  it('starts its spares at once, hands out the oldest with the go byte first, and starts a replacement a moment later', async () => {
     const { pool, started } = poolOfFakes(2);
     assert.equal(started.length, 2);
     const first = pool.take();
     assert.equal(first, started[0]?.stream);
     assert.deepEqual(started[0]?.written, [GO_BYTE]);
     assert.deepEqual(started[1]?.written, [], 'a spare not taken was told to connect');
-    assert.equal(started.length, 3);
+    assert.equal(started.length, 2, 'the replacement started with the connection it replaces');
     assert.equal(pool.take(), started[1]?.stream);
+    assert.equal(pool.take(), started[2]?.stream, 'no spare left: a fresh one');
+    await refilled();
+    assert.equal(started.length, 5);
     assert.equal(pool.spareCount, 2);
+    pool.close();
   });
 
   it('drops a spare that ends unused and does not replace it until a connection asks (no restart loop)', async () => {
@@ -56,8 +61,10 @@ describe('warm relays: spares started ahead of connections', () => {
     const taken = pool.take();
     assert.equal(taken, started[2]?.stream, 'a connection with no spare left got a dead one');
     assert.deepEqual(started[2]?.written, [GO_BYTE]);
+    await refilled();
     assert.equal(started.length, 5, 'the connection did not start the spares again');
     assert.equal(pool.spareCount, 2);
+    pool.close();
   });
 
   it('the attacker\'s case: a spare that prints before its go byte is dropped, and nothing of it reaches a connection', async () => {
@@ -69,16 +76,24 @@ describe('warm relays: spares started ahead of connections', () => {
     assert.ok(hostile.stream.destroyed);
     assert.equal(pool.spareCount, 0);
     assert.notEqual(pool.take(), hostile.stream);
+    pool.close();
   });
 
-  it('closing ends every spare, and starts none after', () => {
+  it('closing ends every spare, and starts none after', async () => {
     const { pool, started } = poolOfFakes(2);
     pool.close();
     assert.ok(started.every((relay) => relay.stream.destroyed));
     assert.equal(pool.spareCount, 0);
     pool.take();
+    await refilled();
     assert.equal(started.length, 3);
     assert.equal(pool.spareCount, 0);
+
+    const taken = poolOfFakes(2);
+    taken.pool.take();
+    taken.pool.close();
+    await refilled();
+    assert.equal(taken.started.length, 2, 'a replacement due when the forward closed was started');
   });
 
   it('a taken spare carries a connection both ways behind a forwarder, the go byte before the client\'s bytes', async () => {
