@@ -62,7 +62,7 @@ export class RelayPool {
     }
   }
 
-  /** How many spares are kept now (for tests and the log). */
+  /** How many spares are kept now (for tests). */
   get spareCount(): number {
     return this.spares.length;
   }
