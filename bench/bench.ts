@@ -79,7 +79,7 @@ async function main(): Promise<void> {
           sequentialRequests: smoke ? 30 : 500,
           echoMessages: smoke ? 30 : 500,
           // gitiso's forward, straight and through the engine (bash: the test image has no socat).
-          chosen: ['gitiso', 'exec-bash'],
+          chosen: ['gitiso', 'warm-bash'],
           log,
         });
         return { results, table: formatForwardResults(results) };

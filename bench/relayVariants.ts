@@ -4,13 +4,14 @@ import { Engine } from '../src/core/docker/engine';
 import { openExecStream } from '../src/core/docker/execStream';
 import { PortForwarder } from '../src/core/ports/portForwarder';
 import { RELAY_PROGRAMS, relayArgv, type RelayProgramName } from '../src/core/ports/relayPrograms';
+import { RelayPool, SPARES_PER_FORWARD } from '../src/core/ports/warmRelays';
 
 /**
  * The ways of relaying TCP on 127.0.0.1 the forwarder benchmark compares:
  * gitiso's PortForwarder as it is, and the alternatives it was chosen
  * against (kept here, so every run measures them side by side).
  */
-export const RELAY_KINDS = ['pipe', 'pipeline', 'manual', 'gitiso', 'exec-bash', 'exec-python3', 'exec-perl'] as const;
+export const RELAY_KINDS = ['pipe', 'pipeline', 'manual', 'gitiso', 'exec-bash', 'exec-python3', 'exec-perl', 'warm-bash', 'warm-python3', 'warm-perl'] as const;
 export type RelayKind = (typeof RELAY_KINDS)[number];
 
 export const RELAY_DESCRIPTIONS: Record<RelayKind, string> = {
@@ -21,6 +22,9 @@ export const RELAY_DESCRIPTIONS: Record<RelayKind, string> = {
   'exec-bash': "gitiso's PortForwarder through the engine: an exec per connection, bash /dev/tcp relay",
   'exec-python3': "gitiso's PortForwarder through the engine: an exec per connection, python3 relay",
   'exec-perl': "gitiso's PortForwarder through the engine: an exec per connection, perl relay",
+  'warm-bash': "gitiso's PortForwarder through the engine with warm relays (2 spares), bash /dev/tcp relay",
+  'warm-python3': "gitiso's PortForwarder through the engine with warm relays (2 spares), python3 relay",
+  'warm-perl': "gitiso's PortForwarder through the engine with warm relays (2 spares), perl relay",
 };
 
 export interface Target {
@@ -41,7 +45,10 @@ export async function openRelay(kind: RelayKind, target: Target): Promise<OpenRe
     return { hostPort: forwarder.hostPort, close: () => forwarder.close() };
   }
   if (kind === 'exec-bash' || kind === 'exec-python3' || kind === 'exec-perl') {
-    return openExecRelay(kind.slice('exec-'.length) as RelayProgramName, target);
+    return openExecRelay(kind.slice('exec-'.length) as RelayProgramName, target, 0);
+  }
+  if (kind === 'warm-bash' || kind === 'warm-python3' || kind === 'warm-perl') {
+    return openExecRelay(kind.slice('warm-'.length) as RelayProgramName, target, SPARES_PER_FORWARD);
   }
   const clients = new Set<Socket>();
   const server = createServer((client) => {
@@ -56,8 +63,8 @@ export async function openRelay(kind: RelayKind, target: Target): Promise<OpenRe
   return { hostPort, close: () => closeServer(server, clients) };
 }
 
-/** gitiso's exec relay with the given program, on the engine the bench uses (DOCKER_HOST, else the local socket). */
-async function openExecRelay(name: RelayProgramName, target: Target): Promise<OpenRelay> {
+/** gitiso's exec relay with the given program and spares (0: an exec started per connection), on the engine the bench uses (DOCKER_HOST, else the local socket). */
+async function openExecRelay(name: RelayProgramName, target: Target, spares: number): Promise<OpenRelay> {
   const program = RELAY_PROGRAMS.find((candidate) => candidate.name === name);
   const containerId = target.containerId;
   if (!program || !containerId) {
@@ -65,8 +72,15 @@ async function openExecRelay(name: RelayProgramName, target: Target): Promise<Op
   }
   const engine = new Engine();
   const argv = relayArgv(program, target.port);
-  const forwarder = await PortForwarder.open({ kind: 'exec', describe: name, open: () => openExecStream(engine, { containerId, argv, halfClose: program.halfClose }) });
-  return { hostPort: forwarder.hostPort, close: () => forwarder.close() };
+  const pool = new RelayPool(() => openExecStream(engine, { containerId, argv, halfClose: program.halfClose }), spares);
+  const forwarder = await PortForwarder.open({ kind: 'exec', describe: name, open: () => pool.take(), close: () => pool.close() });
+  return {
+    hostPort: forwarder.hostPort,
+    close: async () => {
+      await forwarder.close();
+      pool.close();
+    },
+  };
 }
 
 /** Each relay destroys its upstream when its client closes. */
@@ -77,7 +91,7 @@ function closeServer(server: Server, clients: ReadonlySet<Socket>): Promise<void
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
-const RELAYS: Record<Exclude<RelayKind, 'gitiso' | 'exec-bash' | 'exec-python3' | 'exec-perl'>, (client: Socket, target: Target) => void> = {
+const RELAYS: Record<Exclude<RelayKind, 'gitiso' | `exec-${string}` | `warm-${string}`>, (client: Socket, target: Target) => void> = {
   /** PortForwarder's relay before issue 13, as it was. */
   pipe(client, target) {
     const upstream = connect(target);

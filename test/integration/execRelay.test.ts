@@ -8,7 +8,8 @@ import { createCore, type GitisoCore } from '../../src/core/gitisoCore';
 import type { Engine } from '../../src/core/docker/engine';
 import { openExecStream } from '../../src/core/docker/execStream';
 import { AgentPorts } from '../../src/core/ports/agentPorts';
-import { RELAY_PROGRAMS, relayArgv } from '../../src/core/ports/relayPrograms';
+import { GO_BYTE, RELAY_PROGRAMS, relayArgv } from '../../src/core/ports/relayPrograms';
+import { SPARES_PER_FORWARD } from '../../src/core/ports/warmRelays';
 import { GitServer } from '../support/gitServer';
 import { idPrefix, removeAgents, TEST_NETWORK, testEngine, testImage, TEST_LIMITS } from '../support/testEnv';
 import { waitFor } from '../support/waitFor';
@@ -96,6 +97,9 @@ describe('exec relay: forwards through the engine\'s own API', () => {
     await server?.stop();
   });
 
+  /** The first agent's processes before any forward (its servers' shells, if any). */
+  let oneBaseline: string[] = [];
+
   const containerOf = async (agentId: string): Promise<string> => (await service.agents.get(agentId)).containerId;
 
   /** The container's processes other than its init, the servers the test started and the `ps` asking. */
@@ -105,6 +109,23 @@ describe('exec relay: forwards through the engine\'s own API', () => {
       .split('\n')
       .map((line) => line.trim())
       .filter((line) => line && !/^1 /.test(line) && !/ps -ww -e -o/.test(line) && !/http\.server|ECHO|import socket, threading|gitiso-channel|sleep infinity/.test(line));
+  }
+
+  /** Connections the agent's servers have accepted on `port` and hold open, from the container's /proc/net/tcp. */
+  async function acceptedOn(agentId: string, port: number): Promise<number> {
+    const { stdout } = await engine.exec(await containerOf(agentId), ['cat', '/proc/net/tcp', '/proc/net/tcp6']);
+    const local = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+    return stdout.split('\n').filter((line) => {
+      const fields = line.trim().split(/\s+/);
+      return fields[1]?.endsWith(local) && fields[3] === '01';
+    }).length;
+  }
+
+  /** Waits until the agent runs `expected` more relay processes than `baseline` (each waiting spare is one). */
+  async function relaysSettle(agentId: string, baseline: readonly string[], expected: number, what: string): Promise<void> {
+    await waitFor(what, async () => (await relayProcesses(agentId)).length === baseline.length + expected, 10_000).catch(async (error: unknown) => {
+      throw new Error(`${String(error)}: ${(await relayProcesses(agentId)).join(' | ')} (before: ${baseline.join(' | ')})`);
+    });
   }
 
   async function listen(agentId: string): Promise<void> {
@@ -117,14 +138,17 @@ describe('exec relay: forwards through the engine\'s own API', () => {
     });
   }
 
-  it('serves a page and a 5 MB file byte-exact through the relay, and leaves no relay running after the connections close', async () => {
+  it('keeps spares that do not connect before use, serves a page and a 5 MB file byte-exact through them, and leaves no relay running once the forward closes', async () => {
     await service.creator.create({ id: id('one'), repoUrl: server.url('site') });
     const container = await containerOf(id('one'));
     await engine.exec(container, ['sh', '-c', 'head -c 5242880 /dev/urandom > /workspace/big.bin']);
     await listen(id('one'));
     const baseline = await relayProcesses(id('one'));
+    oneBaseline = baseline;
 
     const forward = await ports.forward(id('one'), 3000);
+    await relaysSettle(id('one'), baseline, SPARES_PER_FORWARD, 'the spare relays to start');
+    assert.equal(await acceptedOn(id('one'), 3000), 0, 'a spare relay connected to the server before it was used');
     const page = await fetchBytes(`${forward.url}/index.html`);
     assert.equal(page.toString(), '<h1>through the engine</h1>\n');
     const big = await fetchBytes(`${forward.url}/big.bin`);
@@ -132,12 +156,17 @@ describe('exec relay: forwards through the engine\'s own API', () => {
     assert.equal(big.length, 5 * 1024 * 1024);
     assert.equal(digest(big), inContainer);
 
-    await waitFor('every relay to end with its connection', async () => (await relayProcesses(id('one'))).length === baseline.length, 10_000);
+    await relaysSettle(id('one'), baseline, SPARES_PER_FORWARD, 'every used relay to end with its connection, the spares replaced');
+    assert.equal(await acceptedOn(id('one'), 3000), 0, 'a replacement spare connected to the server before it was used');
+
+    await ports.stop(id('one'), 3000);
+    await relaysSettle(id('one'), baseline, 0, 'no relay left once the forward closed');
   });
 
   it('carries a long exchange both ways (5 MB up and back, then 200 small messages) and ends the exec when the client closes', async () => {
     const baseline = await relayProcesses(id('one'));
     const forward = await ports.forward(id('one'), 3001);
+    await relaysSettle(id('one'), baseline, SPARES_PER_FORWARD, 'the spare relays to start');
     const socket = await connectTo(forward.hostPort);
     const payload = randomBytes(5 * 1024 * 1024);
     assert.equal(digest(await echoExchange(socket, payload)), digest(payload));
@@ -150,11 +179,11 @@ describe('exec relay: forwards through the engine\'s own API', () => {
         socket.removeAllListeners(event);
       }
     }
-    assert.ok((await relayProcesses(id('one'))).length > baseline.length, 'no relay ran in the container while the connection was open: the count proves nothing');
+    assert.ok((await relayProcesses(id('one'))).length > baseline.length + SPARES_PER_FORWARD, 'no relay ran in the container while the connection was open: the count proves nothing');
+    // The used relay's connection shows, and only it: the spares' count of 0 elsewhere means something.
+    assert.equal(await acceptedOn(id('one'), 3001), 1);
     socket.destroy();
-    await waitFor('the relay to end with its client', async () => (await relayProcesses(id('one'))).length === baseline.length, 10_000).catch(async (error: unknown) => {
-      throw new Error(`${String(error)}: ${(await relayProcesses(id('one'))).join(' | ')} (before: ${baseline.join(' | ')})`);
-    });
+    await relaysSettle(id('one'), baseline, SPARES_PER_FORWARD, 'the relay to end with its client, the spares replaced');
   });
 
   it('runs each relay program the image has, with its half-close where it passes one', async () => {
@@ -166,6 +195,7 @@ describe('exec relay: forwards through the engine\'s own API', () => {
     for (const program of present) {
       const stream = openExecStream(engine, { containerId: container, argv: relayArgv(program, 3001), halfClose: program.halfClose });
       const payload = randomBytes(256 * 1024);
+      stream.write(GO_BYTE);
       assert.equal(digest(await echoExchange(stream, payload)), digest(payload), program.name);
       stream.removeAllListeners('close');
       stream.removeAllListeners('data');
@@ -205,11 +235,14 @@ describe('exec relay: forwards through the engine\'s own API', () => {
     assert.ok(held < 32, `${held} MiB went out while the client read one chunk`);
     t.diagnostic(`the hostile relay was held back after ${held} MiB`);
     // Meanwhile another agent's forward is untouched.
-    const [other] = ports.forwards(id('one')).filter((f) => f.containerPort === 3000);
-    assert.ok(other);
+    const other = await ports.forward(id('one'), 3000);
     assert.equal((await fetchBytes(`${other.url}/index.html`)).toString(), '<h1>through the engine</h1>\n');
 
     socket.destroy();
-    await waitFor('the hostile relay to be ended with its client', async () => (await relayProcesses(id('evil'))).length === baseline.length, 10_000);
+    await relaysSettle(id('evil'), baseline, SPARES_PER_FORWARD, 'the hostile relay to be ended with its client');
+    await ports.stop(id('evil'));
+    await ports.stop(id('one'));
+    await relaysSettle(id('evil'), baseline, 0, 'no spare left once the forwards closed');
+    await relaysSettle(id('one'), oneBaseline, 0, 'no spare left in the other agent once its forwards closed');
   });
 });

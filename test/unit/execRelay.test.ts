@@ -1,9 +1,38 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { Duplex } from 'node:stream';
+import type { ExecSession } from '../../src/core/docker/engine';
 import type { ExecStreamEngine } from '../../src/core/docker/execStream';
 import { ExecRelays } from '../../src/core/ports/execRelay';
+import { SPARES_PER_FORWARD } from '../../src/core/ports/warmRelays';
 
-/** A probe that answers with `answers` in turn, counting its calls; no engine is used until a connection opens. */
+/** An engine whose execs never end by themselves: which were started, and which had their stdin ended (a spare told to stop). */
+function recordingEngine(): { engine: ExecStreamEngine; execs: { argv: readonly string[]; stdinEnded: boolean }[] } {
+  const execs: { argv: readonly string[]; stdinEnded: boolean }[] = [];
+  const engine: ExecStreamEngine = {
+    openExec: async (_id, spec): Promise<ExecSession> => {
+      const exec = { argv: spec.argv, stdinEnded: false };
+      execs.push(exec);
+      const stream = new Duplex({
+        read() {},
+        write(_chunk, _encoding, callback) {
+          callback();
+        },
+        final(callback) {
+          exec.stdinEnded = true;
+          callback();
+        },
+      });
+      return { stream, status: async () => ({ running: true, exitCode: null }), resize: async () => undefined };
+    },
+    spawnDetached: async () => undefined,
+  };
+  return { engine, execs };
+}
+
+const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 20));
+
+/** A probe that answers with `answers` in turn, counting its calls. */
 function relaysProbing(...answers: string[]): { relays: ExecRelays; probes: () => number } {
   let calls = 0;
   const exec = {
@@ -13,7 +42,7 @@ function relaysProbing(...answers: string[]): { relays: ExecRelays; probes: () =
       return { exitCode: 0, stdout, stderr: '' };
     },
   };
-  return { relays: new ExecRelays({ engine: {} as ExecStreamEngine, exec }), probes: () => calls };
+  return { relays: new ExecRelays({ engine: recordingEngine().engine, exec }), probes: () => calls };
 }
 
 describe('exec relays: which program relays an agent\'s forwards', () => {
@@ -40,5 +69,24 @@ describe('exec relays: which program relays an agent\'s forwards', () => {
   it('refuses a port that is not one before anything runs in the container', async () => {
     const { relays } = relaysProbing('socat\n');
     await assert.rejects(relays.target('a1', 'c1', 70_000), /not a TCP port/);
+  });
+
+  it('starts the spares of a forward with its target, and ends them with it or when the agent is forgotten', async () => {
+    const { engine, execs } = recordingEngine();
+    const relays = new ExecRelays({ engine, exec: { probe: async () => ({ exitCode: 0, stdout: 'python3\n', stderr: '' }) } });
+    const first = await relays.target('a1', 'c1', 3000);
+    const second = await relays.target('a1', 'c1', 5173);
+    await settle();
+    assert.equal(execs.length, 2 * SPARES_PER_FORWARD);
+    assert.ok(execs.every((exec) => exec.argv.includes('python3') && !exec.stdinEnded));
+    if (first.kind === 'exec') {
+      first.close();
+    }
+    await settle();
+    assert.deepEqual(execs.map((exec) => exec.stdinEnded), [true, true, false, false]);
+    relays.forget('a1');
+    await settle();
+    assert.ok(execs.every((exec) => exec.stdinEnded), 'a spare outlived its agent being forgotten');
+    assert.equal(second.kind, 'exec');
   });
 });

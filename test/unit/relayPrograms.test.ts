@@ -1,6 +1,49 @@
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
-import { chooseRelayProgram, RELAY_PROBE, RELAY_PROGRAMS, relayArgv } from '../../src/core/ports/relayPrograms';
+import { chooseRelayProgram, GO_BYTE, RELAY_PROBE, RELAY_PROGRAMS, relayArgv } from '../../src/core/ports/relayPrograms';
+
+/** A server here for relays run on this machine: counts the connections it accepts, answers "world" to "hello" and closes. */
+async function helloServer(): Promise<{ port: number; accepted: () => number; close: () => void }> {
+  let accepted = 0;
+  const server = createServer((socket) => {
+    accepted++;
+    let received = '';
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString();
+      if (received === 'hello') {
+        socket.end('world');
+      }
+    });
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as { port: number }).port, accepted: () => accepted, close: () => server.close() };
+}
+
+/** Runs a relay here: `input` on its stdin, and its stdin ended unless told not to; its stdout when it exits (or is killed after `killAfterMs`). */
+function runRelay(argv: readonly string[], input: Buffer, options: { end: boolean; killAfterMs?: number }): Promise<string> {
+  const [command, ...args] = argv;
+  return new Promise((resolve, reject) => {
+    const child = spawn(command as string, args, { stdio: ['pipe', 'pipe', 'ignore'] });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    child.on('error', reject);
+    const timer = options.killAfterMs === undefined ? undefined : setTimeout(() => child.kill(), options.killAfterMs);
+    child.on('close', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString());
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.write(input);
+    if (options.end) {
+      child.stdin.end();
+    }
+  });
+}
+
+const onThisMachine = (command: string): boolean => spawnSync('sh', ['-c', 'command -v "$1"', 'sh', command]).status === 0;
 
 describe('relay programs: what relays a forward inside the container', () => {
   it('takes the first the container has, in order of preference', () => {
@@ -35,6 +78,29 @@ describe('relay programs: what relays a forward inside the container', () => {
     assert.ok(first);
     for (const port of [0, -1, 65_536, 3000.5, Number.NaN]) {
       assert.throws(() => relayArgv(first, port), /not a TCP port/);
+    }
+  });
+
+  it('each waits for the go byte: no connection before it, none on an end before it, and after it the bytes that follow it, exactly', async (t) => {
+    for (const program of RELAY_PROGRAMS) {
+      const command = program.argv(1)[0] === 'sh' ? program.name : (program.argv(1)[0] as string);
+      if (!onThisMachine(command)) {
+        t.diagnostic(`${program.name} is not on this machine: not run here`);
+        continue;
+      }
+      const server = await helloServer();
+      try {
+        const argv = relayArgv(program, server.port);
+        await runRelay(argv, Buffer.alloc(0), { end: false, killAfterMs: 500 });
+        assert.equal(server.accepted(), 0, `${program.name} connected before its go byte`);
+        await runRelay(argv, Buffer.alloc(0), { end: true });
+        assert.equal(server.accepted(), 0, `${program.name} connected on an end before its go byte`);
+        const answer = await runRelay(argv, Buffer.concat([GO_BYTE, Buffer.from('hello')]), { end: false, killAfterMs: 5_000 });
+        assert.equal(answer, 'world', program.name);
+        assert.equal(server.accepted(), 1, program.name);
+      } finally {
+        server.close();
+      }
     }
   });
 });

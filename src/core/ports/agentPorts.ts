@@ -10,7 +10,7 @@ import { silentLogger, type Logger } from '../logger';
 import { containerNameFor } from '../names';
 import { ExecRelays } from './execRelay';
 import { forwardKind, type ForwardKind } from './forwardKind';
-import { describeTarget, type ForwardTarget } from './forwardTarget';
+import { closeTarget, describeTarget, type ForwardTarget } from './forwardTarget';
 import { parseListeningPorts, type ListeningPort } from './procNetTcp';
 import { PortForwarder } from './portForwarder';
 
@@ -99,7 +99,10 @@ export class AgentPorts implements Disposable {
       throw new AgentNotRunningError(agentId, info ? 'stopped' : 'gone');
     }
     const target = await this.targetOf(agentId, info, containerPort);
-    const forwarder = await this.openFor(agentId, target, ports.preferredHostPort);
+    const forwarder = await this.openFor(agentId, target, ports.preferredHostPort).catch((error: unknown) => {
+      closeTarget(target);
+      throw error;
+    });
     const forAgent = this.forwarders.get(agentId) ?? new Map<number, PortForwarder>();
     forAgent.set(containerPort, forwarder);
     this.forwarders.set(agentId, forAgent);
@@ -188,6 +191,7 @@ export class AgentPorts implements Disposable {
     for (const [port, forwarder] of forAgent ?? []) {
       if (containerPort === undefined || port === containerPort) {
         await forwarder.close();
+        closeTarget(forwarder.target);
         await this.tunnels.get(`${agentId}:${port}`)?.close();
         this.tunnels.delete(`${agentId}:${port}`);
         forAgent?.delete(port);

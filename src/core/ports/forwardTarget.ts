@@ -11,7 +11,13 @@ export type ForwardTarget =
   /** A unix socket on this machine that leads to the port (the end of a tunnel). */
   | { readonly kind: 'socket'; readonly path: string }
   /** A stream gitiso opens through the engine itself (an exec that relays inside the container), for engines whose containers this machine cannot reach. */
-  | { readonly kind: 'exec'; readonly describe: string; open(): Duplex };
+  | {
+      readonly kind: 'exec';
+      readonly describe: string;
+      open(): Duplex;
+      /** Ends what it keeps ready for the next connections (warm relays); open ones go on. */
+      close(): void;
+    };
 
 /** A new stream to the target, at once (its connecting goes on behind it; a failure is its 'error'). Both sides may half-close. */
 export function openTarget(target: ForwardTarget): Duplex {
@@ -22,6 +28,13 @@ export function openTarget(target: ForwardTarget): Duplex {
       return connect({ path: target.path, allowHalfOpen: true });
     case 'exec':
       return target.open();
+  }
+}
+
+/** Done with the target: what it keeps ready ends (its open streams are the forwarder's). */
+export function closeTarget(target: ForwardTarget): void {
+  if (target.kind === 'exec') {
+    target.close();
   }
 }
 

@@ -19,12 +19,29 @@ export interface RelayProgram {
   readonly needs?: readonly string[];
 }
 
+/**
+ * The byte the host writes first on a relay's stdin to have it connect. A
+ * relay is started ahead of its connection (warmRelays.ts), its interpreter
+ * loaded, and until then must not touch the agent's port (a dev server would
+ * see idle connections, and its restart would end them). Each program reads
+ * exactly this byte, then connects; stdin's end before it: it exits unconnected.
+ */
+export const GO_BYTE = Buffer.from('\n');
+
+/** A shell's `read` takes a pipe one byte at a time, up to the newline: exactly the go byte, the rest left on stdin. */
+const AWAIT_GO = 'IFS= read -r _ || exit 0';
+
+/** For programs that cannot wait themselves (socat, nc): a shell waits, then becomes the program. */
+const SHELL_AWAITING_GO = `${AWAIT_GO}\nexec "$@"`;
+
 /** Reads the connection's bytes to stdout; the server's end ends the relay (helpers too: they share its process group). */
-const BASH_RELAY = 'exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1\ncat <&0 >&3 &\ncat <&3\nkill $! 2>/dev/null';
+const BASH_RELAY = `${AWAIT_GO}\nexec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1\ncat <&0 >&3 &\ncat <&3\nkill $! 2>/dev/null`;
 
 /** Two directions on two threads: stdin's end becomes the socket's half-close; the socket's end ends the relay. */
 const PYTHON_RELAY = `
 import os, socket, sys, threading
+if not os.read(0, 1):
+    os._exit(0)
 s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))
 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 def up():
@@ -50,6 +67,7 @@ os._exit(0)
 
 const PERL_RELAY = `
 use strict; use IO::Socket::INET; use Socket qw(IPPROTO_TCP TCP_NODELAY);
+sysread(STDIN, my $go, 1) or exit 0;
 my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $ARGV[0], Proto => 'tcp') or exit 1;
 setsockopt($s, IPPROTO_TCP, TCP_NODELAY, 1);
 sub copy { my ($from, $to) = @_; my $buf;
@@ -60,22 +78,33 @@ if ($pid == 0) { copy(\\*STDIN, $s); shutdown($s, 1); exit 0; }
 copy($s, \\*STDOUT); kill 'TERM', $pid; exit 0;
 `;
 
+/** Takes the go byte off stdin's buffer (the rest of that chunk stays there for the pipe), then connects. */
 const NODE_RELAY = `
-const s = require('net').connect({ host: '127.0.0.1', port: Number(process.argv[1]), allowHalfOpen: true, noDelay: true });
-s.on('error', () => process.exit(1));
-process.stdin.pipe(s);
-s.pipe(process.stdout, { end: false });
-s.on('end', () => process.stdout.write('', () => process.exit(0)));
+let started = false;
+process.stdin.on('end', () => started || process.exit(0));
+function awaitGo() {
+  if (process.stdin.read(1) === null) {
+    process.stdin.once('readable', awaitGo);
+    return;
+  }
+  started = true;
+  const s = require('net').connect({ host: '127.0.0.1', port: Number(process.argv[1]), allowHalfOpen: true, noDelay: true });
+  s.on('error', () => process.exit(1));
+  process.stdin.pipe(s);
+  s.pipe(process.stdout, { end: false });
+  s.on('end', () => process.stdout.write('', () => process.exit(0)));
+}
+awaitGo();
 `;
 
 export const RELAY_PROGRAMS: readonly RelayProgram[] = [
   // -t 0: the server's end ends it at once (a client's end too: it cannot pass a half-close and still wait for the answer).
-  { name: 'socat', halfClose: false, argv: (port) => ['socat', '-t', '0', '-', `TCP:127.0.0.1:${port}`] },
+  { name: 'socat', halfClose: false, argv: (port) => ['sh', '-c', SHELL_AWAITING_GO, 'gitiso-relay', 'socat', '-t', '0', '-', `TCP:127.0.0.1:${port}`] },
   { name: 'bash', halfClose: false, needs: ['cat'], argv: (port) => ['bash', '-c', BASH_RELAY, 'gitiso-relay', String(port)] },
   { name: 'python3', halfClose: true, argv: (port) => ['python3', '-c', PYTHON_RELAY, String(port)] },
   { name: 'perl', halfClose: true, argv: (port) => ['perl', '-e', PERL_RELAY, String(port)] },
   { name: 'node', halfClose: true, argv: (port) => ['node', '-e', NODE_RELAY, String(port)] },
-  { name: 'nc', halfClose: false, argv: (port) => ['nc', '127.0.0.1', String(port)] },
+  { name: 'nc', halfClose: false, argv: (port) => ['sh', '-c', SHELL_AWAITING_GO, 'gitiso-relay', 'nc', '127.0.0.1', String(port)] },
 ];
 
 /** What the probe asks the container: which of the programs (and what they need) its PATH has, one name a line. */
