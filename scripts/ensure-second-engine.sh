@@ -133,7 +133,7 @@ ensure_no_forwarding() {
 }
 
 ssh_files_exist() {
-  for file in id_ed25519 id_ed25519.pub forwarding_only_ed25519 host_ed25519 host_ed25519.pub authorized_keys known_hosts config; do
+  for file in id_ed25519 id_ed25519.pub forwarding_only_ed25519 forced_command_ed25519 host_ed25519 host_ed25519.pub authorized_keys known_hosts config; do
     [ -f "$ssh_dir/$file" ] || return 1
   done
 }
@@ -143,9 +143,13 @@ make_ssh_files() {
   mkdir -m 0700 "$ssh_dir"
   ssh-keygen -q -t ed25519 -N '' -C gitiso-engine2-client -f "$ssh_dir/id_ed25519"
   ssh-keygen -q -t ed25519 -N '' -C gitiso-engine2-host -f "$ssh_dir/host_ed25519"
-  # A second key that may forward but gets no terminal (`restrict,port-forwarding`), as forwarding-only accounts are set up.
+  # Two more keys, as some accounts are set up: one that may forward but gets no terminal
+  # (`restrict,port-forwarding`), one whose sessions run a forced command that ends at once.
   ssh-keygen -q -t ed25519 -N '' -C gitiso-engine2-forwarding-only -f "$ssh_dir/forwarding_only_ed25519"
-  { cat "$ssh_dir/id_ed25519.pub"; echo "restrict,port-forwarding $(cat "$ssh_dir/forwarding_only_ed25519.pub")"; } >"$ssh_dir/authorized_keys"
+  ssh-keygen -q -t ed25519 -N '' -C gitiso-engine2-forced-command -f "$ssh_dir/forced_command_ed25519"
+  { cat "$ssh_dir/id_ed25519.pub"
+    echo "restrict,port-forwarding $(cat "$ssh_dir/forwarding_only_ed25519.pub")"
+    echo "command=\"exit 3\" $(cat "$ssh_dir/forced_command_ed25519.pub")"; } >"$ssh_dir/authorized_keys"
   echo "[127.0.0.1]:$ssh_port $(cut -d' ' -f1-2 "$ssh_dir/host_ed25519.pub")" >"$ssh_dir/known_hosts"
   cat >"$ssh_dir/config" <<EOF
 Host gitiso-engine2
@@ -162,6 +166,15 @@ Host gitiso-engine2-forwarding-only
   Port $ssh_port
   User root
   IdentityFile $ssh_dir/forwarding_only_ed25519
+  UserKnownHostsFile $ssh_dir/known_hosts
+  StrictHostKeyChecking yes
+  IdentitiesOnly yes
+  BatchMode yes
+Host gitiso-engine2-forced-command
+  HostName 127.0.0.1
+  Port $ssh_port
+  User root
+  IdentityFile $ssh_dir/forced_command_ed25519
   UserKnownHostsFile $ssh_dir/known_hosts
   StrictHostKeyChecking yes
   IdentitiesOnly yes

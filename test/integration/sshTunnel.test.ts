@@ -36,7 +36,15 @@ describe('the ssh connection to an engine', () => {
     // The first call waits through the refused session and gets the connection made without one.
     assert.equal(await pings(await tunnel.socket()), true);
     assert.equal(tunnel.carries, 'forwards only');
-    assert.match(lines.join('\n'), /refused or ended the session \(PTY allocation request failed/);
+    assert.match(lines.join('\n'), /refused or ended the session \(exit 255: PTY allocation request failed/);
+  });
+
+  it('forwards without a session when the account\'s forced command ends the session at once', async () => {
+    const lines: string[] = [];
+    const tunnel = open('gitiso-engine2-forced-command', recordingLogger(lines));
+    assert.equal(await pings(await tunnel.socket()), true);
+    assert.equal(tunnel.carries, 'forwards only');
+    assert.match(lines.join('\n'), /refused or ended the session \(exit 3\b/);
   });
 
   it('leaves no socket folder behind once closed', async () => {
