@@ -43,8 +43,9 @@ Usage:
                           list snapshot images; --prune removes those no agent uses
   gitiso limits ID [--memory M] [--cpus N] [--pids N]
                           change a running agent's limits in place
-  gitiso stats [--json] [--watch]
+  gitiso stats [--json] [--watch] [--all-engines]
                           CPU, memory / limit, processes, network, disk of running agents
+                          (--all-engines: every engine's, with an ENGINE column)
   gitiso doctor [--fix] [--repo URL] [--json]
                           what crashes left: snapshot builders and half-made agents
                           whose creator ended, unused snapshots, temporary files,

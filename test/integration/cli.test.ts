@@ -135,7 +135,7 @@ describe('gitiso CLI', () => {
     assert.match(noEngine.stderr, /^gitiso: no Docker engine at unix:\/\/\/tmp\/gitiso-none\.sock: start Docker or set DOCKER_HOST/);
   });
 
-  it('works on another engine by name, over ssh, and ls --all-engines lists every engine\'s agents, saying which does not answer', async () => {
+  it('works on another engine by name, over ssh; ls and stats --all-engines take in every engine, saying which does not answer', async () => {
     const second = secondEngine();
     const env = { GITISO_ENGINES: JSON.stringify([{ name: 'second', host: 'ssh://gitiso-engine2' }, { name: 'gone', host: 'unix:///tmp/gitiso-none.sock' }]), GITISO_SSH_CONFIG: second.sshConfig };
     const there = `${prefix}-there`;
@@ -149,6 +149,12 @@ describe('gitiso CLI', () => {
       const rows = (JSON.parse(listed.stdout) as { engine: string; id: string }[]).filter((row) => row.id.startsWith(prefix)).map((row) => `${row.engine} ${row.id}`);
       assert.ok(rows.includes(`local ${agentId}`) && rows.includes(`second ${there}`), rows.join(', '));
       assert.match(gitisoWith(env, 'ls', '--all-engines').stdout, new RegExp(`^second\\s+${there}\\s+ready\\s+gitiso/${there}`, 'm'));
+      const stats = gitisoWith(env, 'stats', '--all-engines', '--json');
+      assert.equal(stats.code, 1, 'one engine did not answer');
+      assert.match(stats.stderr, /^gitiso: engine 'gone' .*: its agents are not listed$/m);
+      const figures = (JSON.parse(stats.stdout) as { engine: string; agentId: string; pids: number }[]).filter((row) => row.agentId.startsWith(prefix));
+      assert.ok(figures.some((row) => row.engine === 'second' && row.agentId === there && row.pids >= 1), JSON.stringify(figures));
+      assert.ok(figures.some((row) => row.engine === 'local' && row.agentId === agentId), JSON.stringify(figures));
       assert.equal(gitisoWith(env, 'rm', there, '--engine', 'second').code, 0);
       // Each command's ssh connection ended with it.
       assert.equal(spawnSync('pgrep', ['-f', 'gitiso-ssh-.*gitiso-engine2']).status, 1, 'an ssh process was left running');
