@@ -47,8 +47,8 @@ export interface GitisoApi {
   changedFileItems(agentId: string): Promise<(ChangedFileTreeItem | ChangesMessageItem)[]>;
   /** The agents whose Changes are being watched now (expanded, in a visible view, in a focused window). */
   watchedChanges(): string[];
-  /** Shows the view and opens an agent's Changes node, as a user's click does. */
-  expandChanges(agentId: string): Promise<void>;
+  /** Opens an agent's Changes node, as a user's click does; says what it found: no node (the agent is not running, or not listed yet), or the view hidden. */
+  expandChanges(agentId: string): Promise<'expanded' | 'no node' | 'view hidden'>;
   readonly previews: PreviewPanels;
   readonly statsPanels: StatsPanels;
   statusBar(): { text: string; tooltip: string; warning: boolean; shown: boolean };
@@ -133,9 +133,11 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
     watchedChanges: () => changesRefresh.watched,
     expandChanges: async (agentId) => {
       const node = tree.changesItem(agentId);
-      if (node) {
-        await view.reveal(node, { expand: true, select: false, focus: false });
+      if (!node) {
+        return 'no node';
       }
+      await view.reveal(node, { expand: true, select: false, focus: false });
+      return view.visible ? 'expanded' : 'view hidden';
     },
     previews,
     statsPanels,
