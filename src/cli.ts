@@ -28,7 +28,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return await found.run({ operands, passThrough, flags }, context);
   } finally {
     // An ssh:// engine's connection is a process of its own: it ends with the command.
-    context.core.engine.dispose();
+    context.dispose();
   }
 }
 

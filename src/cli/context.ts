@@ -2,7 +2,7 @@ import { defaultImage } from '../core/defaults';
 import { Engine } from '../core/docker/engine';
 import { readDockerContexts } from '../core/engines/dockerContexts';
 import { engineEndpoints, LOCAL_ENGINE, type EngineEndpoint } from '../core/engines/engineEndpoint';
-import { InvalidInputError } from '../core/errors';
+import { describeCause, InvalidInputError } from '../core/errors';
 import { createCore, type CoreOptions, type GitisoCore } from '../core/gitisoCore';
 import type { Logger } from '../core/logger';
 import { refuseSetup, trustSetup } from '../core/setup/setupProposal';
@@ -15,18 +15,31 @@ export interface CliContext {
   readonly core: GitisoCore;
   /** Present with --verbose. */
   readonly log?: Logger;
-  /** A core for each engine gitiso knows (local, GITISO_ENGINES, Docker contexts), for the commands that look at all of them; each is the caller's to dispose. */
+  /** A core for each engine gitiso knows (local, GITISO_ENGINES, Docker contexts), for the commands that look at all of them; `dispose` ends them too. */
   everyEngine(): { readonly name: string; readonly core: GitisoCore }[];
+  /** Ends every engine's connection this context made (ssh:// engines' are processes of their own): the command is over. */
+  dispose(): void;
+}
+
+/** What a command that looks at every engine says on stderr of one that does not answer. */
+export function engineNotAnswering(name: string, core: GitisoCore, error: unknown): string {
+  return `gitiso: engine '${name}' (${core.engine.address} does not answer: ${describeCause(error)}): its agents are not listed\n`;
 }
 
 /** Wires the core from the global flags and the environment. */
 export function createContext(flags: Flags): CliContext {
   const log = flags.verbose ? stderrLogger() : undefined;
-  const engineOf = (endpoint: Pick<EngineEndpoint, 'host' | 'tls'>): Engine => new Engine({ ...endpoint, sshConfigFile: flags['ssh-config'] || process.env.GITISO_SSH_CONFIG || undefined }, log);
+  const made: Engine[] = [];
+  const engineOf = (endpoint: Pick<EngineEndpoint, 'host' | 'tls'>): Engine => {
+    const engine = new Engine({ ...endpoint, sshConfigFile: flags['ssh-config'] || process.env.GITISO_SSH_CONFIG || undefined }, log);
+    made.push(engine);
+    return engine;
+  };
   return {
     core: createCore({ ...coreOptions(flags, log), engine: engineOf(chosenEngine(flags)) }),
     log,
     everyEngine: () => knownEngines(flags).endpoints.map((endpoint) => ({ name: endpoint.name, core: createCore({ ...coreOptions(flags, log), engine: engineOf(endpoint) }) })),
+    dispose: () => made.forEach((engine) => engine.dispose()),
   };
 }
 

@@ -60,7 +60,7 @@ describe('cli arguments', () => {
 
   it('take a port operand as digits only', async () => {
     for (const port of ['0x50', '8e1', '80.0', '0', '65536', '']) {
-      await assert.rejects(forwardCommand.run(parseCommandLine(['forward', 'a1', port]), { core: {} as GitisoCore, everyEngine: () => [] }), UsageError, port);
+      await assert.rejects(forwardCommand.run(parseCommandLine(['forward', 'a1', port]), { core: {} as GitisoCore, everyEngine: () => [], dispose: () => undefined }), UsageError, port);
     }
   });
 });

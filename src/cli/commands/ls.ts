@@ -1,6 +1,5 @@
 import type { Agent } from '../../core/agent';
-import { describeCause } from '../../core/errors';
-import type { CliContext } from '../context';
+import { engineNotAnswering, type CliContext } from '../context';
 import { alignedTable } from '../table';
 import type { CliCommand } from './command';
 
@@ -20,29 +19,19 @@ export const lsCommand: CliCommand = {
 
 /** Every engine's agents, with an ENGINE column; an engine that does not answer is said on stderr, and the exit code is 1. */
 async function listEveryEngine(context: CliContext, json: boolean): Promise<number> {
-  const engines = context.everyEngine();
-  try {
-    const listed = await Promise.all(
-      engines.map(async ({ name, core }) => {
-        try {
-          return { name, agents: await core.agents.list() };
-        } catch (error) {
-          return { name, failure: `${core.engine.address} does not answer: ${describeCause(error)}` };
-        }
-      }),
-    );
-    const rows = listed.flatMap(({ name, agents }) => (agents ?? []).map((agent) => ({ engine: name, agent })));
-    for (const { name, failure } of listed) {
-      if (failure) {
-        process.stderr.write(`gitiso: engine '${name}' (${failure}): its agents are not listed\n`);
+  const listed = await Promise.all(
+    context.everyEngine().map(async ({ name, core }) => {
+      try {
+        return { name, agents: await core.agents.list() };
+      } catch (error) {
+        process.stderr.write(engineNotAnswering(name, core, error));
+        return { name, failed: true };
       }
-    }
-    process.stdout.write(json ? JSON.stringify(rows.map(({ engine, agent }) => toJson(agent, engine)), null, 2) + '\n' : agentTable(rows.map(({ agent }) => agent), rows.map(({ engine }) => engine)));
-    return listed.some(({ failure }) => failure) ? 1 : 0;
-  } finally {
-    // ssh:// engines' connections are processes of their own: they end with the command.
-    engines.forEach(({ core }) => core.engine.dispose());
-  }
+    }),
+  );
+  const rows = listed.flatMap(({ name, agents }) => (agents ?? []).map((agent) => ({ engine: name, agent })));
+  process.stdout.write(json ? JSON.stringify(rows.map(({ engine, agent }) => toJson(agent, engine)), null, 2) + '\n' : agentTable(rows.map(({ agent }) => agent), rows.map(({ engine }) => engine)));
+  return listed.some(({ failed }) => failed) ? 1 : 0;
 }
 
 function toJson(agent: Agent, engine?: string): Record<string, unknown> {

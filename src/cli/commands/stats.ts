@@ -2,10 +2,10 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { isRunning, type Agent } from '../../core/agent';
 import type { AgentUsage } from '../../core/apiProxy/agentUsage';
 import { usageLine } from '../../core/apiProxy/usageText';
-import { describeCause } from '../../core/errors';
 import type { GitisoCore } from '../../core/gitisoCore';
 import { formatBytes } from '../../core/limits/agentLimits';
 import { StatsSampler, type AgentStats } from '../../core/stats/statsSampler';
+import { engineNotAnswering } from '../context';
 import { withInterrupt } from '../interrupt';
 import { alignedTable } from '../table';
 import type { CliCommand } from './command';
@@ -24,7 +24,7 @@ export const statsCommand: CliCommand = {
       } catch (error) {
         if (allEngines && !unanswered.has(name)) {
           unanswered.add(name);
-          process.stderr.write(`gitiso: engine '${name}' (${core.engine.address} does not answer: ${describeCause(error)}): its agents are not listed\n`);
+          process.stderr.write(engineNotAnswering(name, core, error));
         }
         throw error;
       }
@@ -51,10 +51,6 @@ export const statsCommand: CliCommand = {
       return unanswered.size > 0 ? 1 : 0;
     } finally {
       samplers.forEach(({ sampler }) => sampler.dispose());
-      if (allEngines) {
-        // ssh:// engines' connections are processes of their own: they end with the command.
-        engines.forEach(({ core }) => core.engine.dispose());
-      }
     }
   },
 };

@@ -54,6 +54,16 @@ export interface ImageProgress {
   readonly percent?: number;
 }
 
+/** What `docker info` says that gitiso uses. */
+interface EngineFacts {
+  readonly operatingSystem: string;
+  readonly cpus: number;
+  readonly memoryBytes: number;
+  /** Its id and data root (see `engineId`). */
+  readonly id: string;
+  readonly rootless: boolean;
+}
+
 /**
  * The one adapter over the Docker engine: the only module that imports
  * dockerode (a lint rule keeps it so). Everything the core asks of Docker goes
@@ -94,7 +104,7 @@ export class Engine {
     this.tunnel?.dispose();
   }
 
-  private facts: Promise<{ cpus: number; memoryBytes: number; id: string; rootless: boolean }> | undefined;
+  private facts: Promise<EngineFacts> | undefined;
 
   /** Throws EngineUnavailableError when nothing answers. */
   async ping(): Promise<void> {
@@ -126,9 +136,11 @@ export class Engine {
     return (await this.factsOnce()).rootless;
   }
 
-  private factsOnce(): Promise<{ cpus: number; memoryBytes: number; id: string; rootless: boolean }> {
+  /** `docker info`, asked once (again after a failure): what the engine is does not change while it answers. */
+  private factsOnce(): Promise<EngineFacts> {
     this.facts ??= this.docker.info().then(
-      (info: { NCPU?: number; MemTotal?: number; ID?: string; DockerRootDir?: string; SecurityOptions?: string[] }) => ({
+      (info: { NCPU?: number; MemTotal?: number; ID?: string; DockerRootDir?: string; SecurityOptions?: string[]; OperatingSystem?: string }) => ({
+        operatingSystem: info.OperatingSystem ?? '',
         cpus: info.NCPU ?? 0,
         memoryBytes: info.MemTotal ?? 0,
         id: `${info.ID ?? ''} ${info.DockerRootDir ?? ''}`.trim(),
@@ -144,11 +156,7 @@ export class Engine {
 
   /** The engine's operating system as it names it ("Docker Desktop" for Docker Desktop): where the API proxy can listen depends on it. */
   async operatingSystem(): Promise<string> {
-    try {
-      return ((await this.docker.info()) as { OperatingSystem?: string }).OperatingSystem ?? '';
-    } catch (error) {
-      throw this.wrap(error);
-    }
+    return (await this.factsOnce()).operatingSystem;
   }
 
   async imageExists(image: string): Promise<boolean> {
