@@ -101,7 +101,7 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
   });
 
   const contextKeys = new ContextKeysController(gitiso, view);
-  const changesRefresh = new ChangesRefreshController(gitiso, changes, view);
+  const changesRefresh = new ChangesRefreshController(gitiso, changes, view, tree);
   const controllers = [
     contextKeys,
     new PanelLifecycleController(gitiso, { previews, statsPanels }),

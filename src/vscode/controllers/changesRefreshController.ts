@@ -3,7 +3,7 @@ import { isRunning } from '../../core/agent';
 import type { Gitiso } from '../composition';
 import type { AgentChangesCache } from '../review/agentChanges';
 import { AgentTreeItem } from '../views/agentTreeItem';
-import type { AgentsTreeNode } from '../views/agentsTreeProvider';
+import type { AgentsTreeNode, AgentsTreeProvider } from '../views/agentsTreeProvider';
 import { ChangesTreeItem } from '../views/changesTreeItem';
 
 /** How often an open Changes node asks its agent whether its work moved. */
@@ -26,11 +26,14 @@ export class ChangesRefreshController implements vscode.Disposable {
     gitiso: Gitiso,
     private readonly changes: AgentChangesCache,
     private readonly view: vscode.TreeView<AgentsTreeNode>,
+    tree: Pick<AgentsTreeProvider, 'onDidShowOpen'>,
   ) {
     const update = (): void => this.updateTimer();
     this.subscriptions = [
       view.onDidExpandElement(({ element }) => this.track(element, true)),
       view.onDidCollapseElement(({ element }) => this.track(element, false)),
+      // What the view shows open is open, whether or not its expand event came.
+      tree.onDidShowOpen((element) => this.track(element, true)),
       view.onDidChangeVisibility(update),
       vscode.window.onDidChangeWindowState(update),
       gitiso.onDidChangeAgents(() => {

@@ -39,6 +39,13 @@ export interface TreeRender {
 export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<AgentsTreeNode[] | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
+  private readonly opened = new vscode.EventEmitter<AgentTreeItem | ChangesTreeItem>();
+  /**
+   * The view asked for an agent row's or a Changes node's children, so it shows
+   * that node open. Its expand event can be lost: VS Code drops one for a node
+   * whose row was redrawn between the click and the event.
+   */
+  readonly onDidShowOpen = this.opened.event;
   private readonly subscriptions: vscode.Disposable[];
   /** The rows handed out, by agent id: the view refreshes a row only by the same object. */
   private readonly rows = new Map<string, AgentTreeItem>();
@@ -114,6 +121,9 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
   }
 
   getChildren(parent?: AgentsTreeNode): AgentsTreeNode[] | Promise<AgentsTreeNode[]> {
+    if (parent instanceof AgentTreeItem || parent instanceof ChangesTreeItem) {
+      this.opened.fire(parent);
+    }
     if (parent instanceof AgentTreeItem) {
       const forwards: AgentsTreeNode[] = this.forwardItems(parent.agent.id);
       return isRunning(parent.agent) ? [...forwards, this.changesNodeOf(parent.agent)] : forwards;
@@ -368,5 +378,6 @@ export class AgentsTreeProvider implements vscode.TreeDataProvider<AgentsTreeNod
   dispose(): void {
     this.subscriptions.forEach((subscription) => subscription.dispose());
     this.changed.dispose();
+    this.opened.dispose();
   }
 }
