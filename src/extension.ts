@@ -111,7 +111,7 @@ export function activate(context: vscode.ExtensionContext): GitisoApi {
     new SessionController({ gitiso, watch: sessions, view, afterFirstTree: firstTree.shown }),
   ];
 
-  const apiAccess = new WindowApiAccess(context.secrets, gitiso, log);
+  const apiAccess = new WindowApiAccess(context.secrets, gitiso, log, sessions);
   const objects = new ObjectContentProvider(gitiso, changes, log);
   const commands = registerCommands({ gitiso, log, outputs, previews, statsPanels, changes, objects, devStates, sessions, apiAccess, secrets: context.secrets, workspaceState: context.workspaceState });
   const reviewProviders = [objects.register(), new ChangeDecorations().register()];

@@ -1,7 +1,10 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { AgentApiAccess, API_TOKENS_FILE } from '../core/apiProxy/agentApiAccess';
 import type { CodingAgentApi } from '../core/codingAgents/codingAgentPreset';
+import type { SessionWatch } from '../core/codingAgents/sessionWatch';
+import { describeCause } from '../core/errors';
 import { defaultStorageDir } from '../core/storage';
 import type { Gitiso } from './composition';
 import { readCodingAgents, readSettings } from './config';
@@ -20,12 +23,15 @@ export function secretKeyOf(api: Pick<CodingAgentApi, 'upstream' | 'keyEnv'>): s
 export class WindowApiAccess implements vscode.Disposable {
   private current: AgentApiAccess | undefined;
   private known = new Set<string>();
+  /** Agents whose sessions this window has served (or tried to) since it started. */
+  private readonly resumed = new Set<string>();
   private readonly subscriptions: vscode.Disposable[];
 
   constructor(
     private readonly secrets: vscode.SecretStorage,
     private readonly gitiso: Gitiso,
     private readonly log: vscode.LogOutputChannel,
+    sessions: Pick<SessionWatch, 'onDidChange' | 'stateOf'>,
   ) {
     this.subscriptions = [
       vscode.workspace.onDidChangeConfiguration((event) => {
@@ -35,19 +41,32 @@ export class WindowApiAccess implements vscode.Disposable {
         }
       }),
       gitiso.onDidChangeAgents(() => this.revokeGone()),
+      // A session that outlived the window that started it (a reload) calls its API through this one now.
+      sessions.onDidChange((agentIds) => {
+        const alive = agentIds.filter((id) => !this.resumed.has(id) && sessions.stateOf(id) !== undefined && sessions.stateOf(id)?.activity !== 'finished');
+        alive.forEach((id) => this.resumed.add(id));
+        if (alive.length > 0 && existsSync(this.tokensFile)) {
+          void this.access.resume(alive).catch((error: unknown) => this.log.warn(`API proxy: ${describeCause(error)}`));
+        }
+      }),
     ];
+  }
+
+  private get tokensFile(): string {
+    return join(readSettings().storagePath || defaultStorageDir(), API_TOKENS_FILE);
   }
 
   /** The access New Task hands its agents (the proxy starts with the first grant). */
   get access(): AgentApiAccess {
     this.current ??= new AgentApiAccess({
-      // The proxy listens where the local engine's agents reach it: agents on other engines are refused a task's key (newTask.ts).
+      // The proxy listens where the local engine's agents reach it; an agent on another engine gets a relay in its container.
       engine: this.gitiso.local.core.engine,
       network: this.gitiso.local.core.network,
+      engineOf: (agentId) => this.gitiso.on(agentId).engine,
       apis: readCodingAgents().presets.flatMap((preset) => (preset.api ? [preset.api] : [])),
       keyFor: async (api) => this.secrets.get(secretKeyOf(api)),
       port: vscode.workspace.getConfiguration('gitiso').inspect<number>('apiProxy.port')?.globalValue,
-      tokensFile: join(readSettings().storagePath || defaultStorageDir(), API_TOKENS_FILE),
+      tokensFile: this.tokensFile,
       usage: this.gitiso.apiUsage,
       agentIds: async () => (await this.gitiso.local.core.agents.list()).map((agent) => agent.id),
       log: this.log,

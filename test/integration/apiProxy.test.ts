@@ -45,7 +45,7 @@ describe('API proxy: agents call APIs with a per-agent token, the host adds the 
   let engine: Engine;
   let api: FakeLlmApi;
   let proxy: ApiProxy;
-  let placement: ProxyPlacement;
+  let placement: Extract<ProxyPlacement, { kind: 'listen' }>;
   let port: number;
   let server: GitServer;
   let core: GitisoCore;
@@ -57,7 +57,9 @@ describe('API proxy: agents call APIs with a per-agent token, the host adds the 
     const certificates = makeTestCertificates(dir);
     api = await FakeLlmApi.start(KEY, certificates);
     const gateway = await new AgentNetwork({ engine, setting: TEST_NETWORK }).gateway();
-    placement = proxyPlacement({ hostPlatform: process.platform, engineOperatingSystem: await engine.operatingSystem(), engineAddress: engine.address, gateway });
+    const placed = proxyPlacement({ hostPlatform: process.platform, engineOperatingSystem: await engine.operatingSystem(), engineAddress: engine.address, gateway });
+    assert.equal(placed.kind, 'listen', 'the test engine is local, with a gateway: the proxy listens for its agents');
+    placement = placed as typeof placement;
     proxy = new ApiProxy({
       upstreams: [
         { name: 'anthropic', baseUrl: `${api.url}/anthropic/v1`, keyHeader: 'x-api-key', tokenHeader: 'x-api-key' },

@@ -1,13 +1,22 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isRunning } from '../../src/core/agent';
 import { AgentsModel } from '../../src/core/agentsModel';
+import { AgentApiAccess } from '../../src/core/apiProxy/agentApiAccess';
+import type { CodingAgentApi } from '../../src/core/codingAgents/codingAgentPreset';
+import { containerAddress } from '../../src/core/docker/containerAddress';
 import { Engine } from '../../src/core/docker/engine';
 import { AgentsAcrossEngines } from '../../src/core/engines/agentsAcrossEngines';
 import { createCore, type GitisoCore } from '../../src/core/gitisoCore';
+import { containerNameFor } from '../../src/core/names';
 import { StatsSampler } from '../../src/core/stats/statsSampler';
+import { FakeLlmApi } from '../support/fakeLlmApi';
 import { GitServer } from '../support/gitServer';
+import { LLM_CLIENT_SCRIPT } from '../support/llmClient';
 import { secondEngine, startSecondDockerd, stopSecondDockerd, type SecondEngine } from '../support/secondEngine';
+import { makeTestCertificates } from '../support/testCertificates';
 import { idPrefix, makeTempDir, removeAgents, removeDir, TEST_LIMITS, TEST_NETWORK, testEngine, testImage } from '../support/testEnv';
 import { waitFor } from '../support/waitFor';
 
@@ -121,6 +130,53 @@ describe('agents on an SSH engine', () => {
     const work = await core.roundTrip.bringHome(id('one'));
     const files = await core.roundTrip.changes(work);
     assert.ok(files.some((file) => file.path === 'NOTES.md'), JSON.stringify(files));
+  });
+
+  it('calls its coding agent’s API through the host’s key proxy, over a relay in its own container that no other agent can use', async () => {
+    const key = `sk-ssh-${randomBytes(16).toString('hex')}`;
+    const certificatesDir = makeTempDir('ssh-api');
+    const certificates = makeTestCertificates(certificatesDir);
+    const llm = await FakeLlmApi.start(key, certificates);
+    const api: CodingAgentApi = { upstream: `${llm.url}/anthropic/v1`, baseUrlEnv: 'ANTHROPIC_BASE_URL', keyEnv: 'ANTHROPIC_API_KEY', keyHeader: 'x-api-key' };
+    // The proxy listens for the local engine's agents; these are on the SSH engine, which no port on this machine reaches.
+    const accessOptions = { engine: local, network: localCore.network, engineOf: () => remote, apis: [api], keyFor: () => key, ca: certificates.ca, tokensFile: join(certificatesDir, 'tokens.json') };
+    let access = new AgentApiAccess(accessOptions);
+    const listening = (agent: string): Promise<string> => core.exec.run(id(agent), ['python3', '-c', 'import socket, sys; print(socket.socket().connect_ex((sys.argv[1], 41597)))', '127.0.0.1']).then((result) => result.stdout.trim());
+    try {
+      await core.creator.create({ id: id('peer'), repoUrl: server.url('web') });
+      const env = { one: await access.envFor(id('one'), api), peer: await access.envFor(id('peer'), api) };
+      assert.match(env.one.ANTHROPIC_BASE_URL ?? '', /^http:\/\/127\.0\.0\.1:41597\//);
+      const call = async (agent: string, vars: Record<string, string>, token?: string): Promise<number> => {
+        const spec = { env: 'ANTHROPIC', path: '/messages', body: { input: 2, output: 3 }, ...(token ? { token } : {}) };
+        const result = await core.exec.run(id(agent), ['env', ...Object.entries(vars).map(([name, value]) => `${name}=${value}`), 'python3', '-c', LLM_CLIENT_SCRIPT, JSON.stringify(spec)], { timeoutMs: 60_000 });
+        assert.equal(result.exitCode, 0, `${agent}: ${result.stderr}`);
+        return (JSON.parse(result.stdout) as { status: number }).status;
+      };
+      assert.equal(await call('one', env.one), 200);
+      assert.equal(llm.seen.at(-1)?.keyed, true, 'upstream got the real key');
+      assert.equal((await access.usage()).get(id('one'))?.outputTokens, 3);
+      // The window reloads: its relays end, the session goes on, and the next window serves it again with the token it has.
+      await access.close();
+      await waitFor('the listener in the agent to end with its window', async () => (await listening('one')) !== '0', 10_000);
+      access = new AgentApiAccess(accessOptions);
+      assert.deepEqual(await access.resume([id('one'), id('two'), id('peer')]), [id('one'), id('peer')], 'only agents with a kept token are served');
+      assert.equal(await call('one', env.one), 200);
+      // The attacker's cases: the peer presents one's token through its own relay, and tries one's listener at one's address.
+      const seen = llm.seen.length;
+      assert.equal(await call('peer', env.peer, env.one.ANTHROPIC_API_KEY), 403);
+      assert.equal(llm.seen.length, seen, 'upstream saw the refused request');
+      const address = containerAddress(await direct.inspectContainer(containerNameFor(id('one'))));
+      assert.ok(address);
+      const across = await core.exec.run(id('peer'), ['python3', '-c', 'import socket, sys; s = socket.socket(); s.settimeout(3); print(s.connect_ex((sys.argv[1], 41597)))', address]);
+      assert.notEqual(across.stdout.trim(), '0', 'the peer reached the listener in one');
+    } finally {
+      await access.close();
+      await llm.stop();
+      removeDir(certificatesDir);
+    }
+    // Closed with the access: nothing listens in the agent any more.
+    await waitFor('the listener in the agent to end', async () => (await listening('one')) !== '0', 10_000);
+    await core.agents.remove(id('peer'));
   });
 
   it('marks only its agents unreachable when the second dockerd stops, and they come back when it does', async () => {

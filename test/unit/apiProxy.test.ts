@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { connect } from 'node:net';
+import { Duplex, PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { ApiProxy } from '../../src/core/apiProxy/apiProxy';
 import type { Logger } from '../../src/core/logger';
@@ -18,6 +19,18 @@ function rawExchange(port: number, text: string): Promise<string> {
     socket.on('close', () => resolve(answer));
     socket.on('error', reject);
   });
+}
+
+/** The same, on a connection handed to the proxy as come through an agent's relay. */
+function relayedExchange(proxy: ApiProxy, agentId: string, text: string): Promise<string> {
+  const toProxy = new PassThrough();
+  const fromProxy = new PassThrough();
+  let answer = '';
+  fromProxy.on('data', (chunk) => (answer += String(chunk)));
+  const ended = new Promise<string>((resolve) => fromProxy.on('finish', () => resolve(answer)));
+  proxy.acceptRelayed(agentId, Duplex.from({ readable: toProxy, writable: fromProxy }));
+  toProxy.write(text);
+  return ended;
 }
 
 describe('API proxy (in process, no engine)', () => {
@@ -136,6 +149,22 @@ describe('API proxy (in process, no engine)', () => {
     assert.match(missing.body, /no usable key is set for 'anthropic'/);
     assert.ok(!broken.body.includes(KEY));
     assert.equal(api.seen.at(-1)?.headers['x-injected'], undefined);
+  });
+
+  it('takes a relayed agent\'s token only through that agent\'s own relay', async () => {
+    const relayedToken = proxy.grant('r', { upstreams: ['anthropic'], relayed: true });
+    const body = JSON.stringify({ input: 1, output: 1 });
+    const requestWith = (presented: string): string => `POST /anthropic/messages HTTP/1.1\r\nHost: a\r\nConnection: close\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nx-api-key: ${presented}\r\n\r\n${body}`;
+    const seen = api.seen.length;
+    assert.match(await relayedExchange(proxy, 'r', requestWith(relayedToken)), /^HTTP\/1\.1 200/);
+    assert.equal(api.seen.length, seen + 1);
+    // Another agent's relay carrying r's token, r's token over TCP, and a's token through r's relay.
+    assert.match(await relayedExchange(proxy, 'a', requestWith(relayedToken)), /^HTTP\/1\.1 403/);
+    assert.match(await rawExchange(port, requestWith(relayedToken)), /^HTTP\/1\.1 403/);
+    assert.match(await relayedExchange(proxy, 'r', requestWith(token)), /^HTTP\/1\.1 403/);
+    assert.equal(api.seen.length, seen + 1, 'upstream saw a refused request');
+    assert.ok(logged.some((line) => line.includes("agent r's token came from 127.0.0.1")), logged.join('\n'));
+    proxy.revoke('r');
   });
 
   it('refuses granting an upstream that does not exist', () => {

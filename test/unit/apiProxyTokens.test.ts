@@ -47,6 +47,11 @@ describe('API proxy tokens', () => {
     assert.equal(restored.holderOf(a)?.agentId, 'a');
     restored.restore([{ agentId: 'x', upstreams: ['one'], sha256: 'not-hex' }]);
     assert.equal(restored.kept().length, 1);
+    // A relayed agent's token stays relay-only in the next window (and after its address is bound).
+    const r = tokens.issue('r', { upstreams: ['one'], relayed: true });
+    tokens.bind('r', '172.30.0.9');
+    restored.restore(tokens.kept());
+    assert.equal(restored.holderOf(r)?.relayed, true);
   });
 
   it('reads the token from the header its upstream names', () => {

@@ -85,9 +85,13 @@ describe('an agent\'s files in the editor (gitiso-agent:)', () => {
     await inAgent('sh', '-c', 'printf "line one\\n" > edited.txt');
     const document = await vscode.workspace.openTextDocument(uri('/edited.txt'));
     assert.equal(document.getText(), 'line one\n');
-    const editor = await vscode.window.showTextDocument(document);
-    await editor.edit((edit) => edit.insert(new vscode.Position(1, 0), 'line two from the editor\n'));
-    assert.ok(await document.save(), 'the save failed');
+    await vscode.window.showTextDocument(document);
+    // An edit of the document, not of its editor: an editor that something else replaced meanwhile edits nothing (it failed so once).
+    const edit = new vscode.WorkspaceEdit();
+    edit.insert(document.uri, new vscode.Position(1, 0), 'line two from the editor\n');
+    assert.ok(await vscode.workspace.applyEdit(edit), 'the edit was not applied');
+    assert.ok(document.isDirty, 'the edited document is not dirty');
+    assert.ok(await document.save(), `the save failed (dirty: ${document.isDirty}, closed: ${document.isClosed})`);
     assert.equal(await inAgent('cat', 'edited.txt'), 'line one\nline two from the editor\n');
     assert.match(await inAgent('git', 'status', '--porcelain'), /^\?\? edited\.txt$/m);
   });

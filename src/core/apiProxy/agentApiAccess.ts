@@ -4,13 +4,16 @@ import type { CodingAgentApi } from '../codingAgents/codingAgentPreset';
 import type { ApiAccess } from '../codingAgents/taskRunner';
 import { containerAddress } from '../docker/containerAddress';
 import type { Engine } from '../docker/engine';
+import { openExecStream, type ExecStreamEngine } from '../docker/execStream';
 import { GitisoError, describeCause } from '../errors';
 import { silentLogger, type Logger } from '../logger';
 import { containerNameFor } from '../names';
 import type { AgentNetwork } from '../network/agentNetwork';
 import type { KeptToken } from './agentTokens';
+import { agentListenerArgv } from './agentListener';
 import { ApiProxy } from './apiProxy';
 import { agentBaseUrl, proxyPlacement, type ProxyPlacement } from './proxyPlacement';
+import { ProxyRelay } from './proxyRelay';
 import type { Upstream } from './upstream';
 import { UsageKeeper } from './usageKeeper';
 import type { UsageStore } from './usageStore';
@@ -21,13 +24,20 @@ export const DEFAULT_PROXY_PORT = 41_597;
 /** The token table's file in gitiso's storage, shared by the windows and the CLI. */
 export const API_TOKENS_FILE = 'api-tokens.json';
 
+/** What the access needs of an engine: where its agents reach this machine, and execs for their relays. */
+export type ApiAccessEngine = Pick<Engine, 'operatingSystem' | 'address' | 'inspectContainer'> & ExecStreamEngine;
+
 export interface AgentApiAccessOptions {
-  readonly engine: Pick<Engine, 'operatingSystem' | 'address' | 'inspectContainer'>;
+  /** The engine the proxy listens for, where its agents can reach this machine (proxyPlacement.ts). */
+  readonly engine: ApiAccessEngine;
   readonly network: Pick<AgentNetwork, 'gateway'>;
+  /** The engine of each agent, when agents may be on others: those get a relay each (proxyRelay.ts). */
+  readonly engineOf?: (agentId: string) => ExecStreamEngine;
   /** The real key of an API, by the variable its tool reads it from (`ANTHROPIC_API_KEY`): the front end keeps keys. */
   readonly keyFor: (api: CodingAgentApi) => string | undefined | Promise<string | undefined>;
   /** The APIs agents may be granted (the presets' `api`). */
   readonly apis: readonly CodingAgentApi[];
+  /** The proxy's port, on this machine and, for relayed agents, on 127.0.0.1 in their containers. */
   readonly port?: number;
   /**
    * Where the token table is kept between runs (digests only, readable by the user alone): a session outlives a
@@ -66,15 +76,19 @@ export function upstreamOf(api: CodingAgentApi): Upstream {
 /**
  * What lets a coding agent call its API with no key in its agent: the host's
  * proxy, started on first use where agents reach it (proxyPlacement.ts) on a
- * fixed port, a token per agent bound to its address where the engine shows
- * one, and the two variables its tool reads: the proxy's base URL and that
+ * fixed port (or, for an agent that cannot reach this machine, a relay in its
+ * container: proxyRelay.ts), a token per agent bound to its address where the
+ * engine shows one (or to its relay), and the two variables its tool reads: the proxy's base URL and that
  * token. The tokens' digests are kept in `tokensFile`, so the sessions of a
  * window that reloads keep working with the next one's proxy; what each
  * agent used is added to the `usage` store; `revoke` ends an agent's token
  * and its kept usage.
  */
 export class AgentApiAccess implements ApiAccess {
-  private started: Promise<{ readonly proxy: ApiProxy; readonly placement: ProxyPlacement; readonly port: number; readonly keeper?: UsageKeeper }> | undefined;
+  private started: Promise<{ readonly proxy: ApiProxy; readonly keeper?: UsageKeeper }> | undefined;
+  private listened: Promise<{ readonly placement: ProxyPlacement; readonly port: number } | undefined> | undefined;
+  /** The relays of agents the proxy cannot listen for, by agent id. */
+  private readonly relays = new Map<string, ProxyRelay>();
   private readonly log: Logger;
 
   constructor(private readonly options: AgentApiAccessOptions) {
@@ -86,15 +100,78 @@ export class AgentApiAccess implements ApiAccess {
       throw new GitisoError(`there is no key for ${api.upstream}: set ${api.keyEnv} (VS Code: gitiso: Set API Key…; the CLI reads it from its environment)`);
     }
     const upstream = upstreamOf(api);
-    const { proxy, placement, port, keeper } = await this.start();
-    const token = proxy.grant(agentId, { upstreams: [upstream.name] });
+    const { proxy, keeper } = await this.start();
+    const { placement, port } = await this.serve(agentId);
+    const token = proxy.grant(agentId, { upstreams: [upstream.name], relayed: placement.kind === 'relay' });
     keeper?.granted(agentId);
-    const address = placement.listenHost === '127.0.0.1' ? undefined : await this.addressOf(agentId);
+    const address = placement.kind === 'listen' && placement.listenHost !== '127.0.0.1' ? await this.addressOf(agentId) : undefined;
     if (address) {
       proxy.bindAddress(agentId, address);
     }
     this.keep(proxy);
     return { [api.baseUrlEnv]: agentBaseUrl(placement, port, upstream.name), [api.keyEnv]: token };
+  }
+
+  /**
+   * Serves again the agents whose sessions outlived the process that gave
+   * them their tokens (a reloaded window, an ended CLI task): each one with a
+   * kept token gets the proxy listening, or its relay, as at its grant.
+   * Returns those served; another process serving one already is no error.
+   */
+  async resume(agentIds: readonly string[]): Promise<string[]> {
+    const { proxy } = await this.start();
+    const served: string[] = [];
+    for (const agentId of agentIds.filter((id) => proxy.holdsToken(id))) {
+      try {
+        await this.serve(agentId);
+        served.push(agentId);
+      } catch (error) {
+        this.log.info(`API proxy: not serving ${agentId} from here (${describeCause(error)})`);
+      }
+    }
+    return served;
+  }
+
+  /**
+   * Makes the proxy reachable for the agent: listening where its engine's
+   * agents reach this machine, or a relay in its container (an agent of
+   * another engine, or of an engine on another machine).
+   */
+  private async serve(agentId: string): Promise<{ readonly placement: ProxyPlacement; readonly port: number }> {
+    const engine = this.options.engineOf?.(agentId) ?? this.options.engine;
+    const listening = engine === this.options.engine ? await this.listening() : undefined;
+    if (listening) {
+      return listening;
+    }
+    await this.relayFor(agentId, engine);
+    return { placement: { kind: 'relay' }, port: this.port };
+  }
+
+  private get port(): number {
+    return this.options.port ?? DEFAULT_PROXY_PORT;
+  }
+
+  /** The agent's relay, started when it has none running; settles when the agent can connect. */
+  private async relayFor(agentId: string, engine: ExecStreamEngine): Promise<void> {
+    const { proxy } = await this.start();
+    const running = this.relays.get(agentId);
+    if (running?.open) {
+      return running.ready;
+    }
+    const relay = new ProxyRelay({
+      agentId,
+      stream: openExecStream(engine, { containerId: containerNameFor(agentId), argv: agentListenerArgv(this.port), halfClose: false }),
+      accept: (connection) => proxy.acceptRelayed(agentId, connection),
+      onEnd: () => {
+        if (this.relays.get(agentId) === relay) {
+          this.relays.delete(agentId);
+        }
+      },
+      log: this.log,
+    });
+    this.relays.set(agentId, relay);
+    await relay.ready;
+    this.log.info(`API proxy: ${agentId} reaches it through a relay in its container (127.0.0.1:${this.port} there)`);
   }
 
   /** The agent's token stops working, and its kept usage goes (it was removed). */
@@ -103,6 +180,7 @@ export class AgentApiAccess implements ApiAccess {
       void this.options.usage?.forget([agentId]).catch((error: unknown) => this.log.warn(`API usage: ${describeCause(error)}`));
       return;
     }
+    this.relays.get(agentId)?.close();
     void this.started
       .then(({ proxy, keeper }) => {
         proxy.revoke(agentId);
@@ -121,6 +199,11 @@ export class AgentApiAccess implements ApiAccess {
   async close(): Promise<void> {
     const started = this.started;
     this.started = undefined;
+    this.listened = undefined;
+    for (const relay of this.relays.values()) {
+      relay.close();
+    }
+    this.relays.clear();
     await started
       ?.then(async ({ proxy, keeper }) => {
         await proxy.close();
@@ -129,10 +212,8 @@ export class AgentApiAccess implements ApiAccess {
       .catch(() => undefined);
   }
 
-  private start(): Promise<{ readonly proxy: ApiProxy; readonly placement: ProxyPlacement; readonly port: number; readonly keeper?: UsageKeeper }> {
+  private start(): Promise<{ readonly proxy: ApiProxy; readonly keeper?: UsageKeeper }> {
     this.started ??= (async () => {
-      const { engine, network } = this.options;
-      const placement = proxyPlacement({ hostPlatform: process.platform, engineOperatingSystem: await engine.operatingSystem(), engineAddress: engine.address, gateway: await network.gateway() });
       const upstreams = new Map<string, Upstream>();
       for (const api of this.options.apis) {
         const upstream = upstreamOf(api);
@@ -149,18 +230,31 @@ export class AgentApiAccess implements ApiAccess {
       if (present && store) {
         await store.keepOnly(present).catch((error: unknown) => this.log.warn(`API usage: ${describeCause(error)}`));
       }
-      const wanted = this.options.port ?? DEFAULT_PROXY_PORT;
-      try {
-        const port = await proxy.listen(placement.listenHost, wanted);
-        this.log.info(`API proxy: listening on ${placement.listenHost}:${port} for agents`);
-        return { proxy, placement, port, keeper };
-      } catch (error) {
-        await proxy.close().catch(() => undefined);
-        throw new GitisoError(`the API key proxy cannot listen on ${placement.listenHost}:${wanted} (${describeCause(error)}): choose another port in the gitiso.apiProxy.port setting, or close the other gitiso window that serves it`);
-      }
+      return { proxy, keeper };
     })();
     this.started.catch(() => (this.started = undefined));
     return this.started;
+  }
+
+  /** The proxy listening where the engine's agents reach this machine; undefined where they cannot (they are relayed). */
+  private listening(): Promise<{ readonly placement: ProxyPlacement; readonly port: number } | undefined> {
+    this.listened ??= (async () => {
+      const { engine, network } = this.options;
+      const placement = proxyPlacement({ hostPlatform: process.platform, engineOperatingSystem: await engine.operatingSystem(), engineAddress: engine.address, gateway: await network.gateway() });
+      if (placement.kind === 'relay') {
+        return undefined;
+      }
+      const { proxy } = await this.start();
+      try {
+        const port = await proxy.listen(placement.listenHost, this.port);
+        this.log.info(`API proxy: listening on ${placement.listenHost}:${port} for agents`);
+        return { placement, port };
+      } catch (error) {
+        throw new GitisoError(`the API key proxy cannot listen on ${placement.listenHost}:${this.port} (${describeCause(error)}): choose another port in the gitiso.apiProxy.port setting, or close the other gitiso window that serves it`);
+      }
+    })();
+    this.listened.catch(() => (this.listened = undefined));
+    return this.listened;
   }
 
   /** The kept table; a file that is not one (or not there) keeps nothing. */

@@ -10,6 +10,11 @@ export interface TokenGrant {
    * agent arrives from one address (Docker Desktop's VM).
    */
   readonly address?: string;
+  /**
+   * The token works only on connections through its agent's own relay
+   * (proxyRelay.ts), for an agent whose engine the proxy cannot listen for.
+   */
+  readonly relayed?: boolean;
 }
 
 /** Who a token belongs to. */
@@ -51,8 +56,12 @@ export class AgentTokens {
     if (!entry) {
       return false;
     }
-    this.entries.set(agentId, { digest: entry.digest, holder: holderOf(agentId, { upstreams: entry.holder.upstreams, address }) });
+    this.entries.set(agentId, { digest: entry.digest, holder: holderOf(agentId, { ...entry.holder, address }) });
     return true;
+  }
+
+  holds(agentId: string): boolean {
+    return this.entries.has(agentId);
   }
 
   /** Ends the agent's token; false when it had none. */
@@ -96,7 +105,7 @@ function digestOf(token: string): Buffer {
 }
 
 function holderOf(agentId: string, grant: TokenGrant): TokenHolder {
-  return { agentId, upstreams: [...grant.upstreams], ...(grant.address ? { address: grant.address } : {}) };
+  return { agentId, upstreams: [...grant.upstreams], ...(grant.address ? { address: grant.address } : {}), ...(grant.relayed ? { relayed: true } : {}) };
 }
 
 /** The token an agent's tool sent in the header its upstream names; Bearer for authorization, the bare value in any other. */

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { Agent } from 'node:https';
 import { createSecureContext, rootCertificates } from 'node:tls';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { describeCause, InvalidInputError } from '../errors';
 import { silentLogger, type Logger } from '../logger';
 import { AgentTokens, presentedToken, type KeptToken, type TokenGrant } from './agentTokens';
@@ -48,6 +49,8 @@ export class ApiProxy {
   private readonly counts: AgentUsageCounts;
   private readonly tls: Agent;
   private readonly server: Server;
+  /** The connections that came through an agent's relay, and whose (proxyRelay.ts). */
+  private readonly relayedFrom = new WeakMap<object, string>();
   private readonly log: Logger;
 
   constructor(private readonly options: ApiProxyOptions) {
@@ -80,6 +83,12 @@ export class ApiProxy {
     return (this.server.address() as AddressInfo).port;
   }
 
+  /** Serves a connection that came through the agent's own relay: only that agent's token works on it. */
+  acceptRelayed(agentId: string, connection: Duplex): void {
+    this.relayedFrom.set(connection, agentId);
+    this.server.emit('connection', connection);
+  }
+
   /** A new token for the agent (any earlier one stops working); give it to the agent as its API key. */
   grant(agentId: string, grant: TokenGrant): string {
     for (const name of grant.upstreams) {
@@ -93,6 +102,11 @@ export class ApiProxy {
   /** Ties the agent's token to its container's address on the agents' network (after each start: it may change). */
   bindAddress(agentId: string, address: string): void {
     this.tokens.bind(agentId, address);
+  }
+
+  /** Whether the agent has a token here (granted, or kept from an earlier process). */
+  holdsToken(agentId: string): boolean {
+    return this.tokens.holds(agentId);
   }
 
   /** Ends the agent's token (when the agent goes): its requests are refused from now on, and its counts go. */
@@ -141,12 +155,14 @@ export class ApiProxy {
     const { upstream, url } = target;
     const token = presentedToken(req.headers[upstream.tokenHeader], upstream.tokenHeader);
     const holder = token === undefined ? undefined : this.tokens.holderOf(token);
+    const relayedFrom = this.relayedFrom.get(req.socket);
+    const from = relayedFrom === undefined ? (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '') : `the relay of ${relayedFrom}`;
     if (!holder) {
-      this.log.warn(`API proxy: refused a request to '${upstream.name}' from ${req.socket.remoteAddress} with ${token === undefined ? 'no token' : 'an unknown or revoked token'}`);
+      this.log.warn(`API proxy: refused a request to '${upstream.name}' from ${from} with ${token === undefined ? 'no token' : 'an unknown or revoked token'}`);
       return refuse(res, 401, `no valid agent token in the ${upstream.tokenHeader} header`);
     }
-    const from = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-    if (holder.address && holder.address !== from) {
+    const elsewhere = relayedFrom === undefined ? holder.relayed === true || (holder.address !== undefined && holder.address !== from) : holder.agentId !== relayedFrom;
+    if (elsewhere) {
       this.log.warn(`API proxy: agent ${holder.agentId}'s token came from ${from}, not from the agent: refused`);
       return refuse(res, 403, 'this token belongs to another agent');
     }

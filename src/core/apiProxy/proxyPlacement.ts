@@ -1,5 +1,3 @@
-import { InvalidInputError } from '../errors';
-
 /** What decides where the proxy listens. */
 export interface PlacementFacts {
   readonly hostPlatform: NodeJS.Platform;
@@ -11,11 +9,14 @@ export interface PlacementFacts {
   readonly gateway?: string;
 }
 
-/** Where the proxy listens, and the host name agents use for it. */
-export interface ProxyPlacement {
-  readonly listenHost: string;
-  readonly agentHost: string;
-}
+/**
+ * How an engine's agents reach the proxy: it listens where they reach this
+ * machine (and the host name they use for it), or each agent gets a relay in
+ * its container (proxyRelay.ts) and calls 127.0.0.1 there.
+ */
+export type ProxyPlacement =
+  | { readonly kind: 'listen'; readonly listenHost: string; readonly agentHost: string }
+  | { readonly kind: 'relay' };
 
 /** The name Docker Desktop gives agents for the host. */
 export const DESKTOP_HOST = 'host.docker.internal';
@@ -26,24 +27,25 @@ export const DESKTOP_HOST = 'host.docker.internal';
  * the engine's bridge (not on the LAN, not 127.0.0.1). With Docker Desktop
  * (or any engine in a VM on macOS or Windows) agents reach this machine's
  * 127.0.0.1 through `host.docker.internal`, so the proxy listens there. A
- * remote engine's agents cannot reach this machine: refused.
+ * remote engine's agents cannot reach this machine, nor can a network with no
+ * IPv4 gateway: relayed.
  */
 export function proxyPlacement(facts: PlacementFacts): ProxyPlacement {
   if (!isLocalEngine(facts.engineAddress)) {
-    throw new InvalidInputError(`the API proxy runs on this machine, and agents of the Docker engine at ${facts.engineAddress} cannot reach it: use a local engine to broker API keys`);
+    return { kind: 'relay' };
   }
   if (facts.engineOperatingSystem === 'Docker Desktop' || facts.hostPlatform !== 'linux') {
-    return { listenHost: '127.0.0.1', agentHost: DESKTOP_HOST };
+    return { kind: 'listen', listenHost: '127.0.0.1', agentHost: DESKTOP_HOST };
   }
   if (!facts.gateway || !/^\d{1,3}(\.\d{1,3}){3}$/.test(facts.gateway)) {
-    throw new InvalidInputError('the agents\' Docker network has no IPv4 gateway for the API proxy to listen on: leave the gitiso.network setting empty for gitiso\'s own network');
+    return { kind: 'relay' };
   }
-  return { listenHost: facts.gateway, agentHost: facts.gateway };
+  return { kind: 'listen', listenHost: facts.gateway, agentHost: facts.gateway };
 }
 
 /** The base URL an agent's tool is given for an upstream (the value of its base-URL variable). */
 export function agentBaseUrl(placement: ProxyPlacement, port: number, upstream: string): string {
-  return `http://${placement.agentHost}:${port}/${upstream}`;
+  return `http://${placement.kind === 'listen' ? placement.agentHost : '127.0.0.1'}:${port}/${upstream}`;
 }
 
 /** Whether gitiso reaches the engine on this machine: its socket, or TCP to loopback. */

@@ -3,7 +3,7 @@ import type { Agent } from '../../core/agent';
 import { offeredPreset, presetNamed, type CodingAgentPreset } from '../../core/codingAgents/codingAgentPreset';
 import { TaskRunner, type TaskOutcome } from '../../core/codingAgents/taskRunner';
 import { toolInstallOf } from '../../core/codingAgents/toolInstall';
-import { CancelledError, describeCause, GitisoError } from '../../core/errors';
+import { CancelledError, describeCause } from '../../core/errors';
 import { parseSetupFile, SETUP_FILE } from '../../core/setup/repoSetup';
 import { readCodingAgents } from '../config';
 import { showErrorWithSettings } from '../showError';
@@ -79,12 +79,9 @@ export async function newTask(ctx: CommandContext, target?: AgentTarget | NewTas
   await runSteps(steps);
   const { repoUrl, baseBranch } = repository;
   const title = `${TITLE}: creating ${count === 1 ? 'its agent' : `${count} agents`}`;
-  const agents = creates ? await createBurst(ctx, { prefix: given.prefix ?? 'task', count, repoUrl, baseBranch, title, toolInstall: toolInstallOf(preset), engine: preset.api ? ctx.gitiso.local.name : undefined }) : onAgents;
+  const agents = creates ? await createBurst(ctx, { prefix: given.prefix ?? 'task', count, repoUrl, baseBranch, title, toolInstall: toolInstallOf(preset) }) : onAgents;
   if (agents.length === 0) {
     return [];
-  }
-  if (preset.api) {
-    keyProxyReaches(ctx, agents);
   }
   const runner = new TaskRunner({ sessions: { start: (agentId, session) => ctx.gitiso.on(agentId).sessions.start(agentId, session) }, access: preset.api ? ctx.apiAccess.access : undefined });
   const outcomes = await runner.start({ prompt, preset, agentIds: agents.map((agent) => agent.id) });
@@ -132,13 +129,5 @@ async function askPreset(place: StepPlace, presets: readonly CodingAgentPreset[]
     });
   } finally {
     pick.dispose();
-  }
-}
-
-/** The host's key proxy listens where the local engine's agents reach it; an agent on another engine would get a key it cannot use. */
-function keyProxyReaches(ctx: CommandContext, agents: readonly Agent[]): void {
-  const elsewhere = agents.filter((agent) => ctx.gitiso.partsOf(agent.id).name !== ctx.gitiso.local.name);
-  if (elsewhere.length > 0) {
-    throw new GitisoError(`the API key proxy serves agents on the local engine only: ${elsewhere.map((agent) => agent.id).join(', ')} ${elsewhere.length === 1 ? 'is' : 'are'} on another engine; run the task on agents of the local engine, or use a preset without "api"`);
   }
 }
