@@ -1,14 +1,21 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import { Duplex } from 'node:stream';
+import { agentListenerArgv } from '../src/core/apiProxy/agentListener';
 import { ApiProxy } from '../src/core/apiProxy/apiProxy';
+import { ProxyRelay } from '../src/core/apiProxy/proxyRelay';
 
 /**
  * The two processes of the API proxy bench, each on a core of its own:
  * `upstream <cert dir>` is an HTTPS API answering server-sent events (one
  * event at once on /first, N bytes as fast as the reader takes them on
  * /stream?bytes=N); `proxy <cert dir> <upstream url>` is gitiso's proxy in
- * front of it. Each tells its parent its port (and the proxy a token).
+ * front of it, and a relay to it (the agent's listener, python3, run here
+ * as a process of its own: the relay's framing without an engine's exec).
+ * Each tells its parent its port (and the proxy a token, and the relay's
+ * port and token).
  */
 const KEY = 'sk-bench-key';
 const PIECE = Buffer.from(`data: ${'x'.repeat(16 * 1024 - 8)}\n\n`);
@@ -54,7 +61,20 @@ async function main(): Promise<void> {
     const { user, system } = process.cpuUsage();
     process.send?.({ cpuMicros: user + system });
   });
-  process.send?.({ port, token: proxy.grant('bench', { upstreams: ['api'] }) });
+  const relayPort = await freePort();
+  const [command = 'python3', ...args] = agentListenerArgv(relayPort, 'python3');
+  const listener = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const relay = new ProxyRelay({ agentId: 'relayed', stream: Duplex.from({ readable: listener.stdout, writable: listener.stdin }), accept: (connection) => proxy.acceptRelayed('relayed', connection) });
+  await relay.ready;
+  process.send?.({ port, token: proxy.grant('bench', { upstreams: ['api'] }), relayPort, relayToken: proxy.grant('relayed', { upstreams: ['api'], relayed: true }) });
+}
+
+async function freePort(): Promise<number> {
+  const server = createTcpServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 void main();

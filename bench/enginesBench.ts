@@ -1,6 +1,11 @@
+import { randomBytes } from 'node:crypto';
+import { AgentApiAccess } from '../src/core/apiProxy/agentApiAccess';
+import type { CodingAgentApi } from '../src/core/codingAgents/codingAgentPreset';
 import { Engine } from '../src/core/docker/engine';
 import { createCore, type GitisoCore } from '../src/core/gitisoCore';
+import { FakeLlmApi } from '../test/support/fakeLlmApi';
 import { GitServer } from '../test/support/gitServer';
+import { makeTestCertificates } from '../test/support/testCertificates';
 import { secondEngine } from '../test/support/secondEngine';
 import { makeTempDir, removeAgents, removeDir, TEST_LIMITS, TEST_NETWORK } from '../test/support/testEnv';
 import { figures, timed, type Figures } from './createBench';
@@ -9,7 +14,10 @@ import { figures, timed, type Figures } from './createBench';
  * `npm run bench:engines`: an agent on an SSH engine against one on the local
  * engine, in one run, alternated: create (from a snapshot the engine has),
  * `git status` through the agent's channel, and its dev port forwarded to
- * 127.0.0.1 (first byte on a new connection, a 8 MiB download). The second
+ * 127.0.0.1 (first byte on a new connection, a 8 MiB download), and an API
+ * call from the agent through the host's key proxy (first byte on a new
+ * connection: listening for the local engine's agents, relayed through the
+ * agent's container for the others; the API is a fake on this machine). The second
  * engine reached straight on its socket is shown too, so what SSH adds reads
  * apart from what that engine is. Once per way: the first request (an ssh
  * handshake), the first create with no snapshot there, and the build of its
@@ -27,6 +35,8 @@ export interface EngineWayResult {
   readonly gitStatusMs: Figures;
   readonly firstByteMs: Figures;
   readonly downloadMBps: Figures;
+  /** An API call's first byte from inside the agent, through the key proxy. */
+  readonly apiFirstByteMs: Figures;
 }
 
 interface Way {
@@ -54,8 +64,14 @@ export async function runEnginesBench(options: { readonly image: string; readonl
     { name: 'the same engine on its socket', core: createCore({ ...common, engine: engines[2] as Engine, pool: first.pool }) },
   ];
   const prefix = `bench-eng-${process.pid.toString(36)}`;
-  const samples = new Map(ways.map((way) => [way.name, { connect: 0, first: 0, snapshot: 0, create: [] as number[], status: [] as number[], firstByte: [] as number[], download: [] as number[] }]));
+  const samples = new Map(ways.map((way) => [way.name, { connect: 0, first: 0, snapshot: 0, create: [] as number[], status: [] as number[], firstByte: [] as number[], download: [] as number[], api: [] as number[] }]));
   let n = 0;
+  const key = `sk-bench-${randomBytes(8).toString('hex')}`;
+  const certificates = makeTestCertificates(storage);
+  const llm = await FakeLlmApi.start(key, certificates);
+  const api: CodingAgentApi = { upstream: `${llm.url}/anthropic/v1`, baseUrlEnv: 'ANTHROPIC_BASE_URL', keyEnv: 'ANTHROPIC_API_KEY', keyHeader: 'x-api-key' };
+  const engineOf = new Map<string, Engine>();
+  const access = new AgentApiAccess({ engine: local, network: first.network, engineOf: (agentId) => engineOf.get(agentId) ?? local, apis: [api], keyFor: () => key, ca: certificates.ca });
   try {
     // The first agent of the repository on each engine: the pool's clone (once, on the first), the snapshot built there.
     for (const way of ways) {
@@ -93,12 +109,18 @@ export async function runEnginesBench(options: { readonly image: string; readonl
           throw new Error(`${way.name}: downloaded ${bytes} bytes, not ${BIG_BYTES}`);
         }
         sample.download.push(bytes / 1e6 / (downloadMs / 1000));
+        progress(`${way.name}: API calls through the key proxy`);
+        engineOf.set(id, way.core.engine);
+        sample.api.push(...(await apiFirstBytes(way.core, id, await access.envFor(id, api), options.requests)));
+        access.revoke(id);
         progress(`${way.name}: removing ${id}`);
         await way.core.ports.stop(id);
         await way.core.agents.remove(id);
       }
     }
   } finally {
+    await access.close();
+    await llm.stop();
     for (const engine of engines) {
       await removeAgents(engine, prefix).catch(() => undefined);
     }
@@ -111,8 +133,8 @@ export async function runEnginesBench(options: { readonly image: string; readonl
     removeDir(storage);
   }
   return ways.map((way) => {
-    const sample = samples.get(way.name) ?? { connect: 0, first: 0, snapshot: 0, create: [], status: [], firstByte: [], download: [] };
-    return { name: way.name, connectMs: sample.connect, firstCreateMs: sample.first, snapshotMs: sample.snapshot, createMs: figures(sample.create), gitStatusMs: figures(sample.status), firstByteMs: figures(sample.firstByte), downloadMBps: figures(sample.download) };
+    const sample = samples.get(way.name) ?? { connect: 0, first: 0, snapshot: 0, create: [], status: [], firstByte: [], download: [], api: [] };
+    return { name: way.name, connectMs: sample.connect, firstCreateMs: sample.first, snapshotMs: sample.snapshot, createMs: figures(sample.create), gitStatusMs: figures(sample.status), firstByteMs: figures(sample.firstByte), downloadMBps: figures(sample.download), apiFirstByteMs: figures(sample.api) };
   });
 }
 
@@ -150,6 +172,33 @@ async function serveBig(core: GitisoCore, id: string): Promise<string> {
   throw new Error(`${id}: its server did not answer through the forward`);
 }
 
+/** An agent's tool calling its API: each call on a new connection, timed in the agent to the answer's first byte. */
+const API_CALLS = String.raw`
+import http.client, json, os, sys, time, urllib.parse
+base = urllib.parse.urlsplit(os.environ["ANTHROPIC_BASE_URL"])
+times = []
+for _ in range(int(sys.argv[1])):
+    connection = http.client.HTTPConnection(base.hostname, base.port, timeout=30)
+    started = time.monotonic()
+    connection.request("POST", base.path + "/messages", body=b'{"input": 1, "output": 1}', headers={"content-type": "application/json", "x-api-key": os.environ["ANTHROPIC_API_KEY"]})
+    response = connection.getresponse()
+    response.read(1)
+    times.append((time.monotonic() - started) * 1000)
+    response.read()
+    connection.close()
+    if response.status != 200:
+        sys.exit("HTTP %d" % response.status)
+print(json.dumps(times))
+`;
+
+async function apiFirstBytes(core: GitisoCore, id: string, env: Record<string, string>, calls: number): Promise<number[]> {
+  const result = await core.exec.run(id, ['env', ...Object.entries(env).map(([name, value]) => `${name}=${value}`), 'python3', '-c', API_CALLS, String(calls)], { timeoutMs: 120_000 });
+  if (result.exitCode !== 0) {
+    throw new Error(`${id}: the API calls failed: ${result.stderr}`);
+  }
+  return JSON.parse(result.stdout) as number[];
+}
+
 /** Time to the first byte of an answer on a new connection. */
 async function firstByte(url: string): Promise<number> {
   const started = performance.now();
@@ -166,11 +215,11 @@ export function formatEnginesResults(results: readonly EngineWayResult[]): strin
   const spread = (f: Figures, digits = 0): string => `${f.median.toFixed(digits)} (${f.min.toFixed(digits)}–${f.max.toFixed(digits)})`;
   const ratio = (value: number, of: number | undefined): string => (of ? `${(value / of).toFixed(2)}×` : '');
   return [
-    '| engine | first request | first create (no snapshot there) | its snapshot built | create ms | vs local | git status ms | vs local | first byte ms (new connection) | vs local | 8 MiB download MB/s | vs local |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| engine | first request | first create (no snapshot there) | its snapshot built | create ms | vs local | git status ms | vs local | first byte ms (new connection) | vs local | 8 MiB download MB/s | vs local | API call first byte ms (key proxy) | vs local |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...results.map(
       (r) =>
-        `| ${r.name} | ${Math.round(r.connectMs)} ms | ${Math.round(r.firstCreateMs)} ms | ${Math.round(r.snapshotMs)} ms | ${spread(r.createMs)} | ${ratio(r.createMs.median, base?.createMs.median)} | ${spread(r.gitStatusMs, 1)} | ${ratio(r.gitStatusMs.median, base?.gitStatusMs.median)} | ${spread(r.firstByteMs, 1)} | ${ratio(r.firstByteMs.median, base?.firstByteMs.median)} | ${spread(r.downloadMBps)} | ${ratio(r.downloadMBps.median, base?.downloadMBps.median)} |`,
+        `| ${r.name} | ${Math.round(r.connectMs)} ms | ${Math.round(r.firstCreateMs)} ms | ${Math.round(r.snapshotMs)} ms | ${spread(r.createMs)} | ${ratio(r.createMs.median, base?.createMs.median)} | ${spread(r.gitStatusMs, 1)} | ${ratio(r.gitStatusMs.median, base?.gitStatusMs.median)} | ${spread(r.firstByteMs, 1)} | ${ratio(r.firstByteMs.median, base?.firstByteMs.median)} | ${spread(r.downloadMBps)} | ${ratio(r.downloadMBps.median, base?.downloadMBps.median)} | ${spread(r.apiFirstByteMs, 1)} | ${ratio(r.apiFirstByteMs.median, base?.apiFirstByteMs.median)} |`,
     ),
   ].join('\n');
 }

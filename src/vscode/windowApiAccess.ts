@@ -23,8 +23,6 @@ export function secretKeyOf(api: Pick<CodingAgentApi, 'upstream' | 'keyEnv'>): s
 export class WindowApiAccess implements vscode.Disposable {
   private current: AgentApiAccess | undefined;
   private known = new Set<string>();
-  /** Agents whose sessions this window has served (or tried to) since it started. */
-  private readonly resumed = new Set<string>();
   private readonly subscriptions: vscode.Disposable[];
 
   constructor(
@@ -42,9 +40,9 @@ export class WindowApiAccess implements vscode.Disposable {
       }),
       gitiso.onDidChangeAgents(() => this.revokeGone()),
       // A session that outlived the window that started it (a reload) calls its API through this one now.
+      // Asked again as sessions change: another process (a CLI task) that served one may have ended since.
       sessions.onDidChange((agentIds) => {
-        const alive = agentIds.filter((id) => !this.resumed.has(id) && sessions.stateOf(id) !== undefined && sessions.stateOf(id)?.activity !== 'finished');
-        alive.forEach((id) => this.resumed.add(id));
+        const alive = agentIds.filter((id) => sessions.stateOf(id) !== undefined && sessions.stateOf(id)?.activity !== 'finished');
         if (alive.length > 0 && existsSync(this.tokensFile)) {
           void this.access.resume(alive).catch((error: unknown) => this.log.warn(`API proxy: ${describeCause(error)}`));
         }

@@ -49,13 +49,13 @@ function runListener(argv: string[], env?: NodeJS.ProcessEnv): { child: ChildPro
 }
 
 /** A relay over a stream the test writes as the agent's side would (or as a hostile one would). */
-function fakeRelay(): { agentSide: PassThrough; written: Buffer[]; relay: ProxyRelay; accepted: Duplex[] } {
+function fakeRelay(readyTimeoutMs?: number): { agentSide: PassThrough; written: Buffer[]; relay: ProxyRelay; accepted: Duplex[] } {
   const agentSide = new PassThrough();
   const toAgent = new PassThrough();
   const written: Buffer[] = [];
   toAgent.on('data', (chunk: Buffer) => written.push(chunk));
   const accepted: Duplex[] = [];
-  const relay = new ProxyRelay({ agentId: 'a', stream: Duplex.from({ readable: agentSide, writable: toAgent }), accept: (connection) => accepted.push(connection) });
+  const relay = new ProxyRelay({ agentId: 'a', stream: Duplex.from({ readable: agentSide, writable: toAgent }), accept: (connection) => accepted.push(connection), readyTimeoutMs });
   return { agentSide, written, relay, accepted };
 }
 
@@ -86,6 +86,13 @@ describe('API proxy relay: connections made in an agent reach the proxy over one
     children.push(child);
     await assert.rejects(relay.ready, /neither python3 nor node.*gitiso\.image setting/);
     assert.equal(relay.open, false);
+  });
+
+  it('gives up on a listener that never says it is up, and ends it', async () => {
+    const { agentSide, relay } = fakeRelay(50);
+    await assert.rejects(relay.ready, /did not start within 0\.05 s/);
+    assert.equal(relay.open, false);
+    assert.equal(agentSide.destroyed, true);
   });
 
   it('ends the relay on what is not a frame: an unknown kind, or a length over the bound', async () => {

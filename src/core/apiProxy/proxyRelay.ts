@@ -5,6 +5,8 @@ import { dataFrames, encodeFrame, FrameReader, RelayProtocolError, type RelayFra
 
 /** Connections one agent may hold open through its relay; more are closed as they come. */
 export const MAX_RELAYED_CONNECTIONS = 64;
+/** How long the listener may take to say it is up (an interpreter's start on a busy engine) before the relay gives up. */
+export const RELAY_READY_TIMEOUT_MS = 20_000;
 
 export interface ProxyRelayOptions {
   readonly agentId: string;
@@ -14,6 +16,7 @@ export interface ProxyRelayOptions {
   readonly accept: (connection: Duplex) => void;
   /** Told once when the relay ends, whatever ended it. */
   readonly onEnd?: () => void;
+  readonly readyTimeoutMs?: number;
   readonly log?: Logger;
 }
 
@@ -42,6 +45,9 @@ export class ProxyRelay {
     this.ready = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     // Seen by whoever awaits it; a relay nobody waits for must not warn of an unhandled rejection.
     this.ready.catch(() => undefined);
+    const timeoutMs = options.readyTimeoutMs ?? RELAY_READY_TIMEOUT_MS;
+    const timer = setTimeout(() => this.end(new GitisoError(`the API relay in ${options.agentId} did not start within ${timeoutMs / 1000} s`)), timeoutMs);
+    this.ready.then(() => clearTimeout(timer), () => clearTimeout(timer));
     const { stream } = options;
     stream.on('data', (chunk: Buffer) => this.received(chunk));
     stream.on('end', () => this.end(new GitisoError(`the API relay in ${options.agentId} ended`)));
