@@ -9,6 +9,7 @@ import { PoolCloneStarter } from './create/poolCloneStarter';
 import { RemoteCloneStarter } from './create/remoteCloneStarter';
 import { SnapshotStarter } from './create/snapshotStarter';
 import { DEFAULT_INSTALL_TIMEOUT_SECONDS } from './defaults';
+import { AgentTools } from './codingAgents/agentTools';
 import { AgentSessions } from './codingAgents/agentSessions';
 import { USAGE_FILE, UsageStore } from './apiProxy/usageStore';
 import { DevServers } from './dev/devServers';
@@ -93,6 +94,8 @@ export interface GitisoCore extends Disposable {
   readonly devServers: DevServers;
   /** Each agent's coding agent, in a session that outlives this process. */
   readonly sessions: AgentSessions;
+  /** A task's coding agent installed in an agent made without it. */
+  readonly tools: AgentTools;
   /** What crashes left behind: found, and removed. */
   readonly doctor: Doctor;
   /** Agents' work brought into the pool: changes, file contents, push from the host. */
@@ -156,6 +159,7 @@ export function createCore(options: CoreOptions): GitisoCore {
     ports,
     devServers,
     sessions: new AgentSessions(exec),
+    tools: new AgentTools({ engine, agents, log, installTimeoutMs }),
     doctor,
     roundTrip,
     workspaceGit,

@@ -127,6 +127,25 @@ describe('coding agents in sessions', () => {
     await sessions.stop(id('d'));
   });
 
+  it('installs a preset\'s tool in an agent made without it before its task starts; a failed install starts nothing and names the preset', async () => {
+    const tool = 'gitiso-test-tool';
+    const install = `printf '#!/bin/sh\\necho "$1" > /workspace/TOOL_RAN\\n' > /usr/local/bin/${tool} && chmod +x /usr/local/bin/${tool}`;
+    const presets = codingAgentPresets([
+      { name: 'installed', command: [tool], task: [tool, '{prompt}'], install },
+      { name: 'broken', command: ['gitiso-missing-tool'], task: ['gitiso-missing-tool', '{prompt}'], install: 'echo no such package >&2; exit 7' },
+    ]);
+    const runner = new TaskRunner({ sessions, tools: core.tools });
+    assert.notEqual((await core.exec.run(id('c'), ['sh', '-c', `command -v ${tool}`])).exitCode, 0, 'the agent has the tool before the task');
+    assert.deepEqual(await runner.start({ prompt: 'made by the installed tool', preset: presetNamed(presets, 'installed'), agentIds: [id('c')] }), [{ id: id('c'), started: true }]);
+    await waitFor('the installed tool to run', async () => (await core.exec.run(id('c'), ['cat', 'TOOL_RAN'])).stdout === 'made by the installed tool\n', 30_000);
+    assert.equal(await core.tools.ensure(id('c'), presetNamed(presets, 'installed')), false, 'installed again in an agent that has it');
+    await sessions.stop(id('c'));
+    const [outcome] = await runner.start({ prompt: 'anything', preset: presetNamed(presets, 'broken'), agentIds: [id('c')] });
+    assert.ok(outcome && 'error' in outcome, JSON.stringify(outcome));
+    assert.match(outcome.error.message, /coding agent 'broken' could not be installed.*gitiso\.codingAgents/);
+    assert.equal(await sessions.state(id('c')), undefined, 'a session started without its tool');
+  });
+
   it('says what to do in an agent whose image has no tmux, and starts nothing', async () => {
     await core.exec.run(id('e'), ['sh', '-c', 'mv "$(command -v tmux)" /usr/local/bin/tmux-moved']);
     try {

@@ -55,9 +55,9 @@ export const taskCommand: CliCommand = {
       // The key stays here: the agents get the proxy's address and a token each (from the tool's own variable, as it would read it).
       const access = preset.api ? new AgentApiAccess({ engine: core.engine, network: core.network, apis: [preset.api], keyFor: (api) => process.env[api.keyEnv] || undefined, ca: caFile(), port: proxyPort(), tokensFile: join(defaultStorageDir(), API_TOKENS_FILE), usage: core.apiUsage, agentIds: async () => (await core.agents.list()).map((agent) => agent.id) }) : undefined;
       try {
-        const runner = new TaskRunner({ sessions: core.sessions, access });
+        const runner = new TaskRunner({ sessions: core.sessions, tools: core.tools, access });
         const started: string[] = [];
-        for (const outcome of await runner.start({ prompt, preset, agentIds: ids })) {
+        for (const outcome of await runner.start({ prompt, preset, agentIds: ids, signal })) {
           if ('error' in outcome) {
             failed++;
             process.stderr.write(`gitiso: ${outcome.id}: ${messageOf(outcome.error)}\n`);

@@ -1,5 +1,6 @@
 import { asError } from '../errors';
 import type { AgentSessions } from './agentSessions';
+import type { AgentTools } from './agentTools';
 import { taskCommand, type CodingAgentApi, type CodingAgentPreset } from './codingAgentPreset';
 
 /**
@@ -15,13 +16,19 @@ export interface TaskRequest {
   readonly preset: CodingAgentPreset;
   /** The agents that take the task (the same task to each: best of N). */
   readonly agentIds: readonly string[];
+  /** Cancels what has not started (a tool's install). */
+  readonly signal?: AbortSignal;
 }
 
 export type TaskOutcome = { readonly id: string; readonly started: boolean } | { readonly id: string; readonly error: Error };
 
-/** Starts a task's coding agent in each of its agents, each in its own session; one agent's failure leaves the others. */
+/**
+ * Starts a task's coding agent in each of its agents, each in its own session
+ * (its tool installed first where the agent lacks it); one agent's failure
+ * leaves the others.
+ */
 export class TaskRunner {
-  constructor(private readonly deps: { readonly sessions: Pick<AgentSessions, 'start'>; readonly access?: ApiAccess }) {}
+  constructor(private readonly deps: { readonly sessions: Pick<AgentSessions, 'start'>; readonly access?: ApiAccess; readonly tools?: Pick<AgentTools, 'ensure'> }) {}
 
   async start(request: TaskRequest): Promise<TaskOutcome[]> {
     const { prompt, preset } = request;
@@ -29,6 +36,7 @@ export class TaskRunner {
     return Promise.all(
       request.agentIds.map(async (id): Promise<TaskOutcome> => {
         try {
+          await this.deps.tools?.ensure(id, preset, request.signal);
           const env = preset.api ? await this.apiEnv(id, preset.api) : {};
           return { id, started: await this.deps.sessions.start(id, { argv, env, preset: preset.name, prompt }) };
         } catch (error) {

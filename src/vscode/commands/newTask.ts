@@ -6,6 +6,7 @@ import { toolInstallOf } from '../../core/codingAgents/toolInstall';
 import { CancelledError, describeCause } from '../../core/errors';
 import { parseSetupFile, SETUP_FILE } from '../../core/setup/repoSetup';
 import { readCodingAgents } from '../config';
+import { withCancellableProgress } from '../progress';
 import { showErrorWithSettings } from '../showError';
 import type { CommandContext } from './context';
 import { createBurst } from './createBurst';
@@ -83,8 +84,13 @@ export async function newTask(ctx: CommandContext, target?: AgentTarget | NewTas
   if (agents.length === 0) {
     return [];
   }
-  const runner = new TaskRunner({ sessions: { start: (agentId, session) => ctx.gitiso.on(agentId).sessions.start(agentId, session) }, access: preset.api ? ctx.apiAccess.access : undefined });
-  const outcomes = await runner.start({ prompt, preset, agentIds: agents.map((agent) => agent.id) });
+  const runner = new TaskRunner({
+    sessions: { start: (agentId, session) => ctx.gitiso.on(agentId).sessions.start(agentId, session) },
+    // An agent made before the task (or for another preset) gets the tool installed first.
+    tools: { ensure: (agentId, chosen, signal) => ctx.gitiso.on(agentId).tools.ensure(agentId, chosen, signal) },
+    access: preset.api ? ctx.apiAccess.access : undefined,
+  });
+  const outcomes = await withCancellableProgress({ title: `${TITLE}: starting ${preset.name}${creates ? '' : ' (installed first where an agent lacks it)'}` }, (signal) => runner.start({ prompt, preset, agentIds: agents.map((agent) => agent.id), signal }));
   void ctx.sessions.refresh();
   const failed = outcomes.filter((outcome): outcome is Extract<TaskOutcome, { error: Error }> => 'error' in outcome);
   if (failed.length > 0) {
