@@ -16,7 +16,7 @@ import { median, percentile } from './httpLoad';
  * ways, keep-alive connections as API clients keep them) and the rate a long
  * stream is read at (rounds alternating, the ratio taken per round). The
  * API and the proxy run in processes of their own. A third way is relayed
- * (proxyRelay.ts), as an agent on another engine reaches the proxy, with
+ * (a listening ConnectionMux), as an agent on another engine reaches the proxy, with
  * its listener as a process here: the relay's own cost, without the
  * engine's exec. BENCH_SMOKE=1 makes it tiny.
  */

@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { Duplex } from 'node:stream';
-import { agentListenerArgv } from '../src/core/apiProxy/agentListener';
 import { ApiProxy } from '../src/core/apiProxy/apiProxy';
-import { ProxyRelay } from '../src/core/apiProxy/proxyRelay';
+import { ConnectionMux } from '../src/core/docker/connectionMux';
+import { muxArgv } from '../src/core/docker/muxPrograms';
 
 /**
  * The two processes of the API proxy bench, each on a core of its own:
@@ -62,9 +62,9 @@ async function main(): Promise<void> {
     process.send?.({ cpuMicros: user + system });
   });
   const relayPort = await freePort();
-  const [command = 'python3', ...args] = agentListenerArgv(relayPort, 'python3');
+  const [command = 'python3', ...args] = muxArgv('listen', relayPort, 'python3');
   const listener = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
-  const relay = new ProxyRelay({ agentId: 'relayed', stream: Duplex.from({ readable: listener.stdout, writable: listener.stdin }), accept: (connection) => proxy.acceptRelayed('relayed', connection) });
+  const relay = new ConnectionMux({ name: 'the bench relay', stream: Duplex.from({ readable: listener.stdout, writable: listener.stdin }), accept: (connection) => proxy.acceptRelayed('relayed', connection), missingProgram: 'python3 is needed' });
   await relay.ready;
   process.send?.({ port, token: proxy.grant('bench', { upstreams: ['api'] }), relayPort, relayToken: proxy.grant('relayed', { upstreams: ['api'], relayed: true }) });
 }

@@ -78,8 +78,8 @@ async function main(): Promise<void> {
           seconds: smoke ? 0.3 : Number(process.env.BENCH_FORWARD_SECONDS ?? 3),
           sequentialRequests: smoke ? 30 : 500,
           echoMessages: smoke ? 30 : 500,
-          // gitiso's forward, straight and through the engine (bash: the test image has no socat).
-          chosen: ['gitiso', 'warm-bash'],
+          // gitiso's forward, straight and through the engine (a mux where the image has python3 or node, as the test image does).
+          chosen: ['gitiso', 'mux-python3'],
           log,
         });
         return { results, table: formatForwardResults(results) };

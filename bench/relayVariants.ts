@@ -1,7 +1,9 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { pipeline } from 'node:stream';
+import { ConnectionMux } from '../src/core/docker/connectionMux';
 import { Engine } from '../src/core/docker/engine';
 import { openExecStream } from '../src/core/docker/execStream';
+import { muxArgv } from '../src/core/docker/muxPrograms';
 import { PortForwarder } from '../src/core/ports/portForwarder';
 import { RELAY_PROGRAMS, relayArgv, type RelayProgramName } from '../src/core/ports/relayPrograms';
 import { RelayPool, SPARES_PER_FORWARD } from '../src/core/ports/warmRelays';
@@ -11,7 +13,7 @@ import { RelayPool, SPARES_PER_FORWARD } from '../src/core/ports/warmRelays';
  * gitiso's PortForwarder as it is, and the alternatives it was chosen
  * against (kept here, so every run measures them side by side).
  */
-export const RELAY_KINDS = ['pipe', 'pipeline', 'manual', 'gitiso', 'exec-bash', 'exec-python3', 'exec-perl', 'warm-bash', 'warm-python3', 'warm-perl'] as const;
+export const RELAY_KINDS = ['pipe', 'pipeline', 'manual', 'gitiso', 'exec-bash', 'exec-python3', 'exec-perl', 'warm-bash', 'warm-python3', 'warm-perl', 'mux-python3'] as const;
 export type RelayKind = (typeof RELAY_KINDS)[number];
 
 export const RELAY_DESCRIPTIONS: Record<RelayKind, string> = {
@@ -25,6 +27,7 @@ export const RELAY_DESCRIPTIONS: Record<RelayKind, string> = {
   'warm-bash': "gitiso's PortForwarder through the engine with warm relays (2 spares), bash /dev/tcp relay",
   'warm-python3': "gitiso's PortForwarder through the engine with warm relays (2 spares), python3 relay",
   'warm-perl': "gitiso's PortForwarder through the engine with warm relays (2 spares), perl relay",
+  'mux-python3': "gitiso's PortForwarder through the engine, every connection over one exec (a connection mux), python3",
 };
 
 export interface Target {
@@ -49,6 +52,9 @@ export async function openRelay(kind: RelayKind, target: Target): Promise<OpenRe
   }
   if (kind === 'warm-bash' || kind === 'warm-python3' || kind === 'warm-perl') {
     return openExecRelay(kind.slice('warm-'.length) as RelayProgramName, target, SPARES_PER_FORWARD);
+  }
+  if (kind === 'mux-python3') {
+    return openMuxRelay(target);
   }
   const clients = new Set<Socket>();
   const server = createServer((client) => {
@@ -83,6 +89,25 @@ async function openExecRelay(name: RelayProgramName, target: Target, spares: num
   };
 }
 
+/** gitiso's forward through the engine where the container has python3: one exec, every connection a frame. */
+async function openMuxRelay(target: Target): Promise<OpenRelay> {
+  const containerId = target.containerId;
+  if (!containerId) {
+    throw new Error('the mux needs the server\'s container');
+  }
+  const engine = new Engine();
+  const mux = new ConnectionMux({ name: 'the bench mux', stream: openExecStream(engine, { containerId, argv: muxArgv('connect', target.port, 'python3'), halfClose: false }), missingProgram: 'python3 is needed' });
+  await mux.ready;
+  const forwarder = await PortForwarder.open({ kind: 'exec', describe: 'mux', open: () => mux.connect(), close: () => mux.close() });
+  return {
+    hostPort: forwarder.hostPort,
+    close: async () => {
+      await forwarder.close();
+      mux.close();
+    },
+  };
+}
+
 /** Each relay destroys its upstream when its client closes. */
 function closeServer(server: Server, clients: ReadonlySet<Socket>): Promise<void> {
   for (const client of clients) {
@@ -91,7 +116,7 @@ function closeServer(server: Server, clients: ReadonlySet<Socket>): Promise<void
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
-const RELAYS: Record<Exclude<RelayKind, 'gitiso' | `exec-${string}` | `warm-${string}`>, (client: Socket, target: Target) => void> = {
+const RELAYS: Record<Exclude<RelayKind, 'gitiso' | `exec-${string}` | `warm-${string}` | `mux-${string}`>, (client: Socket, target: Target) => void> = {
   /** PortForwarder's relay before issue 13, as it was. */
   pipe(client, target) {
     const upstream = connect(target);

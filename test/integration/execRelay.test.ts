@@ -30,6 +30,12 @@ while True:
     threading.Thread(target=serve, args=(c,), daemon=True).start()
 `;
 
+/**
+ * A hostile mux program: earlier in PATH than python3, it says it is up, then
+ * sends valid frames of connection 1 without end (counting MiB out) and never reads.
+ */
+const HOSTILE_PYTHON = "#!/bin/sh\nprintf 'L\\000\\000\\000\\000\\000\\000\\000\\000'\ni=0\nwhile :; do printf 'D\\000\\000\\000\\001\\000\\001\\000\\000' || exit 0; head -c 65536 /dev/zero | tr '\\0' G || exit 0; i=$((i+1)); echo $((i / 16)) > /tmp/hostile-count.new; mv /tmp/hostile-count.new /tmp/hostile-count; done\n";
+
 /** A hostile relay: earlier in PATH than any socat, it prints without end (counting what it got out) and never reads or exits. */
 const HOSTILE_SOCAT = '#!/bin/sh\ni=0\nwhile :; do head -c 1048576 /dev/zero | tr "\\0" "G" || exit 0; i=$((i+1)); echo "$i" > /tmp/hostile-count.new; mv /tmp/hostile-count.new /tmp/hostile-count; echo noise >&2; done\n';
 
@@ -77,6 +83,7 @@ describe('exec relay: forwards through the engine\'s own API', () => {
   let server: GitServer;
   let service: GitisoCore;
   let ports: AgentPorts;
+  let muxPorts: AgentPorts;
   const prefix = idPrefix('relay');
   const id = (name: string): string => `${prefix}-${name}`;
 
@@ -85,12 +92,16 @@ describe('exec relay: forwards through the engine\'s own API', () => {
     server = await GitServer.start(engine, testImage());
     server.createRepo('site', { 'index.html': '<h1>through the engine</h1>\n' });
     service = createCore({ engine, defaultImage: testImage(), network: TEST_NETWORK, limits: TEST_LIMITS, identity: { name: 'R', email: 'r@example.com' } });
-    ports = new AgentPorts({ exec: service.exec, agents: service.agents, engine, via: 'exec' });
+    // An exec per connection here (the image has python3, which would take the mux); the mux's own tests below.
+    ports = new AgentPorts({ exec: service.exec, agents: service.agents, engine, via: 'exec', execMux: false });
     ports.start();
+    muxPorts = new AgentPorts({ exec: service.exec, agents: service.agents, engine, via: 'exec' });
+    muxPorts.start();
   });
 
   after(async () => {
     ports?.dispose();
+    muxPorts?.dispose();
     await removeAgents(engine, prefix);
     await service?.snapshots.prune(0).catch(() => undefined);
     service?.dispose();
@@ -207,6 +218,53 @@ describe('exec relay: forwards through the engine\'s own API', () => {
       await ended;
     }
     await waitFor('no relay program left', async () => (await relayProcesses(id('one'))).length === baseline.length, 10_000);
+  });
+
+  it('carries every connection of a forward over one exec (a mux): a page, a 5 MB file byte-exact, a burst of 16 at once; nothing left once the forward closes', async () => {
+    const container = await containerOf(id('one'));
+    const baseline = await relayProcesses(id('one'));
+    const forward = await muxPorts.forward(id('one'), 3000);
+    assert.equal(forward.through, 'engine API');
+    assert.equal((await fetchBytes(`${forward.url}/index.html`)).toString(), '<h1>through the engine</h1>\n');
+    const big = await fetchBytes(`${forward.url}/big.bin`);
+    assert.equal(digest(big), (await engine.exec(container, ['sha256sum', '/workspace/big.bin'])).stdout.split(' ')[0]);
+    const started = performance.now();
+    const pages = await Promise.all(Array.from({ length: 16 }, () => fetchBytes(`${forward.url}/index.html`)));
+    const burstMs = performance.now() - started;
+    assert.ok(pages.every((page) => page.toString() === '<h1>through the engine</h1>\n'));
+    // One program in the container served them all.
+    await relaysSettle(id('one'), baseline, 1, 'one mux program while the forward is open');
+    console.log(`      16 connections at once through the mux in ${burstMs.toFixed(0)} ms`);
+    await muxPorts.stop(id('one'), 3000);
+    await relaysSettle(id('one'), baseline, 0, 'no mux program left once the forward closed');
+  });
+
+  it('the attacker\'s case: a hostile mux program is held back once its client stops reading, and ends with the forward', async (t) => {
+    await service.creator.create({ id: id('evil-mux'), repoUrl: server.url('site') });
+    const container = await containerOf(id('evil-mux'));
+    await listen(id('evil-mux'));
+    // After its servers started (they are python3): the mux's python3 is the agent's own now.
+    await engine.putFile(container, '/usr/local/bin/python3', Buffer.from(HOSTILE_PYTHON), 0o755);
+    const baseline = await relayProcesses(id('evil-mux'));
+    const forward = await muxPorts.forward(id('evil-mux'), 3000);
+    const socket = await connectTo(forward.hostPort);
+    socket.on('error', () => undefined);
+    const first = await new Promise<Buffer>((resolve) => socket.once('data', resolve));
+    assert.match(first.toString(), /^G+$/, 'the hostile program did not run: the case proves nothing');
+    socket.pause();
+    const count = async (): Promise<number> => Number((await engine.exec(container, ['cat', '/tmp/hostile-count'])).stdout.trim());
+    let previous = -1;
+    let held = await count();
+    await waitFor('the hostile program to be held back', async () => {
+      [previous, held] = [held, await count()];
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      return held === previous;
+    }, 20_000);
+    assert.ok(held < 32, `${held} MiB went out while the client read one chunk`);
+    t.diagnostic(`the hostile mux program was held back after ${held} MiB`);
+    socket.destroy();
+    await muxPorts.stop(id('evil-mux'));
+    await relaysSettle(id('evil-mux'), baseline, 0, 'the hostile program ended with the forward');
   });
 
   it('the attacker\'s case: a hostile relay program costs only its own connection, bounded, and ends when the client closes', async (t) => {

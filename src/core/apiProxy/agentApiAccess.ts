@@ -10,10 +10,10 @@ import { silentLogger, type Logger } from '../logger';
 import { containerNameFor } from '../names';
 import type { AgentNetwork } from '../network/agentNetwork';
 import type { KeptToken } from './agentTokens';
-import { agentListenerArgv } from './agentListener';
+import { ConnectionMux } from '../docker/connectionMux';
+import { muxArgv } from '../docker/muxPrograms';
 import { ApiProxy } from './apiProxy';
 import { agentBaseUrl, proxyPlacement, type ProxyPlacement } from './proxyPlacement';
-import { ProxyRelay } from './proxyRelay';
 import type { Upstream } from './upstream';
 import { UsageKeeper } from './usageKeeper';
 import type { UsageStore } from './usageStore';
@@ -31,7 +31,7 @@ export interface AgentApiAccessOptions {
   /** The engine the proxy listens for, where its agents can reach this machine (proxyPlacement.ts). */
   readonly engine: ApiAccessEngine;
   readonly network: Pick<AgentNetwork, 'gateway'>;
-  /** The engine of each agent, when agents may be on others: those get a relay each (proxyRelay.ts). */
+  /** The engine of each agent, when agents may be on others: those get a relay each (a listening ConnectionMux in their container). */
   readonly engineOf?: (agentId: string) => ExecStreamEngine;
   /** The real key of an API, by the variable its tool reads it from (`ANTHROPIC_API_KEY`): the front end keeps keys. */
   readonly keyFor: (api: CodingAgentApi) => string | undefined | Promise<string | undefined>;
@@ -77,7 +77,7 @@ export function upstreamOf(api: CodingAgentApi): Upstream {
  * What lets a coding agent call its API with no key in its agent: the host's
  * proxy, started on first use where agents reach it (proxyPlacement.ts) on a
  * fixed port (or, for an agent that cannot reach this machine, a relay in its
- * container: proxyRelay.ts), a token per agent bound to its address where the
+ * container: a listening ConnectionMux), a token per agent bound to its address where the
  * engine shows one (or to its relay), and the two variables its tool reads: the proxy's base URL and that
  * token. The tokens' digests are kept in `tokensFile`, so the sessions of a
  * window that reloads keep working with the next one's proxy; what each
@@ -87,8 +87,8 @@ export function upstreamOf(api: CodingAgentApi): Upstream {
 export class AgentApiAccess implements ApiAccess {
   private started: Promise<{ readonly proxy: ApiProxy; readonly keeper?: UsageKeeper }> | undefined;
   private listened: Promise<{ readonly placement: ProxyPlacement; readonly port: number } | undefined> | undefined;
-  /** The relays of agents the proxy cannot listen for, by agent id. */
-  private readonly relays = new Map<string, ProxyRelay>();
+  /** The relays of agents the proxy cannot listen for (a listening mux in each), by agent id. */
+  private readonly relays = new Map<string, ConnectionMux>();
   private readonly log: Logger;
 
   constructor(private readonly options: AgentApiAccessOptions) {
@@ -158,10 +158,11 @@ export class AgentApiAccess implements ApiAccess {
     if (running?.open) {
       return running.ready;
     }
-    const relay = new ProxyRelay({
-      agentId,
-      stream: openExecStream(engine, { containerId: containerNameFor(agentId), argv: agentListenerArgv(this.port), halfClose: false }),
+    const relay = new ConnectionMux({
+      name: `the API relay in ${agentId}`,
+      stream: openExecStream(engine, { containerId: containerNameFor(agentId), argv: muxArgv('listen', this.port), halfClose: false }),
       accept: (connection) => proxy.acceptRelayed(agentId, connection),
+      missingProgram: `${agentId} has neither python3 nor node, one of which gitiso needs in the agent to reach the API key proxy on this machine: install one in the agent's image (the gitiso.image setting), or run the task on the local engine`,
       onEnd: () => {
         if (this.relays.get(agentId) === relay) {
           this.relays.delete(agentId);

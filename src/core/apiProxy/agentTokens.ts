@@ -12,7 +12,7 @@ export interface TokenGrant {
   readonly address?: string;
   /**
    * The token works only on connections through its agent's own relay
-   * (proxyRelay.ts), for an agent whose engine the proxy cannot listen for.
+   * (a listening ConnectionMux in its container), for an agent whose engine the proxy cannot listen for.
    */
   readonly relayed?: boolean;
 }

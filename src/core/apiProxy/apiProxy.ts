@@ -49,7 +49,7 @@ export class ApiProxy {
   private readonly counts: AgentUsageCounts;
   private readonly tls: Agent;
   private readonly server: Server;
-  /** The connections that came through an agent's relay, and whose (proxyRelay.ts). */
+  /** The connections that came through an agent's relay (a listening ConnectionMux), and whose. */
   private readonly relayedFrom = new WeakMap<object, string>();
   private readonly log: Logger;
 

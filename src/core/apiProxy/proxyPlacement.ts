@@ -12,7 +12,7 @@ export interface PlacementFacts {
 /**
  * How an engine's agents reach the proxy: it listens where they reach this
  * machine (and the host name they use for it), or each agent gets a relay in
- * its container (proxyRelay.ts) and calls 127.0.0.1 there.
+ * its container (a listening ConnectionMux) and calls 127.0.0.1 there.
  */
 export type ProxyPlacement =
   | { readonly kind: 'listen'; readonly listenHost: string; readonly agentHost: string }

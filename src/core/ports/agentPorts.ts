@@ -52,13 +52,16 @@ export class AgentPorts implements Disposable {
   /** How forwards reach agents' ports, decided once from the engine. */
   private kind: Promise<ForwardKind> | undefined;
 
-  /** `via: 'exec'` forces the relay through the engine (for tests: a local engine would be reached directly). */
-  constructor(deps: { readonly exec: AgentExec; readonly agents: Pick<AgentService, 'list'>; readonly engine: Engine; readonly log?: Logger; readonly via?: ForwardKind }) {
+  /**
+   * `via: 'exec'` forces the relay through the engine (for tests: a local engine would be reached directly);
+   * `execMux: false` keeps those forwards to an exec per connection (tests of those relays).
+   */
+  constructor(deps: { readonly exec: AgentExec; readonly agents: Pick<AgentService, 'list'>; readonly engine: Engine; readonly log?: Logger; readonly via?: ForwardKind; readonly execMux?: boolean }) {
     this.exec = deps.exec;
     this.agents = deps.agents;
     this.engine = deps.engine;
     this.log = deps.log ?? silentLogger;
-    this.relays = new ExecRelays({ engine: deps.engine, exec: deps.exec });
+    this.relays = new ExecRelays({ engine: deps.engine, exec: deps.exec, mux: deps.execMux });
     this.kind = deps.via ? Promise.resolve(deps.via) : undefined;
   }
 

@@ -1,14 +1,14 @@
 /**
- * The frames a proxy relay's two ends exchange over one exec stream (see
- * proxyRelay.ts): a kind byte, a connection number and a length (both 32-bit,
+ * The frames a connection mux's two ends exchange over one exec stream (see
+ * connectionMux.ts): a kind byte, a connection number and a length (both 32-bit,
  * big-endian), then that many bytes. The agent's side can write anything on
  * that stream (any root process in its container can), so every frame read
  * from it is checked: a known kind, a bounded length.
  */
 export type FrameKind =
-  /** Agent → host: the listener is up (connection 0). */
+  /** Agent → host: the program is up (connection 0). */
   | 'L'
-  /** Agent → host: a new connection. */
+  /** A new connection: agent → host from a listening mux, host → agent for a connecting one. */
   | 'O'
   /** Both ways: bytes of a connection. */
   | 'D'
@@ -19,7 +19,7 @@ export type FrameKind =
   /** Agent → host: the container has no program to listen with. */
   | 'N';
 
-export interface RelayFrame {
+export interface MuxFrame {
   readonly kind: FrameKind;
   readonly connection: number;
   readonly data: Buffer;
@@ -30,8 +30,8 @@ export const FRAME_HEADER_BYTES = 9;
 export const MAX_FRAME_DATA = 64 * 1024;
 const KINDS = new Set<string>(['L', 'O', 'D', 'E', 'C', 'N']);
 
-/** What the agent's side sent is not a relay's frame: the relay is ended. */
-export class RelayProtocolError extends Error {}
+/** What the agent's side sent is not a mux frame: the mux is ended. */
+export class MuxProtocolError extends Error {}
 
 export function encodeFrame(kind: FrameKind, connection: number, data: Buffer = Buffer.alloc(0)): Buffer {
   const header = Buffer.alloc(FRAME_HEADER_BYTES);
@@ -52,23 +52,23 @@ export function dataFrames(connection: number, data: Buffer): Buffer[] {
 
 /**
  * Reads frames from the bytes as they come; a frame split across chunks waits
- * for the rest (never more than one frame is held). Throws RelayProtocolError
+ * for the rest (never more than one frame is held). Throws MuxProtocolError
  * on a kind it does not know or a length over MAX_FRAME_DATA.
  */
 export class FrameReader {
   private pending: Buffer = Buffer.alloc(0);
 
-  push(chunk: Buffer): RelayFrame[] {
+  push(chunk: Buffer): MuxFrame[] {
     this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
-    const frames: RelayFrame[] = [];
+    const frames: MuxFrame[] = [];
     while (this.pending.length >= FRAME_HEADER_BYTES) {
       const kind = String.fromCharCode(this.pending[0] ?? 0);
       if (!KINDS.has(kind)) {
-        throw new RelayProtocolError(`a frame of unknown kind 0x${(this.pending[0] ?? 0).toString(16)}`);
+        throw new MuxProtocolError(`a frame of unknown kind 0x${(this.pending[0] ?? 0).toString(16)}`);
       }
       const length = this.pending.readUInt32BE(5);
       if (length > MAX_FRAME_DATA) {
-        throw new RelayProtocolError(`a frame of ${length} bytes (at most ${MAX_FRAME_DATA})`);
+        throw new MuxProtocolError(`a frame of ${length} bytes (at most ${MAX_FRAME_DATA})`);
       }
       if (this.pending.length < FRAME_HEADER_BYTES + length) {
         break;

@@ -1,29 +1,30 @@
 import { InvalidInputError } from '../errors';
 
 /**
- * The program a proxy relay runs in an agent's container (proxyRelay.ts): it
- * listens on 127.0.0.1:PORT there, in the agent's own network namespace, and
- * carries each connection to the host as frames on its stdout and stdin
- * (relayFrames.ts). The image is the user's, so gitiso brings nothing: it
- * uses python3, or node (which every npm-installed coding agent has). The
- * scripts are fixed; the port, a checked number, is the only value put in.
+ * The program a connection mux runs in an agent's container
+ * (connectionMux.ts): many TCP connections on 127.0.0.1:PORT there, in the
+ * agent's own network namespace, carried as frames (muxFrames.ts) on its
+ * stdin and stdout. It listens (the agent's tool connecting to the host's API
+ * proxy) or connects (a forward of the agent's port). The image is the
+ * user's, so gitiso brings nothing: it uses python3, or node (which every
+ * npm-installed coding agent has). The scripts are fixed; the mode and the
+ * port, a checked number, are the only values put in.
  */
+export type MuxMode = 'listen' | 'connect';
+export type MuxProgram = 'python3' | 'node';
 
-/** Threads: one accepting, one per connection's bytes to the host; the main one applies the host's frames. */
-const PYTHON_LISTENER = `
+/** Threads: one accepting (listen), one per connection's bytes to the host; the main one applies the host's frames. */
+const PYTHON_MUX = `
 import os, socket, struct, sys, threading
+mode, port = sys.argv[1], int(sys.argv[2])
 lock = threading.Lock()
+conns = {}
 def send(kind, conn, data=b''):
     frame = struct.pack('>cII', kind, conn, len(data)) + data
     with lock:
         view = memoryview(frame)
         while view:
             view = view[os.write(1, view):]
-conns = {}
-server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-server.bind(('127.0.0.1', int(sys.argv[1])))
-server.listen(64)
 def pump(conn, s):
     try:
         while True:
@@ -35,16 +36,24 @@ def pump(conn, s):
     except OSError:
         if conns.pop(conn, None) is not None:
             send(b'C', conn)
-def accept():
-    last = 0
-    while True:
-        s, _ = server.accept()
-        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        last += 1
-        conns[last] = s
-        send(b'O', last)
-        threading.Thread(target=pump, args=(last, s), daemon=True).start()
-threading.Thread(target=accept, daemon=True).start()
+def serve(conn, s, announce):
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    conns[conn] = s
+    if announce:
+        send(b'O', conn)
+    threading.Thread(target=pump, args=(conn, s), daemon=True).start()
+if mode == 'listen':
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(('127.0.0.1', port))
+    server.listen(64)
+    def accept():
+        last = 0
+        while True:
+            s, _ = server.accept()
+            last += 1
+            serve(last, s, True)
+    threading.Thread(target=accept, daemon=True).start()
 send(b'L', 0)
 def read(size):
     data = b''
@@ -57,6 +66,12 @@ def read(size):
 while True:
     kind, conn, size = struct.unpack('>cII', read(9))
     data = read(size) if size else b''
+    if kind == b'O' and mode == 'connect' and conn not in conns:
+        try:
+            serve(conn, socket.create_connection(('127.0.0.1', port)), False)
+        except OSError:
+            send(b'C', conn)
+        continue
     s = conns.get(conn)
     if s is None:
         continue
@@ -75,10 +90,11 @@ while True:
         s.close()
 `;
 
-const NODE_LISTENER = `
+const NODE_MUX = `
 const net = require('net');
+const [mode, portText] = process.argv.slice(-2);
+const port = Number(portText);
 const conns = new Map();
-let last = 0;
 const send = (kind, id, data) => {
   const head = Buffer.alloc(9);
   head.write(kind, 0, 'latin1');
@@ -86,19 +102,24 @@ const send = (kind, id, data) => {
   head.writeUInt32BE(data ? data.length : 0, 5);
   process.stdout.write(data ? Buffer.concat([head, data]) : head);
 };
-const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-  const id = ++last;
+const serve = (id, socket, announce) => {
   conns.set(id, socket);
-  send('O', id);
+  if (announce) send('O', id);
   socket.on('data', (data) => {
     for (let at = 0; at < data.length; at += 65536) send('D', id, data.subarray(at, at + 65536));
   });
   socket.on('end', () => conns.has(id) && send('E', id));
   socket.on('error', () => undefined);
   socket.on('close', () => conns.delete(id) && send('C', id));
-});
-server.on('error', () => process.exit(1));
-server.listen(Number(process.argv[process.argv.length - 1]), '127.0.0.1', () => send('L', 0));
+};
+if (mode === 'listen') {
+  let last = 0;
+  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => serve(++last, socket, true));
+  server.on('error', () => process.exit(1));
+  server.listen(port, '127.0.0.1', () => send('L', 0));
+} else {
+  send('L', 0);
+}
 let pending = Buffer.alloc(0);
 process.stdin.on('data', (chunk) => {
   pending = Buffer.concat([pending, chunk]);
@@ -107,9 +128,13 @@ process.stdin.on('data', (chunk) => {
     if (pending.length < 9 + size) break;
     const kind = String.fromCharCode(pending[0]);
     const id = pending.readUInt32BE(1);
-    const socket = conns.get(id);
     const data = pending.subarray(9, 9 + size);
     pending = pending.subarray(9 + size);
+    if (kind === 'O' && mode === 'connect' && !conns.has(id)) {
+      serve(id, net.connect({ port, host: '127.0.0.1', allowHalfOpen: true, noDelay: true }), false);
+      continue;
+    }
+    const socket = conns.get(id);
     if (!socket) continue;
     if (kind === 'D') socket.write(data);
     else if (kind === 'E') socket.end();
@@ -120,22 +145,20 @@ process.stdin.on('end', () => process.exit(0));
 `;
 
 /** The first of python3 and node the container has; with neither, one frame that says so ('N'). */
-const CHOOSE = `if command -v python3 >/dev/null 2>&1; then exec python3 -c "$1" "$3"; fi
-if command -v node >/dev/null 2>&1; then exec node -e "$2" "$3"; fi
+const CHOOSE = `if command -v python3 >/dev/null 2>&1; then exec python3 -c "$1" "$3" "$4"; fi
+if command -v node >/dev/null 2>&1; then exec node -e "$2" "$3" "$4"; fi
 printf 'N\\000\\000\\000\\000\\000\\000\\000\\000'`;
 
-export type ListenerProgram = 'python3' | 'node';
-
-/** The listener's command for a port in the agent; `only` forces one program (the tests run each). */
-export function agentListenerArgv(port: number, only?: ListenerProgram): string[] {
+/** The mux's command in the agent for a port; `only` forces one program (the tests run each). */
+export function muxArgv(mode: MuxMode, port: number, only?: MuxProgram): string[] {
   if (!Number.isInteger(port) || port < 1 || port > 65_535) {
     throw new InvalidInputError(`${port} is not a TCP port`);
   }
   if (only === 'python3') {
-    return ['python3', '-c', PYTHON_LISTENER, String(port)];
+    return ['python3', '-c', PYTHON_MUX, mode, String(port)];
   }
   if (only === 'node') {
-    return ['node', '-e', NODE_LISTENER, String(port)];
+    return ['node', '-e', NODE_MUX, mode, String(port)];
   }
-  return ['sh', '-c', CHOOSE, 'gitiso-api-listener', PYTHON_LISTENER, NODE_LISTENER, String(port)];
+  return ['sh', '-c', CHOOSE, 'gitiso-mux', PYTHON_MUX, NODE_MUX, mode, String(port)];
 }
