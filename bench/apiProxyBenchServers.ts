@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
-import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { Duplex } from 'node:stream';
 import { ApiProxy } from '../src/core/apiProxy/apiProxy';
 import { ConnectionMux } from '../src/core/docker/connectionMux';
 import { muxArgv } from '../src/core/docker/muxPrograms';
+import { freePort } from '../test/support/gitServer';
 
 /**
  * The two processes of the API proxy bench, each on a core of its own:
@@ -61,7 +62,7 @@ async function main(): Promise<void> {
     const { user, system } = process.cpuUsage();
     process.send?.({ cpuMicros: user + system });
   });
-  const relayPort = await freePort();
+  const relayPort = await freePort('127.0.0.1');
   const [command = 'python3', ...args] = muxArgv('listen', relayPort, 'python3');
   const listener = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const relay = new ConnectionMux({ name: 'the bench relay', stream: Duplex.from({ readable: listener.stdout, writable: listener.stdin }), accept: (connection) => proxy.acceptRelayed('relayed', connection), missingProgram: 'python3 is needed' });
@@ -69,12 +70,5 @@ async function main(): Promise<void> {
   process.send?.({ port, token: proxy.grant('bench', { upstreams: ['api'] }), relayPort, relayToken: proxy.grant('relayed', { upstreams: ['api'], relayed: true }) });
 }
 
-async function freePort(): Promise<number> {
-  const server = createTcpServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 void main();

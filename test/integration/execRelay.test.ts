@@ -139,6 +139,28 @@ describe('exec relay: forwards through the engine\'s own API', () => {
     });
   }
 
+  /**
+   * A hostile program in the container prints G without end, counting the MiB
+   * it got out in /tmp/hostile-count: once its client stops reading, it must
+   * be held back, not read into the host's memory (it stops once the buffers
+   * on the way are full). Returns the MiB it got out.
+   */
+  async function heldBack(socket: Socket, container: string, what: string): Promise<number> {
+    const first = await new Promise<Buffer>((resolve) => socket.once('data', resolve));
+    assert.match(first.toString(), /^G+$/, `${what} did not run: the case proves nothing`);
+    socket.pause();
+    const count = async (): Promise<number> => Number((await engine.exec(container, ['cat', '/tmp/hostile-count'])).stdout.trim());
+    let previous = -1;
+    let held = await count();
+    await waitFor(`${what} to be held back`, async () => {
+      [previous, held] = [held, await count()];
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      return held === previous;
+    }, 20_000);
+    assert.ok(held < 32, `${held} MiB went out while the client read one chunk`);
+    return held;
+  }
+
   async function listen(agentId: string): Promise<void> {
     const container = await containerOf(agentId);
     await engine.spawnDetached(container, ['python3', '-m', 'http.server', '3000'], { workdir: '/workspace' });
@@ -249,19 +271,7 @@ describe('exec relay: forwards through the engine\'s own API', () => {
     const forward = await muxPorts.forward(id('evil-mux'), 3000);
     const socket = await connectTo(forward.hostPort);
     socket.on('error', () => undefined);
-    const first = await new Promise<Buffer>((resolve) => socket.once('data', resolve));
-    assert.match(first.toString(), /^G+$/, 'the hostile program did not run: the case proves nothing');
-    socket.pause();
-    const count = async (): Promise<number> => Number((await engine.exec(container, ['cat', '/tmp/hostile-count'])).stdout.trim());
-    let previous = -1;
-    let held = await count();
-    await waitFor('the hostile program to be held back', async () => {
-      [previous, held] = [held, await count()];
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      return held === previous;
-    }, 20_000);
-    assert.ok(held < 32, `${held} MiB went out while the client read one chunk`);
-    t.diagnostic(`the hostile mux program was held back after ${held} MiB`);
+    t.diagnostic(`the hostile mux program was held back after ${await heldBack(socket, container, 'the hostile program')} MiB`);
     socket.destroy();
     await muxPorts.stop(id('evil-mux'));
     await relaysSettle(id('evil-mux'), baseline, 0, 'the hostile program ended with the forward');
@@ -278,20 +288,7 @@ describe('exec relay: forwards through the engine\'s own API', () => {
     const socket = await connectTo(forward.hostPort);
     socket.on('error', () => undefined);
     socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
-    const first = await new Promise<Buffer>((resolve) => socket.once('data', resolve));
-    assert.match(first.toString(), /^G+$/, 'the hostile relay did not run: the case proves nothing');
-    // The client stops reading: the relay must be held back, not read into the host's memory (it stops once the buffers on the way are full).
-    socket.pause();
-    const count = async (): Promise<number> => Number((await engine.exec(container, ['cat', '/tmp/hostile-count'])).stdout.trim());
-    let previous = -1;
-    let held = await count();
-    await waitFor('the hostile relay to be held back', async () => {
-      [previous, held] = [held, await count()];
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      return held === previous;
-    }, 20_000);
-    assert.ok(held < 32, `${held} MiB went out while the client read one chunk`);
-    t.diagnostic(`the hostile relay was held back after ${held} MiB`);
+    t.diagnostic(`the hostile relay was held back after ${await heldBack(socket, container, 'the hostile relay')} MiB`);
     // Meanwhile another agent's forward is untouched.
     const other = await ports.forward(id('one'), 3000);
     assert.equal((await fetchBytes(`${other.url}/index.html`)).toString(), '<h1>through the engine</h1>\n');

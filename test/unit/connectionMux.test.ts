@@ -2,23 +2,17 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, request, type Server } from 'node:http';
-import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
+import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import { Duplex, PassThrough } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { ConnectionMux, MAX_AGENT_CONNECTIONS } from '../../src/core/docker/connectionMux';
 import { encodeFrame, FrameReader, MAX_FRAME_DATA, MuxProtocolError } from '../../src/core/docker/muxFrames';
 import { muxArgv, type MuxProgram } from '../../src/core/docker/muxPrograms';
 import { waitFor } from '../support/waitFor';
+import { freePort } from '../support/gitServer';
 
 const MISSING = 'the agent has neither python3 nor node: install one (the gitiso.image setting)';
 
-async function freePort(): Promise<number> {
-  const server = createTcpServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** The proxy's stand-in: answers with what it got (method, path, body length). */
 function httpEcho(): Server {
@@ -85,7 +79,7 @@ describe('connection mux: many connections in an agent over one stream', () => {
 
   for (const program of ['python3', 'node', undefined] as Array<MuxProgram | undefined>) {
     it(`listening: carries concurrent requests and a large body both ways (${program ?? 'the first the container has'}), and ends the program when closed`, async () => {
-      const port = await freePort();
+      const port = await freePort('127.0.0.1');
       const { child, relay } = runListener(muxArgv('listen', port, program));
       children.push(child);
       await relay.ready;
@@ -103,7 +97,7 @@ describe('connection mux: many connections in an agent over one stream', () => {
 
   for (const program of ['python3', 'node'] as MuxProgram[]) {
     it(`connecting (${program}): carries concurrent connections to the port with their half-close, closes one the port refuses, and ends with its stream`, async () => {
-      const port = await freePort();
+      const port = await freePort('127.0.0.1');
       const server = await echoServer(port);
       const [command = program, ...args] = muxArgv('connect', port, program);
       const child = spawn(command, args, { stdio: 'pipe' });
@@ -138,7 +132,7 @@ describe('connection mux: many connections in an agent over one stream', () => {
   }
 
   it('says what to install when the container has neither python3 nor node', async () => {
-    const { child, relay } = runListener(muxArgv('listen', await freePort()), { PATH: '/nonexistent' });
+    const { child, relay } = runListener(muxArgv('listen', await freePort('127.0.0.1')), { PATH: '/nonexistent' });
     children.push(child);
     await assert.rejects(relay.ready, new RegExp(MISSING.replace(/[().]/g, '\\$&')));
     assert.equal(relay.open, false);

@@ -3,7 +3,7 @@ import type { Agent } from '../../core/agent';
 import { offeredPreset, presetNamed, type CodingAgentPreset } from '../../core/codingAgents/codingAgentPreset';
 import { TaskRunner, type TaskOutcome } from '../../core/codingAgents/taskRunner';
 import { toolInstallOf } from '../../core/codingAgents/toolInstall';
-import { CancelledError, describeCause } from '../../core/errors';
+import { CancelledError, describeCause, isCancellation } from '../../core/errors';
 import { parseSetupFile, SETUP_FILE } from '../../core/setup/repoSetup';
 import { readCodingAgents } from '../config';
 import { withCancellableProgress } from '../progress';
@@ -92,10 +92,11 @@ export async function newTask(ctx: CommandContext, target?: AgentTarget | NewTas
   });
   const outcomes = await withCancellableProgress({ title: `${TITLE}: starting ${preset.name}${creates ? '' : ' (installed first where an agent lacks it)'}` }, (signal) => runner.start({ prompt, preset, agentIds: agents.map((agent) => agent.id), signal }));
   void ctx.sessions.refresh();
-  const failed = outcomes.filter((outcome): outcome is Extract<TaskOutcome, { error: Error }> => 'error' in outcome);
+  // Cancelled (Cancel on the progress): what was cancelled is no error to show.
+  const failed = outcomes.filter((outcome): outcome is Extract<TaskOutcome, { error: Error }> => 'error' in outcome && !isCancellation(outcome.error));
   if (failed.length > 0) {
     void showErrorWithSettings(`gitiso: the task could not start in ${failed.map((outcome) => `${outcome.id}: ${describeCause(outcome.error)}`).join('; ')}`);
-  } else {
+  } else if (outcomes.every((outcome) => !('error' in outcome))) {
     void vscode.window.showInformationMessage(`${preset.name} is working on the task in ${agents.map((agent) => agent.id).join(', ')}. Open Terminal on a row attaches to its session.`);
   }
   return outcomes;
