@@ -83,8 +83,8 @@ Environment: DOCKER_HOST, GITISO_IMAGE (default image: ${defaultImage()}), GITIS
 GITISO_HOME (where the object pool lives; default ~/.cache/gitiso), GITISO_CODING_AGENT (the
 preset task runs; default claude-code), GITISO_CODING_AGENTS (your own presets, as JSON: the
 gitiso.codingAgents setting's format), GITISO_API_PROXY_PORT (the API key proxy's port;
-default 41597), GITISO_API_CA (a PEM file of certificate authorities the proxy trusts besides
-the system's). A task's coding agent gets a token of its own; its API key is read here, from the
+default 41597), GITISO_API_CA and NODE_EXTRA_CA_CERTS (PEM files of certificate authorities
+the proxy trusts besides Node's). A task's coding agent gets a token of its own; its API key is read here, from the
 variable its tool reads (ANTHROPIC_API_KEY…), and added by the proxy.
 `;
 }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { AgentApiAccess, API_TOKENS_FILE } from '../core/apiProxy/agentApiAccess';
+import { extraAuthorities } from '../core/apiProxy/extraAuthorities';
 import type { CodingAgentApi } from '../core/codingAgents/codingAgentPreset';
 import type { SessionWatch } from '../core/codingAgents/sessionWatch';
 import { describeCause } from '../core/errors';
@@ -63,6 +64,8 @@ export class WindowApiAccess implements vscode.Disposable {
       engineOf: (agentId) => this.gitiso.on(agentId).engine,
       apis: readCodingAgents().presets.flatMap((preset) => (preset.api ? [preset.api] : [])),
       keyFor: async (api) => this.secrets.get(secretKeyOf(api)),
+      // A company's authority, as Node would take it (NODE_EXTRA_CA_CERTS) or as the CLI does (GITISO_API_CA).
+      ca: extraAuthorities(),
       port: vscode.workspace.getConfiguration('gitiso').inspect<number>('apiProxy.port')?.globalValue,
       tokensFile: this.tokensFile,
       usage: this.gitiso.apiUsage,

@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { Duplex, PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { ApiProxy } from '../../src/core/apiProxy/apiProxy';
+import { extraAuthorities } from '../../src/core/apiProxy/extraAuthorities';
 import type { Logger } from '../../src/core/logger';
 import { FakeLlmApi } from '../support/fakeLlmApi';
 import { makeTestCertificates, type TestCertificates } from '../support/testCertificates';
@@ -111,6 +113,25 @@ describe('API proxy (in process, no engine)', () => {
     } finally {
       await strict.close();
     }
+  });
+
+  it('trusts an authority the environment names (NODE_EXTRA_CA_CERTS, GITISO_API_CA), and says which variable names a file it cannot read', async () => {
+    const trusting = new ApiProxy({ upstreams: [{ name: 'anthropic', baseUrl: `${api.url}/anthropic/v1`, keyHeader: 'x-api-key', tokenHeader: 'x-api-key' }], keyFor: () => KEY, ca: extraAuthorities({ NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem') }) });
+    const trustingPort = await trusting.listen('127.0.0.1');
+    const trustingToken = trusting.grant('a', { upstreams: ['anthropic'] });
+    try {
+      const answer = await new Promise<number>((resolve, reject) => {
+        request({ host: '127.0.0.1', port: trustingPort, method: 'POST', path: '/anthropic/messages', headers: { 'x-api-key': trustingToken } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        }).on('error', reject).end('{}');
+      });
+      assert.equal(answer, 200);
+    } finally {
+      await trusting.close();
+    }
+    assert.throws(() => extraAuthorities({ GITISO_API_CA: join(dir, 'missing.pem') }), /GITISO_API_CA names .*missing\.pem, which cannot be read \(ENOENT\)/);
+    assert.deepEqual(extraAuthorities({}), []);
   });
 
   it('refuses a chunked body over the bound as it grows, without forwarding it whole', async () => {

@@ -15,6 +15,7 @@ import { withInterrupt } from '../interrupt';
 import { progressPrinter } from '../progressPrinter';
 import { tabSeparated } from '../table';
 import type { CliCommand } from './command';
+import { extraAuthorities } from '../../core/apiProxy/extraAuthorities';
 
 const USAGE = 'gitiso task PROMPT --repo URL [--agent PRESET] [--count N] [--prefix P] [--base BRANCH], or --on ID (again for more agents)';
 
@@ -53,7 +54,7 @@ export const taskCommand: CliCommand = {
         ids = outcomes.filter((outcome) => 'agent' in outcome).map((outcome) => outcome.id);
       }
       // The key stays here: the agents get the proxy's address and a token each (from the tool's own variable, as it would read it).
-      const access = preset.api ? new AgentApiAccess({ engine: core.engine, network: core.network, apis: [preset.api], keyFor: (api) => process.env[api.keyEnv] || undefined, ca: caFile(), port: proxyPort(), tokensFile: join(defaultStorageDir(), API_TOKENS_FILE), usage: core.apiUsage, agentIds: async () => (await core.agents.list()).map((agent) => agent.id) }) : undefined;
+      const access = preset.api ? new AgentApiAccess({ engine: core.engine, network: core.network, apis: [preset.api], keyFor: (api) => process.env[api.keyEnv] || undefined, ca: extraAuthorities(), port: proxyPort(), tokensFile: join(defaultStorageDir(), API_TOKENS_FILE), usage: core.apiUsage, agentIds: async () => (await core.agents.list()).map((agent) => agent.id) }) : undefined;
       try {
         const runner = new TaskRunner({ sessions: core.sessions, tools: core.tools, access });
         const started: string[] = [];
@@ -94,12 +95,6 @@ async function untilFinished(sessions: AgentSessions, ids: readonly string[], si
 function proxyPort(): number | undefined {
   const port = Number(process.env.GITISO_API_PROXY_PORT);
   return Number.isInteger(port) && port >= 1024 && port <= 65535 ? port : undefined;
-}
-
-/** GITISO_API_CA: a PEM file of certificate authorities the proxy trusts besides the system's (a company's). */
-function caFile(): string | undefined {
-  const path = process.env.GITISO_API_CA;
-  return path ? readFileSync(path, 'utf8') : undefined;
 }
 
 /** The coding agent the current folder's .gitiso.json names, if it can be read. */

@@ -52,7 +52,7 @@ export interface AgentApiAccessOptions {
   /** The agents that exist: a kept token (and kept usage) of one that went while no proxy ran is dropped at start. */
   readonly agentIds?: () => Promise<readonly string[]>;
   /** Certificate authorities trusted besides Node's own (a company's, the tests'). */
-  readonly ca?: string;
+  readonly ca?: string | readonly string[];
   readonly log?: Logger;
 }
 
