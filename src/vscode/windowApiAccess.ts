@@ -45,10 +45,19 @@ export class WindowApiAccess implements vscode.Disposable {
       sessions.onDidChange((agentIds) => {
         const alive = agentIds.filter((id) => sessions.stateOf(id) !== undefined && sessions.stateOf(id)?.activity !== 'finished');
         if (alive.length > 0 && existsSync(this.tokensFile)) {
-          void this.access.resume(alive).catch((error: unknown) => this.log.warn(`API proxy: ${describeCause(error)}`));
+          void this.resume(alive);
         }
       }),
     ];
+  }
+
+  /** Quiet but for the log: the sessions' own windows (or tasks) may serve them. */
+  private async resume(agentIds: readonly string[]): Promise<void> {
+    try {
+      await this.access.resume(agentIds);
+    } catch (error) {
+      this.log.warn(`API proxy: the running sessions of ${agentIds.join(', ')} are not served from this window: ${describeCause(error)}`);
+    }
   }
 
   private get tokensFile(): string {
