@@ -1,3 +1,4 @@
+import { LABEL } from '../core/agent';
 import { defaultImage } from '../core/defaults';
 import { Engine } from '../core/docker/engine';
 import { readDockerContexts } from '../core/engines/dockerContexts';
@@ -5,6 +6,7 @@ import { engineEndpoints, LOCAL_ENGINE, type EngineEndpoint } from '../core/engi
 import { describeCause, InvalidInputError } from '../core/errors';
 import { createCore, type CoreOptions, type GitisoCore } from '../core/gitisoCore';
 import type { Logger } from '../core/logger';
+import { containerNameFor } from '../core/names';
 import { refuseSetup, trustSetup } from '../core/setup/setupProposal';
 import { depthFrom, installTimeoutFrom, limitsFrom, strategyFrom, type Flags } from './args';
 import { stderrLogger } from './stderrLogger';
@@ -24,6 +26,44 @@ export interface CliContext {
 /** What a command that looks at every engine says on stderr of one that does not answer. */
 export function engineNotAnswering(name: string, core: GitisoCore, error: unknown): string {
   return `gitiso: engine '${name}' (${core.engine.address} does not answer: ${describeCause(error)}): its agents are not listed\n`;
+}
+
+/** How long one engine may take to say whether it has the agent. */
+const LOOKUP_TIMEOUT_MS = 10_000;
+
+/**
+ * The engine an agent is on, by name, when the command names none (no
+ * --engine, no --docker-host) and gitiso knows several: the local engine
+ * first, then every other at once (one that does not answer has none).
+ * Undefined when the local engine has it, or none does (the command then
+ * says the agent is not there).
+ */
+export async function engineOfAgent(flags: Flags, agentId: string): Promise<string | undefined> {
+  if (flags.engine || flags['docker-host']) {
+    return undefined;
+  }
+  const { endpoints } = knownEngines(flags);
+  if (endpoints.length <= 1) {
+    return undefined;
+  }
+  const made: Engine[] = [];
+  const has = async (endpoint: EngineEndpoint): Promise<boolean> => {
+    const engine = new Engine({ ...endpoint, sshConfigFile: flags['ssh-config'] || process.env.GITISO_SSH_CONFIG || undefined });
+    made.push(engine);
+    const look = engine.inspectContainer(containerNameFor(agentId)).then((info) => info?.Config.Labels?.[LABEL.agent] === agentId);
+    const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), LOOKUP_TIMEOUT_MS).unref());
+    return Promise.race([look, timeout]).catch(() => false);
+  };
+  try {
+    const [local, ...others] = endpoints;
+    if (!local || (await has(local))) {
+      return undefined;
+    }
+    const found = await Promise.all(others.map(async (endpoint) => ((await has(endpoint)) ? endpoint.name : undefined)));
+    return found.find((name) => name !== undefined);
+  } finally {
+    made.forEach((engine) => engine.dispose());
+  }
 }
 
 /** Wires the core from the global flags and the environment. */

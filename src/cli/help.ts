@@ -55,7 +55,8 @@ Options:
   --docker-host URL       Docker engine: unix:///path, tcp://host:port, ssh://user@host
                           (default: DOCKER_HOST, else the local socket)
   --engine NAME           an engine by name: 'local', one of GITISO_ENGINES (JSON, as the
-                          gitiso.engines setting) or a Docker context
+                          gitiso.engines setting) or a Docker context; without it, a command
+                          on one agent works on the engine that has that agent
   --ssh-config FILE       ssh config file for ssh:// engines (default: ~/.ssh/config)
   --network NAME          Docker network agents join (default: GITISO_NETWORK, else gitiso's own,
                           where agents cannot reach each other; host, none, container:… and bridge are refused)

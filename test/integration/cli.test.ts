@@ -155,7 +155,11 @@ describe('gitiso CLI', () => {
       const figures = (JSON.parse(stats.stdout) as { engine: string; agentId: string; pids: number }[]).filter((row) => row.agentId.startsWith(prefix));
       assert.ok(figures.some((row) => row.engine === 'second' && row.agentId === there && row.pids >= 1), JSON.stringify(figures));
       assert.ok(figures.some((row) => row.engine === 'local' && row.agentId === agentId), JSON.stringify(figures));
-      assert.equal(gitisoWith(env, 'rm', there, '--engine', 'second').code, 0);
+      // A command on one agent finds the agent's engine when none is named (the engine that does not answer has none).
+      const branch = gitisoWith(env, 'git', there, '--', 'rev-parse', '--abbrev-ref', 'HEAD');
+      assert.equal(branch.code, 0, branch.stderr);
+      assert.equal(branch.stdout.trim(), `gitiso/${there}`);
+      assert.equal(gitisoWith(env, 'rm', there).code, 0);
       // Each command's ssh connection ended with it.
       assert.equal(spawnSync('pgrep', ['-f', 'gitiso-ssh-.*gitiso-engine2']).status, 1, 'an ssh process was left running');
     } finally {

@@ -7,6 +7,7 @@ const USAGE = 'gitiso apply ID';
 /** The agent's changes against its base, committed and uncommitted, as uncommitted changes in the current directory's working tree. */
 export const applyCommand: CliCommand = {
   name: 'apply',
+  agentOperand: 0,
   usage: USAGE,
   async run({ operands }, { core }) {
     const [id] = operands;

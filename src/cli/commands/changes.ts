@@ -11,6 +11,7 @@ const STATUS_LETTER: Readonly<Record<ChangedFile['status'], string>> = { added: 
 /** The files an agent changed against its base, committed and uncommitted, read from the host's pool. */
 export const changesCommand: CliCommand = {
   name: 'changes',
+  agentOperand: 0,
   usage: USAGE,
   async run({ operands, flags }, { core }) {
     const [id] = operands;

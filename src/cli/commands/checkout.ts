@@ -7,6 +7,7 @@ const USAGE = 'gitiso checkout ID';
 /** A local branch gitiso/ID at the agent's tip, checked out in the current directory's repository. */
 export const checkoutCommand: CliCommand = {
   name: 'checkout',
+  agentOperand: 0,
   usage: USAGE,
   async run({ operands }, { core }) {
     const [id] = operands;

@@ -14,6 +14,8 @@ export interface CliCommand {
   readonly name: string;
   /** Other names it answers to. */
   readonly aliases?: readonly string[];
+  /** Which operand is an agent's id (0: the first): without --engine, the command works on that agent's own engine. */
+  readonly agentOperand?: number;
   /** How to call it, as its usage error prints it after "usage: ". */
   readonly usage: string;
   /** Resolves to the process's exit code. */

@@ -33,6 +33,7 @@ const ACTIONS = new Map<string, DevAction>([
 
 export const devCommand: CliCommand = {
   name: 'dev',
+  agentOperand: 1,
   usage: USAGE,
   async run({ operands, flags }, { core }) {
     const [actionName, id] = operands;

@@ -7,6 +7,7 @@ const USAGE = 'gitiso fetch ID';
 /** The agent's branch into the current directory's repository as refs/remotes/gitiso/ID, from the host's pool. */
 export const fetchCommand: CliCommand = {
   name: 'fetch',
+  agentOperand: 0,
   usage: USAGE,
   async run({ operands }, { core }) {
     const [id] = operands;

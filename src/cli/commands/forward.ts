@@ -6,6 +6,7 @@ const USAGE = 'gitiso forward ID PORT';
 
 export const forwardCommand: CliCommand = {
   name: 'forward',
+  agentOperand: 0,
   usage: USAGE,
   async run({ operands }, { core }) {
     const [id, portText] = operands;

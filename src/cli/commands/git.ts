@@ -5,6 +5,7 @@ const USAGE = 'gitiso git ID -- ARGS…';
 
 export const gitCommand: CliCommand = {
   name: 'git',
+  agentOperand: 0,
   usage: USAGE,
   async run({ operands, passThrough }, { core }) {
     const [id, ...inline] = operands;

@@ -7,6 +7,7 @@ const USAGE = 'gitiso limits ID [--memory M] [--cpus N] [--pids N]';
 
 export const limitsCommand: CliCommand = {
   name: 'limits',
+  agentOperand: 0,
   usage: USAGE,
   async run({ operands, flags }, { core }) {
     const [id] = operands;

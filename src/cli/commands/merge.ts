@@ -7,6 +7,7 @@ const USAGE = 'gitiso merge ID';
 /** Merges the agent's branch into the current directory's current branch; conflicts are left for the user to resolve. */
 export const mergeCommand: CliCommand = {
   name: 'merge',
+  agentOperand: 0,
   usage: USAGE,
   async run({ operands }, { core }) {
     const [id] = operands;

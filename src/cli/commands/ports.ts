@@ -6,6 +6,7 @@ const USAGE = 'gitiso ports ID';
 
 export const portsCommand: CliCommand = {
   name: 'ports',
+  agentOperand: 0,
   usage: USAGE,
   async run({ operands }, { core }) {
     const [id] = operands;

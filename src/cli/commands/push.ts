@@ -7,6 +7,7 @@ const USAGE = 'gitiso push ID [--to BRANCH] [--force-with-lease]';
 /** Pushes the agent's branch from the host's pool with the host's git and credentials (the agent never pushes). */
 export const pushCommand: CliCommand = {
   name: 'push',
+  agentOperand: 0,
   usage: USAGE,
   async run({ operands, flags }, { core }) {
     const [id] = operands;

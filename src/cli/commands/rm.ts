@@ -6,6 +6,7 @@ const USAGE = 'gitiso rm ID…';
 export const rmCommand: CliCommand = {
   name: 'rm',
   aliases: ['remove'],
+  agentOperand: 0,
   usage: USAGE,
   async run({ operands }, { core }) {
     if (operands.length === 0) {
