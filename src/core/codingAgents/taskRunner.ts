@@ -36,8 +36,9 @@ export class TaskRunner {
     return Promise.all(
       request.agentIds.map(async (id): Promise<TaskOutcome> => {
         try {
-          await this.deps.tools?.ensure(id, preset, request.signal);
+          // The key first: a missing one is said before a long install.
           const env = preset.api ? await this.apiEnv(id, preset.api) : {};
+          await this.deps.tools?.ensure(id, preset, request.signal);
           return { id, started: await this.deps.sessions.start(id, { argv, env, preset: preset.name, prompt }) };
         } catch (error) {
           return { id, error: asError(error) };
