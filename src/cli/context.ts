@@ -48,7 +48,7 @@ export async function engineOfAgent(flags: Flags, agentId: string): Promise<stri
   }
   const made: Engine[] = [];
   const has = async (endpoint: EngineEndpoint): Promise<boolean> => {
-    const engine = new Engine({ ...endpoint, sshConfigFile: flags['ssh-config'] || process.env.GITISO_SSH_CONFIG || undefined });
+    const engine = engineAt(flags, endpoint);
     made.push(engine);
     const look = engine.inspectContainer(containerNameFor(agentId)).then((info) => info?.Config.Labels?.[LABEL.agent] === agentId);
     const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), LOOKUP_TIMEOUT_MS).unref());
@@ -71,7 +71,7 @@ export function createContext(flags: Flags): CliContext {
   const log = flags.verbose ? stderrLogger() : undefined;
   const made: Engine[] = [];
   const engineOf = (endpoint: Pick<EngineEndpoint, 'host' | 'tls'>): Engine => {
-    const engine = new Engine({ ...endpoint, sshConfigFile: flags['ssh-config'] || process.env.GITISO_SSH_CONFIG || undefined }, log);
+    const engine = engineAt(flags, endpoint, log);
     made.push(engine);
     return engine;
   };
@@ -81,6 +81,11 @@ export function createContext(flags: Flags): CliContext {
     everyEngine: () => knownEngines(flags).endpoints.map((endpoint) => ({ name: endpoint.name, core: createCore({ ...coreOptions(flags, log), engine: engineOf(endpoint) }) })),
     dispose: () => made.forEach((engine) => engine.dispose()),
   };
+}
+
+/** An engine at an endpoint, with the ssh config the flags or the environment name (for ssh:// ones). */
+function engineAt(flags: Flags, endpoint: Pick<EngineEndpoint, 'host' | 'tls'>, log?: Logger): Engine {
+  return new Engine({ ...endpoint, sshConfigFile: flags['ssh-config'] || process.env.GITISO_SSH_CONFIG || undefined }, log);
 }
 
 function coreOptions(flags: Flags, log: Logger | undefined): Omit<CoreOptions, 'engine'> {

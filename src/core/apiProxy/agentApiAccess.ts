@@ -144,11 +144,16 @@ export class AgentApiAccess implements ApiAccess {
       return listening;
     }
     await this.relayFor(agentId, engine);
-    return { placement: { kind: 'relay' }, port: this.port };
+    return { placement: { kind: 'relay' }, port: this.relayPort };
   }
 
   private get port(): number {
     return this.options.port ?? DEFAULT_PROXY_PORT;
+  }
+
+  /** The relay's port in the agent: the proxy's own, unless that is "any free one" (0), which an agent's tool cannot be told ahead. */
+  private get relayPort(): number {
+    return this.options.port || DEFAULT_PROXY_PORT;
   }
 
   /** The agent's relay, started when it has none running; settles when the agent can connect. */
@@ -160,7 +165,7 @@ export class AgentApiAccess implements ApiAccess {
     }
     const relay = new ConnectionMux({
       name: `the API relay in ${agentId}`,
-      stream: openExecStream(engine, { containerId: containerNameFor(agentId), argv: muxArgv('listen', this.port), halfClose: false }),
+      stream: openExecStream(engine, { containerId: containerNameFor(agentId), argv: muxArgv('listen', this.relayPort), halfClose: false }),
       accept: (connection) => proxy.acceptRelayed(agentId, connection),
       missingProgram: `${agentId} has neither python3 nor node, one of which gitiso needs in the agent to reach the API key proxy on this machine: install one in the agent's image (the gitiso.image setting), or run the task on the local engine`,
       onEnd: () => {
@@ -172,7 +177,7 @@ export class AgentApiAccess implements ApiAccess {
     });
     this.relays.set(agentId, relay);
     await relay.ready;
-    this.log.info(`API proxy: ${agentId} reaches it through a relay in its container (127.0.0.1:${this.port} there)`);
+    this.log.info(`API proxy: ${agentId} reaches it through a relay in its container (127.0.0.1:${this.relayPort} there)`);
   }
 
   /** The agent's token stops working, and its kept usage goes (it was removed). */
