@@ -15,7 +15,7 @@ export type ForwardTarget =
       readonly kind: 'exec';
       readonly describe: string;
       open(): Duplex;
-      /** Ends what it keeps ready for the next connections (warm relays); open ones go on. */
+      /** Ends what it keeps for its connections: warm relays (open connections go on), or the mux (they end with it: the forward has closed them). */
       close(): void;
     };
 
@@ -31,7 +31,7 @@ export function openTarget(target: ForwardTarget): Duplex {
   }
 }
 
-/** Done with the target: what it keeps ready ends (its open streams are the forwarder's). */
+/** Done with the target, once its forward closed: what it keeps ends. */
 export function closeTarget(target: ForwardTarget): void {
   if (target.kind === 'exec') {
     target.close();
