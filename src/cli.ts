@@ -2,7 +2,7 @@
 // wires the core once and runs the command that src/cli/commands/ names.
 import { parseCommandLine } from './cli/args';
 import { findCommand } from './cli/commands';
-import { createContext, engineOfAgent } from './cli/context';
+import { createContext } from './cli/context';
 import { reportFailure, UsageError } from './cli/errors';
 import { helpText } from './cli/help';
 import { GITISO_VERSION } from './core/version';
@@ -19,20 +19,14 @@ async function main(argv: readonly string[]): Promise<number> {
     return command || flags.help ? 0 : 2;
   }
   // Wired before the command is looked up, so a bad global flag (--strategy, --memory) is what gets reported.
-  let context = createContext(flags);
-  const found = findCommand(command);
-  if (!found) {
-    context.dispose();
-    throw new UsageError(`unknown command '${command}': run 'gitiso --help'`);
-  }
-  const agentId = found.agentOperand === undefined ? undefined : operands[found.agentOperand];
-  const engine = agentId ? await engineOfAgent(flags, agentId) : undefined;
-  if (engine) {
-    context.dispose();
-    context = createContext({ ...flags, engine });
-  }
+  const context = createContext(flags);
   try {
-    return await found.run({ operands, passThrough, flags }, context);
+    const found = findCommand(command);
+    if (!found) {
+      throw new UsageError(`unknown command '${command}': run 'gitiso --help'`);
+    }
+    const agentId = found.agentOperand === undefined ? undefined : operands[found.agentOperand];
+    return await found.run({ operands, passThrough, flags }, agentId ? await context.onEngineOf(agentId) : context);
   } finally {
     // An ssh:// engine's connection is a process of its own: it ends with the command.
     context.dispose();

@@ -19,6 +19,15 @@ export interface CliContext {
   readonly log?: Logger;
   /** A core for each engine gitiso knows (local, GITISO_ENGINES, Docker contexts), for the commands that look at all of them; `dispose` ends them too. */
   everyEngine(): { readonly name: string; readonly core: GitisoCore }[];
+  /**
+   * This context, or the same on the engine an agent is on, when the command
+   * names none (no --engine, no --docker-host) and gitiso knows several: the
+   * local engine is asked first, then every other at once (one that does not
+   * answer has none). When none has it, this one: the command then says the
+   * agent is not there. The engines asked are the ones the command goes on
+   * with (an ssh:// engine's connection is made once).
+   */
+  onEngineOf(agentId: string): Promise<CliContext>;
   /** Ends every engine's connection this context made (ssh:// engines' are processes of their own): the command is over. */
   dispose(): void;
 }
@@ -31,56 +40,43 @@ export function engineNotAnswering(name: string, core: GitisoCore, error: unknow
 /** How long one engine may take to say whether it has the agent. */
 const LOOKUP_TIMEOUT_MS = 10_000;
 
-/**
- * The engine an agent is on, by name, when the command names none (no
- * --engine, no --docker-host) and gitiso knows several: the local engine
- * first, then every other at once (one that does not answer has none).
- * Undefined when the local engine has it, or none does (the command then
- * says the agent is not there).
- */
-export async function engineOfAgent(flags: Flags, agentId: string): Promise<string | undefined> {
-  if (flags.engine || flags['docker-host']) {
-    return undefined;
-  }
-  const { endpoints } = knownEngines(flags);
-  if (endpoints.length <= 1) {
-    return undefined;
-  }
-  const made: Engine[] = [];
-  const has = async (endpoint: EngineEndpoint): Promise<boolean> => {
-    const engine = engineAt(flags, endpoint);
-    made.push(engine);
-    const look = engine.inspectContainer(containerNameFor(agentId)).then((info) => info?.Config.Labels?.[LABEL.agent] === agentId);
-    const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), LOOKUP_TIMEOUT_MS).unref());
-    return Promise.race([look, timeout]).catch(() => false);
-  };
-  try {
-    const [local, ...others] = endpoints;
-    if (!local || (await has(local))) {
-      return undefined;
-    }
-    const found = await Promise.all(others.map(async (endpoint) => ((await has(endpoint)) ? endpoint.name : undefined)));
-    return found.find((name) => name !== undefined);
-  } finally {
-    made.forEach((engine) => engine.dispose());
-  }
-}
-
 /** Wires the core from the global flags and the environment. */
 export function createContext(flags: Flags): CliContext {
   const log = flags.verbose ? stderrLogger() : undefined;
-  const made: Engine[] = [];
+  const options = coreOptions(flags, log);
+  // One Engine per endpoint for the whole command: looking an agent up and working on it share a connection.
+  const made = new Map<string, Engine>();
   const engineOf = (endpoint: Pick<EngineEndpoint, 'host' | 'tls'>): Engine => {
-    const engine = engineAt(flags, endpoint, log);
-    made.push(engine);
+    const key = JSON.stringify([endpoint.host, endpoint.tls ?? null]);
+    const engine = made.get(key) ?? engineAt(flags, endpoint, log);
+    made.set(key, engine);
     return engine;
   };
-  return {
-    core: createCore({ ...coreOptions(flags, log), engine: engineOf(chosenEngine(flags)) }),
-    log,
-    everyEngine: () => knownEngines(flags).endpoints.map((endpoint) => ({ name: endpoint.name, core: createCore({ ...coreOptions(flags, log), engine: engineOf(endpoint) }) })),
-    dispose: () => made.forEach((engine) => engine.dispose()),
+  const hasAgent = (endpoint: EngineEndpoint, agentId: string): Promise<boolean> => {
+    const look = engineOf(endpoint).inspectContainer(containerNameFor(agentId)).then((info) => info?.Config.Labels?.[LABEL.agent] === agentId);
+    const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), LOOKUP_TIMEOUT_MS).unref());
+    return Promise.race([look, timeout]).catch(() => false);
   };
+  const on = (endpoint: Pick<EngineEndpoint, 'host' | 'tls'>): CliContext => {
+    const context: CliContext = {
+      core: createCore({ ...options, engine: engineOf(endpoint) }),
+      log,
+      everyEngine: () => knownEngines(flags).endpoints.map((known) => ({ name: known.name, core: createCore({ ...options, engine: engineOf(known) }) })),
+      onEngineOf: async (agentId) => {
+        const { endpoints } = knownEngines(flags);
+        const [local, ...others] = endpoints;
+        if (flags.engine || flags['docker-host'] || !local || others.length === 0 || (await hasAgent(local, agentId))) {
+          return context;
+        }
+        const having = await Promise.all(others.map(async (other) => ((await hasAgent(other, agentId)) ? other : undefined)));
+        const found = having.find((other) => other !== undefined);
+        return found ? on(found) : context;
+      },
+      dispose: () => made.forEach((engine) => engine.dispose()),
+    };
+    return context;
+  };
+  return on(chosenEngine(flags));
 }
 
 /** An engine at an endpoint, with the ssh config the flags or the environment name (for ssh:// ones). */

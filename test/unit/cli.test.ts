@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { countFrom, depthFrom, limitsFrom, parseCommandLine, strategyFrom } from '../../src/cli/args';
 import { forwardCommand } from '../../src/cli/commands/forward';
 import { UsageError } from '../../src/cli/errors';
+import type { CliContext } from '../../src/cli/context';
 import type { GitisoCore } from '../../src/core/gitisoCore';
 import { alignedTable, tabSeparated } from '../../src/cli/table';
 
@@ -60,7 +61,8 @@ describe('cli arguments', () => {
 
   it('take a port operand as digits only', async () => {
     for (const port of ['0x50', '8e1', '80.0', '0', '65536', '']) {
-      await assert.rejects(forwardCommand.run(parseCommandLine(['forward', 'a1', port]), { core: {} as GitisoCore, everyEngine: () => [], dispose: () => undefined }), UsageError, port);
+      const context: CliContext = { core: {} as GitisoCore, everyEngine: () => [], onEngineOf: async () => context, dispose: () => undefined };
+      await assert.rejects(forwardCommand.run(parseCommandLine(['forward', 'a1', port]), context), UsageError, port);
     }
   });
 });

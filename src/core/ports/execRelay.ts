@@ -5,7 +5,7 @@ import { muxArgv } from '../docker/muxPrograms';
 import { GitisoError } from '../errors';
 import type { ForwardTarget } from './forwardTarget';
 import { RelayPool } from './warmRelays';
-import { chooseRelayProgram, noRelayProgramMessage, RELAY_PROBE, relayArgv, type RelayProgram } from './relayPrograms';
+import { chooseRelayProgram, noRelayProgramMessage, probedNames, RELAY_PROBE, relayArgv, type RelayProgram } from './relayPrograms';
 
 /** How a forward through the engine reaches the agent's port: one mux for all its connections, or an exec per connection. */
 type RelayWay = { readonly kind: 'mux' } | { readonly kind: 'relays'; readonly program: RelayProgram };
@@ -85,7 +85,7 @@ export class ExecRelays {
       return known;
     }
     const found = this.deps.exec.probe(agentId, RELAY_PROBE).then((result): RelayWay => {
-      const names = new Set(result.stdout.split('\n').map((line) => line.trim()));
+      const names = probedNames(result.stdout);
       if (this.deps.mux !== false && (names.has('python3') || names.has('node'))) {
         return { kind: 'mux' };
       }

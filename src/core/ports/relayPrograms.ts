@@ -110,9 +110,14 @@ export const RELAY_PROGRAMS: readonly RelayProgram[] = [
 /** What the probe asks the container: which of the programs (and what they need) its PATH has, one name a line. */
 export const RELAY_PROBE = ['sh', '-c', 'for p in "$@"; do command -v "$p" >/dev/null 2>&1 && echo "$p"; done', 'gitiso-probe', ...new Set(RELAY_PROGRAMS.flatMap((program) => [program.name, ...(program.needs ?? [])]))];
 
-/** The first program the probe found (with what it needs); lines that are not names asked for are the container's noise, and ignored. */
+/** The names the probe printed, one a line; a line that is not a name asked for is the container's noise, and matches none. */
+export function probedNames(probeOutput: string): ReadonlySet<string> {
+  return new Set(probeOutput.split('\n').map((line) => line.trim()));
+}
+
+/** The first program the probe found (with what it needs). */
 export function chooseRelayProgram(probeOutput: string): RelayProgram | undefined {
-  const found = new Set(probeOutput.split('\n').map((line) => line.trim()));
+  const found = probedNames(probeOutput);
   return RELAY_PROGRAMS.find((program) => found.has(program.name) && (program.needs ?? []).every((need) => found.has(need)));
 }
 
