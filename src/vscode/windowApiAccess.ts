@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { AgentApiAccess, API_TOKENS_FILE } from '../core/apiProxy/agentApiAccess';
+import { AgentApiAccess, agentIdsOnEvery, API_TOKENS_FILE } from '../core/apiProxy/agentApiAccess';
 import { extraAuthorities } from '../core/apiProxy/extraAuthorities';
 import type { CodingAgentApi } from '../core/codingAgents/codingAgentPreset';
 import type { SessionWatch } from '../core/codingAgents/sessionWatch';
@@ -43,7 +43,10 @@ export class WindowApiAccess implements vscode.Disposable {
       // A session that outlived the window that started it (a reload) calls its API through this one now.
       // Asked again as sessions change: another process (a CLI task) that served one may have ended since.
       sessions.onDidChange((agentIds) => {
-        const alive = agentIds.filter((id) => sessions.stateOf(id) !== undefined && sessions.stateOf(id)?.activity !== 'finished');
+        const alive = agentIds.filter((id) => {
+          const activity = sessions.stateOf(id)?.activity;
+          return activity !== undefined && activity !== 'finished';
+        });
         if (alive.length > 0 && existsSync(this.tokensFile)) {
           void this.resume(alive);
         }
@@ -78,7 +81,7 @@ export class WindowApiAccess implements vscode.Disposable {
       port: vscode.workspace.getConfiguration('gitiso').inspect<number>('apiProxy.port')?.globalValue,
       tokensFile: this.tokensFile,
       usage: this.gitiso.apiUsage,
-      agentIds: async () => (await this.gitiso.local.core.agents.list()).map((agent) => agent.id),
+      agentIds: () => agentIdsOnEvery(this.gitiso.engines.map((engine) => engine.core)),
       log: this.log,
     });
     return this.current;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isRunning } from '../../src/core/agent';
 import { AgentsModel } from '../../src/core/agentsModel';
-import { AgentApiAccess } from '../../src/core/apiProxy/agentApiAccess';
+import { AgentApiAccess, agentIdsOnEvery } from '../../src/core/apiProxy/agentApiAccess';
 import type { CodingAgentApi } from '../../src/core/codingAgents/codingAgentPreset';
 import { containerAddress } from '../../src/core/docker/containerAddress';
 import { Engine } from '../../src/core/docker/engine';
@@ -139,7 +139,7 @@ describe('agents on an SSH engine', () => {
     const llm = await FakeLlmApi.start(key, certificates);
     const api: CodingAgentApi = { upstream: `${llm.url}/anthropic/v1`, baseUrlEnv: 'ANTHROPIC_BASE_URL', keyEnv: 'ANTHROPIC_API_KEY', keyHeader: 'x-api-key' };
     // The proxy listens for the local engine's agents; these are on the SSH engine, which no port on this machine reaches.
-    const accessOptions = { engine: local, network: localCore.network, engineOf: () => remote, apis: [api], keyFor: () => key, ca: certificates.ca, tokensFile: join(certificatesDir, 'tokens.json') };
+    const accessOptions = { engine: local, network: localCore.network, engineOf: () => remote, apis: [api], keyFor: () => key, ca: certificates.ca, tokensFile: join(certificatesDir, 'tokens.json'), agentIds: () => agentIdsOnEvery([localCore, core]) };
     let access = new AgentApiAccess(accessOptions);
     const listening = (agent: string): Promise<string> => core.exec.run(id(agent), ['python3', '-c', 'import socket, sys; print(socket.socket().connect_ex((sys.argv[1], 41597)))', '127.0.0.1']).then((result) => result.stdout.trim());
     try {
@@ -159,6 +159,7 @@ describe('agents on an SSH engine', () => {
       await access.close();
       await waitFor('the listener in the agent to end with its window', async () => (await listening('one')) !== '0', 10_000);
       access = new AgentApiAccess(accessOptions);
+      // The next window knows the agents of every engine: the relayed agents' kept tokens are not taken for gone.
       assert.deepEqual(await access.resume([id('one'), id('two'), id('peer')]), [id('one'), id('peer')], 'only agents with a kept token are served');
       assert.equal(await call('one', env.one), 200);
       // The attacker's cases: the peer presents one's token through its own relay, and tries one's listener at one's address.

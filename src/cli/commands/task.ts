@@ -1,7 +1,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSetupFile, SETUP_FILE, SETUP_FILE_MAX_BYTES } from '../../core/setup/repoSetup';
-import { AgentApiAccess, API_TOKENS_FILE } from '../../core/apiProxy/agentApiAccess';
+import { AgentApiAccess, agentIdsOnEvery, API_TOKENS_FILE } from '../../core/apiProxy/agentApiAccess';
+import { extraAuthorities } from '../../core/apiProxy/extraAuthorities';
 import type { AgentSessions } from '../../core/codingAgents/agentSessions';
 import { SESSION_WATCH_INTERVAL_MS } from '../../core/codingAgents/sessionWatch';
 import { defaultStorageDir } from '../../core/storage';
@@ -15,14 +16,14 @@ import { withInterrupt } from '../interrupt';
 import { progressPrinter } from '../progressPrinter';
 import { tabSeparated } from '../table';
 import type { CliCommand } from './command';
-import { extraAuthorities } from '../../core/apiProxy/extraAuthorities';
 
 const USAGE = 'gitiso task PROMPT --repo URL [--agent PRESET] [--count N] [--prefix P] [--base BRANCH], or --on ID (again for more agents)';
 
 export const taskCommand: CliCommand = {
   name: 'task',
   usage: USAGE,
-  async run({ operands, flags }, { core }) {
+  async run({ operands, flags }, context) {
+    const { core } = context;
     const [prompt, ...rest] = operands;
     const existing = flags.on ?? [];
     if (!prompt || rest.length > 0 || (existing.length === 0) === !flags.repo) {
@@ -54,7 +55,7 @@ export const taskCommand: CliCommand = {
         ids = outcomes.filter((outcome) => 'agent' in outcome).map((outcome) => outcome.id);
       }
       // The key stays here: the agents get the proxy's address and a token each (from the tool's own variable, as it would read it).
-      const access = preset.api ? new AgentApiAccess({ engine: core.engine, network: core.network, apis: [preset.api], keyFor: (api) => process.env[api.keyEnv] || undefined, ca: extraAuthorities(), port: proxyPort(), tokensFile: join(defaultStorageDir(), API_TOKENS_FILE), usage: core.apiUsage, agentIds: async () => (await core.agents.list()).map((agent) => agent.id) }) : undefined;
+      const access = preset.api ? new AgentApiAccess({ engine: core.engine, network: core.network, apis: [preset.api], keyFor: (api) => process.env[api.keyEnv] || undefined, ca: extraAuthorities(), port: proxyPort(), tokensFile: join(defaultStorageDir(), API_TOKENS_FILE), usage: core.apiUsage, agentIds: () => agentIdsOnEvery(context.everyEngine().map((engine) => engine.core)) }) : undefined;
       try {
         const runner = new TaskRunner({ sessions: core.sessions, tools: core.tools, access });
         const started: string[] = [];

@@ -1,17 +1,18 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { AgentService } from '../agentService';
 import type { CodingAgentApi } from '../codingAgents/codingAgentPreset';
 import type { ApiAccess } from '../codingAgents/taskRunner';
+import { ConnectionMux } from '../docker/connectionMux';
 import { containerAddress } from '../docker/containerAddress';
 import type { Engine } from '../docker/engine';
 import { openExecStream, type ExecStreamEngine } from '../docker/execStream';
+import { muxArgv } from '../docker/muxPrograms';
 import { GitisoError, describeCause } from '../errors';
 import { silentLogger, type Logger } from '../logger';
 import { containerNameFor } from '../names';
 import type { AgentNetwork } from '../network/agentNetwork';
 import type { KeptToken } from './agentTokens';
-import { ConnectionMux } from '../docker/connectionMux';
-import { muxArgv } from '../docker/muxPrograms';
 import { ApiProxy } from './apiProxy';
 import { agentBaseUrl, proxyPlacement, type ProxyPlacement } from './proxyPlacement';
 import type { Upstream } from './upstream';
@@ -49,11 +50,24 @@ export interface AgentApiAccessOptions {
    * a moment after they change and when it closes, so the CLI and the next window see them.
    */
   readonly usage?: UsageStore;
-  /** The agents that exist: a kept token (and kept usage) of one that went while no proxy ran is dropped at start. */
-  readonly agentIds?: () => Promise<readonly string[]>;
+  /**
+   * The agents that exist, on every engine (agentIdsOnEvery): a kept token (and kept usage) of one that went while
+   * no proxy ran is dropped at start. Undefined when that cannot be told (an engine does not answer): nothing is dropped.
+   */
+  readonly agentIds?: () => Promise<readonly string[] | undefined>;
   /** Certificate authorities trusted besides Node's own (a company's, the tests'). */
   readonly ca?: string | readonly string[];
   readonly log?: Logger;
+}
+
+/**
+ * The agents of every engine gitiso knows, for `agentIds`: one engine's alone
+ * would take the others' agents, relayed ones included, for gone. Undefined
+ * when an engine does not answer.
+ */
+export async function agentIdsOnEvery(cores: readonly { readonly agents: Pick<AgentService, 'list'> }[]): Promise<string[] | undefined> {
+  const lists = await Promise.all(cores.map((core) => core.agents.list().catch(() => undefined)));
+  return lists.some((list) => list === undefined) ? undefined : lists.flatMap((list) => (list ?? []).map((agent) => agent.id));
 }
 
 /** An API's name on the proxy: its host and path as one path segment (`api-anthropic-com`). */
@@ -231,7 +245,8 @@ export class AgentApiAccess implements ApiAccess {
       const proxy = new ApiProxy({ upstreams: [...upstreams.values()], keyFor: (name) => this.keyOf(byName.get(name)), ca: this.options.ca, onUsage: () => keeper?.changed(), log: this.log });
       const keeper = store && new UsageKeeper(store, () => proxy.allUsage(), { log: this.log });
       const kept = this.keptTokens();
-      const present = this.options.agentIds && (kept.length > 0 || store) ? new Set(await this.options.agentIds()) : undefined;
+      const existing = this.options.agentIds && (kept.length > 0 || store) ? await this.options.agentIds() : undefined;
+      const present = existing && new Set(existing);
       proxy.restoreTokens(present ? kept.filter((token) => present.has(token.agentId)) : kept);
       if (present && store) {
         await store.keepOnly(present).catch((error: unknown) => this.log.warn(`API usage: ${describeCause(error)}`));
